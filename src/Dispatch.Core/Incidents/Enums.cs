@@ -1,0 +1,106 @@
+namespace Dispatch.Core.Incidents;
+
+public enum Priority { P1 = 1, P2, P3, P4 }
+
+public enum Zone { Urban, Suburban, Rural }
+
+public enum Channel { Phone, WalkIn, Patrol, Online, Referral }
+
+public enum IncidentStatus { Reported, Dispatched, OnScene, Resolved, Closed, Cancelled }
+
+public enum ClockKind { Dispatch, Arrival, Resolution }
+
+/// <summary>Running until met or past its deadline; Stopped when the incident was cancelled first.</summary>
+public enum ClockState { Running, Met, Breached, Stopped }
+
+public enum EventKind { Reported, Dispatched, OnScene, Resolved, Closed, Cancelled }
+
+/// <summary>The names these values have on the wire and in stored rows: kebab-case, never the C# names.</summary>
+public static class WireNames
+{
+    private static readonly Dictionary<Zone, string> ZoneNames = new()
+    {
+        [Zone.Urban] = "urban", [Zone.Suburban] = "suburban", [Zone.Rural] = "rural",
+    };
+
+    private static readonly Dictionary<Channel, string> ChannelNames = new()
+    {
+        [Channel.Phone] = "phone", [Channel.WalkIn] = "walk-in", [Channel.Patrol] = "patrol",
+        [Channel.Online] = "online", [Channel.Referral] = "referral",
+    };
+
+    private static readonly Dictionary<IncidentStatus, string> StatusNames = new()
+    {
+        [IncidentStatus.Reported] = "reported", [IncidentStatus.Dispatched] = "dispatched",
+        [IncidentStatus.OnScene] = "on-scene", [IncidentStatus.Resolved] = "resolved",
+        [IncidentStatus.Closed] = "closed", [IncidentStatus.Cancelled] = "cancelled",
+    };
+
+    private static readonly Dictionary<ClockKind, string> ClockNames = new()
+    {
+        [ClockKind.Dispatch] = "dispatch", [ClockKind.Arrival] = "arrival", [ClockKind.Resolution] = "resolution",
+    };
+
+    private static readonly Dictionary<ClockState, string> ClockStateNames = new()
+    {
+        [ClockState.Running] = "running", [ClockState.Met] = "met",
+        [ClockState.Breached] = "breached", [ClockState.Stopped] = "stopped",
+    };
+
+    private static readonly Dictionary<EventKind, string> EventNames = new()
+    {
+        [EventKind.Reported] = "reported", [EventKind.Dispatched] = "dispatched", [EventKind.OnScene] = "on-scene",
+        [EventKind.Resolved] = "resolved", [EventKind.Closed] = "closed", [EventKind.Cancelled] = "cancelled",
+    };
+
+    public static string Name(this Priority value) => value.ToString();
+
+    public static string Name(this Zone value) => ZoneNames[value];
+
+    public static string Name(this Channel value) => ChannelNames[value];
+
+    public static string Name(this IncidentStatus value) => StatusNames[value];
+
+    public static string Name(this ClockKind value) => ClockNames[value];
+
+    public static string Name(this ClockState value) => ClockStateNames[value];
+
+    public static string Name(this EventKind value) => EventNames[value];
+
+    public static bool TryParse(string? text, out Priority value) => TryFind(text, Enum.GetValues<Priority>().ToDictionary(p => p, p => p.Name()), out value);
+
+    public static bool TryParse(string? text, out Zone value) => TryFind(text, ZoneNames, out value);
+
+    public static bool TryParse(string? text, out Channel value) => TryFind(text, ChannelNames, out value);
+
+    public static bool TryParse(string? text, out IncidentStatus value) => TryFind(text, StatusNames, out value);
+
+    public static bool TryParse(string? text, out EventKind value) => TryFind(text, EventNames, out value);
+
+    public static IEnumerable<string> Names<T>()
+        where T : struct, Enum => typeof(T) switch
+        {
+            var t when t == typeof(Priority) => Enum.GetValues<Priority>().Select(p => p.Name()),
+            var t when t == typeof(Zone) => ZoneNames.Values,
+            var t when t == typeof(Channel) => ChannelNames.Values,
+            var t when t == typeof(IncidentStatus) => StatusNames.Values,
+            var t when t == typeof(ClockKind) => ClockNames.Values,
+            _ => throw new ArgumentOutOfRangeException(nameof(T)),
+        };
+
+    private static bool TryFind<T>(string? text, Dictionary<T, string> names, out T value)
+        where T : struct
+    {
+        foreach (var (key, name) in names)
+        {
+            if (string.Equals(name, text, StringComparison.OrdinalIgnoreCase))
+            {
+                value = key;
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+}

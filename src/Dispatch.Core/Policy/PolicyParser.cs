@@ -1,0 +1,276 @@
+using System.Text.Json;
+using Dispatch.Core.Incidents;
+using NodaTime;
+using NodaTime.Text;
+
+namespace Dispatch.Core.Policy;
+
+/// <summary>A policy document that cannot be used; <see cref="Exception.Message"/> names the field.</summary>
+public sealed class PolicyException(string field, string problem)
+    : Exception($"Response policy field '{field}': {problem}")
+{
+    public string Field { get; } = field;
+}
+
+/// <summary>Reads a response policy from its JSON form (README, "Policy"), refusing anything doubtful.</summary>
+public static class PolicyParser
+{
+    private static readonly Dictionary<string, Audience> Audiences = new(StringComparer.Ordinal)
+    {
+        ["duty-officer"] = Audience.DutyOfficer,
+        ["chief"] = Audience.Chief,
+        ["command-center"] = Audience.CommandCenter,
+    };
+
+    public static string Name(this Audience audience) => Audiences.First(a => a.Value == audience).Key;
+
+    public static ResponsePolicy Parse(string json)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new PolicyException("$", $"not valid JSON ({e.Message})");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            RequireKind(root, JsonValueKind.Object, "$");
+            RejectUnknown(root, "$", "version", "timeZone", "priorities", "zones", "warnAt", "escalation", "immediate");
+
+            var version = RequiredString(root, "version", "version");
+            var zone = ParseTimeZone(root);
+            var zones = ParseZoneFactors(Required(root, "zones", "zones"), "zones");
+            var priorities = ParsePriorities(Required(root, "priorities", "priorities"));
+            var warnAt = ParseWarnAt(root);
+            var escalation = ParseEscalation(root);
+            var immediate = ParseImmediate(root);
+            return new ResponsePolicy(version, zone, priorities, zones, warnAt, escalation, immediate);
+        }
+    }
+
+    private static DateTimeZone ParseTimeZone(JsonElement root)
+    {
+        var id = RequiredString(root, "timeZone", "timeZone");
+        return DateTimeZoneProviders.Tzdb.GetZoneOrNull(id)
+            ?? throw new PolicyException("timeZone", $"'{id}' is not an IANA time zone (e.g. Asia/Shanghai)");
+    }
+
+    private static Dictionary<Priority, PriorityTargets> ParsePriorities(JsonElement element)
+    {
+        RequireKind(element, JsonValueKind.Object, "priorities");
+        var result = new Dictionary<Priority, PriorityTargets>();
+        foreach (var property in element.EnumerateObject())
+        {
+            var path = $"priorities.{property.Name}";
+            if (!WireNames.TryParse(property.Name, out Priority priority))
+            {
+                throw new PolicyException(path, "unknown priority; expected P1, P2, P3 or P4");
+            }
+
+            var value = property.Value;
+            RequireKind(value, JsonValueKind.Object, path);
+            RejectUnknown(value, path, "dispatch", "arrival", "resolution", "zones");
+            var dispatch = RequiredDuration(value, "dispatch", $"{path}.dispatch");
+            var arrival = RequiredDuration(value, "arrival", $"{path}.arrival");
+            var resolution = RequiredDuration(value, "resolution", $"{path}.resolution");
+            var zones = value.TryGetProperty("zones", out var z) ? ParseZoneFactors(z, $"{path}.zones") : null;
+            result[priority] = new PriorityTargets(dispatch, arrival, resolution, zones);
+        }
+
+        foreach (var priority in Enum.GetValues<Priority>())
+        {
+            if (!result.ContainsKey(priority))
+            {
+                throw new PolicyException($"priorities.{priority.Name()}", "missing; every priority P1-P4 needs targets");
+            }
+        }
+
+        return result;
+    }
+
+    private static Dictionary<Zone, double> ParseZoneFactors(JsonElement element, string path)
+    {
+        RequireKind(element, JsonValueKind.Object, path);
+        var result = new Dictionary<Zone, double>();
+        foreach (var property in element.EnumerateObject())
+        {
+            var field = $"{path}.{property.Name}";
+            if (!WireNames.TryParse(property.Name, out Zone zone))
+            {
+                throw new PolicyException(field, "unknown zone; expected urban, suburban or rural");
+            }
+
+            if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetDouble(out var factor) || factor <= 0 || factor > 100)
+            {
+                throw new PolicyException(field, "must be a number greater than 0 and at most 100");
+            }
+
+            result[zone] = factor;
+        }
+
+        foreach (var zone in Enum.GetValues<Zone>())
+        {
+            if (!result.ContainsKey(zone))
+            {
+                throw new PolicyException($"{path}.{zone.Name()}", "missing; every zone needs a factor");
+            }
+        }
+
+        return result;
+    }
+
+    private static List<double> ParseWarnAt(JsonElement root)
+    {
+        if (!root.TryGetProperty("warnAt", out var element))
+        {
+            return [];
+        }
+
+        RequireKind(element, JsonValueKind.Array, "warnAt");
+        var result = new List<double>();
+        var index = 0;
+        foreach (var item in element.EnumerateArray())
+        {
+            var path = $"warnAt[{index++}]";
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out var fraction) || fraction <= 0 || fraction >= 1)
+            {
+                throw new PolicyException(path, "must be a fraction of the window between 0 and 1, exclusive");
+            }
+
+            if (result.Count > 0 && fraction <= result[^1])
+            {
+                throw new PolicyException(path, "fractions must be in increasing order");
+            }
+
+            result.Add(fraction);
+        }
+
+        return result;
+    }
+
+    private static List<EscalationLevel> ParseEscalation(JsonElement root)
+    {
+        var element = Required(root, "escalation", "escalation");
+        RequireKind(element, JsonValueKind.Array, "escalation");
+        var result = new List<EscalationLevel>();
+        foreach (var item in element.EnumerateArray())
+        {
+            var path = $"escalation[{result.Count}]";
+            RequireKind(item, JsonValueKind.Object, path);
+            RejectUnknown(item, path, "level", "after", "to");
+            var levelElement = Required(item, "level", $"{path}.level");
+            if (levelElement.ValueKind != JsonValueKind.Number || !levelElement.TryGetInt32(out var level) || level != result.Count + 1)
+            {
+                throw new PolicyException($"{path}.level", $"must be {result.Count + 1}: levels count up from 1 without gaps");
+            }
+
+            var after = RequiredDuration(item, "after", $"{path}.after");
+            if (result.Count > 0 && after < result[^1].After)
+            {
+                throw new PolicyException($"{path}.after", "must not be earlier than the level before it");
+            }
+
+            result.Add(new EscalationLevel(level, after, ParseAudience(item, "to", $"{path}.to")));
+        }
+
+        if (result.Count == 0)
+        {
+            throw new PolicyException("escalation", "needs at least one level");
+        }
+
+        return result;
+    }
+
+    private static ImmediateRule ParseImmediate(JsonElement root)
+    {
+        if (!root.TryGetProperty("immediate", out var element))
+        {
+            return new ImmediateRule(new HashSet<string>(StringComparer.OrdinalIgnoreCase), Audience.Chief);
+        }
+
+        RequireKind(element, JsonValueKind.Object, "immediate");
+        RejectUnknown(element, "immediate", "categories", "to");
+        var categoriesElement = Required(element, "categories", "immediate.categories");
+        RequireKind(categoriesElement, JsonValueKind.Array, "immediate.categories");
+        var categories = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var index = 0;
+        foreach (var item in categoriesElement.EnumerateArray())
+        {
+            var path = $"immediate.categories[{index++}]";
+            if (item.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(item.GetString()))
+            {
+                throw new PolicyException(path, "must be a non-empty category name");
+            }
+
+            categories.Add(item.GetString()!.Trim());
+        }
+
+        return new ImmediateRule(categories, ParseAudience(element, "to", "immediate.to"));
+    }
+
+    private static Audience ParseAudience(JsonElement element, string name, string path)
+    {
+        var text = RequiredString(element, name, path);
+        return Audiences.TryGetValue(text, out var audience)
+            ? audience
+            : throw new PolicyException(path, $"'{text}' is not an audience; expected {string.Join(", ", Audiences.Keys)}");
+    }
+
+    private static Duration RequiredDuration(JsonElement element, string name, string path)
+    {
+        var text = RequiredString(element, name, path);
+        var result = PeriodPattern.NormalizingIso.Parse(text);
+        if (!result.Success)
+        {
+            throw new PolicyException(path, $"'{text}' is not an ISO-8601 duration such as PT5M or P3D");
+        }
+
+        var period = result.Value;
+        if (period.Years != 0 || period.Months != 0)
+        {
+            throw new PolicyException(path, $"'{text}' uses years or months, which have no fixed length; use days (P30D)");
+        }
+
+        var duration = period.ToDuration();
+        return duration < Duration.Zero ? throw new PolicyException(path, "must not be negative") : duration;
+    }
+
+    private static string RequiredString(JsonElement element, string name, string path)
+    {
+        var value = Required(element, name, path);
+        if (value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(value.GetString()))
+        {
+            throw new PolicyException(path, "must be a non-empty string");
+        }
+
+        return value.GetString()!.Trim();
+    }
+
+    private static JsonElement Required(JsonElement element, string name, string path) =>
+        element.TryGetProperty(name, out var value) ? value : throw new PolicyException(path, "is required");
+
+    private static void RequireKind(JsonElement element, JsonValueKind kind, string path)
+    {
+        if (element.ValueKind != kind)
+        {
+            throw new PolicyException(path, $"must be a JSON {kind.ToString().ToLowerInvariant()}");
+        }
+    }
+
+    private static void RejectUnknown(JsonElement element, string path, params string[] known)
+    {
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!known.Contains(property.Name, StringComparer.Ordinal))
+            {
+                var field = path == "$" ? property.Name : $"{path}.{property.Name}";
+                throw new PolicyException(field, $"unknown field; expected one of {string.Join(", ", known)}");
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using Dispatch.Core.Incidents;
+using NodaTime;
+
+namespace Dispatch.Core.Policy;
+
+/// <summary>The three response windows of one incident.</summary>
+public sealed record ClockTargets(Duration Dispatch, Duration Arrival, Duration Resolution);
+
+/// <summary>Targets of one priority; <see cref="ZoneFactors"/> overrides the policy's zone factors when set.</summary>
+public sealed record PriorityTargets(Duration Dispatch, Duration Arrival, Duration Resolution, IReadOnlyDictionary<Zone, double>? ZoneFactors);
+
+public enum Audience { DutyOfficer, Chief, CommandCenter }
+
+public sealed record EscalationLevel(int Level, Duration After, Audience To);
+
+public sealed record ImmediateRule(IReadOnlySet<string> Categories, Audience To);
+
+/// <summary>
+/// Response targets per priority and zone, and the warning and escalation rules the sweep follows.
+/// </summary>
+public sealed record ResponsePolicy(
+    string Version,
+    DateTimeZone TimeZone,
+    IReadOnlyDictionary<Priority, PriorityTargets> Priorities,
+    IReadOnlyDictionary<Zone, double> ZoneFactors,
+    IReadOnlyList<double> WarnAt,
+    IReadOnlyList<EscalationLevel> Escalation,
+    ImmediateRule Immediate)
+{
+    /// <summary>The targets an incident of this priority and zone starts with.</summary>
+    /// <remarks>Only the arrival window depends on the zone: travel distance is what differs.</remarks>
+    public ClockTargets TargetsFor(Priority priority, Zone zone)
+    {
+        var targets = Priorities[priority];
+        var factor = (targets.ZoneFactors ?? ZoneFactors)[zone];
+        var arrival = Duration.FromSeconds(Math.Round(targets.Arrival.TotalSeconds * factor));
+        return new ClockTargets(targets.Dispatch, arrival, targets.Resolution);
+    }
+
+    public bool IsImmediate(string category) => Immediate.Categories.Contains(category);
+
+    /// <summary>
+    /// Built-in defaults (see README, "Policy"): China 110 arrival norms of 5 / 10 / 15 minutes for
+    /// urban / suburban / rural emergencies, and NFPA 1225's 60-second call processing for P1.
+    /// </summary>
+    public static ResponsePolicy Default { get; } = new(
+        Version: "builtin-2026-11",
+        TimeZone: DateTimeZoneProviders.Tzdb["Asia/Shanghai"],
+        Priorities: new Dictionary<Priority, PriorityTargets>
+        {
+            [Priority.P1] = new(Duration.FromMinutes(1), Duration.FromMinutes(5), Duration.FromHours(2), null),
+            [Priority.P2] = new(Duration.FromMinutes(3), Duration.FromMinutes(10), Duration.FromHours(8), null),
+            [Priority.P3] = new(Duration.FromMinutes(15), Duration.FromMinutes(30), Duration.FromDays(3), null),
+            [Priority.P4] = new(Duration.FromHours(1), Duration.FromHours(24), Duration.FromDays(7), new Dictionary<Zone, double>
+            {
+                [Zone.Urban] = 1, [Zone.Suburban] = 1, [Zone.Rural] = 1,
+            }),
+        },
+        ZoneFactors: new Dictionary<Zone, double> { [Zone.Urban] = 1, [Zone.Suburban] = 2, [Zone.Rural] = 3 },
+        WarnAt: [0.5, 0.75],
+        Escalation:
+        [
+            new EscalationLevel(1, Duration.Zero, Audience.DutyOfficer),
+            new EscalationLevel(2, Duration.FromMinutes(2), Audience.Chief),
+            new EscalationLevel(3, Duration.FromMinutes(10), Audience.CommandCenter),
+        ],
+        Immediate: new ImmediateRule(
+            new HashSet<string>(["homicide", "mass-incident", "fire-casualty"], StringComparer.OrdinalIgnoreCase),
+            Audience.Chief));
+}

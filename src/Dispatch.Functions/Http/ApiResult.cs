@@ -1,0 +1,78 @@
+using System.Text.Json;
+using Dispatch.Functions.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Dispatch.Functions.Http;
+
+/// <summary>
+/// A JSON response written straight to the HttpContext, so it is byte-for-byte the same under the
+/// Functions host and under the local host, with no MVC formatter in between.
+/// </summary>
+public sealed class ApiResult(int status, object? body, string contentType = "application/json") : IActionResult
+{
+    private readonly Dictionary<string, string> headers = new(StringComparer.OrdinalIgnoreCase);
+
+    public int Status => status;
+
+    public ApiResult WithHeader(string name, string value)
+    {
+        headers[name] = value;
+        return this;
+    }
+
+    public async Task ExecuteResultAsync(ActionContext context)
+    {
+        var response = context.HttpContext.Response;
+        response.StatusCode = status;
+        foreach (var (name, value) in headers)
+        {
+            response.Headers[name] = value;
+        }
+
+        if (body is null)
+        {
+            return;
+        }
+
+        response.ContentType = $"{contentType}; charset=utf-8";
+        await JsonSerializer.SerializeAsync(response.Body, body, body.GetType(), Json.Options, context.HttpContext.RequestAborted);
+    }
+}
+
+/// <summary>RFC 9457 problem details, with an <c>errors</c> map from field to messages.</summary>
+public sealed record Problem(string Type, string Title, int Status, string? Detail, IReadOnlyDictionary<string, string[]>? Errors)
+{
+    public const string ContentType = "application/problem+json";
+
+    public static ApiResult Validation(IReadOnlyDictionary<string, string[]> errors) =>
+        Of(400, "invalid-request", "The request is not valid.", "See 'errors' for each field that is wrong.", errors);
+
+    public static ApiResult Field(string field, string message) =>
+        Validation(new Dictionary<string, string[]> { [field] = [message] });
+
+    public static ApiResult NotFound(string detail) => Of(404, "not-found", "Not found.", detail);
+
+    public static ApiResult Conflict(string detail) => Of(409, "invalid-transition", "The incident's state does not allow this.", detail);
+
+    public static ApiResult PreconditionFailed(string detail) => Of(412, "precondition-failed", "The incident has changed.", detail);
+
+    public static ApiResult TooLarge(int limit) =>
+        Of(413, "body-too-large", "The request body is too large.", $"Bodies are limited to {limit} bytes.");
+
+    public static ApiResult UnsupportedMediaType(string? contentType) =>
+        Of(415, "unsupported-media-type", "The body must be JSON.", $"Content-Type '{contentType}' is not application/json.");
+
+    public static ApiResult Unprocessable(string field, string detail) =>
+        Of(422, "idempotency-key-reused", "The Idempotency-Key was used for a different request.", detail,
+            new Dictionary<string, string[]> { [field] = [detail] });
+
+    public static ApiResult Unavailable(string detail) =>
+        Of(503, "storage-unavailable", "Storage is not answering; retry shortly.", detail).WithHeader("Retry-After", "5");
+
+    public static ApiResult Internal(string traceId) =>
+        Of(500, "internal-error", "Something went wrong on our side.", $"It has been logged under trace id {traceId}.");
+
+    private static ApiResult Of(int status, string type, string title, string? detail, IReadOnlyDictionary<string, string[]>? errors = null) =>
+        new(status, new Problem($"https://dispatch.local/problems/{type}", title, status, detail, errors), ContentType);
+}

@@ -1,0 +1,262 @@
+using System.Text.Json;
+using Dispatch.Core.Incidents;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+using NodaTime;
+
+namespace Dispatch.Functions.Http;
+
+/// <summary>The incident API: each function reads the request, calls one use case and maps its result.</summary>
+public sealed class IncidentFunctions(IncidentService incidents, IClock clock, ILogger<IncidentFunctions> logger)
+{
+    private static readonly string[] ReportFields = ["station", "category", "priority", "zone", "location", "description", "channel", "reporterContact"];
+    private static readonly string[] ServerOwnedFields =
+        ["id", "status", "reportedAt", "dispatchedAt", "onSceneAt", "resolvedAt", "closedAt", "cancelledAt", "clocks", "version", "policyVersion"];
+
+    [Function("ReportIncident")]
+    public Task<IActionResult> Report(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents")] HttpRequest request) =>
+        Endpoint.RunAsync(request, logger, async () =>
+        {
+            if (!Actor.TryRead(request, out var actor, out var failure))
+            {
+                return failure!;
+            }
+
+            var idempotencyKey = request.Headers["Idempotency-Key"].ToString().Trim();
+            if (idempotencyKey.Length > 255 || idempotencyKey.Any(char.IsControl))
+            {
+                return Problem.Field("Idempotency-Key", "Must be at most 255 printable characters.");
+            }
+
+            var (body, readFailure) = await RequestReader.ReadObjectAsync(request, optional: false, request.HttpContext.RequestAborted);
+            if (readFailure is not null)
+            {
+                return readFailure;
+            }
+
+            var reader = new RequestReader();
+            var report = ReadReport(reader, body);
+            if (reader.HasErrors || report is null)
+            {
+                return Problem.Validation(reader.Errors);
+            }
+
+            var result = await incidents.ReportAsync(report, actor, idempotencyKey.Length == 0 ? null : idempotencyKey, request.HttpContext.RequestAborted);
+            if (result.Outcome == CreateOutcome.KeyReusedWithDifferentRequest)
+            {
+                return Problem.Unprocessable("Idempotency-Key", "This Idempotency-Key was already used to report a different incident.");
+            }
+
+            var stored = result.Stored!;
+            var response = Incident(stored, 201).WithHeader("Location", $"{BaseUrl(request)}/api/incidents/{stored.Incident.Id}");
+            return result.Outcome == CreateOutcome.Replayed ? response.WithHeader("Idempotent-Replayed", "true") : response;
+        });
+
+    [Function("GetIncident")]
+    public Task<IActionResult> Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents/{id}")] HttpRequest request, string id) =>
+        Endpoint.RunAsync(request, logger, async () =>
+        {
+            if (!Endpoint.TryParseId(id, out var incidentId, out var failure))
+            {
+                return failure!;
+            }
+
+            var stored = await incidents.FindAsync(incidentId, request.HttpContext.RequestAborted);
+            return stored is null ? Problem.NotFound($"Incident {incidentId} does not exist.") : Incident(stored, 200);
+        });
+
+    [Function("ListIncidents")]
+    public Task<IActionResult> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents")] HttpRequest request) =>
+        Endpoint.RunAsync(request, logger, async () =>
+        {
+            var reader = new RequestReader();
+            var query = request.Query;
+            if (!StationId.TryParse(query["station"].ToString(), out var station))
+            {
+                reader.Add("station", $"Required: the station to list ({StationId.Rule}).");
+            }
+
+            var statusText = query["status"].ToString().ToLowerInvariant();
+            StatusFilter? status = statusText switch
+            {
+                "" => StatusFilter.Any,
+                "open" => StatusFilter.Open,
+                "overdue" => StatusFilter.Overdue,
+                "closed" => StatusFilter.Closed,
+                _ => null,
+            };
+            if (status is null)
+            {
+                reader.Add("status", "Must be open, overdue or closed.");
+            }
+
+            Priority? priority = null;
+            var priorityText = query["priority"].ToString();
+            if (priorityText.Length > 0)
+            {
+                if (WireNames.TryParse(priorityText, out Priority p))
+                {
+                    priority = p;
+                }
+                else
+                {
+                    reader.Add("priority", "Must be P1, P2, P3 or P4.");
+                }
+            }
+
+            var pageSize = 25;
+            var pageSizeText = query["pageSize"].ToString();
+            if (pageSizeText.Length > 0 && (!int.TryParse(pageSizeText, out pageSize) || pageSize is < 1 or > 100))
+            {
+                reader.Add("pageSize", "Must be a whole number from 1 to 100.");
+            }
+
+            if (reader.HasErrors)
+            {
+                return Problem.Validation(reader.Errors);
+            }
+
+            var token = query["continuationToken"].ToString();
+            var page = await incidents.ListAsync(station, status!.Value, priority, pageSize, token.Length == 0 ? null : token, request.HttpContext.RequestAborted);
+            var now = clock.GetCurrentInstant();
+            string? next = null;
+            if (page.ContinuationToken is not null)
+            {
+                var parameters = query.Where(q => q.Key != "continuationToken")
+                    .Select(q => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(q.Value.ToString())}")
+                    .Append($"continuationToken={page.ContinuationToken}");
+                next = $"{BaseUrl(request)}/api/incidents?{string.Join('&', parameters)}";
+            }
+
+            return new ApiResult(200, new IncidentListResource(page.Items.Select(i => IncidentResource.From(i, now)).ToList(), page.ContinuationToken, next));
+        });
+
+    [Function("GetIncidentTimeline")]
+    public Task<IActionResult> Timeline(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents/{id}/timeline")] HttpRequest request, string id) =>
+        Endpoint.RunAsync(request, logger, async () =>
+        {
+            if (!Endpoint.TryParseId(id, out var incidentId, out var failure))
+            {
+                return failure!;
+            }
+
+            var events = await incidents.TimelineAsync(incidentId, request.HttpContext.RequestAborted);
+            return new ApiResult(200, new TimelineResource(incidentId.Value, events.Select(EventResource.From).ToList()));
+        });
+
+    [Function("DispatchIncident")]
+    public Task<IActionResult> Dispatch(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/dispatch")] HttpRequest request, string id) =>
+        ChangeAsync(request, id, optionalBody: false, ["unit", "officer"], (reader, body) =>
+        {
+            var unit = reader.Text(body, "unit", required: true, maxLength: 64);
+            var officer = reader.Text(body, "officer", required: true, maxLength: 64);
+            return (incidentId, actor, ifMatch, ct) => incidents.DispatchAsync(incidentId, unit!, officer!, actor, ifMatch, ct);
+        });
+
+    [Function("ArriveAtIncident")]
+    public Task<IActionResult> Arrive(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/arrive")] HttpRequest request, string id) =>
+        ChangeAsync(request, id, optionalBody: true, [], (_, _) =>
+            (incidentId, actor, ifMatch, ct) => incidents.ArriveAsync(incidentId, actor, ifMatch, ct));
+
+    [Function("ResolveIncident")]
+    public Task<IActionResult> Resolve(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/resolve")] HttpRequest request, string id) =>
+        ChangeAsync(request, id, optionalBody: false, ["outcome"], (reader, body) =>
+        {
+            var outcome = reader.Text(body, "outcome", required: true, maxLength: 500);
+            return (incidentId, actor, ifMatch, ct) => incidents.ResolveAsync(incidentId, outcome!, actor, ifMatch, ct);
+        });
+
+    [Function("CloseIncident")]
+    public Task<IActionResult> Close(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/close")] HttpRequest request, string id) =>
+        ChangeAsync(request, id, optionalBody: true, [], (_, _) =>
+            (incidentId, actor, ifMatch, ct) => incidents.CloseAsync(incidentId, actor, ifMatch, ct));
+
+    [Function("CancelIncident")]
+    public Task<IActionResult> Cancel(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/cancel")] HttpRequest request, string id) =>
+        ChangeAsync(request, id, optionalBody: false, ["reason"], (reader, body) =>
+        {
+            var reason = reader.Text(body, "reason", required: true, maxLength: 500);
+            return (incidentId, actor, ifMatch, ct) => incidents.CancelAsync(incidentId, reason!, actor, ifMatch, ct);
+        });
+
+    private delegate Task<StoredIncident> Change(IncidentId id, string actor, string? ifMatch, CancellationToken cancellationToken);
+
+    private Task<IActionResult> ChangeAsync(HttpRequest request, string id, bool optionalBody, string[] fields, Func<RequestReader, JsonElement, Change> bind) =>
+        Endpoint.RunAsync(request, logger, async () =>
+        {
+            if (!Endpoint.TryParseId(id, out var incidentId, out var failure) || !Actor.TryRead(request, out var actor, out failure))
+            {
+                return failure!;
+            }
+
+            var (body, readFailure) = await RequestReader.ReadObjectAsync(request, optionalBody, request.HttpContext.RequestAborted);
+            if (readFailure is not null)
+            {
+                return readFailure;
+            }
+
+            var reader = new RequestReader();
+            reader.RejectUnknown(body, "", fields, ServerOwnedFields);
+            var change = bind(reader, body);
+            if (reader.HasErrors)
+            {
+                return Problem.Validation(reader.Errors);
+            }
+
+            var stored = await change(incidentId, actor, Endpoint.IfMatch(request), request.HttpContext.RequestAborted);
+            return Incident(stored, 200);
+        });
+
+    private static IncidentReport? ReadReport(RequestReader reader, JsonElement body)
+    {
+        reader.RejectUnknown(body, "", ReportFields, ServerOwnedFields);
+        var stationText = reader.Text(body, "station", required: true, maxLength: StationId.MaxLength);
+        StationId station = default;
+        if (stationText is not null && !StationId.TryParse(stationText, out station))
+        {
+            reader.Add("station", $"Must be {StationId.Rule}.");
+        }
+
+        var category = reader.Text(body, "category", required: true, maxLength: 64)?.ToLowerInvariant();
+        var priority = reader.Choice<Priority>(body, "priority", WireNames.TryParse, WireNames.Names<Priority>());
+        var zone = reader.Choice<Zone>(body, "zone", WireNames.TryParse, WireNames.Names<Zone>());
+        var channel = reader.Choice<Channel>(body, "channel", WireNames.TryParse, WireNames.Names<Channel>());
+        var description = reader.Text(body, "description", required: false, maxLength: 4000) ?? "";
+        var contact = reader.Text(body, "reporterContact", required: false, maxLength: 200);
+
+        Location? location = null;
+        if (reader.Nested(body, "location", required: true) is { } locationElement)
+        {
+            reader.RejectUnknown(locationElement, "location.", ["address", "latitude", "longitude"]);
+            var address = reader.Text(locationElement, "address", required: true, maxLength: 500, prefix: "location.");
+            var latitude = reader.Number(locationElement, "latitude", -90, 90, "location.");
+            var longitude = reader.Number(locationElement, "longitude", -180, 180, "location.");
+            if (latitude.HasValue != longitude.HasValue && !reader.HasErrors)
+            {
+                reader.Add(latitude.HasValue ? "location.longitude" : "location.latitude", "Give latitude and longitude together, or neither.");
+            }
+
+            location = address is null ? null : new Location(address, latitude, longitude);
+        }
+
+        return reader.HasErrors || stationText is null || category is null || priority is null || zone is null || channel is null || location is null
+            ? null
+            : new IncidentReport(station, category, priority.Value, zone.Value, location, description, channel.Value, contact);
+    }
+
+    private ApiResult Incident(StoredIncident stored, int status) =>
+        new ApiResult(status, IncidentResource.From(stored.Incident, clock.GetCurrentInstant())).WithHeader("ETag", stored.ETag);
+
+    private static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}";
+}

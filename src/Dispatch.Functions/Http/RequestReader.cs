@@ -1,0 +1,221 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Dispatch.Functions.Http;
+
+/// <summary>
+/// Reads a JSON request body field by field, collecting every problem with the name of its field, so
+/// a client hears of all its mistakes at once and nothing is written from a half-valid request.
+/// </summary>
+public sealed class RequestReader
+{
+    public const int MaxBodyBytes = 64 * 1024;
+
+    private readonly Dictionary<string, List<string>> errors = new(StringComparer.Ordinal);
+
+    public bool HasErrors => errors.Count > 0;
+
+    public IReadOnlyDictionary<string, string[]> Errors => errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
+
+    public void Add(string field, string message)
+    {
+        if (!errors.TryGetValue(field, out var list))
+        {
+            errors[field] = list = [];
+        }
+
+        list.Add(message);
+    }
+
+    /// <summary>Reads the body as a JSON object; on failure returns the response to send instead.</summary>
+    /// <param name="optional">True when an empty body stands for <c>{}</c>.</param>
+    public static async Task<(JsonElement Body, ApiResult? Failure)> ReadObjectAsync(HttpRequest request, bool optional, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return (default, Problem.TooLarge(MaxBodyBytes));
+        }
+
+        var contentType = request.ContentType;
+        if (!string.IsNullOrEmpty(contentType) && !IsJson(contentType))
+        {
+            return (default, Problem.UnsupportedMediaType(contentType));
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                return (default, Problem.TooLarge(MaxBodyBytes));
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        if (buffer.Length == 0)
+        {
+            return optional
+                ? (JsonDocument.Parse("{}").RootElement.Clone(), null)
+                : (default, Problem.Field("$", "A JSON body is required."));
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? (document.RootElement.Clone(), null)
+                : (default, Problem.Field("$", "The body must be a JSON object."));
+        }
+        catch (JsonException e)
+        {
+            return (default, Problem.Field("$", $"The body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})."));
+        }
+    }
+
+    /// <summary>Refuses fields this request does not take, naming why for the ones the server stamps.</summary>
+    public void RejectUnknown(JsonElement body, string prefix, IReadOnlyCollection<string> known, IReadOnlyCollection<string>? serverOwned = null)
+    {
+        foreach (var property in body.EnumerateObject())
+        {
+            if (known.Contains(property.Name))
+            {
+                continue;
+            }
+
+            var field = prefix + property.Name;
+            Add(field, serverOwned?.Contains(property.Name) == true
+                ? "This is set by the server and cannot be given by a client."
+                : $"Unknown field. Expected: {string.Join(", ", known)}.");
+        }
+    }
+
+    public string? Text(JsonElement body, string name, bool required, int maxLength, string prefix = "")
+    {
+        var field = prefix + name;
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required)
+            {
+                Add(field, "This field is required.");
+            }
+
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            Add(field, $"Must be a string, not {Describe(value.ValueKind)}.");
+            return null;
+        }
+
+        var text = value.GetString()!.Trim();
+        if (text.Length == 0)
+        {
+            if (required)
+            {
+                Add(field, "Must not be empty.");
+            }
+
+            return null;
+        }
+
+        if (text.Length > maxLength)
+        {
+            Add(field, $"Must be at most {maxLength} characters; this is {text.Length}.");
+            return null;
+        }
+
+        if (text.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
+        {
+            Add(field, "Must not contain control characters.");
+            return null;
+        }
+
+        return text;
+    }
+
+    public double? Number(JsonElement body, string name, double min, double max, string prefix = "")
+    {
+        var field = prefix + name;
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number))
+        {
+            Add(field, $"Must be a number, not {Describe(value.ValueKind)}.");
+            return null;
+        }
+
+        if (number < min || number > max)
+        {
+            Add(field, $"Must be between {min} and {max}.");
+            return null;
+        }
+
+        return number;
+    }
+
+    public JsonElement? Nested(JsonElement body, string name, bool required, string prefix = "")
+    {
+        var field = prefix + name;
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required)
+            {
+                Add(field, "This field is required.");
+            }
+
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            Add(field, $"Must be an object, not {Describe(value.ValueKind)}.");
+            return null;
+        }
+
+        return value;
+    }
+
+    public T? Choice<T>(JsonElement body, string name, TryParse<T> parse, IEnumerable<string> allowed)
+        where T : struct
+    {
+        var text = Text(body, name, required: true, maxLength: 32);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (parse(text, out var value))
+        {
+            return value;
+        }
+
+        Add(name, $"'{text}' is not one of: {string.Join(", ", allowed)}.");
+        return null;
+    }
+
+    public delegate bool TryParse<T>(string? text, out T value);
+
+    private static bool IsJson(string contentType)
+    {
+        var mediaType = contentType.Split(';')[0].Trim();
+        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
+}

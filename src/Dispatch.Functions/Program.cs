@@ -1,0 +1,8 @@
+using Dispatch.Functions.Settings;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
+
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+builder.Services.AddDispatch(builder.Configuration);
+builder.Build().Run();

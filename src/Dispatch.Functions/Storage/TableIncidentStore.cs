@@ -1,0 +1,277 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Dispatch.Core.Incidents;
+using NodaTime;
+
+namespace Dispatch.Functions.Storage;
+
+/// <summary>
+/// Incidents in one Azure table, partitioned by station so that an incident, its events, its list
+/// entries and its idempotency record always change in one entity-group transaction.
+/// </summary>
+/// <remarks>
+/// Row keys within a station's partition (README, "State in tables"):
+/// <c>incident|{id}</c> the incident; <c>event|{id}|{seq:D6}</c> its timeline;
+/// <c>all|{newest-first}|{id}</c> and, while open, <c>open|{newest-first}|{id}</c> the list entries;
+/// <c>idempotency|{sha256(key)}</c> a client's Idempotency-Key.
+/// </remarks>
+public sealed class TableIncidentStore(TableServiceClient service) : IIncidentStore
+{
+    public const string TableName = "incidents";
+
+    private readonly TableClient table = service.GetTableClient(TableName);
+    private Task? tableCreation;
+
+    public async Task<CreateResult> CreateAsync(Transition opened, IdempotencyClaim? claim, CancellationToken cancellationToken)
+    {
+        var incident = opened.Incident;
+        var actions = new List<TableTransactionAction>
+        {
+            new(TableTransactionActionType.Add, IncidentRow(incident)),
+            new(TableTransactionActionType.Add, EventRow(opened.Event)),
+        };
+        actions.AddRange(ListRows(incident).Select(row => new TableTransactionAction(TableTransactionActionType.Add, row)));
+        var idempotencyKey = claim is null ? null : IdempotencyRowKey(claim.Key);
+        if (claim is not null)
+        {
+            actions.Add(new(TableTransactionActionType.Add, new TableEntity(incident.Station.Value, idempotencyKey)
+            {
+                ["IncidentId"] = incident.Id.Value,
+                ["RequestHash"] = claim.RequestHash,
+            }));
+        }
+
+        try
+        {
+            var response = await Guard(() => table.SubmitTransactionAsync(actions, cancellationToken), cancellationToken);
+            var etag = response.Value[0].Headers.ETag!.Value.ToString();
+            return new CreateResult(CreateOutcome.Created, new StoredIncident(incident, etag));
+        }
+        catch (TableTransactionFailedException e) when (claim is not null && e.Status == 409)
+        {
+            // The key was used before: the insert of its record is what failed, so nothing was written.
+            var record = await Guard(() => table.GetEntityAsync<TableEntity>(incident.Station.Value, idempotencyKey, cancellationToken: cancellationToken), cancellationToken);
+            if (record.Value.GetString("RequestHash") != claim.RequestHash)
+            {
+                return new CreateResult(CreateOutcome.KeyReusedWithDifferentRequest, null);
+            }
+
+            var original = await FindAsync(IncidentId.Parse(record.Value.GetString("IncidentId")), cancellationToken)
+                ?? throw new InvalidDataException($"Idempotency record {idempotencyKey} names an incident that does not exist.");
+            return new CreateResult(CreateOutcome.Replayed, original);
+        }
+    }
+
+    public async Task<StoredIncident?> FindAsync(IncidentId id, CancellationToken cancellationToken)
+    {
+        var response = await Guard(() => table.GetEntityIfExistsAsync<TableEntity>(id.Station.Value, IncidentRowKey(id), cancellationToken: cancellationToken), cancellationToken);
+        return response.HasValue ? new StoredIncident(ReadBody(response.Value!), response.Value!.ETag.ToString()) : null;
+    }
+
+    public async Task<StoredIncident> SaveAsync(Transition change, string etag, CancellationToken cancellationToken)
+    {
+        var incident = change.Incident;
+        var actions = new List<TableTransactionAction>
+        {
+            new(TableTransactionActionType.UpdateReplace, IncidentRow(incident), new ETag(etag)),
+            new(TableTransactionActionType.Add, EventRow(change.Event)),
+        };
+        actions.AddRange(ListRows(incident).Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)));
+        if (!incident.IsOpen)
+        {
+            actions.Add(new(TableTransactionActionType.Delete, new TableEntity(incident.Station.Value, OpenRowKey(incident)), ETag.All));
+        }
+
+        try
+        {
+            var response = await Guard(() => table.SubmitTransactionAsync(actions, cancellationToken), cancellationToken);
+            return new StoredIncident(incident, response.Value[0].Headers.ETag!.Value.ToString());
+        }
+        catch (TableTransactionFailedException e) when (e.Status is 412 or 409)
+        {
+            throw new ConcurrencyConflictException();
+        }
+    }
+
+    public async Task<IncidentPage> ListAsync(IncidentQuery query, CancellationToken cancellationToken)
+    {
+        var prefix = query.Status is StatusFilter.Open or StatusFilter.Overdue ? "open|" : "all|";
+        var filters = new List<string>
+        {
+            TableClient.CreateQueryFilter($"PartitionKey eq {query.Station.Value} and RowKey gt {prefix} and RowKey lt {prefix[..^1] + "}"}"),
+        };
+        if (query.Status == StatusFilter.Overdue)
+        {
+            filters.Add(TableClient.CreateQueryFilter($"NextDeadline le {query.Now.ToDateTimeOffset()}"));
+        }
+        else if (query.Status == StatusFilter.Closed)
+        {
+            filters.Add(TableClient.CreateQueryFilter($"IsOpen eq {false}"));
+        }
+
+        if (query.Priority is { } priority)
+        {
+            filters.Add(TableClient.CreateQueryFilter($"Priority eq {priority.Name()}"));
+        }
+
+        var token = DecodeToken(query.ContinuationToken);
+        var page = await Guard(async () =>
+        {
+            await foreach (var p in table.QueryAsync<TableEntity>(string.Join(" and ", filters), query.PageSize, ["Body"], cancellationToken)
+                .AsPages(token, query.PageSize).WithCancellation(cancellationToken))
+            {
+                return p;
+            }
+
+            return null;
+        }, cancellationToken);
+        if (page is null)
+        {
+            return new IncidentPage([], null);
+        }
+
+        return new IncidentPage(page.Values.Select(ReadBody).ToList(), EncodeToken(page.ContinuationToken));
+    }
+
+    public async Task<IReadOnlyList<IncidentEvent>> TimelineAsync(IncidentId id, CancellationToken cancellationToken)
+    {
+        var from = $"event|{id.Value}|";
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {id.Station.Value} and RowKey gt {from} and RowKey lt {from + "~"}");
+        return await Guard(async () =>
+        {
+            var events = new List<IncidentEvent>();
+            await foreach (var row in table.QueryAsync<TableEntity>(filter, 1000, ["Body"], cancellationToken))
+            {
+                events.Add(JsonSerializer.Deserialize<EventDocument>(row.GetString("Body"), Json.Options)!.ToEvent());
+            }
+
+            return (IReadOnlyList<IncidentEvent>)events;
+        }, cancellationToken);
+    }
+
+    public Task CheckHealthAsync(CancellationToken cancellationToken) =>
+        Guard(async () =>
+        {
+            await foreach (var _ in table.QueryAsync<TableEntity>(maxPerPage: 1, select: ["RowKey"], cancellationToken: cancellationToken).AsPages(pageSizeHint: 1))
+            {
+                break;
+            }
+
+            return true;
+        }, cancellationToken);
+
+    internal static string IncidentRowKey(IncidentId id) => $"incident|{id.Value}";
+
+    private static string NewestFirst(Incident incident) =>
+        (long.MaxValue - incident.ReportedAt.ToUnixTimeTicks()).ToString("D19", CultureInfo.InvariantCulture);
+
+    private static string OpenRowKey(Incident incident) => $"open|{NewestFirst(incident)}|{incident.Id.Value}";
+
+    private static string IdempotencyRowKey(string key) =>
+        $"idempotency|{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))}";
+
+    private static TableEntity IncidentRow(Incident incident) => WithBody(new TableEntity(incident.Station.Value, IncidentRowKey(incident.Id)), incident);
+
+    private static IEnumerable<TableEntity> ListRows(Incident incident)
+    {
+        yield return WithBody(new TableEntity(incident.Station.Value, $"all|{NewestFirst(incident)}|{incident.Id.Value}"), incident);
+        if (incident.IsOpen)
+        {
+            yield return WithBody(new TableEntity(incident.Station.Value, OpenRowKey(incident)), incident);
+        }
+    }
+
+    private static TableEntity WithBody(TableEntity entity, Incident incident)
+    {
+        entity["Body"] = JsonSerializer.Serialize(IncidentDocument.From(incident), Json.Options);
+        entity["Status"] = incident.Status.Name();
+        entity["Priority"] = incident.Report.Priority.Name();
+        entity["IsOpen"] = incident.IsOpen;
+        entity["ReportedAt"] = incident.ReportedAt.ToDateTimeOffset();
+        if (incident.IsOpen && incident.NextDeadline is { } next)
+        {
+            entity["NextDeadline"] = next.ToDateTimeOffset();
+        }
+
+        return entity;
+    }
+
+    private static TableEntity EventRow(IncidentEvent e) =>
+        new(e.IncidentId.Station.Value, $"event|{e.IncidentId.Value}|{e.Sequence:D6}")
+        {
+            ["Body"] = JsonSerializer.Serialize(EventDocument.From(e), Json.Options),
+            ["Kind"] = e.Kind.Name(),
+            ["At"] = e.At.ToDateTimeOffset(),
+        };
+
+    private static Incident ReadBody(TableEntity entity) =>
+        JsonSerializer.Deserialize<IncidentDocument>(entity.GetString("Body"), Json.Options)!.ToIncident();
+
+    private static string? EncodeToken(string? token) =>
+        token is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes(token)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static string? DecodeToken(string? token)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            return null;
+        }
+
+        try
+        {
+            var base64 = token.Replace('-', '+').Replace('_', '/');
+            base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
+            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(base64));
+            // The SDK's tokens are "{next partition key} {next row key}"; anything else did not come from us.
+            return decoded.Split(' ').Length == 2 ? decoded : throw new InvalidContinuationTokenException();
+        }
+        catch (FormatException)
+        {
+            throw new InvalidContinuationTokenException();
+        }
+    }
+
+    /// <summary>Creates the table once, and turns "storage did not answer" into <see cref="StorageUnavailableException"/>.</summary>
+    private async Task<T> Guard<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await EnsureTableAsync(cancellationToken);
+            return await operation();
+        }
+        catch (Exception e) when (IsUnavailable(e, cancellationToken))
+        {
+            throw new StorageUnavailableException("Table storage did not answer.", e);
+        }
+    }
+
+    private async Task EnsureTableAsync(CancellationToken cancellationToken)
+    {
+        // Two callers racing here both call CreateIfNotExists, which is harmless; a failure is retried next time.
+        var creation = tableCreation ??= table.CreateIfNotExistsAsync(CancellationToken.None);
+        try
+        {
+            await creation.WaitAsync(cancellationToken);
+        }
+        catch
+        {
+            _ = Interlocked.CompareExchange(ref tableCreation, null, creation);
+            throw;
+        }
+    }
+
+    private static bool IsUnavailable(Exception e, CancellationToken cancellationToken) => e switch
+    {
+        TableTransactionFailedException => false,
+        RequestFailedException r => r.Status is 0 or 408 or 500 or 502 or 503 or 504,
+        HttpRequestException or SocketException or TimeoutException or IOException => true,
+        OperationCanceledException => !cancellationToken.IsCancellationRequested,
+        AggregateException a => a.InnerExceptions.All(inner => IsUnavailable(inner, cancellationToken)),
+        _ => false,
+    };
+}

@@ -1,0 +1,93 @@
+using System.Reflection;
+using Dispatch.Functions.Settings;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Abstractions;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Dispatch.LocalHost;
+
+/// <summary>
+/// Serves the Functions app's own <c>[Function]</c> classes over HTTP on Kestrel, standing in for the
+/// Functions host, which cannot be installed here. Requests and responses go through the same
+/// ASP.NET Core types the isolated worker's ASP.NET Core integration uses.
+/// </summary>
+public static class LocalFunctionsHost
+{
+    /// <summary>The Functions host's default route prefix (host.json <c>extensions.http.routePrefix</c>).</summary>
+    public const string RoutePrefix = "api";
+
+    public static readonly Assembly FunctionsAssembly = typeof(DispatchServiceCollectionExtensions).Assembly;
+
+    public static WebApplication Build(LocalHostOptions options)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddConfiguration(options.Configuration);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Address, options.Port));
+        builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
+        builder.Services.AddDispatch(builder.Configuration);
+        options.ConfigureServices?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        var (http, _) = FunctionCatalog.Discover(FunctionsAssembly, app.Configuration);
+        foreach (var function in http)
+        {
+            app.MapMethods($"/{RoutePrefix}/{function.Route}", function.Methods, context => InvokeAsync(function, context))
+                .WithName(function.Name);
+        }
+
+        return app;
+    }
+
+    private static async Task InvokeAsync(HttpFunction function, HttpContext context)
+    {
+        var method = function.Method;
+        var instance = method.IsStatic ? null : ActivatorUtilities.GetServiceOrCreateInstance(context.RequestServices, method.DeclaringType!);
+        var arguments = method.GetParameters().Select(p => p.ParameterType switch
+        {
+            var t when t == typeof(HttpRequest) => context.Request,
+            var t when t == typeof(CancellationToken) => context.RequestAborted,
+            _ => (object?)context.GetRouteValue(p.Name!)?.ToString(),
+        }).ToArray();
+
+        var returned = method.Invoke(instance, arguments);
+        if (returned is Task task)
+        {
+            await task;
+            returned = task.GetType().GetProperty("Result")?.GetValue(task);
+        }
+
+        switch (returned)
+        {
+            case IActionResult result:
+                await result.ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), new ActionDescriptor()));
+                break;
+            case IResult result:
+                await result.ExecuteAsync(context);
+                break;
+            default:
+                context.Response.StatusCode = StatusCodes.Status204NoContent;
+                break;
+        }
+    }
+}
+
+public sealed class LocalHostOptions
+{
+    public System.Net.IPAddress Address { get; init; } = System.Net.IPAddress.Loopback;
+
+    /// <summary>0 picks a free port; read the bound one from the app's URLs.</summary>
+    public int Port { get; init; } = 7071;
+
+    public required IConfiguration Configuration { get; init; }
+
+    public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>Replaces services after the app's own, e.g. a FakeClock in tests.</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+}

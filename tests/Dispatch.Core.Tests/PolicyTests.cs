@@ -1,0 +1,86 @@
+using Dispatch.Core.Incidents;
+using Dispatch.Core.Policy;
+using NodaTime;
+
+namespace Dispatch.Core.Tests;
+
+public sealed class PolicyTests
+{
+    private const string Valid = """
+        { "version": "2026-11",
+          "timeZone": "Asia/Shanghai",
+          "priorities": {
+            "P1": { "dispatch": "PT1M", "arrival": "PT5M", "resolution": "PT2H" },
+            "P2": { "dispatch": "PT3M", "arrival": "PT10M", "resolution": "PT8H" },
+            "P3": { "dispatch": "PT15M", "arrival": "PT30M", "resolution": "P3D" },
+            "P4": { "dispatch": "PT1H", "arrival": "PT24H", "resolution": "P7D",
+                    "zones": { "urban": 1, "suburban": 1, "rural": 1 } } },
+          "zones": { "urban": 1, "suburban": 2, "rural": 3 },
+          "warnAt": [0.5, 0.75],
+          "escalation": [ { "level": 1, "after": "PT0S",  "to": "duty-officer" },
+                          { "level": 2, "after": "PT2M",  "to": "chief" },
+                          { "level": 3, "after": "PT10M", "to": "command-center" } ],
+          "immediate": { "categories": ["homicide", "mass-incident", "fire-casualty"], "to": "chief" } }
+        """;
+
+    [Fact]
+    public void The_documented_example_parses_to_the_built_in_defaults()
+    {
+        var policy = PolicyParser.Parse(Valid);
+
+        foreach (var priority in Enum.GetValues<Priority>())
+        {
+            foreach (var zone in Enum.GetValues<Zone>())
+            {
+                Assert.Equal(ResponsePolicy.Default.TargetsFor(priority, zone), policy.TargetsFor(priority, zone));
+            }
+        }
+
+        Assert.Equal(ResponsePolicy.Default.WarnAt, policy.WarnAt);
+        Assert.Equal(ResponsePolicy.Default.Escalation, policy.Escalation);
+        Assert.True(policy.IsImmediate("Homicide"));
+        Assert.Equal("Asia/Shanghai", policy.TimeZone.Id);
+    }
+
+    [Theory]
+    [InlineData(Priority.P1, Zone.Urban, 5)]
+    [InlineData(Priority.P1, Zone.Suburban, 10)]
+    [InlineData(Priority.P1, Zone.Rural, 15)]
+    [InlineData(Priority.P2, Zone.Rural, 30)]
+    [InlineData(Priority.P3, Zone.Suburban, 60)]
+    [InlineData(Priority.P4, Zone.Rural, 24 * 60)]
+    public void Default_arrival_targets_match_the_standards_table(Priority priority, Zone zone, int minutes) =>
+        Assert.Equal(Duration.FromMinutes(minutes), ResponsePolicy.Default.TargetsFor(priority, zone).Arrival);
+
+    [Theory]
+    [InlineData("\"PT5M\"", "\"5 minutes\"", "priorities.P1.arrival")]
+    [InlineData("\"PT1M\", \"arrival\"", "\"P1M\", \"arrival\"", "priorities.P1.dispatch")]
+    [InlineData("\"Asia/Shanghai\"", "\"Mars/Olympus\"", "timeZone")]
+    [InlineData("\"urban\": 1, \"suburban\": 2", "\"urban\": 0, \"suburban\": 2", "zones.urban")]
+    [InlineData("[0.5, 0.75]", "[0.75, 0.5]", "warnAt[1]")]
+    [InlineData("[0.5, 0.75]", "[1.5]", "warnAt[0]")]
+    [InlineData("\"level\": 2", "\"level\": 5", "escalation[1].level")]
+    [InlineData("\"to\": \"chief\" },", "\"to\": \"mayor\" },", "escalation[1].to")]
+    [InlineData("\"PT10M\", \"to\"", "\"PT1M\", \"to\"", "escalation[2].after")]
+    [InlineData("\"version\": \"2026-11\",", "\"version\": \"2026-11\", \"colour\": \"blue\",", "colour")]
+    [InlineData("\"P4\":", "\"P5\":", "priorities.P5")]
+    [InlineData("\"immediate\": {", "\"immediate\": { \"extra\": 1,", "immediate.extra")]
+    public void A_bad_field_is_named_in_the_error(string find, string replace, string field)
+    {
+        Assert.Contains(find, Valid, StringComparison.Ordinal);
+        var error = Assert.Throws<PolicyException>(() => PolicyParser.Parse(Valid.Replace(find, replace, StringComparison.Ordinal)));
+        Assert.Equal(field, error.Field);
+        Assert.Contains(field, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_priority_is_refused()
+    {
+        var withoutP3 = Valid.Replace("\"P3\": { \"dispatch\": \"PT15M\", \"arrival\": \"PT30M\", \"resolution\": \"P3D\" },", "", StringComparison.Ordinal);
+        Assert.Equal("priorities.P3", Assert.Throws<PolicyException>(() => PolicyParser.Parse(withoutP3)).Field);
+    }
+
+    [Fact]
+    public void Malformed_json_is_refused() =>
+        Assert.Equal("$", Assert.Throws<PolicyException>(() => PolicyParser.Parse("{ nope")).Field);
+}
