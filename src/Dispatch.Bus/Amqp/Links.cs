@@ -1,0 +1,157 @@
+using Microsoft.Azure.Amqp;
+using Microsoft.Azure.Amqp.Encoding;
+using Microsoft.Azure.Amqp.Framing;
+using Microsoft.Extensions.Logging;
+
+namespace Dispatch.Bus.Amqp;
+
+/// <summary>Where a client's sender delivers: a queue or a topic.</summary>
+internal interface IDestination
+{
+    string Path { get; }
+
+    /// <summary>Stores the message and returns its sequence number, or null when it was a duplicate and was dropped.</summary>
+    long? Accept(StoredMessage message);
+
+    void CancelScheduled(long sequenceNumber);
+}
+
+internal sealed class QueueDestination(MessageEntity queue, DuplicateDetector duplicates, ILogger logger) : IDestination
+{
+    public string Path => queue.Path;
+
+    public long? Accept(StoredMessage message)
+    {
+        if (duplicates.IsDuplicate(message.Facts.MessageId))
+        {
+            Log.Duplicate(logger, queue.Path, message.Facts.MessageId!);
+            return null;
+        }
+
+        return queue.Enqueue(message);
+    }
+
+    public void CancelScheduled(long sequenceNumber) => queue.CancelScheduled(sequenceNumber);
+}
+
+internal sealed class TopicDestination(Topic topic, ILogger logger) : IDestination
+{
+    public string Path => topic.Path;
+
+    public long? Accept(StoredMessage message)
+    {
+        if (topic.Duplicates.IsDuplicate(message.Facts.MessageId))
+        {
+            Log.Duplicate(logger, topic.Path, message.Facts.MessageId!);
+            return null;
+        }
+
+        return topic.Publish(message);
+    }
+
+    public void CancelScheduled(long sequenceNumber) => topic.CancelScheduled(sequenceNumber);
+}
+
+/// <summary>A client's sender: every transfer (or batch) is stored, then accepted.</summary>
+internal sealed class Publisher
+{
+    private readonly ReceivingAmqpLink link;
+    private readonly IDestination destination;
+    private readonly TimeProvider time;
+
+    public Publisher(ReceivingAmqpLink link, IDestination destination, TimeProvider time)
+    {
+        this.link = link;
+        this.destination = destination;
+        this.time = time;
+        link.RegisterMessageListener(OnMessage);
+    }
+
+    private void OnMessage(AmqpMessage message)
+    {
+        try
+        {
+            foreach (var encoded in MessageCodec.Unbatch(message))
+            {
+                destination.Accept(MessageCodec.ToStored(encoded, time));
+            }
+
+            link.AcceptMessage(message, false);
+        }
+        catch (Exception e) when (e is AmqpException or InvalidOperationException or FormatException or InvalidCastException)
+        {
+            link.RejectMessage(message, e);
+        }
+        finally
+        {
+            message.Dispose();
+        }
+    }
+}
+
+/// <summary>A client's receiver: gets messages while it has credit and settles them by lock token.</summary>
+internal sealed class Consumer : IConsumer
+{
+    public const string LockLostCondition = "com.microsoft:message-lock-lost";
+    private readonly SendingAmqpLink link;
+    private readonly MessageEntity entity;
+
+    public Consumer(SendingAmqpLink link, MessageEntity entity)
+    {
+        this.link = link;
+        this.entity = entity;
+        link.RegisterCreditListener((_, _, _) => entity.Pump());
+        link.RegisterDispositionListener(OnDisposition);
+        link.Closed += (_, _) => entity.Detach(this);
+        entity.Attach(this);
+    }
+
+    public int Credit => link.State == AmqpObjectState.Opened ? (int)link.LinkCredit : 0;
+
+    public bool ReceiveAndDelete => link.Settings.SettleType == SettleMode.SettleOnSend;
+
+    public void Deliver(StoredMessage message, Guid lockToken)
+    {
+        var amqp = MessageCodec.ForDelivery(message, locked: !ReceiveAndDelete);
+        link.SendMessageNoWait(amqp, new ArraySegment<byte>(lockToken.ToByteArray()), default);
+    }
+
+    private void OnDisposition(Delivery delivery)
+    {
+        if (delivery.DeliveryTag.Count != 16)
+        {
+            link.DisposeDelivery(delivery, true, new Accepted());
+            return;
+        }
+
+        var lockToken = new Guid(delivery.DeliveryTag.AsSpan());
+        var (result, reply) = Settle(entity, lockToken, delivery.State);
+        link.DisposeDelivery(delivery, true, result == SettleResult.Done ? reply : LockLost());
+    }
+
+    /// <summary>Applies a client's outcome; the reply echoes it (a dead-letter is acknowledged with a plain Rejected).</summary>
+    public static (SettleResult Result, DeliveryState Reply) Settle(MessageEntity entity, Guid lockToken, DeliveryState state) => state switch
+    {
+        Accepted => (entity.Complete(lockToken), new Accepted()),
+        Modified { UndeliverableHere: true } modified => (entity.Defer(lockToken, ToChanges(modified.MessageAnnotations)), modified),
+        Modified modified => (entity.Abandon(lockToken, ToChanges(modified.MessageAnnotations)), modified),
+        Rejected rejected => (DeadLetter(entity, lockToken, rejected.Error?.Info), new Rejected()),
+        _ => (entity.Abandon(lockToken, null), new Released()),
+    };
+
+    public static Rejected LockLost() => new()
+    {
+        Error = new Error { Condition = LockLostCondition, Description = "The lock on the message was lost: it expired or the message was already settled." },
+    };
+
+    private static SettleResult DeadLetter(MessageEntity entity, Guid lockToken, Fields? info)
+    {
+        var changes = ToChanges(info) ?? new Dictionary<string, object>();
+        changes.Remove("DeadLetterReason", out var reason);
+        changes.Remove("DeadLetterErrorDescription", out var description);
+        return entity.DeadLetter(lockToken, reason as string, description as string, changes);
+    }
+
+    private static Dictionary<string, object>? ToChanges(Fields? fields) =>
+        fields?.ToDictionary(f => f.Key.Key.ToString()!, f => f.Value, StringComparer.Ordinal);
+}
