@@ -16,6 +16,7 @@ internal static class MessageCodec
     public const string ScheduledEnqueueTime = "x-opt-scheduled-enqueue-time";
     public const string DeadLetterSource = "x-opt-deadletter-source";
     public const string EnqueueSequenceNumber = "x-opt-enqueue-sequence-number";
+    public const string MessageState = "x-opt-message-state";
 
     /// <summary>The encoded messages a transfer carries: one, or many for a batch.</summary>
     public static IEnumerable<byte[]> Unbatch(AmqpMessage incoming)
@@ -164,6 +165,12 @@ internal static class MessageCodec
             annotations[LockedUntil] = stored.LockedUntil.UtcDateTime;
         }
 
+        annotations[MessageState] = stored.State switch
+        {
+            Bus.MessageState.Scheduled => 2,
+            Bus.MessageState.Deferred => 1,
+            _ => 0,
+        };
         if (stored.DeadLetterSource is not null)
         {
             annotations[DeadLetterSource] = stored.DeadLetterSource;
