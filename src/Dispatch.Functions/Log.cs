@@ -13,4 +13,7 @@ internal static partial class Log
 
     [LoggerMessage(1003, LogLevel.Warning, "Health check: storage unavailable")]
     public static partial void HealthCheckFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1004, LogLevel.Information, "Sweep: {Due} due, {Changed} changed, {Conflicts} lost to another sweep, {Notices} notices; relay sent {Sent}, failed {Failed}")]
+    public static partial void Swept(ILogger logger, int due, int changed, int conflicts, int notices, int sent, int failed);
 }

@@ -70,7 +70,7 @@ public static partial class FunctionCatalog
         foreach (var parameter in method.GetParameters())
         {
             var type = parameter.ParameterType;
-            if (type != triggerType && type != typeof(CancellationToken) && type != typeof(string))
+            if (type != triggerType && type != typeof(CancellationToken) && (type != typeof(string) || triggerType != typeof(HttpRequest)))
             {
                 throw new InvalidOperationException(
                     $"Function {name}: the local host cannot bind parameter '{parameter.Name}' of type {type.Name}.");

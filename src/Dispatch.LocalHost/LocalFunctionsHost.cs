@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace Dispatch.LocalHost;
@@ -22,19 +23,36 @@ public static class LocalFunctionsHost
     /// <summary>The Functions host's default route prefix (host.json <c>extensions.http.routePrefix</c>).</summary>
     public const string RoutePrefix = "api";
 
+    /// <summary>Settings the local host supplies when they are not set (README, "Settings").</summary>
+    public static readonly IReadOnlyDictionary<string, string?> Defaults = new Dictionary<string, string?>
+    {
+        ["DISPATCH_SWEEP_SCHEDULE"] = "*/5 * * * * *",
+    };
+
     public static readonly Assembly FunctionsAssembly = typeof(DispatchServiceCollectionExtensions).Assembly;
 
     public static WebApplication Build(LocalHostOptions options)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(Defaults);
         builder.Configuration.AddConfiguration(options.Configuration);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Address, options.Port));
         builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
         builder.Services.AddDispatch(builder.Configuration);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<TimerScheduler>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TimerScheduler>());
         options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
-        var (http, _) = FunctionCatalog.Discover(FunctionsAssembly, app.Configuration);
+        var (http, timers) = FunctionCatalog.Discover(FunctionsAssembly, app.Configuration);
+        if (options.RunTimers)
+        {
+            foreach (var timer in timers)
+            {
+                app.Services.GetRequiredService<TimerScheduler>().Add(timer);
+            }
+        }
         foreach (var function in http)
         {
             app.MapMethods($"/{RoutePrefix}/{function.Route}", function.Methods, context => InvokeAsync(function, context))
@@ -87,6 +105,9 @@ public sealed class LocalHostOptions
     public required IConfiguration Configuration { get; init; }
 
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>Fire timer functions on their schedules; tests that drive the sweep themselves turn this off.</summary>
+    public bool RunTimers { get; init; } = true;
 
     /// <summary>Replaces services after the app's own, e.g. a FakeClock in tests.</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }

@@ -16,8 +16,7 @@ public sealed class IncidentTests
     private Incident Open(Priority priority = Priority.P1, Zone zone = Zone.Urban)
     {
         var report = Report(priority, zone);
-        var targets = ResponsePolicy.Default.TargetsFor(priority, zone);
-        return Incident.Open(IncidentId.New(report.Station, clock.GetCurrentInstant()), report, targets, "v", clock.GetCurrentInstant(), "desk").Incident;
+        return Incident.Open(IncidentId.New(report.Station, clock.GetCurrentInstant()), report, ResponsePolicy.Default, clock.GetCurrentInstant(), "desk").Incident;
     }
 
     [Fact]
@@ -65,8 +64,8 @@ public sealed class IncidentTests
 
         Assert.Equal(IncidentStatus.Closed, incident.Status);
         Assert.Equal(5, incident.Version);
-        Assert.Equal(4, resolved.Event.Sequence);
-        Assert.Equal(EventKind.Resolved, resolved.Event.Kind);
+        Assert.Equal(4, Assert.Single(resolved.Events).Sequence);
+        Assert.Equal(EventKind.Resolved, resolved.Events[0].Kind);
         Assert.All(incident.Clocks, c => Assert.Equal(ClockState.Met, c.StateAt(t)));
         Assert.Null(incident.NextDeadline);
         Assert.False(incident.IsOpen);

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Dispatch.Bus;
 using Dispatch.LocalHost;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -16,6 +17,20 @@ namespace Dispatch.Functions.Tests;
 public sealed class SharedAzurite : ICollectionFixture<Azurite>
 {
     public const string Name = "stack";
+}
+
+/// <summary>The in-repo Service Bus broker with the project's own entities (infra/servicebus/config.json).</summary>
+public sealed class Broker : IAsyncLifetime
+{
+    public LocalBus Bus { get; private set; } = null!;
+
+    public Task InitializeAsync()
+    {
+        Bus = LocalBus.Start(BusConfig.Load(Path.Combine(RepoRoot.Path, "infra", "servicebus", "config.json")));
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await Bus.DisposeAsync();
 }
 
 /// <summary>
@@ -39,10 +54,17 @@ public sealed class ApiHost : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<ApiHost> StartAsync(string storageConnectionString, IDictionary<string, string?>? settings = null)
+    public static async Task<ApiHost> StartAsync(string storageConnectionString, IDictionary<string, string?>? settings = null, string? serviceBus = null)
     {
         var clock = new FakeClock(Start);
-        var values = new Dictionary<string, string?> { ["AzureWebJobsStorage"] = storageConnectionString };
+        var values = new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = storageConnectionString,
+            // A table per host: the sweep reads every station, so tests must not see each other's incidents.
+            ["DISPATCH_TABLE"] = "t" + Guid.NewGuid().ToString("N"),
+            // Without a broker, notices stay in the outbox; tests of escalation pass a real one.
+            ["ServiceBus"] = serviceBus ?? "Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;",
+        };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             values[key] = value;
@@ -53,6 +75,7 @@ public sealed class ApiHost : IAsyncDisposable
             Port = 0,
             Configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build(),
             MinimumLogLevel = LogLevel.Warning,
+            RunTimers = false,
             ConfigureServices = services => services.Replace(ServiceDescriptor.Singleton<IClock>(clock)),
         });
         await app.StartAsync();

@@ -55,8 +55,9 @@ public sealed class StartupAndOutageTests(Azurite azurite)
         try
         {
             await File.WriteAllTextAsync(file, PolicyJson);
+            var table = "t" + Guid.NewGuid().ToString("N");
             string id;
-            await using (var before = await ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY_FILE"] = file }))
+            await using (var before = await ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY_FILE"] = file, ["DISPATCH_TABLE"] = table }))
             {
                 var created = await before.ReportAsync(ApiHost.Report(ApiHost.NewStation(), "P1", "rural"));
                 id = created["id"]!.GetValue<string>();
@@ -66,7 +67,7 @@ public sealed class StartupAndOutageTests(Azurite azurite)
             }
 
             await File.WriteAllTextAsync(file, PolicyJson.Replace("\"test-1\"", "\"test-2\"", StringComparison.Ordinal).Replace("\"PT5M\"", "\"PT1M\"", StringComparison.Ordinal));
-            await using var after = await ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY_FILE"] = file });
+            await using var after = await ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY_FILE"] = file, ["DISPATCH_TABLE"] = table });
             using var response = await after.Client.GetAsync($"incidents/{id}");
             var incident = (await ApiHost.ReadJsonAsync(response))!;
             Assert.Equal("test-1", incident["policyVersion"]!.GetValue<string>());

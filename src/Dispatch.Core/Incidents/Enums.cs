@@ -13,7 +13,10 @@ public enum ClockKind { Dispatch, Arrival, Resolution }
 /// <summary>Running until met or past its deadline; Stopped when the incident was cancelled first.</summary>
 public enum ClockState { Running, Met, Breached, Stopped }
 
-public enum EventKind { Reported, Dispatched, OnScene, Resolved, Closed, Cancelled }
+public enum EventKind { Reported, Dispatched, OnScene, Resolved, Closed, Cancelled, Warned, Escalated, Acknowledged, Notified }
+
+/// <summary>What a notice is: a pre-breach warning, a rung of the escalation ladder, or a major matter reported at once.</summary>
+public enum NoticeKind { Warning, Escalation, Immediate }
 
 /// <summary>The names these values have on the wire and in stored rows: kebab-case, never the C# names.</summary>
 public static class WireNames
@@ -51,6 +54,13 @@ public static class WireNames
     {
         [EventKind.Reported] = "reported", [EventKind.Dispatched] = "dispatched", [EventKind.OnScene] = "on-scene",
         [EventKind.Resolved] = "resolved", [EventKind.Closed] = "closed", [EventKind.Cancelled] = "cancelled",
+        [EventKind.Warned] = "warned", [EventKind.Escalated] = "escalated", [EventKind.Acknowledged] = "acknowledged",
+        [EventKind.Notified] = "notified",
+    };
+
+    private static readonly Dictionary<NoticeKind, string> NoticeNames = new()
+    {
+        [NoticeKind.Warning] = "warning", [NoticeKind.Escalation] = "escalation", [NoticeKind.Immediate] = "immediate",
     };
 
     public static string Name(this Priority value) => value.ToString();
@@ -67,6 +77,8 @@ public static class WireNames
 
     public static string Name(this EventKind value) => EventNames[value];
 
+    public static string Name(this NoticeKind value) => NoticeNames[value];
+
     public static bool TryParse(string? text, out Priority value) => TryFind(text, Enum.GetValues<Priority>().ToDictionary(p => p, p => p.Name()), out value);
 
     public static bool TryParse(string? text, out Zone value) => TryFind(text, ZoneNames, out value);
@@ -76,6 +88,10 @@ public static class WireNames
     public static bool TryParse(string? text, out IncidentStatus value) => TryFind(text, StatusNames, out value);
 
     public static bool TryParse(string? text, out EventKind value) => TryFind(text, EventNames, out value);
+
+    public static bool TryParse(string? text, out NoticeKind value) => TryFind(text, NoticeNames, out value);
+
+    public static bool TryParse(string? text, out ClockKind value) => TryFind(text, ClockNames, out value);
 
     public static IEnumerable<string> Names<T>()
         where T : struct, Enum => typeof(T) switch

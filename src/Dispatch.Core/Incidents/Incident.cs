@@ -1,5 +1,6 @@
-using NodaTime;
+using System.Globalization;
 using Dispatch.Core.Policy;
+using NodaTime;
 
 namespace Dispatch.Core.Incidents;
 
@@ -25,18 +26,29 @@ public sealed record IncidentEvent(
     string Actor,
     IReadOnlyDictionary<string, string> Details);
 
-/// <summary>An incident after a change, with the event that records the change.</summary>
-public sealed record Transition(Incident Incident, IncidentEvent Event);
+/// <summary>An incident after a change, the events that record it, and the notices it raised.</summary>
+public sealed record Transition(Incident Incident, IReadOnlyList<IncidentEvent> Events, IReadOnlyList<Notice> Notices)
+{
+    public Transition(Incident incident, IncidentEvent recorded)
+        : this(incident, [recorded], [])
+    {
+    }
+
+    public bool IsEmpty => Events.Count == 0;
+}
 
 /// <summary>A change that the incident's current state does not allow (a 409 to a client).</summary>
 public sealed class InvalidTransitionException(string message) : Exception(message);
 
 /// <summary>
-/// An incident and its milestones. Immutable: every change returns a new incident and the event that
-/// records it. Milestone instants come only from the caller's clock, never from the client.
+/// An incident and its milestones. Immutable: every change returns a new incident and the events that
+/// record it. Milestone instants come only from the caller's clock, never from the client.
 /// </summary>
 public sealed record Incident
 {
+    /// <summary>The actor the sweep records in the timeline.</summary>
+    public const string SweepActor = "sweep";
+
     public required IncidentId Id { get; init; }
 
     public required IncidentReport Report { get; init; }
@@ -45,7 +57,9 @@ public sealed record Incident
 
     public required string PolicyVersion { get; init; }
 
-    /// <summary>Incremented by every change; the sequence number of the latest event.</summary>
+    public required EscalationPlan Plan { get; init; }
+
+    /// <summary>The sequence number of the latest event; every event adds one.</summary>
     public required int Version { get; init; }
 
     public required Instant ReportedAt { get; init; }
@@ -86,17 +100,30 @@ public sealed record Incident
     public Instant? NextDeadline =>
         Clocks.Where(c => c.IsOpen).Select(c => (Instant?)c.Deadline).DefaultIfEmpty(null).Min();
 
+    /// <summary>When the sweep next has work for this incident; null when it never will.</summary>
+    public Instant? NextDueAt =>
+        Clocks.Select(c => c.NextDueAt(Plan)).Where(d => d is not null).DefaultIfEmpty(null).Min();
+
     /// <summary>Open, with a clock past its deadline and not met.</summary>
     public bool IsOverdueAt(Instant now) => IsOpen && NextDeadline is { } next && next <= now;
 
-    public static Transition Open(IncidentId id, IncidentReport report, ClockTargets targets, string policyVersion, Instant now, string actor)
+    public ResponseClock ClockOf(ClockKind kind) => kind switch
     {
+        ClockKind.Dispatch => DispatchClock,
+        ClockKind.Arrival => ArrivalClock,
+        _ => ResolutionClock,
+    };
+
+    public static Transition Open(IncidentId id, IncidentReport report, ResponsePolicy policy, Instant now, string actor)
+    {
+        var targets = policy.TargetsFor(report.Priority, report.Zone);
         var incident = new Incident
         {
             Id = id,
             Report = report,
             Status = IncidentStatus.Reported,
-            PolicyVersion = policyVersion,
+            PolicyVersion = policy.Version,
+            Plan = policy.Plan,
             Version = 1,
             ReportedAt = now,
             ReportedBy = actor,
@@ -104,13 +131,28 @@ public sealed record Incident
             ArrivalClock = ResponseClock.Start(ClockKind.Arrival, now, targets.Arrival),
             ResolutionClock = ResponseClock.Start(ClockKind.Resolution, now, targets.Resolution),
         };
-        return new Transition(incident, incident.EventOf(EventKind.Reported, now, actor, new Dictionary<string, string>
+        var events = new List<IncidentEvent>
         {
-            ["priority"] = report.Priority.Name(),
-            ["zone"] = report.Zone.Name(),
-            ["category"] = report.Category,
-            ["policyVersion"] = policyVersion,
-        }));
+            incident.EventOf(1, EventKind.Reported, now, actor, new Dictionary<string, string>
+            {
+                ["priority"] = report.Priority.Name(),
+                ["zone"] = report.Zone.Name(),
+                ["category"] = report.Category,
+                ["policyVersion"] = policy.Version,
+            }),
+        };
+        var notices = new List<Notice>();
+        if (policy.IsImmediate(report.Category))
+        {
+            // Major matters go to the chief when they are reported, without waiting for any clock.
+            var notice = new Notice(id, report.Station, report.Category, report.Priority, null, NoticeKind.Immediate, 0, policy.Immediate.To,
+                null, null, now, Duration.Zero, $"{report.Priority.Name()} {report.Category} reported at {report.Location.Address}");
+            notices.Add(notice);
+            incident = incident with { Version = 2 };
+            events.Add(incident.EventOf(2, EventKind.Notified, now, SweepActor, NoticeDetails(notice)));
+        }
+
+        return new Transition(incident, events, notices);
     }
 
     public Transition Dispatch(string unit, string officer, Instant now, string actor)
@@ -124,7 +166,7 @@ public sealed record Incident
             Officer = officer,
             DispatchClock = DispatchClock.Meet(now),
         };
-        return new Transition(next, next.EventOf(EventKind.Dispatched, now, actor, new Dictionary<string, string>
+        return new Transition(next, next.EventOf(next.Version, EventKind.Dispatched, now, actor, new Dictionary<string, string>
         {
             ["unit"] = unit,
             ["officer"] = officer,
@@ -135,7 +177,7 @@ public sealed record Incident
     {
         Require(IncidentStatus.Dispatched, "mark on scene");
         var next = Bump() with { Status = IncidentStatus.OnScene, OnSceneAt = now, ArrivalClock = ArrivalClock.Meet(now) };
-        return new Transition(next, next.EventOf(EventKind.OnScene, now, actor, new Dictionary<string, string>()));
+        return new Transition(next, next.EventOf(next.Version, EventKind.OnScene, now, actor, new Dictionary<string, string>()));
     }
 
     public Transition Resolve(string outcome, Instant now, string actor)
@@ -148,14 +190,14 @@ public sealed record Incident
             Outcome = outcome,
             ResolutionClock = ResolutionClock.Meet(now),
         };
-        return new Transition(next, next.EventOf(EventKind.Resolved, now, actor, new Dictionary<string, string> { ["outcome"] = outcome }));
+        return new Transition(next, next.EventOf(next.Version, EventKind.Resolved, now, actor, new Dictionary<string, string> { ["outcome"] = outcome }));
     }
 
     public Transition Close(Instant now, string actor)
     {
         Require(IncidentStatus.Resolved, "close");
         var next = Bump() with { Status = IncidentStatus.Closed, ClosedAt = now };
-        return new Transition(next, next.EventOf(EventKind.Closed, now, actor, new Dictionary<string, string>()));
+        return new Transition(next, next.EventOf(next.Version, EventKind.Closed, now, actor, new Dictionary<string, string>()));
     }
 
     /// <summary>Cancels an open incident. Clocks still running stop; a clock already past its deadline stays breached.</summary>
@@ -175,8 +217,125 @@ public sealed record Incident
             ArrivalClock = ArrivalClock.Stop(now),
             ResolutionClock = ResolutionClock.Stop(now),
         };
-        return new Transition(next, next.EventOf(EventKind.Cancelled, now, actor, new Dictionary<string, string> { ["reason"] = reason }));
+        return new Transition(next, next.EventOf(next.Version, EventKind.Cancelled, now, actor, new Dictionary<string, string> { ["reason"] = reason }));
     }
+
+    /// <summary>
+    /// Does everything that has come due by <paramref name="now"/>: warnings at each warning point while
+    /// the deadline is still ahead, the breach (level 1) at the deadline, and each further level once its
+    /// delay since the breach has passed. After downtime every missed rung is recorded at once; a warning
+    /// whose deadline has already passed is moot and is passed over.
+    /// </summary>
+    public Transition Sweep(Instant now)
+    {
+        var events = new List<IncidentEvent>();
+        var notices = new List<Notice>();
+        var version = Version;
+        var clocks = new Dictionary<ClockKind, ResponseClock>();
+        foreach (var original in Clocks)
+        {
+            var clock = original;
+            while (clock.IsOpen && clock.NextDueAt(Plan) is { } due && due <= now)
+            {
+                Notice notice;
+                if (clock.WarningsSent < Plan.WarnAt.Count && clock.WarningAt(Plan.WarnAt[clock.WarningsSent]) < clock.Deadline)
+                {
+                    var index = clock.WarningsSent;
+                    clock = clock with { WarningsSent = index + 1 };
+                    if (now >= clock.Deadline)
+                    {
+                        continue;
+                    }
+
+                    notice = NoticeFor(clock, NoticeKind.Warning, index + 1, Audience.DutyOfficer, now,
+                        $"{Pct(Plan.WarnAt[index])} of the {clock.Kind.Name()} window used; deadline {clock.Deadline}");
+                    events.Add(EventOf(++version, EventKind.Warned, now, SweepActor, NoticeDetails(notice)));
+                }
+                else
+                {
+                    var level = clock.Level + 1;
+                    clock = clock with { Level = level, WarningsSent = Plan.WarnAt.Count };
+                    notice = NoticeFor(clock, NoticeKind.Escalation, level, Plan.AudienceOf(level), now,
+                        $"{clock.Kind.Name()} deadline missed by {Overdue(now - clock.Deadline)}; escalated to level {level}");
+                    events.Add(EventOf(++version, EventKind.Escalated, now, SweepActor, NoticeDetails(notice)));
+                }
+
+                notices.Add(notice);
+            }
+
+            clocks[clock.Kind] = clock;
+        }
+
+        var next = this with
+        {
+            Version = version,
+            DispatchClock = clocks[ClockKind.Dispatch],
+            ArrivalClock = clocks[ClockKind.Arrival],
+            ResolutionClock = clocks[ClockKind.Resolution],
+        };
+        return new Transition(next, events, notices);
+    }
+
+    /// <summary>
+    /// Records that someone has taken charge of the escalated clocks: their ladders stop climbing.
+    /// With <paramref name="level"/>, that level must have been reached.
+    /// </summary>
+    public Transition Acknowledge(string by, int? level, Instant now, string actor)
+    {
+        var escalated = Clocks.Where(c => c.Level > 0 && c.AcknowledgedAt is null && c.IsOpen).ToList();
+        if (escalated.Count == 0)
+        {
+            throw new InvalidTransitionException($"Incident {Id} has nothing escalated to acknowledge.");
+        }
+
+        var reached = escalated.Max(c => c.Level);
+        if (level is { } l && l > reached)
+        {
+            throw new InvalidTransitionException($"Incident {Id} has only reached escalation level {reached}, not {l}.");
+        }
+
+        ResponseClock Ack(ResponseClock c) => escalated.Contains(c) ? c with { AcknowledgedAt = now, AcknowledgedBy = by } : c;
+        var next = Bump() with
+        {
+            DispatchClock = Ack(DispatchClock),
+            ArrivalClock = Ack(ArrivalClock),
+            ResolutionClock = Ack(ResolutionClock),
+        };
+        return new Transition(next, next.EventOf(next.Version, EventKind.Acknowledged, now, actor, new Dictionary<string, string>
+        {
+            ["by"] = by,
+            ["level"] = (level ?? reached).ToString(CultureInfo.InvariantCulture),
+            ["clocks"] = string.Join(",", escalated.Select(c => c.Kind.Name())),
+        }));
+    }
+
+    private Notice NoticeFor(ResponseClock clock, NoticeKind kind, int level, Audience audience, Instant now, string summary) =>
+        new(Id, Station, Report.Category, Report.Priority, clock.Kind, kind, level, audience, clock.Deadline,
+            kind == NoticeKind.Escalation ? clock.Deadline : null, now,
+            now > clock.Deadline ? now - clock.Deadline : Duration.Zero,
+            $"{Report.Priority.Name()} {Report.Category} at {Report.Location.Address}: {summary}");
+
+    private static Dictionary<string, string> NoticeDetails(Notice notice)
+    {
+        var details = new Dictionary<string, string>
+        {
+            ["kind"] = notice.Kind.Name(),
+            ["audience"] = notice.Audience.Name(),
+            ["level"] = notice.Level.ToString(CultureInfo.InvariantCulture),
+            ["messageId"] = notice.MessageId,
+        };
+        if (notice.Clock is { } clock)
+        {
+            details["clock"] = clock.Name();
+        }
+
+        return details;
+    }
+
+    private static string Pct(double fraction) => fraction.ToString("P0", CultureInfo.InvariantCulture).Replace(" ", "", StringComparison.Ordinal);
+
+    private static string Overdue(Duration duration) =>
+        duration < Duration.FromMinutes(1) ? $"{(int)duration.TotalSeconds}s" : $"{(int)duration.TotalMinutes}m{duration.Seconds}s";
 
     private void Require(IncidentStatus expected, string action)
     {
@@ -189,6 +348,6 @@ public sealed record Incident
 
     private Incident Bump() => this with { Version = Version + 1 };
 
-    private IncidentEvent EventOf(EventKind kind, Instant at, string actor, IReadOnlyDictionary<string, string> details) =>
-        new(Id, Version, kind, at, actor, details);
+    private IncidentEvent EventOf(int sequence, EventKind kind, Instant at, string actor, IReadOnlyDictionary<string, string> details) =>
+        new(Id, sequence, kind, at, actor, details);
 }

@@ -15,17 +15,23 @@ public sealed class PreconditionFailedException(IncidentId id, string current)
 }
 
 /// <summary>The use cases of the incident lifecycle: every milestone is stamped here with the server's clock.</summary>
-public sealed class IncidentService(IIncidentStore store, IClock clock, ResponsePolicy policy)
+public sealed class IncidentService(IIncidentStore store, IClock clock, ResponsePolicy policy, NoticeRelay relay)
 {
     private const int MaxConflictRetries = 8;
 
     public async Task<CreateResult> ReportAsync(IncidentReport report, string actor, string? idempotencyKey, CancellationToken cancellationToken)
     {
         var now = clock.GetCurrentInstant();
-        var targets = policy.TargetsFor(report.Priority, report.Zone);
-        var opened = Incident.Open(IncidentId.New(report.Station, now), report, targets, policy.Version, now, actor);
+        var opened = Incident.Open(IncidentId.New(report.Station, now), report, policy, now, actor);
         var claim = idempotencyKey is null ? null : new IdempotencyClaim(idempotencyKey, HashOf(report));
-        return await store.CreateAsync(opened, claim, cancellationToken);
+        var result = await store.CreateAsync(opened, claim, cancellationToken);
+        if (result.Outcome == CreateOutcome.Created && opened.Notices.Count > 0)
+        {
+            // Major matters go out now rather than at the next sweep; the outbox row makes this best-effort safe.
+            await relay.RelayAsync(report.Station, cancellationToken);
+        }
+
+        return result;
     }
 
     public Task<StoredIncident?> FindAsync(IncidentId id, CancellationToken cancellationToken) => store.FindAsync(id, cancellationToken);
@@ -44,6 +50,9 @@ public sealed class IncidentService(IIncidentStore store, IClock clock, Response
 
     public Task<StoredIncident> CancelAsync(IncidentId id, string reason, string actor, string? ifMatch, CancellationToken cancellationToken) =>
         ChangeAsync(id, ifMatch, (incident, now) => incident.Cancel(reason, now, actor), cancellationToken);
+
+    public Task<StoredIncident> AcknowledgeAsync(IncidentId id, string by, int? level, string actor, string? ifMatch, CancellationToken cancellationToken) =>
+        ChangeAsync(id, ifMatch, (incident, now) => incident.Acknowledge(by, level, now, actor), cancellationToken);
 
     public Task<IncidentPage> ListAsync(StationId station, StatusFilter status, Priority? priority, int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
         store.ListAsync(new IncidentQuery(station, status, priority, clock.GetCurrentInstant(), pageSize, continuationToken), cancellationToken);
@@ -71,7 +80,7 @@ public sealed class IncidentService(IIncidentStore store, IClock clock, Response
             var transition = change(stored.Incident, clock.GetCurrentInstant());
             try
             {
-                return await store.SaveAsync(transition, stored.ETag, cancellationToken);
+                return await store.SaveAsync(stored, transition, cancellationToken);
             }
             catch (ConcurrencyConflictException) when (ifMatch is null or "*" && attempt < MaxConflictRetries)
             {

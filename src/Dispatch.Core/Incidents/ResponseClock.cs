@@ -1,3 +1,4 @@
+using Dispatch.Core.Policy;
 using NodaTime;
 
 namespace Dispatch.Core.Incidents;
@@ -8,8 +9,48 @@ namespace Dispatch.Core.Incidents;
 /// </summary>
 public sealed record ResponseClock(ClockKind Kind, Duration Target, Instant Deadline, Instant? MetAt, Instant? StoppedAt)
 {
+    /// <summary>How many of the plan's pre-breach warnings have been sent (or passed over as moot).</summary>
+    public int WarningsSent { get; init; }
+
+    /// <summary>The highest escalation level reached; 0 before the breach is recorded.</summary>
+    public int Level { get; init; }
+
+    public Instant? AcknowledgedAt { get; init; }
+
+    public string? AcknowledgedBy { get; init; }
+
     public static ResponseClock Start(ClockKind kind, Instant reportedAt, Duration target) =>
         new(kind, target, reportedAt + target, null, null);
+
+    /// <summary>
+    /// When the sweep next has something to do for this clock: the next warning, the breach, or the next
+    /// rung of the ladder. Null once the clock is met or stopped, or once the ladder is acknowledged or exhausted.
+    /// </summary>
+    public Instant? NextDueAt(EscalationPlan plan)
+    {
+        if (!IsOpen)
+        {
+            return null;
+        }
+
+        if (WarningsSent < plan.WarnAt.Count)
+        {
+            var warning = WarningAt(plan.WarnAt[WarningsSent]);
+            if (warning < Deadline)
+            {
+                return warning;
+            }
+        }
+
+        if (AcknowledgedAt is not null || Level >= plan.Ladder.Count)
+        {
+            return null;
+        }
+
+        return Deadline + plan.Ladder[Level].After;
+    }
+
+    public Instant WarningAt(double fraction) => Deadline - Target + Duration.FromTicks((long)Math.Round(Target.TotalTicks * fraction));
 
     /// <summary>The clock's state as seen at <paramref name="now"/>.</summary>
     public ClockState StateAt(Instant now)

@@ -15,14 +15,7 @@ public sealed class PolicyException(string field, string problem)
 /// <summary>Reads a response policy from its JSON form (README, "Policy"), refusing anything doubtful.</summary>
 public static class PolicyParser
 {
-    private static readonly Dictionary<string, Audience> Audiences = new(StringComparer.Ordinal)
-    {
-        ["duty-officer"] = Audience.DutyOfficer,
-        ["chief"] = Audience.Chief,
-        ["command-center"] = Audience.CommandCenter,
-    };
-
-    public static string Name(this Audience audience) => Audiences.First(a => a.Value == audience).Key;
+    public static string Name(this Audience audience) => AudienceNames.Name(audience);
 
     public static ResponsePolicy Parse(string json)
     {
@@ -216,9 +209,9 @@ public static class PolicyParser
     private static Audience ParseAudience(JsonElement element, string name, string path)
     {
         var text = RequiredString(element, name, path);
-        return Audiences.TryGetValue(text, out var audience)
+        return AudienceNames.TryParse(text, out var audience)
             ? audience
-            : throw new PolicyException(path, $"'{text}' is not an audience; expected {string.Join(", ", Audiences.Keys)}");
+            : throw new PolicyException(path, $"'{text}' is not an audience; expected {string.Join(", ", AudienceNames.All)}");
     }
 
     private static Duration RequiredDuration(JsonElement element, string name, string path)

@@ -39,6 +39,8 @@ public sealed record ResponsePolicy(
 
     public bool IsImmediate(string category) => Immediate.Categories.Contains(category);
 
+    public EscalationPlan Plan => new(WarnAt, Escalation);
+
     /// <summary>
     /// Built-in defaults (see README, "Policy"): China 110 arrival norms of 5 / 10 / 15 minutes for
     /// urban / suburban / rural emergencies, and NFPA 1225's 60-second call processing for P1.
@@ -67,4 +69,44 @@ public sealed record ResponsePolicy(
         Immediate: new ImmediateRule(
             new HashSet<string>(["homicide", "mass-incident", "fire-casualty"], StringComparer.OrdinalIgnoreCase),
             Audience.Chief));
+}
+
+/// <summary>
+/// The warning points and escalation ladder an incident follows. Copied onto the incident when it is
+/// reported, so a later policy change never alters how an open incident escalates.
+/// </summary>
+public sealed record EscalationPlan(IReadOnlyList<double> WarnAt, IReadOnlyList<EscalationLevel> Ladder)
+{
+    public Audience AudienceOf(int level) => Ladder[level - 1].To;
+}
+
+/// <summary>Audiences by their wire names: <c>duty-officer</c>, <c>chief</c>, <c>command-center</c>.</summary>
+public static class AudienceNames
+{
+    private static readonly Dictionary<Audience, string> Names = new()
+    {
+        [Audience.DutyOfficer] = "duty-officer", [Audience.Chief] = "chief", [Audience.CommandCenter] = "command-center",
+    };
+
+    public static IEnumerable<string> All => Names.Values;
+
+    public static string Name(Audience audience) => Names[audience];
+
+    public static bool TryParse(string? text, out Audience audience)
+    {
+        foreach (var (key, name) in Names)
+        {
+            if (name == text)
+            {
+                audience = key;
+                return true;
+            }
+        }
+
+        audience = default;
+        return false;
+    }
+
+    public static Audience Parse(string text) =>
+        TryParse(text, out var audience) ? audience : throw new FormatException($"'{text}' is not an audience.");
 }

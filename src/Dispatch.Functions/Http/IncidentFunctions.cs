@@ -190,6 +190,16 @@ public sealed class IncidentFunctions(IncidentService incidents, IClock clock, I
             return (incidentId, actor, ifMatch, ct) => incidents.CancelAsync(incidentId, reason!, actor, ifMatch, ct);
         });
 
+    [Function("AcknowledgeIncident")]
+    public Task<IActionResult> Acknowledge(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/acknowledge")] HttpRequest request, string id) =>
+        ChangeAsync(request, id, optionalBody: false, ["by", "level"], (reader, body) =>
+        {
+            var by = reader.Text(body, "by", required: true, maxLength: 100);
+            var level = reader.WholeNumber(body, "level", 1, 20);
+            return (incidentId, actor, ifMatch, ct) => incidents.AcknowledgeAsync(incidentId, by!, level, actor, ifMatch, ct);
+        });
+
     private delegate Task<StoredIncident> Change(IncidentId id, string actor, string? ifMatch, CancellationToken cancellationToken);
 
     private Task<IActionResult> ChangeAsync(HttpRequest request, string id, bool optionalBody, string[] fields, Func<RequestReader, JsonElement, Change> bind) =>

@@ -45,15 +45,21 @@ public sealed record LocationResource(string Address, double? Latitude, double? 
 
 public sealed record ClocksResource(ClockResource Dispatch, ClockResource Arrival, ClockResource Resolution);
 
-/// <summary>One clock; <c>overdueBy</c> is how far past the deadline it is (or was, when met late), else null.</summary>
-public sealed record ClockResource(string State, string Target, Instant Deadline, Instant? MetAt, Instant? StoppedAt, string? OverdueBy)
+/// <summary>
+/// One clock; <c>overdueBy</c> is how far past the deadline it is (or was, when met late), else null;
+/// <c>level</c> is the escalation level reached (0 before a breach).
+/// </summary>
+public sealed record ClockResource(
+    string State, string Target, Instant Deadline, Instant? MetAt, Instant? StoppedAt, string? OverdueBy,
+    int Level, Instant? AcknowledgedAt, string? AcknowledgedBy)
 {
     public static ClockResource From(ResponseClock clock, Instant now)
     {
         var state = clock.StateAt(now);
         var end = clock.MetAt ?? clock.StoppedAt ?? now;
         var overdueBy = state == ClockState.Breached ? IsoDuration.Format(end - clock.Deadline) : null;
-        return new ClockResource(state.Name(), IsoDuration.Format(clock.Target), clock.Deadline, clock.MetAt, clock.StoppedAt, overdueBy);
+        return new ClockResource(state.Name(), IsoDuration.Format(clock.Target), clock.Deadline, clock.MetAt, clock.StoppedAt, overdueBy,
+            clock.Level, clock.AcknowledgedAt, clock.AcknowledgedBy);
     }
 }
 

@@ -160,6 +160,22 @@ public sealed class RequestReader
         return number;
     }
 
+    public int? WholeNumber(JsonElement body, string name, int min, int max)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var number) || number < min || number > max)
+        {
+            Add(name, $"Must be a whole number from {min} to {max}.");
+            return null;
+        }
+
+        return number;
+    }
+
     public JsonElement? Nested(JsonElement body, string name, bool required, string prefix = "")
     {
         var field = prefix + name;

@@ -1,6 +1,9 @@
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
+using Azure.Messaging.ServiceBus;
+using Dispatch.Functions.Messaging;
+using Dispatch.Functions.Timers;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
 using Dispatch.Functions.Http;
@@ -23,17 +26,26 @@ public static class DispatchServiceCollectionExtensions
     {
         services.AddOptions<DispatchSettings>()
             .Bind(configuration)
-            .Validate(settings => TryLoadPolicy(settings) is null, "unused")
+            .Validate(settings => System.Text.RegularExpressions.Regex.IsMatch(settings.TableName, "^[A-Za-z][A-Za-z0-9]{2,62}$"),
+                "DISPATCH_TABLE must be a table name: 3-63 letters and digits, starting with a letter.")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<DispatchSettings>, PolicyValidation>();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<DispatchSettings>>().Value.LoadPolicy());
 
         services.TryAddSingleton<IClock>(SystemClock.Instance);
         services.TryAddSingleton(_ => CreateTableService(configuration));
-        services.TryAddSingleton<IIncidentStore, TableIncidentStore>();
+        services.TryAddSingleton<TableIncidentStore>();
+        services.TryAddSingleton<IIncidentStore>(sp => sp.GetRequiredService<TableIncidentStore>());
+        services.TryAddSingleton<INoticeOutbox>(sp => sp.GetRequiredService<TableIncidentStore>());
+        services.TryAddSingleton(_ => CreateServiceBus(configuration));
+        services.TryAddSingleton(sp => sp.GetRequiredService<ServiceBusClient>().CreateSender(ServiceBusNoticePublisher.Topic));
+        services.TryAddSingleton<INoticePublisher, ServiceBusNoticePublisher>();
+        services.AddSingleton<NoticeRelay>();
+        services.AddSingleton<Sweeper>();
         services.AddSingleton<IncidentService>();
         services.AddScoped<IncidentFunctions>();
         services.AddScoped<HealthFunction>();
+        services.AddScoped<SweepFunction>();
         return services;
     }
 
@@ -62,6 +74,29 @@ public static class DispatchServiceCollectionExtensions
             ? throw new OptionsValidationException("AzureWebJobsStorage", typeof(DispatchSettings),
                 ["Set AzureWebJobsStorage to a connection string, or AzureWebJobsStorage__accountName for a managed identity."])
             : new TableServiceClient(new Uri(uri), new DefaultAzureCredential(), options);
+    }
+
+    /// <summary>
+    /// A connection string in <c>ServiceBus</c> (the local broker or the emulator), or in Azure the
+    /// identity-based <c>ServiceBus__fullyQualifiedNamespace</c>.
+    /// </summary>
+    public static ServiceBusClient CreateServiceBus(IConfiguration configuration)
+    {
+        var options = new ServiceBusClientOptions
+        {
+            // A sweep must not stall on an outage: the outbox keeps what could not be sent.
+            RetryOptions = new ServiceBusRetryOptions { MaxRetries = 2, Delay = TimeSpan.FromMilliseconds(200), TryTimeout = TimeSpan.FromSeconds(10) },
+        };
+        var section = configuration.GetSection("ServiceBus");
+        if (!string.IsNullOrWhiteSpace(section.Value))
+        {
+            return new ServiceBusClient(section.Value, options);
+        }
+
+        return section["fullyQualifiedNamespace"] is { Length: > 0 } ns
+            ? new ServiceBusClient(ns, new DefaultAzureCredential(), options)
+            : throw new OptionsValidationException("ServiceBus", typeof(DispatchSettings),
+                ["Set ServiceBus to a connection string, or ServiceBus__fullyQualifiedNamespace for a managed identity."]);
     }
 
     private static string? TryLoadPolicy(DispatchSettings settings)

@@ -10,6 +10,14 @@ public sealed class DispatchSettings
     [ConfigurationKeyName("DISPATCH_POLICY_FILE")]
     public string? PolicyFile { get; set; }
 
+    /// <summary>The table that holds incidents; one per deployment (tests use one each).</summary>
+    [ConfigurationKeyName("DISPATCH_TABLE")]
+    public string TableName { get; set; } = "incidents";
+
+    /// <summary>Where the API is reachable, for the incident links in escalation messages.</summary>
+    [ConfigurationKeyName("DISPATCH_PUBLIC_URL")]
+    public string PublicUrl { get; set; } = "http://127.0.0.1:7071";
+
     /// <summary>Loads the configured policy, or the defaults. Throws <see cref="PolicyException"/> naming the bad field.</summary>
     public ResponsePolicy LoadPolicy()
     {

@@ -1,4 +1,5 @@
 using Dispatch.Core.Incidents;
+using Dispatch.Core.Policy;
 using NodaTime;
 
 namespace Dispatch.Functions.Storage;
@@ -21,6 +22,7 @@ internal sealed record IncidentDocument(
     string? ReporterContact,
     string Status,
     string PolicyVersion,
+    PlanDocument Plan,
     int Version,
     Instant ReportedAt,
     string ReportedBy,
@@ -51,6 +53,7 @@ internal sealed record IncidentDocument(
         incident.Report.ReporterContact,
         incident.Status.Name(),
         incident.PolicyVersion,
+        PlanDocument.From(incident.Plan),
         incident.Version,
         incident.ReportedAt,
         incident.ReportedBy,
@@ -83,6 +86,7 @@ internal sealed record IncidentDocument(
             Report = report,
             Status = status,
             PolicyVersion = PolicyVersion,
+            Plan = Plan.ToPlan(),
             Version = Version,
             ReportedAt = ReportedAt,
             ReportedBy = ReportedBy,
@@ -102,12 +106,68 @@ internal sealed record IncidentDocument(
     }
 }
 
-internal sealed record ClockDocument(long TargetSeconds, Instant Deadline, Instant? MetAt, Instant? StoppedAt)
+internal sealed record ClockDocument(
+    long TargetSeconds, Instant Deadline, Instant? MetAt, Instant? StoppedAt, int WarningsSent, int Level, Instant? AcknowledgedAt, string? AcknowledgedBy)
 {
     public static ClockDocument From(ResponseClock clock) =>
-        new((long)clock.Target.TotalSeconds, clock.Deadline, clock.MetAt, clock.StoppedAt);
+        new((long)clock.Target.TotalSeconds, clock.Deadline, clock.MetAt, clock.StoppedAt, clock.WarningsSent, clock.Level, clock.AcknowledgedAt, clock.AcknowledgedBy);
 
-    public ResponseClock ToClock(ClockKind kind) => new(kind, Duration.FromSeconds(TargetSeconds), Deadline, MetAt, StoppedAt);
+    public ResponseClock ToClock(ClockKind kind) => new(kind, Duration.FromSeconds(TargetSeconds), Deadline, MetAt, StoppedAt)
+    {
+        WarningsSent = WarningsSent,
+        Level = Level,
+        AcknowledgedAt = AcknowledgedAt,
+        AcknowledgedBy = AcknowledgedBy,
+    };
+}
+
+internal sealed record PlanDocument(double[] WarnAt, LevelDocument[] Ladder)
+{
+    public static PlanDocument From(EscalationPlan plan) =>
+        new([.. plan.WarnAt], [.. plan.Ladder.Select(l => new LevelDocument(l.Level, (long)l.After.TotalSeconds, l.To.Name()))]);
+
+    public EscalationPlan ToPlan() => new(WarnAt, [.. Ladder.Select(l => new EscalationLevel(l.Level, Duration.FromSeconds(l.AfterSeconds), AudienceNames.Parse(l.To)))]);
+}
+
+internal sealed record LevelDocument(int Level, long AfterSeconds, string To);
+
+/// <summary>A notice as the outbox stores it, and as the Service Bus message body carries it.</summary>
+public sealed record NoticeDocument(
+    string IncidentId,
+    string Station,
+    string Category,
+    string Priority,
+    string? Clock,
+    string Kind,
+    int Level,
+    string Audience,
+    Instant? Deadline,
+    Instant? BreachedAt,
+    Instant EscalatedAt,
+    string OverdueBy,
+    string Summary)
+{
+    public static NoticeDocument From(Notice n) => new(
+        n.IncidentId.Value, n.Station.Value, n.Category, n.Priority.Name(), n.Clock?.Name(), n.Kind.Name(), n.Level, n.Audience.Name(),
+        n.Deadline, n.BreachedAt, n.At, Http.IsoDuration.Format(n.OverdueBy), n.Summary);
+
+    public Notice ToNotice()
+    {
+        ClockKind? clock = null;
+        if (Clock is not null && WireNames.TryParse(Clock, out ClockKind parsed))
+        {
+            clock = parsed;
+        }
+
+        if (!WireNames.TryParse(Priority, out Priority priority) || !WireNames.TryParse(Kind, out NoticeKind kind))
+        {
+            throw new InvalidDataException($"Stored notice for {IncidentId} has an unknown priority or kind.");
+        }
+
+        return new Notice(Core.Incidents.IncidentId.Parse(IncidentId), StationId.Parse(Station), Category, priority, clock, kind, Level,
+            AudienceNames.Parse(Audience), Deadline, BreachedAt, EscalatedAt,
+            NodaTime.Text.PeriodPattern.NormalizingIso.Parse(OverdueBy).Value.ToDuration(), Summary);
+    }
 }
 
 internal sealed record EventDocument(string IncidentId, int Sequence, string Kind, Instant At, string Actor, Dictionary<string, string> Details)

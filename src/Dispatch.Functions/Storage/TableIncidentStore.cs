@@ -6,6 +6,8 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Dispatch.Core.Incidents;
+using Dispatch.Functions.Settings;
+using Microsoft.Extensions.Options;
 using NodaTime;
 
 namespace Dispatch.Functions.Storage;
@@ -18,24 +20,29 @@ namespace Dispatch.Functions.Storage;
 /// Row keys within a station's partition (README, "State in tables"):
 /// <c>incident|{id}</c> the incident; <c>event|{id}|{seq:D6}</c> its timeline;
 /// <c>all|{newest-first}|{id}</c> and, while open, <c>open|{newest-first}|{id}</c> the list entries;
-/// <c>idempotency|{sha256(key)}</c> a client's Idempotency-Key.
+/// <c>idempotency|{sha256(key)}</c> a client's Idempotency-Key; <c>due|{ticks}|{id}</c> the
+/// sweep's index of when each incident next needs attention; <c>outbox|{message id}</c> notices not yet sent.
 /// </remarks>
-public sealed class TableIncidentStore(TableServiceClient service) : IIncidentStore
+public sealed class TableIncidentStore(TableServiceClient service, IOptions<DispatchSettings> settings) : IIncidentStore, INoticeOutbox
 {
-    public const string TableName = "incidents";
+    /// <summary>The partition that lists every station that has reported an incident, for the sweep.</summary>
+    private const string StationsPartition = "_stations";
 
-    private readonly TableClient table = service.GetTableClient(TableName);
+    private readonly TableClient table = service.GetTableClient(settings.Value.TableName);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> knownStations = new(StringComparer.Ordinal);
     private Task? tableCreation;
 
     public async Task<CreateResult> CreateAsync(Transition opened, IdempotencyClaim? claim, CancellationToken cancellationToken)
     {
         var incident = opened.Incident;
-        var actions = new List<TableTransactionAction>
+        await RegisterStationAsync(incident.Station, cancellationToken);
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, IncidentRow(incident)) };
+        actions.AddRange(ChangeRows(opened).Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)));
+        if (DueRow(incident) is { } due)
         {
-            new(TableTransactionActionType.Add, IncidentRow(incident)),
-            new(TableTransactionActionType.Add, EventRow(opened.Event)),
-        };
-        actions.AddRange(ListRows(incident).Select(row => new TableTransactionAction(TableTransactionActionType.Add, row)));
+            actions.Add(new(TableTransactionActionType.UpsertReplace, due));
+        }
+
         var idempotencyKey = claim is null ? null : IdempotencyRowKey(claim.Key);
         if (claim is not null)
         {
@@ -73,18 +80,33 @@ public sealed class TableIncidentStore(TableServiceClient service) : IIncidentSt
         return response.HasValue ? new StoredIncident(ReadBody(response.Value!), response.Value!.ETag.ToString()) : null;
     }
 
-    public async Task<StoredIncident> SaveAsync(Transition change, string etag, CancellationToken cancellationToken)
+    /// <summary>
+    /// One entity-group transaction: the incident (conditional on its ETag), its new events, its outbox
+    /// rows, its list entries and its due-index row all change together or not at all.
+    /// </summary>
+    public async Task<StoredIncident> SaveAsync(StoredIncident previous, Transition change, CancellationToken cancellationToken)
     {
         var incident = change.Incident;
         var actions = new List<TableTransactionAction>
         {
-            new(TableTransactionActionType.UpdateReplace, IncidentRow(incident), new ETag(etag)),
-            new(TableTransactionActionType.Add, EventRow(change.Event)),
+            new(TableTransactionActionType.UpdateReplace, IncidentRow(incident), new ETag(previous.ETag)),
         };
-        actions.AddRange(ListRows(incident).Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)));
-        if (!incident.IsOpen)
+        actions.AddRange(ChangeRows(change).Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)));
+        if (!incident.IsOpen && previous.Incident.IsOpen)
         {
             actions.Add(new(TableTransactionActionType.Delete, new TableEntity(incident.Station.Value, OpenRowKey(incident)), ETag.All));
+        }
+
+        var oldDue = DueRowKey(previous.Incident);
+        var newDue = DueRow(incident);
+        if (oldDue is not null && oldDue != newDue?.RowKey)
+        {
+            actions.Add(new(TableTransactionActionType.Delete, new TableEntity(incident.Station.Value, oldDue), ETag.All));
+        }
+
+        if (newDue is not null && newDue.RowKey != oldDue)
+        {
+            actions.Add(new(TableTransactionActionType.UpsertReplace, newDue));
         }
 
         try
@@ -97,6 +119,94 @@ public sealed class TableIncidentStore(TableServiceClient service) : IIncidentSt
             throw new ConcurrencyConflictException();
         }
     }
+
+    public async IAsyncEnumerable<IncidentId> DueAsync(Instant now, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var upTo = $"due|{(now.ToUnixTimeTicks() + 1).ToString("D19", CultureInfo.InvariantCulture)}";
+        foreach (var station in await StationsAsync(cancellationToken))
+        {
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {station} and RowKey ge {"due|"} and RowKey lt {upTo}");
+            var rows = await Guard(async () =>
+            {
+                var list = new List<TableEntity>();
+                await foreach (var row in table.QueryAsync<TableEntity>(filter, 1000, ["RowKey", "IncidentId"], cancellationToken))
+                {
+                    list.Add(row);
+                }
+
+                return list;
+            }, cancellationToken);
+            foreach (var row in rows)
+            {
+                yield return IncidentId.Parse(row.GetString("IncidentId"));
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<PendingNotice>> PendingAsync(StationId? station, Instant now, int max, CancellationToken cancellationToken)
+    {
+        var stations = station is { } one ? [one.Value] : await StationsAsync(cancellationToken);
+        var pending = new List<PendingNotice>();
+        foreach (var partition in stations)
+        {
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {"outbox|"} and RowKey lt {"outbox}"} and NextAttemptAt le {now.ToDateTimeOffset()}");
+            await Guard(async () =>
+            {
+                await foreach (var row in table.QueryAsync<TableEntity>(filter, max, ["Body", "Attempts"], cancellationToken))
+                {
+                    var notice = JsonSerializer.Deserialize<NoticeDocument>(row.GetString("Body"), Json.Options)!.ToNotice();
+                    pending.Add(new PendingNotice(notice, row.GetInt32("Attempts") ?? 0, row.ETag.ToString()));
+                    if (pending.Count >= max)
+                    {
+                        break;
+                    }
+                }
+
+                return true;
+            }, cancellationToken);
+            if (pending.Count >= max)
+            {
+                break;
+            }
+        }
+
+        return pending;
+    }
+
+    public Task RemoveAsync(PendingNotice notice, CancellationToken cancellationToken) =>
+        Guard(async () =>
+        {
+            try
+            {
+                await table.DeleteEntityAsync(notice.Notice.Station.Value, OutboxRowKey(notice.Notice), new ETag(notice.ETag), cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.Status is 404 or 412)
+            {
+                // Another relay sent and removed it first; the broker dropped the duplicate.
+            }
+
+            return true;
+        }, cancellationToken);
+
+    public Task PostponeAsync(PendingNotice notice, Instant nextAttempt, CancellationToken cancellationToken) =>
+        Guard(async () =>
+        {
+            var row = new TableEntity(notice.Notice.Station.Value, OutboxRowKey(notice.Notice))
+            {
+                ["Attempts"] = notice.Attempts + 1,
+                ["NextAttemptAt"] = nextAttempt.ToDateTimeOffset(),
+            };
+            try
+            {
+                await table.UpdateEntityAsync(row, new ETag(notice.ETag), TableUpdateMode.Merge, cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.Status is 404 or 412)
+            {
+                // Sent by another relay meanwhile.
+            }
+
+            return true;
+        }, cancellationToken);
 
     public async Task<IncidentPage> ListAsync(IncidentQuery query, CancellationToken cancellationToken)
     {
@@ -172,19 +282,68 @@ public sealed class TableIncidentStore(TableServiceClient service) : IIncidentSt
 
     private static string OpenRowKey(Incident incident) => $"open|{NewestFirst(incident)}|{incident.Id.Value}";
 
+    private static string? DueRowKey(Incident incident) =>
+        incident.NextDueAt is { } due ? $"due|{due.ToUnixTimeTicks().ToString("D19", CultureInfo.InvariantCulture)}|{incident.Id.Value}" : null;
+
+    private static string OutboxRowKey(Notice notice) => $"outbox|{notice.MessageId}";
+
     private static string IdempotencyRowKey(string key) =>
         $"idempotency|{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))}";
 
     private static TableEntity IncidentRow(Incident incident) => WithBody(new TableEntity(incident.Station.Value, IncidentRowKey(incident.Id)), incident);
 
-    private static IEnumerable<TableEntity> ListRows(Incident incident)
+    private static TableEntity? DueRow(Incident incident) =>
+        DueRowKey(incident) is { } key ? new TableEntity(incident.Station.Value, key) { ["IncidentId"] = incident.Id.Value } : null;
+
+    /// <summary>The rows a change adds or replaces besides the incident: events, outbox notices, list entries.</summary>
+    private static IEnumerable<TableEntity> ChangeRows(Transition change)
     {
+        var incident = change.Incident;
+        foreach (var e in change.Events)
+        {
+            yield return EventRow(e);
+        }
+
+        foreach (var notice in change.Notices)
+        {
+            yield return new TableEntity(incident.Station.Value, OutboxRowKey(notice))
+            {
+                ["Body"] = JsonSerializer.Serialize(NoticeDocument.From(notice), Json.Options),
+                ["Attempts"] = 0,
+                ["NextAttemptAt"] = notice.At.ToDateTimeOffset(),
+            };
+        }
+
         yield return WithBody(new TableEntity(incident.Station.Value, $"all|{NewestFirst(incident)}|{incident.Id.Value}"), incident);
         if (incident.IsOpen)
         {
             yield return WithBody(new TableEntity(incident.Station.Value, OpenRowKey(incident)), incident);
         }
     }
+
+    private async Task RegisterStationAsync(StationId station, CancellationToken cancellationToken)
+    {
+        if (knownStations.ContainsKey(station.Value))
+        {
+            return;
+        }
+
+        await Guard(() => table.UpsertEntityAsync(new TableEntity(StationsPartition, station.Value), TableUpdateMode.Merge, cancellationToken), cancellationToken);
+        knownStations[station.Value] = true;
+    }
+
+    private async Task<List<string>> StationsAsync(CancellationToken cancellationToken) =>
+        await Guard(async () =>
+        {
+            var stations = new List<string>();
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {StationsPartition}");
+            await foreach (var row in table.QueryAsync<TableEntity>(filter, 1000, ["RowKey"], cancellationToken))
+            {
+                stations.Add(row.RowKey);
+            }
+
+            return stations;
+        }, cancellationToken);
 
     private static TableEntity WithBody(TableEntity entity, Incident incident)
     {

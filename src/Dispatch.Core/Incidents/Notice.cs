@@ -1,0 +1,34 @@
+using Dispatch.Core.Policy;
+using NodaTime;
+
+namespace Dispatch.Core.Incidents;
+
+/// <summary>
+/// Something the right person must be told: a warning before a deadline, an escalation after one, or a
+/// major matter reported at once. Written to the outbox with the change that raised it.
+/// </summary>
+public sealed record Notice(
+    IncidentId IncidentId,
+    StationId Station,
+    string Category,
+    Priority Priority,
+    ClockKind? Clock,
+    NoticeKind Kind,
+    int Level,
+    Audience Audience,
+    Instant? Deadline,
+    Instant? BreachedAt,
+    Instant At,
+    Duration OverdueBy,
+    string Summary)
+{
+    /// <summary>
+    /// Derived from what the notice is, never from when it was sent, so a resend after a crash has the
+    /// same id and the topic's duplicate detection drops it.
+    /// </summary>
+    public string MessageId => Kind switch
+    {
+        NoticeKind.Immediate => $"{IncidentId.Value}:immediate",
+        _ => $"{IncidentId.Value}:{Clock!.Value.Name()}:{Kind.Name()}:{Level}",
+    };
+}
