@@ -7,6 +7,8 @@ using Dispatch.Core.Incidents;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 
+using Dispatch.Testing;
+
 namespace Dispatch.Functions.Tests;
 
 /// <summary>

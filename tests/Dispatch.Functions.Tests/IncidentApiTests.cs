@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using NodaTime;
 
+using Dispatch.Testing;
+
 namespace Dispatch.Functions.Tests;
 
 [Collection(SharedAzurite.Name)]

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Options;
 
+using Dispatch.Testing;
+
 namespace Dispatch.Functions.Tests;
 
 [Collection(SharedAzurite.Name)]

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
+using Dispatch.Testing;
+
 namespace Dispatch.Functions.Tests;
 
 /// <summary>Every kind of client mistake gets a clear 4xx naming the field, and nothing is written.</summary>

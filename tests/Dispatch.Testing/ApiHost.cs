@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Dispatch.Bus;
 using Dispatch.LocalHost;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -11,27 +10,7 @@ using Microsoft.Extensions.Logging;
 using NodaTime;
 using NodaTime.Testing;
 
-namespace Dispatch.Functions.Tests;
-
-[CollectionDefinition(Name)]
-public sealed class SharedAzurite : ICollectionFixture<Azurite>
-{
-    public const string Name = "stack";
-}
-
-/// <summary>The in-repo Service Bus broker with the project's own entities (infra/servicebus/config.json).</summary>
-public sealed class Broker : IAsyncLifetime
-{
-    public LocalBus Bus { get; private set; } = null!;
-
-    public Task InitializeAsync()
-    {
-        Bus = LocalBus.Start(BusConfig.Load(Path.Combine(RepoRoot.Path, "infra", "servicebus", "config.json")));
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await Bus.DisposeAsync();
-}
+namespace Dispatch.Testing;
 
 /// <summary>
 /// The Functions app's real classes served over real HTTP by the local host, on a real Azurite, with

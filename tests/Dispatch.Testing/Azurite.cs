@@ -2,13 +2,13 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Dispatch.Functions.Tests;
+namespace Dispatch.Testing;
 
 /// <summary>
 /// A real Azurite Table service from the repo's pinned npm package, in memory, on a free port, for the
 /// life of a test collection.
 /// </summary>
-public sealed class Azurite : IAsyncLifetime
+public sealed class Azurite : Xunit.IAsyncLifetime
 {
     private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private Process? process;

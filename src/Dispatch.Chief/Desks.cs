@@ -1,0 +1,149 @@
+using System.Text.Json;
+using Azure.Messaging.ServiceBus;
+using Spectre.Console;
+
+namespace Dispatch.Chief;
+
+internal interface IDesk
+{
+    Task ShowAsync(Escalation escalation, ServiceBusReceivedMessage message, CancellationToken cancellationToken);
+
+    void Error(string message);
+
+    Task RunAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>One JSON line per message on standard output, and nothing else: for scripts and tests.</summary>
+internal sealed class JsonDesk(TextWriter output) : IDesk
+{
+    private readonly object gate = new();
+
+    public Task ShowAsync(Escalation escalation, ServiceBusReceivedMessage message, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            output.WriteLine(JsonSerializer.Serialize(escalation, Escalation.Json));
+            output.Flush();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public void Error(string message) => Console.Error.WriteLine(message);
+
+    public Task RunAsync(CancellationToken cancellationToken) => Task.Delay(Timeout.Infinite, cancellationToken);
+}
+
+/// <summary>
+/// The live board: escalations with overdue-by counters that tick every second; keys 1-9 acknowledge
+/// the row with that number through the API; q quits.
+/// </summary>
+internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowledge) : IDesk
+{
+    private readonly Board board = new();
+    private readonly List<TaskCompletionSource> waitingToBeShown = [];
+    private string status = "Waiting for escalations…";
+
+    public Task ShowAsync(Escalation escalation, ServiceBusReceivedMessage message, CancellationToken cancellationToken)
+    {
+        var shown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (waitingToBeShown)
+        {
+            board.Add(escalation, DateTimeOffset.UtcNow);
+            waitingToBeShown.Add(shown);
+        }
+
+        return shown.Task.WaitAsync(cancellationToken);
+    }
+
+    public void Error(string message) => status = $"[red]{Markup.Escape(message)}[/]";
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var interactive = !Console.IsInputRedirected;
+        await AnsiConsole.Live(Render()).AutoClear(false).StartAsync(async context =>
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                List<TaskCompletionSource> shown;
+                lock (waitingToBeShown)
+                {
+                    shown = [.. waitingToBeShown];
+                    waitingToBeShown.Clear();
+                }
+
+                context.UpdateTarget(Render());
+                context.Refresh();
+                shown.ForEach(s => s.TrySetResult());
+                if (interactive)
+                {
+                    while (Console.KeyAvailable)
+                    {
+                        var key = Console.ReadKey(intercept: true);
+                        if (key.KeyChar is 'q' or 'Q')
+                        {
+                            return;
+                        }
+
+                        if (key.KeyChar is >= '1' and <= '9')
+                        {
+                            await AcknowledgeRowAsync(key.KeyChar - '1', cancellationToken);
+                        }
+                    }
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+            }
+        });
+    }
+
+    private async Task AcknowledgeRowAsync(int index, CancellationToken cancellationToken)
+    {
+        var rows = board.Rows(DateTimeOffset.UtcNow, options.Station);
+        if (index >= rows.Count)
+        {
+            return;
+        }
+
+        var (ok, message) = await acknowledge.AcknowledgeAsync(rows[index].Escalation, cancellationToken);
+        if (ok)
+        {
+            board.MarkAcknowledged(rows[index].Escalation.IncidentId, options.Actor);
+        }
+
+        status = ok ? $"[green]{Markup.Escape(message)}[/]" : $"[red]{Markup.Escape(message)}[/]";
+    }
+
+    private Table Render()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var table = new Table().Border(TableBorder.Rounded).Expand()
+            .Title($"[bold]Chief's desk[/] — {Markup.Escape(options.Subscription)}{(options.Station is null ? "" : $" · station {Markup.Escape(options.Station)}")}")
+            .Caption($"{status}  ·  [grey]1-9 acknowledge · q quit[/]");
+        foreach (var column in new[] { "#", "overdue by", "level", "kind", "incident", "priority", "category", "clock", "deadline (UTC)", "summary" })
+        {
+            table.AddColumn(column);
+        }
+
+        var rows = board.Rows(now, options.Station);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var e = rows[i].Escalation;
+            var overdue = e.OverdueAt(now);
+            var colour = rows[i].AcknowledgedBy is not null ? "grey" : overdue > TimeSpan.FromMinutes(5) ? "red" : overdue > TimeSpan.Zero ? "yellow" : "white";
+            table.AddRow(
+                i < 9 ? $"{i + 1}" : "",
+                $"[{colour}]{(overdue == TimeSpan.Zero ? "—" : $"{(int)overdue.TotalMinutes}:{overdue.Seconds:00}")}[/]",
+                e.Level.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(e.Kind) + (rows[i].AcknowledgedBy is { } by ? $" [grey](ack {Markup.Escape(by)})[/]" : ""),
+                Markup.Escape(e.IncidentId),
+                Markup.Escape(e.Priority),
+                Markup.Escape(e.Category),
+                Markup.Escape(e.Clock ?? "—"),
+                e.Deadline?.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) ?? "—",
+                Markup.Escape(e.Summary));
+        }
+
+        return table;
+    }
+}

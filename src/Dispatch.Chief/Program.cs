@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Azure.Messaging.ServiceBus;
+using Dispatch.Chief;
+
+DeskOptions options;
+try
+{
+    options = DeskOptions.Parse(args, Environment.GetEnvironmentVariable);
+}
+catch (ArgumentException e)
+{
+    await Console.Error.WriteLineAsync($"{e.Message}\n{DeskOptions.Usage}");
+    return 2;
+}
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stop.Cancel();
+});
+
+await using var client = new ServiceBusClient(options.Connection);
+await using var processor = client.CreateProcessor("escalations", options.Subscription, new ServiceBusProcessorOptions
+{
+    ReceiveMode = ServiceBusReceiveMode.PeekLock,
+    AutoCompleteMessages = false,
+    MaxConcurrentCalls = 1,
+});
+
+var desk = options.Json ? (IDesk)new JsonDesk(Console.Out) : new BoardDesk(options, new AcknowledgeClient(new HttpClient { BaseAddress = new Uri(options.Api) }, options.Actor));
+processor.ProcessMessageAsync += async args =>
+{
+    Escalation escalation;
+    try
+    {
+        escalation = Escalation.Parse(args.Message.Body);
+    }
+    catch (JsonException e)
+    {
+        await args.DeadLetterMessageAsync(args.Message, "UnreadableEscalation", e.Message, args.CancellationToken);
+        return;
+    }
+
+    // Completed only after it has been shown: a desk that dies before then gets it again after the lock.
+    await desk.ShowAsync(escalation, args.Message, args.CancellationToken);
+    await args.CompleteMessageAsync(args.Message, args.CancellationToken);
+};
+processor.ProcessErrorAsync += args =>
+{
+    desk.Error($"{args.ErrorSource}: {args.Exception.Message}");
+    return Task.CompletedTask;
+};
+
+await processor.StartProcessingAsync(stop.Token);
+try
+{
+    await desk.RunAsync(stop.Token);
+}
+catch (OperationCanceledException)
+{
+    // Ctrl+C.
+}
+
+await processor.StopProcessingAsync();
+return 0;

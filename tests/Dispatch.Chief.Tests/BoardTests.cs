@@ -1,0 +1,68 @@
+namespace Dispatch.Chief.Tests;
+
+public sealed class BoardTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 26, 8, 30, 0, TimeSpan.Zero);
+
+    private static Escalation Escalation(string incident, string clock, int level, int deadlineMinutesAgo, string station = "s1") => new(
+        incident, station, "theft", "P1", clock, "escalation", level, "chief", Now.AddMinutes(-deadlineMinutesAgo), Now.AddMinutes(-deadlineMinutesAgo),
+        Now, "PT0S", "summary", $"http://x/api/incidents/{incident}");
+
+    [Fact]
+    public void Rows_show_the_most_overdue_first_and_acknowledged_ones_last()
+    {
+        var board = new Board();
+        board.Add(Escalation("a", "dispatch", 2, 3), Now);
+        board.Add(Escalation("b", "arrival", 2, 12), Now);
+        board.Add(Escalation("c", "dispatch", 3, 20), Now);
+        board.MarkAcknowledged("c", "chief");
+
+        var rows = board.Rows(Now, station: null);
+
+        Assert.Equal(["b", "a", "c"], rows.Select(r => r.Escalation.IncidentId));
+        Assert.Equal(TimeSpan.FromMinutes(12), rows[0].Escalation.OverdueAt(Now));
+        Assert.Equal("chief", rows[2].AcknowledgedBy);
+    }
+
+    [Fact]
+    public void A_higher_level_replaces_the_lower_one_for_the_same_clock()
+    {
+        var board = new Board();
+        board.Add(Escalation("a", "dispatch", 2, 3), Now);
+        board.Add(Escalation("a", "dispatch", 1, 3), Now);
+        board.Add(Escalation("a", "dispatch", 3, 3), Now);
+        board.Add(Escalation("a", "arrival", 1, 1), Now);
+
+        var rows = board.Rows(Now, station: null);
+
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(3, rows.Single(r => r.Escalation.Clock == "dispatch").Escalation.Level);
+    }
+
+    [Fact]
+    public void A_station_filter_shows_only_that_station()
+    {
+        var board = new Board();
+        board.Add(Escalation("a", "dispatch", 1, 1, "beilin-01"), Now);
+        board.Add(Escalation("b", "dispatch", 1, 1, "yanta-02"), Now);
+
+        Assert.Equal(["b"], board.Rows(Now, "YANTA-02").Select(r => r.Escalation.IncidentId));
+    }
+
+    [Fact]
+    public void Options_come_from_the_command_line_then_the_environment()
+    {
+        var env = new Dictionary<string, string> { ["DISPATCH_API"] = "http://api:8080/api", ["DISPATCH_ACTOR"] = "chief.li" };
+
+        var options = DeskOptions.Parse(["--station", "beilin-01", "--json"], name => env.GetValueOrDefault(name));
+
+        Assert.Equal("http://api:8080/api/", options.Api);
+        Assert.Equal("chief.li", options.Actor);
+        Assert.Equal("beilin-01", options.Station);
+        Assert.True(options.Json);
+        Assert.Equal("chief", options.Subscription);
+        Assert.Equal(DeskOptions.LocalBroker, options.Connection);
+        Assert.Throws<ArgumentException>(() => DeskOptions.Parse(["--bogus"], _ => null));
+        Assert.Throws<ArgumentException>(() => DeskOptions.Parse(["--api"], _ => null));
+    }
+}
