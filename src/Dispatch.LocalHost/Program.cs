@@ -1,15 +1,72 @@
 using Dispatch.LocalHost;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 
-// Settings as the Functions host reads them: local.settings.json "Values", then the environment.
-var configuration = new ConfigurationBuilder()
+// dotnet Dispatch.LocalHost.dll up [options] | demo [options] | serve [--port N]
+var command = args.Length > 0 ? args[0] : "up";
+var rest = args.Skip(1).ToArray();
+var localSettings = new ConfigurationBuilder()
     .AddLocalSettings(Directory.GetCurrentDirectory())
     .AddEnvironmentVariables()
-    .AddCommandLine(args)
     .Build();
 
-var port = int.TryParse(configuration["port"], out var p) ? p : 7071;
-var app = LocalFunctionsHost.Build(new LocalHostOptions { Port = port, Configuration = configuration });
-await app.StartAsync();
-Console.WriteLine($"Functions listening on {string.Join(", ", app.Urls)}/{LocalFunctionsHost.RoutePrefix}");
-await app.WaitForShutdownAsync();
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stop.Cancel();
+});
+
+switch (command)
+{
+    case "up":
+    {
+        UpOptions options;
+        try
+        {
+            options = UpOptions.Parse(rest);
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"dispatch up: {e.Message}\n{UpOptions.Usage}");
+            return 2;
+        }
+
+        await using var stack = new LocalSystem { Options = options };
+        try
+        {
+            await stack.StartAsync(Directory.GetCurrentDirectory(), localSettings, LogLevel.Warning);
+        }
+        catch (StackStartException e)
+        {
+            await Console.Error.WriteLineAsync($"dispatch up: {e.Message}");
+            return 1;
+        }
+
+        Console.WriteLine(stack.Banner(options.SweepSchedule ?? localSettings["DISPATCH_SWEEP_SCHEDULE"] ?? LocalFunctionsHost.Defaults["DISPATCH_SWEEP_SCHEDULE"]!));
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.WriteLine("Stopping…");
+        }
+
+        await stack.DisposeAsync();
+        Console.WriteLine("Dispatch stopped.");
+        return 0;
+    }
+
+    case "demo":
+        return await Demo.RunAsync(rest, stop.Token);
+
+    default:
+        await Console.Error.WriteLineAsync($"Unknown command '{command}'. Use up or demo.");
+        return 2;
+}

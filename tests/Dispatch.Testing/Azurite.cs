@@ -1,6 +1,4 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using Dispatch.LocalHost;
 
 namespace Dispatch.Testing;
 
@@ -10,88 +8,36 @@ namespace Dispatch.Testing;
 /// </summary>
 public sealed class Azurite : Xunit.IAsyncLifetime
 {
-    private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-    private Process? process;
+    private AzuriteProcess? azurite;
 
-    public int Port { get; private set; }
+    public int Port => azurite!.Port;
 
-    public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};TableEndpoint=http://127.0.0.1:{Port}/devstoreaccount1;";
+    public string ConnectionString => azurite!.ConnectionString;
+
+    public static int FreePort() => Ports.Free();
 
     public async Task InitializeAsync()
     {
-        var script = Path.Combine(RepoRoot.Path, "node_modules", "azurite", "dist", "src", "table", "main.js");
-        if (!File.Exists(script))
-        {
-            throw new InvalidOperationException($"Azurite is not installed at {script}: run 'npm ci' in the repo root (./dispatch test does).");
-        }
-
         // A free port can be taken between our probe and Azurite's bind: try a few.
         for (var attempt = 1; ; attempt++)
         {
-            Port = FreePort();
-            process = Process.Start(new ProcessStartInfo("node", [script, "--tableHost", "127.0.0.1", "--tablePort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--loose"])
+            try
             {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            })!;
-            // Drain Azurite's output so a full pipe can never stall it.
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            if (await WaitUntilListeningAsync(TimeSpan.FromSeconds(30)))
-            {
+                azurite = await AzuriteProcess.StartAsync(RepoRoot.Path, Ports.Free(), dataDirectory: null, TimeSpan.FromSeconds(30));
                 return;
             }
-
-            await DisposeAsync();
-            if (attempt == 3)
+            catch (InvalidOperationException) when (attempt < 3)
             {
-                throw new InvalidOperationException("Azurite did not start listening within 30 seconds, three times.");
             }
         }
     }
 
     public async Task DisposeAsync()
     {
-        if (process is { HasExited: false })
+        if (azurite is not null)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            await azurite.DisposeAsync();
         }
-
-        process?.Dispose();
-        process = null;
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private async Task<bool> WaitUntilListeningAsync(TimeSpan timeout)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < timeout && !process!.HasExited)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, Port);
-                return true;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        return false;
     }
 }
 

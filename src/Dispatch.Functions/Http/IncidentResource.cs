@@ -76,5 +76,7 @@ public static class IsoDuration
 {
     /// <summary>ISO-8601, normalised to days, hours, minutes and seconds (PT5M, P3D, PT1M30S).</summary>
     public static string Format(Duration duration) =>
-        PeriodPattern.NormalizingIso.Format(Period.FromSeconds((long)Math.Floor(duration.TotalSeconds)).Normalize());
+        duration < Duration.FromSeconds(1)
+            ? "PT0S"
+            : PeriodPattern.NormalizingIso.Format(Period.FromSeconds((long)Math.Floor(duration.TotalSeconds)).Normalize());
 }

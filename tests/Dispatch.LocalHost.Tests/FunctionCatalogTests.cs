@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+using Dispatch.Testing;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Configuration;
+
+namespace Dispatch.LocalHost.Tests;
+
+public sealed class FunctionCatalogTests
+{
+    private static IConfiguration Settings(string schedule = "*/5 * * * * *") =>
+        new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["DISPATCH_SWEEP_SCHEDULE"] = schedule }).Build();
+
+    [Fact]
+    public void Serves_exactly_what_the_functions_sdk_wrote_into_functions_metadata()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var metadataPath = Path.Combine(RepoRoot.Path, "src", "Dispatch.Functions", "bin", configuration, "net10.0", "functions.metadata");
+        var metadata = JsonNode.Parse(File.ReadAllText(metadataPath))!.AsArray();
+
+        var (http, timers) = FunctionCatalog.Discover(LocalFunctionsHost.FunctionsAssembly, Settings());
+
+        var expectedHttp = metadata
+            .Select(f => (Name: f!["name"]!.GetValue<string>(), Trigger: f["bindings"]!.AsArray().First(b => b!["direction"]!.GetValue<string>() == "In")!))
+            .Where(f => f.Trigger["type"]!.GetValue<string>() == "httpTrigger")
+            .Select(f => $"{f.Name} {string.Join(",", f.Trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>().ToUpperInvariant()))} {f.Trigger["route"]} {f.Trigger["authLevel"]}")
+            .Order();
+        Assert.Equal(expectedHttp, http.Select(f => $"{f.Name} {string.Join(",", f.Methods)} {f.Route} {f.Level}").Order());
+        var expectedTimers = metadata.Where(f => f!["bindings"]!.AsArray().Any(b => b!["type"]!.GetValue<string>() == "timerTrigger")).Select(f => f!["name"]!.GetValue<string>());
+        Assert.Equal(expectedTimers, timers.Select(t => t.Name));
+    }
+
+    [Fact]
+    public void Timer_schedules_resolve_percent_settings_and_a_missing_setting_is_named()
+    {
+        var (_, timers) = FunctionCatalog.Discover(LocalFunctionsHost.FunctionsAssembly, Settings("*/2 * * * * *"));
+        Assert.Equal("*/2 * * * * *", Assert.Single(timers).Schedule);
+
+        var empty = new ConfigurationBuilder().Build();
+        var error = Assert.Throws<InvalidOperationException>(() => FunctionCatalog.Discover(LocalFunctionsHost.FunctionsAssembly, empty));
+        Assert.Contains("DISPATCH_SWEEP_SCHEDULE", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_http_function_requires_a_key_in_azure_except_health()
+    {
+        var (http, _) = FunctionCatalog.Discover(LocalFunctionsHost.FunctionsAssembly, Settings());
+
+        Assert.All(http.Where(f => f.Name != "Health"), f => Assert.Equal(AuthorizationLevel.Function, f.Level));
+        Assert.Equal(AuthorizationLevel.Anonymous, http.Single(f => f.Name == "Health").Level);
+    }
+}

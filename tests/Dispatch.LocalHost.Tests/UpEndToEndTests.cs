@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Azure.Messaging.ServiceBus;
+using Dispatch.Testing;
+
+namespace Dispatch.LocalHost.Tests;
+
+/// <summary><c>./dispatch up</c> as a real process on free ports, driven over HTTP and Service Bus, in real time.</summary>
+public sealed class UpEndToEndTests
+{
+    private const string Policy = """
+        { "version": "e2e", "timeZone": "Asia/Shanghai",
+          "priorities": {
+            "P1": { "dispatch": "PT2S", "arrival": "PT30S", "resolution": "PT5M" },
+            "P2": { "dispatch": "PT1M", "arrival": "PT2M", "resolution": "PT1H" },
+            "P3": { "dispatch": "PT5M", "arrival": "PT10M", "resolution": "P1D" },
+            "P4": { "dispatch": "PT1H", "arrival": "PT2H", "resolution": "P7D" } },
+          "zones": { "urban": 1, "suburban": 2, "rural": 3 },
+          "warnAt": [],
+          "escalation": [ { "level": 1, "after": "PT0S", "to": "duty-officer" },
+                          { "level": 2, "after": "PT2S", "to": "chief" },
+                          { "level": 3, "after": "PT5S", "to": "command-center" } ] }
+        """;
+
+    private static bool ReleaseBuild => AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal);
+
+    [Fact]
+    public async Task Up_takes_a_report_to_the_chief_stops_the_ladder_on_acknowledge_and_stops_cleanly()
+    {
+        int api = Ports.Free(), storage = Ports.Free(), bus = Ports.Free();
+        var policy = Path.GetTempFileName();
+        await File.WriteAllTextAsync(policy, Policy);
+        using var up = Start("up", "--in-memory", "--port", $"{api}", "--storage-port", $"{storage}", "--bus-port", $"{bus}", "--policy", policy, "--sweep", "* * * * * *");
+        try
+        {
+            await WaitForLineAsync(up, "Dispatch is up.", TimeSpan.FromMinutes(3));
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{api}/api/") };
+            await using var client = new ServiceBusClient($"Endpoint=sb://127.0.0.1:{bus};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;");
+            await using var chief = client.CreateReceiver("escalations", "chief");
+            await using var commandCenter = client.CreateReceiver("escalations", "command-center");
+
+            using var health = await http.GetAsync("health");
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+            using var created = await http.PostAsJsonAsync("incidents", ApiHost.Report(ApiHost.NewStation(), "P1"));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var id = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+
+            var escalation = await chief.ReceiveMessageAsync(TimeSpan.FromSeconds(20));
+            Assert.NotNull(escalation);
+            Assert.Equal($"{id}:dispatch:escalation:2", escalation.MessageId);
+            await chief.CompleteMessageAsync(escalation);
+
+            using var ack = await http.PostAsJsonAsync($"incidents/{id}/acknowledge", new { by = "chief.zhang" });
+            Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
+            await Task.Delay(TimeSpan.FromSeconds(5)); // past where level 3 was due
+
+            Assert.Null(await commandCenter.ReceiveMessageAsync(TimeSpan.FromSeconds(1)));
+            var timeline = await http.GetFromJsonAsync<JsonObject>($"incidents/{id}/timeline");
+            var kinds = timeline!["events"]!.AsArray().Select(e => e!["kind"]!.GetValue<string>()).ToList();
+            Assert.Equal(["reported", "escalated", "escalated", "acknowledged"], kinds);
+        }
+        finally
+        {
+            File.Delete(policy);
+            await StopAsync(up);
+        }
+
+        Assert.Equal(0, up.ExitCode);
+        Assert.True(Ports.IsFree(api), "API port left open");
+        Assert.True(Ports.IsFree(storage), "Azurite port left open");
+        Assert.True(Ports.IsFree(bus), "broker port left open");
+        Assert.Empty(ProcessesMentioning($"--tablePort {storage}"));
+    }
+
+    [Fact]
+    public async Task Up_names_the_part_whose_port_is_taken_and_exits_non_zero()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        using var up = Start("up", "--in-memory", "--port", $"{Ports.Free()}", "--storage-port", $"{Ports.Free()}", "--bus-port", $"{port}");
+        var stderr = up.StandardError.ReadToEndAsync();
+        await up.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+
+        Assert.Equal(1, up.ExitCode);
+        Assert.Contains($"Port {port} for the Service Bus broker", await stderr, StringComparison.Ordinal);
+    }
+
+    private static Process Start(params string[] args)
+    {
+        var arguments = new List<string> { Path.Combine(RepoRoot.Path, "dispatch"), args[0] };
+        if (ReleaseBuild)
+        {
+            arguments.Add("--no-build");
+        }
+
+        arguments.AddRange(args.Skip(1));
+        return Process.Start(new ProcessStartInfo("bash", arguments)
+        {
+            WorkingDirectory = RepoRoot.Path,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+    }
+
+    private static async Task WaitForLineAsync(Process process, string text, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        while (await process.StandardOutput.ReadLineAsync(cancel.Token) is { } line)
+        {
+            if (line.Contains(text, StringComparison.Ordinal))
+            {
+                _ = DrainAsync(process.StandardOutput);
+                _ = DrainAsync(process.StandardError);
+                return;
+            }
+        }
+
+        throw new InvalidOperationException($"dispatch up exited before '{text}': {await process.StandardError.ReadToEndAsync()}");
+    }
+
+    private static async Task DrainAsync(StreamReader reader)
+    {
+        while (await reader.ReadLineAsync() is not null)
+        {
+        }
+    }
+
+    /// <summary>Ctrl+C, as a user would; the script execs dotnet, so the signal reaches the host itself.</summary>
+    private static async Task StopAsync(Process process)
+    {
+        if (process.HasExited)
+        {
+            return;
+        }
+
+        using (var kill = Process.Start("kill", ["-INT", $"{process.Id}"]))
+        {
+            await kill!.WaitForExitAsync();
+        }
+
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+    }
+
+    private static List<string> ProcessesMentioning(string text) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(dir => Path.Combine(dir, "cmdline"))
+            .Select(path =>
+            {
+                try
+                {
+                    return File.ReadAllText(path).Replace('\0', ' ');
+                }
+                catch (IOException)
+                {
+                    return "";
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    return "";
+                }
+            })
+            .Where(cmd => cmd.Contains(text, StringComparison.Ordinal))
+            .ToList();
+}
