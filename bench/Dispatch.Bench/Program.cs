@@ -1,21 +1,55 @@
 using System.Runtime.InteropServices;
 using Dispatch.Bench;
+using Spectre.Console;
 
-// dotnet run -c Release --project bench/Dispatch.Bench -- [all|broker] [--quick]
+// ./dispatch bench [all|api|sweep|broker] [--quick]
 var quick = args.Contains("--quick");
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+var repoRoot = FindRepoRoot();
 var figures = new List<Figure>();
-if (which is "all" or "broker")
+await AnsiConsole.Status().StartAsync("starting…", async status =>
 {
-    Console.Error.WriteLine("running: broker...");
-    figures.AddRange(await BrokerBench.RunAsync(quick));
-}
+    void Progress(string text) => status.Status(Markup.Escape(text));
+    if (which is "all" or "api" or "sweep")
+    {
+        Progress("starting dispatch up (in memory, free ports)");
+        await using var stack = await StackProcess.StartAsync(repoRoot, Path.Combine(AppContext.BaseDirectory, "bench-policy.json"));
+        if (which is "all" or "sweep")
+        {
+            figures.AddRange(await SweepBench.RunAsync(stack.StorageConnectionString, stack.BusConnectionString, quick, Progress));
+        }
+    }
 
-Console.WriteLine($"Dispatch benchmarks, {DateTime.UtcNow:yyyy-MM-dd} UTC, {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1 << 30)} GiB, {RuntimeInformation.FrameworkDescription}{(quick ? ", quick" : "")}");
+    if (which is "all" or "api")
+    {
+        figures.AddRange(await ApiBench.RunAsync(repoRoot, quick, Progress));
+    }
+
+    if (which is "all" or "broker")
+    {
+        Progress("broker throughput and latency");
+        figures.AddRange(await BrokerBench.RunAsync(quick));
+    }
+});
+
+Console.WriteLine($"Dispatch benchmarks, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1 << 30)} GiB, {RuntimeInformation.FrameworkDescription}, Azurite in memory{(quick ? ", --quick" : "")}");
 Console.WriteLine();
 Console.WriteLine("| figure | value | baseline (same run) | ratio | note |");
 Console.WriteLine("|---|---|---|---|---|");
 foreach (var f in figures)
 {
     Console.WriteLine($"| {f.Name} | {f.Value} | {f.Baseline} | {f.Ratio} | {f.Note} |");
+}
+
+static string FindRepoRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "Dispatch.sln")))
+        {
+            return dir.FullName;
+        }
+    }
+
+    throw new InvalidOperationException("Run the benchmarks from the repository (Dispatch.sln not found).");
 }

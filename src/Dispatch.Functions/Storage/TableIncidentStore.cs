@@ -36,8 +36,9 @@ public sealed class TableIncidentStore(TableServiceClient service, IOptions<Disp
     {
         var incident = opened.Incident;
         await RegisterStationAsync(incident.Station, cancellationToken);
-        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, IncidentRow(incident)) };
-        actions.AddRange(ChangeRows(opened).Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)));
+        var body = BodyOf(incident);
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, IncidentRow(incident, body)) };
+        actions.AddRange(ChangeRows(opened, body).Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)));
         if (DueRow(incident) is { } due)
         {
             actions.Add(new(TableTransactionActionType.UpsertReplace, due));
@@ -87,11 +88,12 @@ public sealed class TableIncidentStore(TableServiceClient service, IOptions<Disp
     public async Task<StoredIncident> SaveAsync(StoredIncident previous, Transition change, CancellationToken cancellationToken)
     {
         var incident = change.Incident;
+        var body = BodyOf(incident);
         var actions = new List<TableTransactionAction>
         {
-            new(TableTransactionActionType.UpdateReplace, IncidentRow(incident), new ETag(previous.ETag)),
+            new(TableTransactionActionType.UpdateReplace, IncidentRow(incident, body), new ETag(previous.ETag)),
         };
-        actions.AddRange(ChangeRows(change).Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)));
+        actions.AddRange(ChangeRows(change, body).Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)));
         if (!incident.IsOpen && previous.Incident.IsOpen)
         {
             actions.Add(new(TableTransactionActionType.Delete, new TableEntity(incident.Station.Value, OpenRowKey(incident)), ETag.All));
@@ -290,13 +292,15 @@ public sealed class TableIncidentStore(TableServiceClient service, IOptions<Disp
     private static string IdempotencyRowKey(string key) =>
         $"idempotency|{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))}";
 
-    private static TableEntity IncidentRow(Incident incident) => WithBody(new TableEntity(incident.Station.Value, IncidentRowKey(incident.Id)), incident);
+    private static TableEntity IncidentRow(Incident incident, string body) => WithBody(new TableEntity(incident.Station.Value, IncidentRowKey(incident.Id)), incident, body);
+
+    private static string BodyOf(Incident incident) => JsonSerializer.Serialize(IncidentDocument.From(incident), Json.Options);
 
     private static TableEntity? DueRow(Incident incident) =>
         DueRowKey(incident) is { } key ? new TableEntity(incident.Station.Value, key) { ["IncidentId"] = incident.Id.Value } : null;
 
     /// <summary>The rows a change adds or replaces besides the incident: events, outbox notices, list entries.</summary>
-    private static IEnumerable<TableEntity> ChangeRows(Transition change)
+    private static IEnumerable<TableEntity> ChangeRows(Transition change, string body)
     {
         var incident = change.Incident;
         foreach (var e in change.Events)
@@ -314,10 +318,10 @@ public sealed class TableIncidentStore(TableServiceClient service, IOptions<Disp
             };
         }
 
-        yield return WithBody(new TableEntity(incident.Station.Value, $"all|{NewestFirst(incident)}|{incident.Id.Value}"), incident);
+        yield return WithBody(new TableEntity(incident.Station.Value, $"all|{NewestFirst(incident)}|{incident.Id.Value}"), incident, body);
         if (incident.IsOpen)
         {
-            yield return WithBody(new TableEntity(incident.Station.Value, OpenRowKey(incident)), incident);
+            yield return WithBody(new TableEntity(incident.Station.Value, OpenRowKey(incident)), incident, body);
         }
     }
 
@@ -345,9 +349,10 @@ public sealed class TableIncidentStore(TableServiceClient service, IOptions<Disp
             return stations;
         }, cancellationToken);
 
-    private static TableEntity WithBody(TableEntity entity, Incident incident)
+    /// <summary>The incident's columns; <paramref name="body"/> is its JSON, serialized once for all the rows that carry it.</summary>
+    private static TableEntity WithBody(TableEntity entity, Incident incident, string? body = null)
     {
-        entity["Body"] = JsonSerializer.Serialize(IncidentDocument.From(incident), Json.Options);
+        entity["Body"] = body ?? JsonSerializer.Serialize(IncidentDocument.From(incident), Json.Options);
         entity["Status"] = incident.Status.Name();
         entity["Priority"] = incident.Report.Priority.Name();
         entity["IsOpen"] = incident.IsOpen;
