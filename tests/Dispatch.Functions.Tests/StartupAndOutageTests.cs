@@ -83,6 +83,20 @@ public sealed class StartupAndOutageTests(Azurite azurite)
         }
     }
 
+    [Fact]
+    public async Task A_policy_given_inline_in_DISPATCH_POLICY_is_used_and_validated()
+    {
+        await using (var inline = await ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY"] = PolicyJson }))
+        {
+            var created = await inline.ReportAsync(ApiHost.Report(ApiHost.NewStation(), "P1", "rural"));
+            Assert.Equal("test-1", created["policyVersion"]!.GetValue<string>());
+        }
+
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY"] = PolicyJson.Replace("\"rural\": 4", "\"rural\": -1", StringComparison.Ordinal) }));
+        Assert.Contains("zones.rural", failure.Message, StringComparison.Ordinal);
+    }
+
     private const string PolicyJson = """
         { "version": "test-1",
           "timeZone": "Asia/Shanghai",

@@ -18,9 +18,18 @@ public sealed class DispatchSettings
     [ConfigurationKeyName("DISPATCH_PUBLIC_URL")]
     public string PublicUrl { get; set; } = "http://127.0.0.1:7071";
 
+    /// <summary>The policy's JSON itself, for hosts where a file is awkward (Azure app settings); wins over the file.</summary>
+    [ConfigurationKeyName("DISPATCH_POLICY")]
+    public string? PolicyJson { get; set; }
+
     /// <summary>Loads the configured policy, or the defaults. Throws <see cref="PolicyException"/> naming the bad field.</summary>
     public ResponsePolicy LoadPolicy()
     {
+        if (!string.IsNullOrWhiteSpace(PolicyJson))
+        {
+            return PolicyParser.Parse(PolicyJson);
+        }
+
         if (string.IsNullOrWhiteSpace(PolicyFile))
         {
             return ResponsePolicy.Default;

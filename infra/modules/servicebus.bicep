@@ -1,0 +1,45 @@
+// The Service Bus namespace, generated from infra/servicebus/config.json (the file the local broker and
+// the official emulator read), so the three never disagree. Per-station chief subscriptions are added.
+param name string
+param location string
+param topics array
+param queues array
+param stations array
+
+resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
+  name: name
+  location: location
+  sku: {
+    name: 'Standard'
+    tier: 'Standard'
+  }
+  properties: {
+    minimumTlsVersion: '1.2'
+    disableLocalAuth: true
+  }
+}
+
+resource queueResources 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = [for queue in queues: {
+  parent: namespace
+  name: queue.Name
+  properties: {
+    lockDuration: queue.?Properties.?LockDuration ?? 'PT1M'
+    maxDeliveryCount: queue.?Properties.?MaxDeliveryCount ?? 3
+    defaultMessageTimeToLive: queue.?Properties.?DefaultMessageTimeToLive ?? 'PT1H'
+    deadLetteringOnMessageExpiration: queue.?Properties.?DeadLetteringOnMessageExpiration ?? false
+    requiresDuplicateDetection: queue.?Properties.?RequiresDuplicateDetection ?? false
+    duplicateDetectionHistoryTimeWindow: queue.?Properties.?DuplicateDetectionHistoryTimeWindow ?? 'PT20S'
+  }
+}]
+
+module topicResources 'topic.bicep' = [for topic in topics: {
+  name: 'topic-${topic.Name}'
+  params: {
+    namespaceName: namespace.name
+    topic: topic
+    stations: topic.Name == 'escalations' ? stations : []
+  }
+}]
+
+output name string = namespace.name
+output host string = '${namespace.name}.servicebus.windows.net'
