@@ -94,6 +94,26 @@ public sealed class EscalationFlowTests(Azurite azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_major_matter_reported_while_service_bus_is_down_is_still_created_and_reaches_the_chief_later()
+    {
+        var port = Azurite.FreePort();
+        await using var isolated = await ApiHost.StartAsync(azurite.ConnectionString,
+            serviceBus: $"Endpoint=sb://127.0.0.1:{port};SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;");
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var created = await isolated.ReportAsync(ApiHost.Report(ApiHost.NewStation(), "P1", category: "mass-incident"));
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"intake waited {started.Elapsed} on Service Bus");
+        await using var upBus = LocalBus.Start(BusConfig.Load(Path.Combine(RepoRoot.Path, "infra", "servicebus", "config.json")), port);
+        isolated.Clock.Advance(Duration.FromSeconds(2));
+        await isolated.App.Services.GetRequiredService<Sweeper>().SweepAsync(default);
+        await using var upClient = new ServiceBusClient(upBus.ConnectionString);
+        await using var receiver = upClient.CreateReceiver("escalations", "chief");
+        var message = await receiver.ReceiveMessageAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal($"{created["id"]!.GetValue<string>()}:immediate", message?.MessageId);
+    }
+
+    [Fact]
     public async Task Acknowledging_stops_the_ladder_and_acknowledging_nothing_is_409()
     {
         var id = await ReportAsync("P1");

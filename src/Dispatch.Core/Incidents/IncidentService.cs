@@ -27,12 +27,34 @@ public sealed class IncidentService(IIncidentStore store, IClock clock, Response
         var result = await store.CreateAsync(opened, claim, cancellationToken);
         if (result.Outcome == CreateOutcome.Created && opened.Notices.Count > 0)
         {
-            // Major matters go out now rather than at the next sweep; the outbox row makes this best-effort safe.
-            await relay.RelayAsync(report.Station, cancellationToken);
+            await SendNowAsync(report.Station, cancellationToken);
         }
 
         return result;
     }
+
+    /// <summary>
+    /// Major matters go out with the intake rather than at the next sweep. The incident is already
+    /// committed with its outbox row, so this is best effort within a short budget: if Service Bus or
+    /// storage is slow, the sweep sends it, and the dispatcher still gets the 201 at once.
+    /// </summary>
+    private async Task SendNowAsync(StationId station, CancellationToken cancellationToken)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(ImmediateSendBudget);
+        try
+        {
+            await relay.RelayAsync(station, budget.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (StorageUnavailableException)
+        {
+        }
+    }
+
+    private static readonly TimeSpan ImmediateSendBudget = TimeSpan.FromSeconds(3);
 
     public Task<StoredIncident?> FindAsync(IncidentId id, CancellationToken cancellationToken) => store.FindAsync(id, cancellationToken);
 

@@ -74,6 +74,7 @@ public sealed class NoticeRelay(INoticeOutbox outbox, INoticePublisher publisher
                 }
                 catch (Exception) when (!cancellationToken.IsCancellationRequested)
                 {
+                    // Whatever the publisher's failure, the notice was not sent: keep it and try again later.
                     failed++;
                     await outbox.PostponeAsync(notice, clock.GetCurrentInstant() + Backoff(notice.Attempts + 1), cancellationToken);
                     continue;
