@@ -1,30 +1,11 @@
 using Azure.Messaging.ServiceBus;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
-using Dispatch.Functions.Http;
 using Dispatch.Functions.Settings;
 using Dispatch.Functions.Storage;
 using Microsoft.Extensions.Options;
-using NodaTime;
 
 namespace Dispatch.Functions.Messaging;
-
-/// <summary>The body of a message on the <c>escalations</c> topic (README, "Escalation messages").</summary>
-public sealed record EscalationMessage(
-    string IncidentId,
-    string Station,
-    string Category,
-    string Priority,
-    string? Clock,
-    string Kind,
-    int Level,
-    string Audience,
-    Instant? Deadline,
-    Instant? BreachedAt,
-    Instant EscalatedAt,
-    string OverdueBy,
-    string Summary,
-    string Url);
 
 /// <summary>
 /// Sends notices to the <c>escalations</c> topic. The MessageId is the notice's own, so a resend after
@@ -39,10 +20,8 @@ public sealed class ServiceBusNoticePublisher(ServiceBusSender sender, IOptions<
 
     public static ServiceBusMessage ToMessage(Notice notice, string publicUrl)
     {
-        var body = new EscalationMessage(
-            notice.IncidentId.Value, notice.Station.Value, notice.Category, notice.Priority.Name(), notice.Clock?.Name(), notice.Kind.Name(),
-            notice.Level, notice.Audience.Name(), notice.Deadline, notice.BreachedAt, notice.At, IsoDuration.Format(notice.OverdueBy), notice.Summary,
-            $"{publicUrl.TrimEnd('/')}/api/incidents/{notice.IncidentId.Value}");
+        // The body is the stored notice plus the incident's link (README, "Escalation messages").
+        var body = NoticeDocument.From(notice) with { Url = $"{publicUrl.TrimEnd('/')}/api/incidents/{notice.IncidentId.Value}" };
         var message = new ServiceBusMessage(BinaryData.FromObjectAsJson(body, Json.Options))
         {
             MessageId = notice.MessageId,

@@ -131,7 +131,10 @@ internal sealed record PlanDocument(double[] WarnAt, LevelDocument[] Ladder)
 
 internal sealed record LevelDocument(int Level, long AfterSeconds, string To);
 
-/// <summary>A notice as the outbox stores it, and as the Service Bus message body carries it.</summary>
+/// <summary>
+/// A notice as the outbox stores it, and as the body of a message on the <c>escalations</c> topic,
+/// which adds <see cref="Url"/>, the incident's API link.
+/// </summary>
 public sealed record NoticeDocument(
     string IncidentId,
     string Station,
@@ -147,6 +150,8 @@ public sealed record NoticeDocument(
     string OverdueBy,
     string Summary)
 {
+    public string? Url { get; init; }
+
     public static NoticeDocument From(Notice n) => new(
         n.IncidentId.Value, n.Station.Value, n.Category, n.Priority.Name(), n.Clock?.Name(), n.Kind.Name(), n.Level, n.Audience.Name(),
         n.Deadline, n.BreachedAt, n.At, Http.IsoDuration.Format(n.OverdueBy), n.Summary);
