@@ -25,7 +25,7 @@ using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Creat
     stop.Cancel();
 });
 
-await using var client = new ServiceBusClient(options.Connection);
+await using var client = options.CreateClient();
 await using var processor = client.CreateProcessor("escalations", options.Subscription, new ServiceBusProcessorOptions
 {
     ReceiveMode = ServiceBusReceiveMode.PeekLock,
@@ -33,7 +33,13 @@ await using var processor = client.CreateProcessor("escalations", options.Subscr
     MaxConcurrentCalls = 1,
 });
 
-var desk = options.Json ? (IDesk)new JsonDesk(Console.Out) : new BoardDesk(options, new AcknowledgeClient(new HttpClient { BaseAddress = new Uri(options.Api) }, options.Actor));
+using var api = new HttpClient { BaseAddress = new Uri(options.Api) };
+if (options.ApiKey is not null)
+{
+    api.DefaultRequestHeaders.Add("x-functions-key", options.ApiKey);
+}
+
+var desk = options.Json ? (IDesk)new JsonDesk(Console.Out) : new BoardDesk(options, new AcknowledgeClient(api, options.Actor));
 processor.ProcessMessageAsync += async args =>
 {
     Escalation escalation;

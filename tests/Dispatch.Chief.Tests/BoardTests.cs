@@ -52,7 +52,7 @@ public sealed class BoardTests
     [Fact]
     public void Options_come_from_the_command_line_then_the_environment()
     {
-        var env = new Dictionary<string, string> { ["DISPATCH_API"] = "http://api:8080/api", ["DISPATCH_ACTOR"] = "chief.li" };
+        var env = new Dictionary<string, string> { ["DISPATCH_API"] = "http://api:8080/api", ["DISPATCH_ACTOR"] = "chief.li", ["DISPATCH_API_KEY"] = "k1" };
 
         var options = DeskOptions.Parse(["--station", "beilin-01", "--json"], name => env.GetValueOrDefault(name));
 
@@ -62,6 +62,9 @@ public sealed class BoardTests
         Assert.True(options.Json);
         Assert.Equal("chief", options.Subscription);
         Assert.Equal(DeskOptions.LocalBroker, options.Connection);
+        Assert.False(options.UsesIdentity);
+        Assert.Equal("k1", options.ApiKey);
+        Assert.True(DeskOptions.Parse(["--connection", "dispatch-sb.servicebus.windows.net"], _ => null).UsesIdentity);
         Assert.Throws<ArgumentException>(() => DeskOptions.Parse(["--bogus"], _ => null));
         Assert.Throws<ArgumentException>(() => DeskOptions.Parse(["--api"], _ => null));
     }
