@@ -38,10 +38,10 @@ public sealed class TableIncidentStore(TableServiceClient service, IOptions<Disp
         await RegisterStationAsync(incident.Station, cancellationToken);
         var body = BodyOf(incident);
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, IncidentRow(incident, body)) };
-        actions.AddRange(ChangeRows(opened, body).Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)));
+        actions.AddRange(ChangeRows(opened, body).Select(row => new TableTransactionAction(TableTransactionActionType.Add, row)));
         if (DueRow(incident) is { } due)
         {
-            actions.Add(new(TableTransactionActionType.UpsertReplace, due));
+            actions.Add(new(TableTransactionActionType.Add, due));
         }
 
         var idempotencyKey = claim is null ? null : IdempotencyRowKey(claim.Key);
