@@ -10,6 +10,8 @@ public sealed class BusFixture : IAsyncLifetime
             "Queues": [
               { "Name": "plain" },
               { "Name": "short-lock", "Properties": { "LockDuration": "PT2S", "MaxDeliveryCount": 5 } },
+              { "Name": "renewed", "Properties": { "LockDuration": "PT3S" } },
+              { "Name": "brief" },
               { "Name": "twice", "Properties": { "MaxDeliveryCount": 2 } },
               { "Name": "expiring", "Properties": { "DefaultMessageTimeToLive": "PT1S", "DeadLetteringOnMessageExpiration": true } },
               { "Name": "vanishing", "Properties": { "DefaultMessageTimeToLive": "PT1S" } },
@@ -45,6 +47,17 @@ public sealed class BusFixture : IAsyncLifetime
     {
         RetryOptions = new ServiceBusRetryOptions { MaxRetries = 2, Delay = TimeSpan.FromMilliseconds(100), TryTimeout = TimeSpan.FromSeconds(10) },
     });
+
+    /// <summary>Waits for the broker's 50 ms timers to act, without assuming how fast a loaded machine is.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(15), $"not within 15 s: {what}");
+            await Task.Delay(50);
+        }
+    }
 
     public async Task DisposeAsync()
     {

@@ -52,7 +52,7 @@ public sealed class LifecycleTests
     [InlineData("\"MaxDeliveryCount\": 2", "\"MaxDeliveryCount\": 0", "Queue 'twice'.Properties.MaxDeliveryCount")]
     [InlineData("{ \"Name\": \"plain\" }", "{ \"Name\": \"plain\", \"Colour\": \"red\" }", "Namespaces[0].Queues[0].Colour")]
     [InlineData("{ \"Name\": \"label\", \"Properties\": { \"FilterType\": \"Correlation\"", "{ \"Name\": \"label\", \"Properties\": { \"FilterType\": \"Sql\"", "Subscription 'alerts/urgent-label'.Rules[0].Properties.FilterType")]
-    [InlineData("{ \"Name\": \"busy\" }", "{ \"Name\": \"plain\" }", "Namespaces[0].Queues[7].Name")]
+    [InlineData("{ \"Name\": \"busy\" }", "{ \"Name\": \"plain\" }", "Namespaces[0].Queues[9].Name")]
     [InlineData("{ \"Name\": \"peeked\" }", "{ \"Name\": \"peeked\", \"Properties\": { \"RequiresSession\": true } }", "Queue 'peeked'.Properties.RequiresSession")]
     public void A_bad_config_entry_is_refused_at_start_by_name(string find, string replace, string entry)
     {

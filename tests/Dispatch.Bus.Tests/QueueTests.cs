@@ -109,13 +109,14 @@ public sealed class QueueTests(BusFixture bus)
     [Fact]
     public async Task Renewing_a_lock_keeps_the_message_past_its_original_lock()
     {
-        await using var sender = bus.Client.CreateSender("short-lock");
-        await using var receiver = bus.Client.CreateReceiver("short-lock");
+        await using var sender = bus.Client.CreateSender("renewed");
+        await using var receiver = bus.Client.CreateReceiver("renewed");
         await sender.SendMessageAsync(new ServiceBusMessage("long job"));
         var received = await receiver.ReceiveMessageAsync(Wait);
         var original = received.LockedUntil;
 
-        for (var i = 0; i < 3; i++)
+        // Renewed every second against a 3-second lock, for longer than the lock: it must never lapse.
+        for (var i = 0; i < 4; i++)
         {
             await Task.Delay(TimeSpan.FromSeconds(1));
             await receiver.RenewMessageLockAsync(received);
@@ -146,25 +147,26 @@ public sealed class QueueTests(BusFixture bus)
         await using var toVanishing = bus.Client.CreateSender("vanishing");
         await toExpiring.SendMessageAsync(new ServiceBusMessage("stale") { MessageId = "stale-1" });
         await toVanishing.SendMessageAsync(new ServiceBusMessage("gone"));
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
 
         await using var deadLetters = bus.Client.CreateReceiver("expiring", new ServiceBusReceiverOptions { SubQueue = SubQueue.DeadLetter });
         var dead = await deadLetters.ReceiveMessageAsync(Wait);
         Assert.Equal("stale-1", dead.MessageId);
         Assert.Equal("TTLExpiredException", dead.DeadLetterReason);
         await deadLetters.CompleteMessageAsync(dead);
-        Assert.Equal(0, bus.Bus.CountMessages("vanishing"));
+        await BusFixture.WaitUntilAsync(() => bus.Bus.CountMessages("vanishing") == 0, "the expired message is dropped");
         Assert.Equal(0, bus.Bus.CountMessages("vanishing/$deadletterqueue"));
     }
 
     [Fact]
     public async Task A_message_time_to_live_shorter_than_the_queue_default_applies()
     {
-        await using var sender = bus.Client.CreateSender("plain");
+        await using var sender = bus.Client.CreateSender("brief");
+        await using var receiver = bus.Client.CreateReceiver("brief");
         await sender.SendMessageAsync(new ServiceBusMessage("brief") { TimeToLive = TimeSpan.FromMilliseconds(300) });
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await Task.Delay(TimeSpan.FromMilliseconds(400));
 
-        Assert.Equal(0, bus.Bus.CountMessages("plain"));
+        Assert.Null(await receiver.ReceiveMessageAsync(TimeSpan.FromMilliseconds(500)));
+        await BusFixture.WaitUntilAsync(() => bus.Bus.CountMessages("brief") == 0, "the expired message is dropped");
     }
 
     [Fact]

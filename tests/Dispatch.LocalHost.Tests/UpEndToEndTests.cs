@@ -21,7 +21,7 @@ public sealed class UpEndToEndTests
           "warnAt": [],
           "escalation": [ { "level": 1, "after": "PT0S", "to": "duty-officer" },
                           { "level": 2, "after": "PT2S", "to": "chief" },
-                          { "level": 3, "after": "PT5S", "to": "command-center" } ] }
+                          { "level": 3, "after": "PT10S", "to": "command-center" } ] }
         """;
 
     private static bool ReleaseBuild => AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal);
@@ -43,6 +43,7 @@ public sealed class UpEndToEndTests
 
             using var health = await http.GetAsync("health");
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+            var reportedAt = DateTimeOffset.UtcNow;
             using var created = await http.PostAsJsonAsync("incidents", ApiHost.Report(ApiHost.NewStation(), "P1"));
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             var id = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
@@ -54,7 +55,9 @@ public sealed class UpEndToEndTests
 
             using var ack = await http.PostAsJsonAsync($"incidents/{id}/acknowledge", new { by = "chief.zhang" });
             Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
-            await Task.Delay(TimeSpan.FromSeconds(5)); // past where level 3 was due
+            var levelThreeDue = reportedAt + TimeSpan.FromSeconds(2 + 10);
+            Assert.True(DateTimeOffset.UtcNow < levelThreeDue, "acknowledged too late to prove the ladder stops");
+            await Task.Delay(levelThreeDue - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(2));
 
             Assert.Null(await commandCenter.ReceiveMessageAsync(TimeSpan.FromSeconds(1)));
             var timeline = await http.GetFromJsonAsync<JsonObject>($"incidents/{id}/timeline");
