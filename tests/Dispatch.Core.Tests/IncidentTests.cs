@@ -132,6 +132,14 @@ public sealed class IncidentTests
     }
 
     [Fact]
+    public void An_id_remembers_its_report_instant_to_the_millisecond()
+    {
+        var at = Noon + Duration.FromTicks(12_345_678);
+
+        Assert.Equal(Instant.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds()), IncidentId.New(StationId.Parse("s"), at).Timestamp);
+    }
+
+    [Fact]
     public void Ids_sort_by_report_time()
     {
         var earlier = IncidentId.New(StationId.Parse("s"), Noon);

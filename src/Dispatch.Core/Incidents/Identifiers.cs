@@ -93,6 +93,21 @@ public readonly record struct IncidentId
 
     public override string ToString() => Value;
 
+    /// <summary>The instant the id was made (the report instant, to the millisecond), read back from the ULID.</summary>
+    public Instant Timestamp
+    {
+        get
+        {
+            long milliseconds = 0;
+            foreach (var c in Value.AsSpan(Value.Length - UlidLength, 10))
+            {
+                milliseconds = (milliseconds << 5) | (long)Crockford.IndexOf(c, StringComparison.Ordinal);
+            }
+
+            return Instant.FromUnixTimeMilliseconds(milliseconds);
+        }
+    }
+
     private static string EncodeUlid(long milliseconds, ReadOnlySpan<byte> random)
     {
         Span<char> chars = stackalloc char[UlidLength];

@@ -18,8 +18,8 @@ namespace Dispatch.Functions.Storage;
 /// </summary>
 /// <remarks>
 /// Row keys within a station's partition (README, "State in tables"):
-/// <c>incident|{id}</c> the incident; <c>event|{id}|{seq:D6}</c> its timeline;
-/// <c>all|{newest-first}|{id}</c> and, while open, <c>open|{newest-first}|{id}</c> the list entries;
+/// <c>incident|{newest-first}|{id}</c> the incident, which is also its entry in the list of all;
+/// <c>event|{id}|{seq:D6}</c> its timeline; while open, <c>open|{newest-first}|{id}</c> its open-list entry;
 /// <c>idempotency|{sha256(key)}</c> a client's Idempotency-Key; <c>due|{ticks}|{id}</c> the
 /// sweep's index of when each incident next needs attention; <c>outbox|{message id}</c> notices not yet sent.
 /// </remarks>
@@ -212,7 +212,7 @@ public sealed class TableIncidentStore(TableServiceClient service, IOptions<Disp
 
     public async Task<IncidentPage> ListAsync(IncidentQuery query, CancellationToken cancellationToken)
     {
-        var prefix = query.Status is StatusFilter.Open or StatusFilter.Overdue ? "open|" : "all|";
+        var prefix = query.Status is StatusFilter.Open or StatusFilter.Overdue ? "open|" : "incident|";
         var filters = new List<string>
         {
             TableClient.CreateQueryFilter($"PartitionKey eq {query.Station.Value} and RowKey gt {prefix} and RowKey lt {prefix[..^1] + "}"}"),
@@ -270,12 +270,16 @@ public sealed class TableIncidentStore(TableServiceClient service, IOptions<Disp
     public Task CheckHealthAsync(CancellationToken cancellationToken) =>
         Guard(() => table.GetEntityIfExistsAsync<TableEntity>(StationsPartition, "_health", ["RowKey"], cancellationToken), cancellationToken);
 
-    internal static string IncidentRowKey(IncidentId id) => $"incident|{id.Value}";
+    /// <summary>
+    /// Newest first by the id's own timestamp, so a point read can compute the key from the id alone and
+    /// a range over <c>incident|</c> lists a station's incidents newest first without a separate list row.
+    /// </summary>
+    internal static string IncidentRowKey(IncidentId id) => $"incident|{NewestFirst(id)}|{id.Value}";
 
-    private static string NewestFirst(Incident incident) =>
-        (long.MaxValue - incident.ReportedAt.ToUnixTimeTicks()).ToString("D19", CultureInfo.InvariantCulture);
+    private static string NewestFirst(IncidentId id) =>
+        (long.MaxValue - id.Timestamp.ToUnixTimeMilliseconds()).ToString("D19", CultureInfo.InvariantCulture);
 
-    private static string OpenRowKey(Incident incident) => $"open|{NewestFirst(incident)}|{incident.Id.Value}";
+    private static string OpenRowKey(Incident incident) => $"open|{NewestFirst(incident.Id)}|{incident.Id.Value}";
 
     private static string? DueRowKey(Incident incident) =>
         incident.NextDueAt is { } due ? $"due|{due.ToUnixTimeTicks().ToString("D19", CultureInfo.InvariantCulture)}|{incident.Id.Value}" : null;
@@ -292,7 +296,7 @@ public sealed class TableIncidentStore(TableServiceClient service, IOptions<Disp
     private static TableEntity? DueRow(Incident incident) =>
         DueRowKey(incident) is { } key ? new TableEntity(incident.Station.Value, key) { ["IncidentId"] = incident.Id.Value } : null;
 
-    /// <summary>The rows a change adds or replaces besides the incident: events, outbox notices, list entries.</summary>
+    /// <summary>The rows a change adds or replaces besides the incident: events, outbox notices, the open-list entry.</summary>
     private static IEnumerable<TableEntity> ChangeRows(Transition change, string body)
     {
         var incident = change.Incident;
@@ -311,7 +315,6 @@ public sealed class TableIncidentStore(TableServiceClient service, IOptions<Disp
             };
         }
 
-        yield return WithBody(new TableEntity(incident.Station.Value, $"all|{NewestFirst(incident)}|{incident.Id.Value}"), incident, body);
         if (incident.IsOpen)
         {
             yield return WithBody(new TableEntity(incident.Station.Value, OpenRowKey(incident)), incident, body);
