@@ -22,11 +22,9 @@ public sealed class StackProcess : IAsyncDisposable
 
     public int BusPort { get; }
 
-    public string StorageConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteProcess.AccountKey};TableEndpoint=http://127.0.0.1:{StoragePort}/devstoreaccount1;";
+    public string StorageConnectionString => AzuriteProcess.ConnectionStringFor(StoragePort);
 
-    public string BusConnectionString =>
-        $"Endpoint=sb://127.0.0.1:{BusPort};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;";
+    public string BusConnectionString => Dispatch.Bus.LocalBus.ConnectionStringFor(BusPort);
 
     public static async Task<StackProcess> StartAsync(string repoRoot, string policyFile)
     {

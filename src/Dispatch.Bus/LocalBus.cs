@@ -61,8 +61,11 @@ public sealed class LocalBus : IRuntimeProvider, IAsyncDisposable
     public int Port { get; private set; }
 
     /// <summary>The official emulator's connection-string form, pointing at this broker.</summary>
-    public string ConnectionString =>
-        $"Endpoint=sb://127.0.0.1:{Port};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;";
+    public string ConnectionString => ConnectionStringFor(Port);
+
+    /// <summary>The emulator-form connection string of a local broker on <paramref name="port"/>.</summary>
+    public static string ConnectionStringFor(int port) =>
+        $"Endpoint=sb://127.0.0.1:{port};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;";
 
     /// <summary>Starts listening on 127.0.0.1; port 0 picks a free one.</summary>
     public static LocalBus Start(BusConfig config, int port = 0, ILoggerFactory? loggers = null, TimeProvider? time = null)

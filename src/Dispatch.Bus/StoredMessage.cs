@@ -40,6 +40,4 @@ internal sealed class StoredMessage
     public Dictionary<string, object> Changes { get; } = new(StringComparer.Ordinal);
 
     public string? DeadLetterSource { get; set; }
-
-    public StoredMessage CopyForEntity() => new() { Encoded = Encoded, Facts = Facts };
 }

@@ -38,7 +38,7 @@ internal sealed class JsonDesk(TextWriter output) : IDesk
 /// The live board: escalations with overdue-by counters that tick every second; keys 1-9 acknowledge
 /// the row with that number through the API; q quits.
 /// </summary>
-internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowledge) : IDesk
+internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowledge, TimeProvider time) : IDesk
 {
     private readonly Board board = new();
     private readonly List<TaskCompletionSource> waitingToBeShown = [];
@@ -49,7 +49,7 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
         var shown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (waitingToBeShown)
         {
-            board.Add(escalation, DateTimeOffset.UtcNow);
+            board.Add(escalation, time.GetUtcNow());
             waitingToBeShown.Add(shown);
         }
 
@@ -99,7 +99,7 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
 
     private async Task AcknowledgeRowAsync(int index, CancellationToken cancellationToken)
     {
-        var rows = board.Rows(DateTimeOffset.UtcNow, options.Station);
+        var rows = board.Rows(time.GetUtcNow(), options.Station);
         if (index >= rows.Count)
         {
             return;
@@ -116,7 +116,7 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
 
     private Table Render()
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         var table = new Table().Border(TableBorder.Rounded).Expand()
             .Title($"[bold]Chief's desk[/] — {Markup.Escape(options.Subscription)}{(options.Station is null ? "" : $" · station {Markup.Escape(options.Station)}")}")
             .Caption($"{status}  ·  [grey]1-9 acknowledge · q quit[/]");

@@ -39,7 +39,7 @@ if (options.ApiKey is not null)
     api.DefaultRequestHeaders.Add("x-functions-key", options.ApiKey);
 }
 
-var desk = options.Json ? (IDesk)new JsonDesk(Console.Out) : new BoardDesk(options, new AcknowledgeClient(api, options.Actor));
+var desk = options.Json ? (IDesk)new JsonDesk(Console.Out) : new BoardDesk(options, new AcknowledgeClient(api, options.Actor), TimeProvider.System);
 processor.ProcessMessageAsync += async args =>
 {
     Escalation escalation;

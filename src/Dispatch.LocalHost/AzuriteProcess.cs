@@ -18,8 +18,11 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     public string Endpoint => $"http://127.0.0.1:{Port}/devstoreaccount1";
 
-    public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};TableEndpoint={Endpoint};";
+    public string ConnectionString => ConnectionStringFor(Port);
+
+    /// <summary>The connection string of Azurite's Table service on <paramref name="port"/>.</summary>
+    public static string ConnectionStringFor(int port) =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
 
     /// <summary>Starts Azurite on <paramref name="port"/>; in memory when <paramref name="dataDirectory"/> is null.</summary>
     /// <exception cref="InvalidOperationException">Azurite is not installed, or did not start listening.</exception>

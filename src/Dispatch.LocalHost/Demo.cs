@@ -59,7 +59,7 @@ public static class Demo
 
         using var http = new HttpClient { BaseAddress = new Uri(api!.TrimEnd('/') + "/") };
         http.DefaultRequestHeaders.Add("X-Actor", "demo-dispatcher");
-        await using var bus = new ServiceBusClient(connection ?? "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;");
+        await using var bus = new ServiceBusClient(connection ?? Dispatch.Bus.LocalBus.ConnectionStringFor(5672));
         await using var processor = bus.CreateProcessor("escalations", "chief", new ServiceBusProcessorOptions { AutoCompleteMessages = true });
         var clock = Stopwatch.StartNew();
         var names = new Dictionary<string, string>();

@@ -98,7 +98,7 @@ public sealed class EscalationFlowTests(Azurite azurite) : IAsyncLifetime
     {
         var port = Azurite.FreePort();
         await using var isolated = await ApiHost.StartAsync(azurite.ConnectionString,
-            serviceBus: $"Endpoint=sb://127.0.0.1:{port};SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;");
+            serviceBus: LocalBus.ConnectionStringFor(port));
         var started = System.Diagnostics.Stopwatch.StartNew();
 
         var created = await isolated.ReportAsync(ApiHost.Report(ApiHost.NewStation(), "P1", category: "mass-incident"));
@@ -261,7 +261,7 @@ public sealed class EscalationFlowTests(Azurite azurite) : IAsyncLifetime
     public async Task A_service_bus_outage_delays_delivery_and_loses_nothing()
     {
         var port = Azurite.FreePort();
-        var downConnection = $"Endpoint=sb://127.0.0.1:{port};SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;";
+        var downConnection = LocalBus.ConnectionStringFor(port);
         await using var isolated = await ApiHost.StartAsync(azurite.ConnectionString, serviceBus: downConnection);
         var sweeper = isolated.App.Services.GetRequiredService<Sweeper>();
         var id = (await isolated.ReportAsync(ApiHost.Report(ApiHost.NewStation(), "P1")))["id"]!.GetValue<string>();

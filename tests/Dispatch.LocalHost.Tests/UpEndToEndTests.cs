@@ -37,7 +37,7 @@ public sealed class UpEndToEndTests
         {
             await WaitForLineAsync(up, "Dispatch is up.", TimeSpan.FromMinutes(3));
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{api}/api/") };
-            await using var client = new ServiceBusClient($"Endpoint=sb://127.0.0.1:{bus};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;");
+            await using var client = new ServiceBusClient(Dispatch.Bus.LocalBus.ConnectionStringFor(bus));
             await using var chief = client.CreateReceiver("escalations", "chief");
             await using var commandCenter = client.CreateReceiver("escalations", "command-center");
 

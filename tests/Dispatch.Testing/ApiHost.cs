@@ -88,8 +88,6 @@ public sealed class ApiHost : IAsyncDisposable
 
     public static StringContent JsonBody(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 
-    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web);
-
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();

@@ -21,6 +21,8 @@ public enum NoticeKind { Warning, Escalation, Immediate }
 /// <summary>The names these values have on the wire and in stored rows: kebab-case, never the C# names.</summary>
 public static class WireNames
 {
+    private static readonly Dictionary<Priority, string> PriorityNames = Enum.GetValues<Priority>().ToDictionary(p => p, p => p.ToString());
+
     private static readonly Dictionary<Zone, string> ZoneNames = new()
     {
         [Zone.Urban] = "urban", [Zone.Suburban] = "suburban", [Zone.Rural] = "rural",
@@ -79,7 +81,7 @@ public static class WireNames
 
     public static string Name(this NoticeKind value) => NoticeNames[value];
 
-    public static bool TryParse(string? text, out Priority value) => TryFind(text, Enum.GetValues<Priority>().ToDictionary(p => p, p => p.Name()), out value);
+    public static bool TryParse(string? text, out Priority value) => TryFind(text, PriorityNames, out value);
 
     public static bool TryParse(string? text, out Zone value) => TryFind(text, ZoneNames, out value);
 
@@ -96,7 +98,7 @@ public static class WireNames
     public static IEnumerable<string> Names<T>()
         where T : struct, Enum => typeof(T) switch
         {
-            var t when t == typeof(Priority) => Enum.GetValues<Priority>().Select(p => p.Name()),
+            var t when t == typeof(Priority) => PriorityNames.Values,
             var t when t == typeof(Zone) => ZoneNames.Values,
             var t when t == typeof(Channel) => ChannelNames.Values,
             var t when t == typeof(IncidentStatus) => StatusNames.Values,
