@@ -67,29 +67,27 @@ public sealed class LocalBus : IRuntimeProvider, IAsyncDisposable
     public static string ConnectionStringFor(int port) =>
         $"Endpoint=sb://127.0.0.1:{port};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;";
 
-    /// <summary>Starts listening on 127.0.0.1; port 0 picks a free one.</summary>
+    /// <summary>Raised when the listener stops accepting connections on its own (not when the broker is stopped).</summary>
+    public event Action<Exception>? ListenerFaulted;
+
+    /// <summary>Starts listening on 127.0.0.1; port 0 lets the system pick a free one.</summary>
+    /// <exception cref="SocketException">The port is taken (<see cref="SocketError.AddressAlreadyInUse"/>): the port is never shared.</exception>
     public static LocalBus Start(BusConfig config, int port = 0, ILoggerFactory? loggers = null, TimeProvider? time = null)
     {
         var bus = new LocalBus(config, time ?? TimeProvider.System, (loggers ?? NullLoggerFactory.Instance).CreateLogger("Dispatch.Bus"));
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                bus.Listen(port == 0 ? FreePort() : port);
-                break;
-            }
-            catch (SocketException) when (port == 0 && attempt < 5)
-            {
-                // Another process took the free port between the probe and the bind: try another.
-            }
-        }
-
+        bus.Listen(port);
         bus.ticker = bus.TickAsync(bus.stopping.Token);
         return bus;
     }
 
     /// <summary>Messages held by an entity (queue, subscription or their $deadletterqueue), for tests and diagnostics.</summary>
     public int CountMessages(string entityPath) => entities[Normalize(entityPath)].Count;
+
+    /// <summary>Messages of an entity locked to a receiver right now (delivered and not yet settled).</summary>
+    public int CountLocked(string entityPath) => entities[Normalize(entityPath)].LockedCount;
+
+    /// <summary>How many times an entity has sent a message out to a receiver, handed-back ones included.</summary>
+    public long CountDeliveries(string entityPath) => entities[Normalize(entityPath)].Deliveries;
 
     public async ValueTask DisposeAsync()
     {
@@ -121,11 +119,13 @@ public sealed class LocalBus : IRuntimeProvider, IAsyncDisposable
         amqp.Versions.Add(new AmqpVersion(1, 0, 0));
         settings.TransportProviders.Add(amqp);
 
-        var tcp = new TcpTransportSettings { Host = IPAddress.Loopback.ToString(), Port = port }.CreateListener();
+        var tcp = new ExclusiveTcpListener(new IPEndPoint(IPAddress.Loopback, port));
+        tcp.Bind();
+        tcp.Faulted += e => ListenerFaulted?.Invoke(e);
         var amqpListener = new AmqpTransportListener([tcp], settings);
         amqpListener.Listen(OnAcceptTransport);
         listener = amqpListener;
-        Port = port;
+        Port = tcp.LocalEndPoint.Port;
     }
 
     private void OnAcceptTransport(TransportListener transportListener, TransportAsyncCallbackArgs args)
@@ -300,13 +300,6 @@ public sealed class LocalBus : IRuntimeProvider, IAsyncDisposable
 
     private static AmqpException NotFound(string path, string? why) =>
         new(AmqpErrorCode.NotFound, $"The messaging entity '{path}' could not be found{(why is null ? "" : $": {why}")}.");
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 
     private sealed class CompletedResult : IAsyncResult
     {

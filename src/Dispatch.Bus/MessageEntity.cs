@@ -27,6 +27,7 @@ internal sealed class MessageEntity(string path, EntityOptions options, MessageE
     private readonly Dictionary<Guid, StoredMessage> locks = [];
     private readonly List<IConsumer> consumers = [];
     private long lastSequence;
+    private long deliveries;
     private int nextConsumer;
 
     public string Path => path;
@@ -42,6 +43,19 @@ internal sealed class MessageEntity(string path, EntityOptions options, MessageE
             lock (gate)
             {
                 return messages.Count;
+            }
+        }
+    }
+
+    public long Deliveries => Interlocked.Read(ref deliveries);
+
+    public int LockedCount
+    {
+        get
+        {
+            lock (gate)
+            {
+                return locks.Count;
             }
         }
     }
@@ -117,6 +131,22 @@ internal sealed class MessageEntity(string path, EntityOptions options, MessageE
             }
 
             Apply(message, changes);
+            Release(message, time.GetUtcNow());
+            return SettleResult.Done;
+        }
+    }
+
+    /// <summary>Takes back a message the client never handed to its application: not a delivery attempt, so the count is undone.</summary>
+    public SettleResult ReleaseUndelivered(Guid lockToken)
+    {
+        lock (gate)
+        {
+            if (!TryTakeLock(lockToken, out var message))
+            {
+                return SettleResult.LockLost;
+            }
+
+            message.DeliveryCount = Math.Max(0, message.DeliveryCount - 1);
             Release(message, time.GetUtcNow());
             return SettleResult.Done;
         }
@@ -288,6 +318,7 @@ internal sealed class MessageEntity(string path, EntityOptions options, MessageE
             }
 
             message.DeliveryCount++;
+            Interlocked.Increment(ref deliveries);
         }
     }
 

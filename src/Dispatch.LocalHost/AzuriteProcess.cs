@@ -10,6 +10,8 @@ public sealed class AzuriteProcess : IAsyncDisposable
 {
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
+    private readonly Queue<string> recent = new();
+    private readonly TaskCompletionSource listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Process? process;
 
     private AzuriteProcess(int port) => Port = port;
@@ -45,6 +47,11 @@ public sealed class AzuriteProcess : IAsyncDisposable
             arguments.AddRange(["--location", dataDirectory]);
         }
 
+        if (!Ports.IsFree(port))
+        {
+            throw new InvalidOperationException($"port {port} is already in use.");
+        }
+
         var azurite = new AzuriteProcess(port);
         var start = new ProcessStartInfo("node", arguments)
         {
@@ -53,18 +60,58 @@ public sealed class AzuriteProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         azurite.process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node for Azurite.");
-        // Drain its output so a full pipe can never stall it.
-        azurite.process.OutputDataReceived += (_, _) => { };
-        azurite.process.ErrorDataReceived += (_, _) => { };
+        // Drain its output so a full pipe can never stall it, and watch for its own word that it listens:
+        // a connect would succeed on a port some other process holds, and Azurite says nothing when its bind fails.
+        azurite.process.OutputDataReceived += (_, e) => azurite.OnOutput(e.Data);
+        azurite.process.ErrorDataReceived += (_, e) => azurite.OnOutput(e.Data);
         azurite.process.BeginOutputReadLine();
         azurite.process.BeginErrorReadLine();
-        if (!await azurite.WaitUntilListeningAsync(timeout))
+        var started = await Task.WhenAny(azurite.listening.Task, azurite.process.WaitForExitAsync(), Task.Delay(timeout));
+        if (started != azurite.listening.Task)
         {
+            var why = azurite.process.HasExited
+                ? $"it exited with code {azurite.process.ExitCode}"
+                : $"it did not say it was listening on port {port} within {timeout.TotalSeconds:0} s (is the port in use?)";
+            var output = azurite.LastOutput;
             await azurite.DisposeAsync();
-            throw new InvalidOperationException($"Azurite did not start listening on port {port} within {timeout.TotalSeconds:0} s.");
+            throw new InvalidOperationException($"{why}.{(output.Length == 0 ? "" : $" Its last output: {output}")}");
         }
 
         return azurite;
+    }
+
+    /// <summary>The last lines Azurite printed, newest last, for saying why it failed.</summary>
+    public string LastOutput
+    {
+        get
+        {
+            lock (recent)
+            {
+                return string.Join(" | ", recent);
+            }
+        }
+    }
+
+    private void OnOutput(string? line)
+    {
+        if (string.IsNullOrWhiteSpace(line))
+        {
+            return;
+        }
+
+        lock (recent)
+        {
+            recent.Enqueue(line.Trim());
+            while (recent.Count > 10)
+            {
+                recent.Dequeue();
+            }
+        }
+
+        if (line.Contains("successfully started", StringComparison.OrdinalIgnoreCase) || line.Contains("successfully listening", StringComparison.OrdinalIgnoreCase))
+        {
+            listening.TrySetResult();
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -79,25 +126,6 @@ public sealed class AzuriteProcess : IAsyncDisposable
         process = null;
     }
 
-    private async Task<bool> WaitUntilListeningAsync(TimeSpan timeout)
-    {
-        var elapsed = Stopwatch.StartNew();
-        while (elapsed.Elapsed < timeout && !process!.HasExited)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, Port);
-                return true;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        return false;
-    }
 }
 
 public static class Ports

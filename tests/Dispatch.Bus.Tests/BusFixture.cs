@@ -2,10 +2,10 @@ using Azure.Messaging.ServiceBus;
 
 namespace Dispatch.Bus.Tests;
 
-/// <summary>The broker in-process on a free port, with entities made for the conformance tests.</summary>
-public sealed class BusFixture : IAsyncLifetime
+/// <summary>The entities the conformance cases use; each case says which of them it touches.</summary>
+public static class BusConfigs
 {
-    public const string Config = """
+    public const string Conformance = """
         { "UserConfig": { "Namespaces": [ { "Name": "sbemulatorns",
             "Queues": [
               { "Name": "plain" },
@@ -16,11 +16,16 @@ public sealed class BusFixture : IAsyncLifetime
               { "Name": "expiring", "Properties": { "DefaultMessageTimeToLive": "PT1S", "DeadLetteringOnMessageExpiration": true } },
               { "Name": "vanishing", "Properties": { "DefaultMessageTimeToLive": "PT1S" } },
               { "Name": "dedup", "Properties": { "RequiresDuplicateDetection": true, "DuplicateDetectionHistoryTimeWindow": "PT1M" } },
+              { "Name": "dedup-brief", "Properties": { "RequiresDuplicateDetection": true, "DuplicateDetectionHistoryTimeWindow": "PT20S" } },
               { "Name": "scheduled" },
               { "Name": "busy" },
+              { "Name": "crowd" },
               { "Name": "disconnect", "Properties": { "LockDuration": "PT2S" } },
               { "Name": "peeked" },
-              { "Name": "deferred" }
+              { "Name": "deferred" },
+              { "Name": "polled", "Properties": { "MaxDeliveryCount": 3 } },
+              { "Name": "handed-back" },
+              { "Name": "idle", "Properties": { "MaxDeliveryCount": 3 } }
             ],
             "Topics": [ { "Name": "alerts", "Properties": { "RequiresDuplicateDetection": true },
               "Subscriptions": [
@@ -32,42 +37,67 @@ public sealed class BusFixture : IAsyncLifetime
               ] } ] } ], "Logging": { "Type": "File" } } }
         """;
 
-    public LocalBus Bus { get; private set; } = null!;
+    /// <summary>A broker with a clock the case can move forward (the broker's timers still run on real time).</summary>
+    public static LocalBus Start(ShiftedTime time) => LocalBus.Start(BusConfig.Parse(Conformance), time: time);
 
-    public ServiceBusClient Client { get; private set; } = null!;
-
-    public Task InitializeAsync()
+    public static ServiceBusClient NewClient(LocalBus bus, TimeSpan? tryTimeout = null) => new(bus.ConnectionString, new ServiceBusClientOptions
     {
-        Bus = LocalBus.Start(BusConfig.Parse(Config));
-        Client = NewClient();
-        return Task.CompletedTask;
-    }
-
-    public ServiceBusClient NewClient() => new(Bus.ConnectionString, new ServiceBusClientOptions
-    {
-        RetryOptions = new ServiceBusRetryOptions { MaxRetries = 2, Delay = TimeSpan.FromMilliseconds(100), TryTimeout = TimeSpan.FromSeconds(10) },
+        RetryOptions = new ServiceBusRetryOptions { MaxRetries = 2, Delay = TimeSpan.FromMilliseconds(100), TryTimeout = tryTimeout ?? TimeSpan.FromSeconds(10) },
     });
-
-    /// <summary>Waits for the broker's 50 ms timers to act, without assuming how fast a loaded machine is.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(15), $"not within 15 s: {what}");
-            await Task.Delay(50);
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Client.DisposeAsync();
-        await Bus.DisposeAsync();
-    }
 }
 
-[CollectionDefinition(Name)]
-public sealed class SharedBus : ICollectionFixture<BusFixture>
+/// <summary>
+/// What a conformance case works with: the broker, a client, and senders and receivers by entity. Run on
+/// its own, a case gets a fresh broker and fresh links; run in sequence, every case shares one broker,
+/// one client and the same receivers, so a case that leaves a message, a lock or link credit behind
+/// breaks the cases after it.
+/// </summary>
+public sealed class BusContext(LocalBus bus, ShiftedTime time, bool shared) : IAsyncDisposable
 {
-    public const string Name = "bus";
+    private readonly Dictionary<string, ServiceBusSender> senders = [];
+    private readonly Dictionary<string, ServiceBusReceiver> receivers = [];
+
+    public LocalBus Bus => bus;
+
+    /// <summary>The broker's clock: moving it on expires windows without waiting for them.</summary>
+    public ShiftedTime Time => time;
+
+    public bool Shared => shared;
+
+    public ServiceBusClient Client { get; } = BusConfigs.NewClient(bus);
+
+    public ServiceBusSender Sender(string entity) =>
+        senders.TryGetValue(entity, out var sender) ? sender : senders[entity] = Client.CreateSender(entity);
+
+    public ServiceBusReceiver Receiver(string queue, ServiceBusReceiveMode mode = ServiceBusReceiveMode.PeekLock, SubQueue subQueue = SubQueue.None) =>
+        Cached($"{queue}|{mode}|{subQueue}", () => Client.CreateReceiver(queue, new ServiceBusReceiverOptions { ReceiveMode = mode, SubQueue = subQueue }));
+
+    public ServiceBusReceiver Receiver(string topic, string subscription, ServiceBusReceiveMode mode = ServiceBusReceiveMode.PeekLock) =>
+        Cached($"{topic}/{subscription}|{mode}", () => Client.CreateReceiver(topic, subscription, new ServiceBusReceiverOptions { ReceiveMode = mode }));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var receiver in receivers.Values)
+        {
+            await receiver.DisposeAsync();
+        }
+
+        foreach (var sender in senders.Values)
+        {
+            await sender.DisposeAsync();
+        }
+
+        await Client.DisposeAsync();
+    }
+
+    private ServiceBusReceiver Cached(string key, Func<ServiceBusReceiver> create) =>
+        receivers.TryGetValue(key, out var receiver) ? receiver : receivers[key] = create();
+}
+
+/// <summary>The system clock moved on by <see cref="Shift"/>, so a case can pass a 20-second window at once.</summary>
+public sealed class ShiftedTime : TimeProvider
+{
+    public TimeSpan Shift { get; set; }
+
+    public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Shift;
 }

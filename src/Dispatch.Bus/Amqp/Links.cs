@@ -130,13 +130,20 @@ internal sealed class Consumer : IConsumer
     }
 
     /// <summary>Applies a client's outcome; the reply echoes it (a dead-letter is acknowledged with a plain Rejected).</summary>
-    public static (SettleResult Result, DeliveryState Reply) Settle(MessageEntity entity, Guid lockToken, DeliveryState state) => state switch
+    /// <remarks>
+    /// <c>released</c> is how the client hands back a message it never gave to the application (one that
+    /// arrived after its receive call had given up, or was still buffered when the receiver closed). AMQP 1.0
+    /// (3.4.4) does not count a release as a failed delivery attempt, and neither does Service Bus, so it
+    /// goes back with its delivery count unchanged. <c>modified</c> is the client's abandon: Service Bus
+    /// counts it, although the client does not set <c>delivery-failed</c>.
+    /// </remarks>
+    public static (SettleResult Result, DeliveryState Reply) Settle(MessageEntity entity, Guid lockToken, DeliveryState? state) => state switch
     {
         Accepted => (entity.Complete(lockToken), new Accepted()),
         Modified { UndeliverableHere: true } modified => (entity.Defer(lockToken, ToChanges(modified.MessageAnnotations)), modified),
         Modified modified => (entity.Abandon(lockToken, ToChanges(modified.MessageAnnotations)), modified),
         Rejected rejected => (DeadLetter(entity, lockToken, rejected.Error?.Info), new Rejected()),
-        _ => (entity.Abandon(lockToken, null), new Released()),
+        _ => (entity.ReleaseUndelivered(lockToken), new Released()),
     };
 
     public static Rejected LockLost() => new()
