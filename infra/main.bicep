@@ -2,7 +2,7 @@
 // and one user-assigned identity with least-privilege roles. Local modules only, so it compiles offline.
 targetScope = 'resourceGroup'
 
-@description('Prefix of every resource name (letters and digits, 3-11 characters).')
+@description('Prefix of every resource name: 3-11 lower-case letters and digits, starting with a letter.')
 @minLength(3)
 @maxLength(11)
 param namePrefix string
@@ -10,8 +10,13 @@ param namePrefix string
 @description('Azure region for every resource.')
 param location string = resourceGroup().location
 
+@description('A station code: 1-32 lower-case letters, digits or "-", starting with a letter or digit (as the API accepts them).')
+@minLength(1)
+@maxLength(32)
+type stationCode = string
+
 @description('Station codes; each gets its own chief subscription (chief-<station>) filtered on station and audience.')
-param stations array = []
+param stations stationCode[] = []
 
 @description('The response policy JSON (README, "Response policy"); delivered to the app as DISPATCH_POLICY.')
 param policyJson string
@@ -19,14 +24,29 @@ param policyJson string
 @description('Sweep schedule, NCRONTAB with seconds.')
 param sweepSchedule string = '*/5 * * * * *'
 
-@description('Object id of the principal the chief\'s desk signs in as; gets Service Bus Data Receiver on the escalations topic. Empty to skip.')
+@description('Object id of the user the chief\'s desk signs in as; gets Service Bus Data Receiver on the chief subscriptions only. Empty to skip.')
 param chiefPrincipalId string = ''
 
 @description('.NET version of the isolated worker.')
 param dotnetVersion string = '10.0'
 
+var lettersAndDigits = 'abcdefghijklmnopqrstuvwxyz0123456789'
+// Characters a name part may not contain: the part with every allowed character removed.
+var prefixLeftovers = reduce(split(lettersAndDigits, ''), namePrefix, (rest, c) => replace(rest, c, ''))
+var badStations = filter(stations, s => !empty(reduce(split('${lettersAndDigits}-', ''), s, (rest, c) => replace(rest, c, ''))) || startsWith(s, '-'))
 var suffix = uniqueString(resourceGroup().id, namePrefix)
 var serviceBusConfig = loadJsonContent('servicebus/config.json')
+
+// Bicep cannot match a pattern in a decorator, so a bad value is stopped before anything is created: these
+// deployments exist only when a value is wrong, and their names (which no deployment may have: spaces and a
+// colon) carry the message, so preflight validation (what-if, validate, create) refuses the whole template.
+module invalidNamePrefix 'modules/refuse.bicep' = if (!empty(prefixLeftovers) || !contains('abcdefghijklmnopqrstuvwxyz', take(namePrefix, 1))) {
+  name: 'namePrefix must be lower-case letters and digits: ${namePrefix}'
+}
+
+module invalidStations 'modules/refuse.bicep' = if (!empty(badStations)) {
+  name: 'station codes must be a-z 0-9 or -: ${join(badStations, ' ')}'
+}
 
 module identity 'modules/identity.bicep' = {
   name: 'identity'
@@ -48,7 +68,7 @@ module monitoring 'modules/monitoring.bicep' = {
 module storage 'modules/storage.bicep' = {
   name: 'storage'
   params: {
-    name: toLower('${namePrefix}${suffix}')
+    name: '${namePrefix}${suffix}'
     location: location
   }
 }
@@ -64,30 +84,38 @@ module serviceBus 'modules/servicebus.bicep' = {
   }
 }
 
+module roles 'modules/roles.bicep' = {
+  name: 'roles'
+  params: {
+    appPrincipalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    tableName: storage.outputs.tableName
+    serviceBusNamespaceName: serviceBus.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+    chiefPrincipalId: chiefPrincipalId
+    stations: stations
+  }
+}
+
+// After the roles: a Flex app starts as soon as it exists, and an app that starts before its grants
+// fails its first calls to storage and Service Bus with 403.
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
+  dependsOn: [roles]
   params: {
     name: '${namePrefix}-func-${suffix}'
     location: location
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
-    storageAccountName: storage.outputs.name
+    blobEndpoint: storage.outputs.blobEndpoint
+    tableEndpoint: storage.outputs.tableEndpoint
+    tableName: storage.outputs.tableName
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     serviceBusNamespaceHost: serviceBus.outputs.host
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     policyJson: policyJson
     sweepSchedule: sweepSchedule
     dotnetVersion: dotnetVersion
-  }
-}
-
-module roles 'modules/roles.bicep' = {
-  name: 'roles'
-  params: {
-    appPrincipalId: identity.outputs.principalId
-    storageAccountName: storage.outputs.name
-    serviceBusNamespaceName: serviceBus.outputs.name
-    chiefPrincipalId: chiefPrincipalId
   }
 }
 

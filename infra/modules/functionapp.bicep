@@ -1,10 +1,12 @@
-// The Functions app on the Flex Consumption plan, .NET isolated, signing in to storage and Service Bus
-// with the user-assigned identity (no connection strings, no keys).
+// The Functions app on the Flex Consumption plan, .NET isolated, signing in to storage, Service Bus and
+// Application Insights with the user-assigned identity (no connection strings, no keys).
 param name string
 param location string
 param identityId string
 param identityClientId string
-param storageAccountName string
+param blobEndpoint string
+param tableEndpoint string
+param tableName string
 param deploymentContainerUrl string
 param serviceBusNamespaceHost string
 param appInsightsConnectionString string
@@ -41,20 +43,6 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
-      appSettings: [
-        { name: 'AzureWebJobsStorage__accountName', value: storageAccountName }
-        { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
-        { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
-        { name: 'ServiceBus__fullyQualifiedNamespace', value: serviceBusNamespaceHost }
-        { name: 'ServiceBus__credential', value: 'managedidentity' }
-        { name: 'ServiceBus__clientId', value: identityClientId }
-        { name: 'AZURE_CLIENT_ID', value: identityClientId }
-        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
-        { name: 'DISPATCH_SWEEP_SCHEDULE', value: sweepSchedule }
-        { name: 'DISPATCH_POLICY', value: policyJson }
-        { name: 'DISPATCH_TABLE', value: 'incidents' }
-        { name: 'DISPATCH_PUBLIC_URL', value: 'https://${name}.azurewebsites.net' }
-      ]
     }
     functionAppConfig: {
       deployment: {
@@ -76,6 +64,31 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         version: dotnetVersion
       }
     }
+  }
+}
+
+// Set apart from the site so they can use the site's own host name. Flex Consumption sets the worker
+// runtime and the package location itself and refuses them as settings (FUNCTIONS_WORKER_RUNTIME,
+// FUNCTIONS_EXTENSION_VERSION, WEBSITE_RUN_FROM_PACKAGE, WEBSITE_CONTENT*).
+resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: app
+  name: 'appsettings'
+  properties: {
+    // The host's own storage (timer leases): blobs only, with the identity.
+    AzureWebJobsStorage__blobServiceUri: blobEndpoint
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identityClientId
+    // The app's table: its own setting, so nothing the host or its tooling puts in AzureWebJobsStorage changes it.
+    DISPATCH_TABLE_SERVICE_URI: tableEndpoint
+    DISPATCH_TABLE: tableName
+    ServiceBus__fullyQualifiedNamespace: serviceBusNamespaceHost
+    // Which identity DefaultAzureCredential signs in as, for tables and Service Bus.
+    AZURE_CLIENT_ID: identityClientId
+    APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+    DISPATCH_SWEEP_SCHEDULE: sweepSchedule
+    DISPATCH_POLICY: policyJson
+    DISPATCH_PUBLIC_URL: 'https://${app.properties.defaultHostName}'
   }
 }
 

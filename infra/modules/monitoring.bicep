@@ -1,4 +1,5 @@
-// Application Insights backed by a Log Analytics workspace.
+// Application Insights on a Log Analytics workspace. Local (instrumentation-key) ingestion is off: the app
+// sends telemetry signed in with its identity (Monitoring Metrics Publisher, see roles.bicep).
 param namePrefix string
 param suffix string
 param location string
@@ -21,8 +22,9 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
   properties: {
     Application_Type: 'web'
     WorkspaceResourceId: workspace.id
-    DisableLocalAuth: false
+    DisableLocalAuth: true
   }
 }
 
+output appInsightsName string = appInsights.name
 output appInsightsConnectionString string = appInsights.properties.ConnectionString

@@ -1,59 +1,75 @@
-// Least-privilege role assignments. Names come from guid(scope, principal, role), so redeploying is idempotent.
+// Least-privilege role assignments, each on the narrowest scope that works. Names come from
+// guid(scope, principal, role), so redeploying is idempotent. Each description starts with the role's
+// official name, which the infra tests look up in infra/roles.json to check the id beside it.
 param appPrincipalId string
 param storageAccountName string
+param tableName string
 param serviceBusNamespaceName string
+param appInsightsName string
 param chiefPrincipalId string
+param stations array
 
-// Built-in role definition ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles).
+// Built-in role definition ids, from https://learn.microsoft.com/en-us/azure/role-based-access-control/built-in-roles
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-var serviceBusDataSender = '69a216fc-b8fb-44d8-bc22-1f3c2552a78a'
+var serviceBusDataSender = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
 var serviceBusDataReceiver = '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
+var chiefSubscriptions = concat(['chief'], map(stations, station => 'chief-${station}'))
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
 
-resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' existing = {
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' existing = {
+  parent: account
+  name: 'default'
+}
+
+resource table 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
+  parent: tableService
+  name: tableName
+}
+
+resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
   name: serviceBusNamespaceName
 }
 
-resource escalations 'Microsoft.ServiceBus/namespaces/topics@2022-10-01-preview' existing = {
+resource escalations 'Microsoft.ServiceBus/namespaces/topics@2024-01-01' existing = {
   parent: namespace
   name: 'escalations'
 }
 
-// The app's incidents, events, outbox and due index.
+resource chiefSubscription 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2024-01-01' existing = [for name in chiefSubscriptions: {
+  parent: escalations
+  name: name
+}]
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
+// The app's rows: incidents, events, the due index, the outbox, the roster and the audit trail.
 resource tableData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(account.id, appPrincipalId, storageTableDataContributor)
-  scope: account
+  name: guid(table.id, appPrincipalId, storageTableDataContributor)
+  scope: table
   properties: {
+    description: 'Storage Table Data Contributor: the app reads and writes its one table.'
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributor)
   }
 }
 
-// The Functions host: timer leases and the deployment package live in blobs.
+// The Functions host: the deployment package and the timer's singleton lease live in blobs.
 resource blobData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(account.id, appPrincipalId, storageBlobDataOwner)
   scope: account
   properties: {
+    description: 'Storage Blob Data Owner: the Functions host keeps its package and timer leases in blobs.'
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataOwner)
-  }
-}
-
-// The Functions host's own bookkeeping queues.
-resource queueData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(account.id, appPrincipalId, storageQueueDataContributor)
-  scope: account
-  properties: {
-    principalId: appPrincipalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributor)
   }
 }
 
@@ -62,18 +78,33 @@ resource sender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(escalations.id, appPrincipalId, serviceBusDataSender)
   scope: escalations
   properties: {
+    description: 'Azure Service Bus Data Sender: the relay sends escalations to their topic.'
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceBusDataSender)
   }
 }
 
-// The chief's desk receives; it never sends.
-resource receiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(chiefPrincipalId)) {
-  name: guid(escalations.id, chiefPrincipalId, serviceBusDataReceiver)
-  scope: escalations
+// Telemetry signed in with the app's identity (the component has local authentication off).
+resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, appPrincipalId, monitoringMetricsPublisher)
+  scope: appInsights
   properties: {
-    principalId: chiefPrincipalId
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceBusDataReceiver)
+    description: 'Monitoring Metrics Publisher: the app sends its telemetry to Application Insights with Entra ingestion.'
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisher)
   }
 }
+
+// The chief's desk receives from the chief subscriptions only, never from the duty officers' or the command center's.
+resource receiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (name, i) in chiefSubscriptions: if (!empty(chiefPrincipalId)) {
+  name: guid(chiefSubscription[i].id, chiefPrincipalId, serviceBusDataReceiver)
+  scope: chiefSubscription[i]
+  properties: {
+    description: 'Azure Service Bus Data Receiver: the chief\'s desk reads the ${name} subscription.'
+    principalId: chiefPrincipalId
+    principalType: 'User'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceBusDataReceiver)
+  }
+}]

@@ -6,7 +6,7 @@ param topics array
 param queues array
 param stations array
 
-resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
+resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
   location: location
   sku: {
@@ -19,17 +19,20 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
   }
 }
 
-resource queueResources 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = [for queue in queues: {
+// A property the config leaves out is left out here too, so Service Bus's own default applies; a window is
+// only sent with duplicate detection on, and then the config must give it (no silent fallback).
+resource queueResources 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [for queue in queues: {
   parent: namespace
   name: queue.Name
-  properties: {
-    lockDuration: queue.?Properties.?LockDuration ?? 'PT1M'
-    maxDeliveryCount: queue.?Properties.?MaxDeliveryCount ?? 3
-    defaultMessageTimeToLive: queue.?Properties.?DefaultMessageTimeToLive ?? 'PT1H'
-    deadLetteringOnMessageExpiration: queue.?Properties.?DeadLetteringOnMessageExpiration ?? false
-    requiresDuplicateDetection: queue.?Properties.?RequiresDuplicateDetection ?? false
-    duplicateDetectionHistoryTimeWindow: queue.?Properties.?DuplicateDetectionHistoryTimeWindow ?? 'PT20S'
-  }
+  properties: union(
+    {
+      lockDuration: queue.?Properties.?LockDuration ?? 'PT1M'
+      maxDeliveryCount: queue.?Properties.?MaxDeliveryCount ?? 3
+      defaultMessageTimeToLive: queue.?Properties.?DefaultMessageTimeToLive ?? 'PT1H'
+      deadLetteringOnMessageExpiration: queue.?Properties.?DeadLetteringOnMessageExpiration ?? false
+      requiresDuplicateDetection: queue.?Properties.?RequiresDuplicateDetection ?? false
+    },
+    (queue.?Properties.?RequiresDuplicateDetection ?? false) ? { duplicateDetectionHistoryTimeWindow: queue.Properties.DuplicateDetectionHistoryTimeWindow } : {})
 }]
 
 module topicResources 'topic.bicep' = [for topic in topics: {

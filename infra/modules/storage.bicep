@@ -34,10 +34,14 @@ resource tables 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
   name: 'default'
 }
 
+// Every row the app keeps lives in this one table (README, "State in tables"), so its role is scoped to it.
 resource incidents 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
   parent: tables
   name: 'incidents'
 }
 
 output name string = account.name
+output tableName string = incidents.name
+output blobEndpoint string = account.properties.primaryEndpoints.blob
+output tableEndpoint string = account.properties.primaryEndpoints.table
 output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}${deployments.name}'

@@ -1,4 +1,6 @@
 // One topic from the emulator config, its subscriptions and their correlation rules.
+// Service Bus refuses concurrent changes under one topic (409 "conflicting operation in progress"), so
+// every change under it runs one at a time: the subscriptions, then the $Default overrides, then the rules.
 param namespaceName string
 param topic object
 param stations array
@@ -28,26 +30,30 @@ var stationChiefs = [for station in stations: {
   ]
 }]
 var allSubscriptions = concat(subscriptions, stationChiefs)
-var rules = flatten(map(range(0, length(allSubscriptions)), i => map(allSubscriptions[i].?Rules ?? [], rule => {
-  subscription: i
+var filtered = filter(allSubscriptions, s => !empty(s.?Rules ?? []))
+var rules = flatten(map(filtered, s => map(s.Rules, rule => {
+  subscription: s.Name
   rule: rule
 })))
+var requiresDuplicateDetection = topic.?Properties.?RequiresDuplicateDetection ?? false
 
-resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' existing = {
+resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
   name: namespaceName
 }
 
-resource topicResource 'Microsoft.ServiceBus/namespaces/topics@2022-10-01-preview' = {
+resource topicResource 'Microsoft.ServiceBus/namespaces/topics@2024-01-01' = {
   parent: namespace
   name: topic.Name
-  properties: {
-    defaultMessageTimeToLive: topic.?Properties.?DefaultMessageTimeToLive ?? 'PT1H'
-    requiresDuplicateDetection: topic.?Properties.?RequiresDuplicateDetection ?? false
-    duplicateDetectionHistoryTimeWindow: topic.?Properties.?DuplicateDetectionHistoryTimeWindow ?? 'PT20S'
-  }
+  properties: union(
+    {
+      defaultMessageTimeToLive: topic.?Properties.?DefaultMessageTimeToLive ?? 'PT1H'
+      requiresDuplicateDetection: requiresDuplicateDetection
+    },
+    requiresDuplicateDetection ? { duplicateDetectionHistoryTimeWindow: topic.Properties.DuplicateDetectionHistoryTimeWindow } : {})
 }
 
-resource subscriptionResources 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2022-10-01-preview' = [for subscription in allSubscriptions: {
+@batchSize(1)
+resource subscriptionResources 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2024-01-01' = [for subscription in allSubscriptions: {
   parent: topicResource
   name: subscription.Name
   properties: {
@@ -58,10 +64,11 @@ resource subscriptionResources 'Microsoft.ServiceBus/namespaces/topics/subscript
   }
 }]
 
-// A new subscription carries a match-all $Default rule; the correlation rule below replaces it.
-resource defaultRules 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rules@2022-10-01-preview' = [for (subscription, i) in allSubscriptions: if (!empty(subscription.?Rules ?? [])) {
-  parent: subscriptionResources[i]
-  name: '$Default'
+// A new subscription carries a match-all $Default rule; where correlation rules apply it matches nothing.
+@batchSize(1)
+resource defaultRules 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rules@2024-01-01' = [for subscription in filtered: {
+  name: '${namespaceName}/${topic.Name}/${subscription.Name}/$Default'
+  dependsOn: [subscriptionResources]
   properties: {
     filterType: 'SqlFilter'
     sqlFilter: {
@@ -70,9 +77,10 @@ resource defaultRules 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rule
   }
 }]
 
-resource ruleResources 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rules@2022-10-01-preview' = [for item in rules: {
-  parent: subscriptionResources[item.subscription]
-  name: item.rule.Name
+@batchSize(1)
+resource ruleResources 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rules@2024-01-01' = [for item in rules: {
+  name: '${namespaceName}/${topic.Name}/${item.subscription}/${item.rule.Name}'
+  dependsOn: [defaultRules]
   properties: {
     filterType: 'CorrelationFilter'
     correlationFilter: {

@@ -50,9 +50,15 @@ public static class DispatchServiceCollectionExtensions
     }
 
     /// <summary>
-    /// A connection string in <c>AzureWebJobsStorage</c> (Azurite locally), or in Azure the identity-based
-    /// <c>AzureWebJobsStorage__tableServiceUri</c> / <c>AzureWebJobsStorage__accountName</c>.
+    /// The app's table service, from the first of: <c>DISPATCH_TABLE_SERVICE_URI</c> (identity, the app's own
+    /// setting, what Bicep sets); the identity-based <c>AzureWebJobsStorage__tableServiceUri</c> or
+    /// <c>AzureWebJobsStorage__accountName</c>; a connection string in <c>AzureWebJobsStorage</c> (Azurite).
     /// </summary>
+    /// <remarks>
+    /// Identity wins whenever it is configured: <c>AzureWebJobsStorage</c> is the Functions host's own setting,
+    /// and a connection string some tooling puts there must not silently switch the app to shared keys, which
+    /// the account refuses (every call would be a 403).
+    /// </remarks>
     public static TableServiceClient CreateTableService(IConfiguration configuration)
     {
         var options = new TableClientOptions();
@@ -63,17 +69,22 @@ public static class DispatchServiceCollectionExtensions
         options.Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
 
         var section = configuration.GetSection("AzureWebJobsStorage");
-        if (!string.IsNullOrWhiteSpace(section.Value))
+        var identityUri = configuration["DISPATCH_TABLE_SERVICE_URI"] is { Length: > 0 } own ? own
+            : section["tableServiceUri"] is { Length: > 0 } hostUri ? hostUri
+            : section["accountName"] is { Length: > 0 } account ? $"https://{account}.table.core.windows.net"
+            : null;
+        if (identityUri is not null)
         {
-            return new TableServiceClient(section.Value, options);
+            return Uri.TryCreate(identityUri, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps
+                ? new TableServiceClient(uri, new DefaultAzureCredential(), options)
+                : throw new OptionsValidationException("DISPATCH_TABLE_SERVICE_URI", typeof(DispatchSettings),
+                    [$"DISPATCH_TABLE_SERVICE_URI must be the https:// table endpoint of the storage account, not '{identityUri}'."]);
         }
 
-        var uri = section["tableServiceUri"]
-            ?? (section["accountName"] is { Length: > 0 } account ? $"https://{account}.table.core.windows.net" : null);
-        return uri is null
-            ? throw new OptionsValidationException("AzureWebJobsStorage", typeof(DispatchSettings),
-                ["Set AzureWebJobsStorage to a connection string, or AzureWebJobsStorage__accountName for a managed identity."])
-            : new TableServiceClient(new Uri(uri), new DefaultAzureCredential(), options);
+        return !string.IsNullOrWhiteSpace(section.Value)
+            ? new TableServiceClient(section.Value, options)
+            : throw new OptionsValidationException("AzureWebJobsStorage", typeof(DispatchSettings),
+                ["Set DISPATCH_TABLE_SERVICE_URI to the storage account's table endpoint (identity), or AzureWebJobsStorage to a connection string (Azurite)."]);
     }
 
     /// <summary>

@@ -404,6 +404,11 @@ public sealed class TableIncidentStore(TableServiceClient service, IOptions<Disp
             await EnsureTableAsync(cancellationToken);
             return await operation();
         }
+        catch (RequestFailedException e) when (e.Status is 401 or 403)
+        {
+            // A deployment fault, not the caller's: the app's identity lacks its role on the table.
+            throw new StorageUnavailableException($"Table storage refused the app's credentials ({e.Status} {e.ErrorCode}): check its role assignment on the table.", e);
+        }
         catch (Exception e) when (IsUnavailable(e, cancellationToken))
         {
             throw new StorageUnavailableException("Table storage did not answer.", e);
@@ -413,7 +418,7 @@ public sealed class TableIncidentStore(TableServiceClient service, IOptions<Disp
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
     {
         // Two callers racing here both call CreateIfNotExists, which is harmless; a failure is retried next time.
-        var creation = tableCreation ??= table.CreateIfNotExistsAsync(CancellationToken.None);
+        var creation = tableCreation ??= CreateTableAsync();
         try
         {
             await creation.WaitAsync(cancellationToken);
@@ -422,6 +427,22 @@ public sealed class TableIncidentStore(TableServiceClient service, IOptions<Disp
         {
             _ = Interlocked.CompareExchange(ref tableCreation, null, creation);
             throw;
+        }
+    }
+
+    /// <remarks>
+    /// In Azure the table comes with the deployment and the app's role is scoped to that one table, which does
+    /// not cover creating tables: a 403 here means "provisioned by the deployment", and the data calls that
+    /// follow show whether the role itself is there.
+    /// </remarks>
+    private async Task CreateTableAsync()
+    {
+        try
+        {
+            await table.CreateIfNotExistsAsync(CancellationToken.None);
+        }
+        catch (RequestFailedException e) when (e.Status == 403)
+        {
         }
     }
 
