@@ -1,20 +1,22 @@
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Dispatch.Core.Messages;
 
 namespace Dispatch.Chief;
 
-/// <summary>Acknowledges through the Dispatch HTTP API, as the chief.</summary>
-public sealed class AcknowledgeClient(HttpClient http, string actor)
+/// <summary>Acknowledges through the Dispatch HTTP API, as the person the desk signed in as.</summary>
+public sealed class AcknowledgeClient(HttpClient http, Func<CancellationToken, Task<string>> token)
 {
-    public async Task<(bool Ok, string Message)> AcknowledgeAsync(Escalation escalation, CancellationToken cancellationToken)
+    public async Task<(bool Ok, string Message)> AcknowledgeAsync(EscalationMessage escalation, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"incidents/{Uri.EscapeDataString(escalation.IncidentId)}/acknowledge")
         {
-            Content = JsonContent.Create(new { by = actor, level = escalation.Level > 0 ? escalation.Level : (int?)null }),
+            Content = JsonContent.Create(new { level = escalation.Level > 0 ? escalation.Level : (int?)null }),
         };
-        request.Headers.Add("X-Actor", actor);
         try
         {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await token(cancellationToken));
             using var response = await http.SendAsync(request, cancellationToken);
             if (response.IsSuccessStatusCode)
             {
@@ -28,6 +30,10 @@ public sealed class AcknowledgeClient(HttpClient http, string actor)
         catch (HttpRequestException e)
         {
             return (false, $"The API at {http.BaseAddress} did not answer: {e.Message}");
+        }
+        catch (Azure.Identity.AuthenticationFailedException e)
+        {
+            return (false, $"Could not sign in for the API: {e.Message}");
         }
     }
 

@@ -1,10 +1,18 @@
+using Azure.Core;
+using Azure.Identity;
+using Dispatch.Core.Identity;
+using Dispatch.Functions.Identity;
+using NodaTime;
+
 namespace Dispatch.Chief;
 
 /// <summary>The desk's settings, from the command line first, then the environment.</summary>
-public sealed record DeskOptions(string Connection, string Api, string Subscription, string? Station, string Actor, bool Json, string? ApiKey = null)
+public sealed record DeskOptions(
+    string Connection, string Api, string Subscription, string? Station, bool Json, string? Token = null, string? As = null, string? Audience = null)
 {
     public const string Usage = """
-        Usage: ./dispatch chief [--station S] [--json] [--subscription NAME] [--connection CS] [--api URL] [--as NAME]
+        Usage: ./dispatch chief [--station S] [--json] [--subscription NAME] [--connection CS] [--api URL]
+                                [--as NAME | --token TOKEN | --audience URI]
 
           --station S         show only station S's escalations
           --json              print one JSON line per message and nothing else
@@ -12,8 +20,9 @@ public sealed record DeskOptions(string Connection, string Api, string Subscript
           --connection CS     Service Bus connection string, or a namespace host name (x.servicebus.windows.net)
                               to sign in with Azure identity (env DISPATCH_SERVICEBUS; default: the local broker on 5672)
           --api URL           Dispatch API base URL (env DISPATCH_API; default http://127.0.0.1:7071/api)
-          --as NAME           who acknowledges (env DISPATCH_ACTOR; default chief)
-          --key KEY           the API's function key, sent as x-functions-key (env DISPATCH_API_KEY; not needed locally)
+          --as NAME           locally: acknowledge as NAME with a token from the local stack's key (default zhang.wei, the sample chief)
+          --token TOKEN       a bearer token to acknowledge with (env DISPATCH_TOKEN)
+          --audience URI      in Azure: get a token for the API's audience with Azure identity (env DISPATCH_AUTH_AUDIENCE)
         """;
 
     public const string LocalBroker =
@@ -23,12 +32,38 @@ public sealed record DeskOptions(string Connection, string Api, string Subscript
     public bool UsesIdentity => !Connection.Contains("Endpoint=", StringComparison.OrdinalIgnoreCase);
 
     public Azure.Messaging.ServiceBus.ServiceBusClient CreateClient() => UsesIdentity
-        ? new(Connection, new Azure.Identity.DefaultAzureCredential())
+        ? new(Connection, new DefaultAzureCredential())
         : new(Connection);
+
+    /// <summary>Who acknowledges: the token given, one from Azure identity for the API's audience, or one minted from the local stack's key.</summary>
+    public Func<CancellationToken, Task<string>> TokenSource(string repoRoot)
+    {
+        if (Token is not null)
+        {
+            return _ => Task.FromResult(Token);
+        }
+
+        if (Audience is not null)
+        {
+            var credential = new DefaultAzureCredential();
+            var scope = $"{Audience.TrimEnd('/')}/.default";
+            return async ct => (await credential.GetTokenAsync(new TokenRequestContext([scope]), ct)).Token;
+        }
+
+        var name = As ?? "zhang.wei";
+        return _ =>
+        {
+            var tokens = LocalTokens.LoadOrCreate(Path.Combine(repoRoot, ".dispatch", "signing-key.json"));
+            return Task.FromResult(tokens.Mint(new Person(name, name), [], SystemClock.Instance.GetCurrentInstant(), Duration.FromHours(1)));
+        };
+    }
+
+    /// <summary>Who the board says acknowledged a row.</summary>
+    public string Actor => As ?? (Token is null && Audience is null ? "zhang.wei" : "you");
 
     public static DeskOptions Parse(string[] args, Func<string, string?> environment)
     {
-        string? connection = null, api = null, subscription = null, station = null, actor = null, key = null;
+        string? connection = null, api = null, subscription = null, station = null, token = null, actor = null, audience = null;
         var json = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -40,10 +75,16 @@ public sealed record DeskOptions(string Connection, string Api, string Subscript
                 case "--subscription": subscription = Value(); break;
                 case "--station": station = Value(); break;
                 case "--as": actor = Value(); break;
-                case "--key": key = Value(); break;
+                case "--token": token = Value(); break;
+                case "--audience": audience = Value(); break;
                 case "--json": json = true; break;
                 default: throw new ArgumentException($"Unknown option '{args[i]}'.");
             }
+        }
+
+        if (actor is not null && !Person.IsValidSubject(actor))
+        {
+            throw new ArgumentException($"--as must be a person's id: {Person.SubjectRule}.");
         }
 
         return new DeskOptions(
@@ -51,8 +92,9 @@ public sealed record DeskOptions(string Connection, string Api, string Subscript
             (api ?? environment("DISPATCH_API") ?? "http://127.0.0.1:7071/api").TrimEnd('/') + "/",
             subscription ?? "chief",
             station,
-            actor ?? environment("DISPATCH_ACTOR") ?? "chief",
             json,
-            key ?? environment("DISPATCH_API_KEY"));
+            token ?? environment("DISPATCH_TOKEN"),
+            actor,
+            audience ?? environment("DISPATCH_AUTH_AUDIENCE"));
     }
 }

@@ -1,12 +1,13 @@
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;
+using Dispatch.Core.Messages;
 using Spectre.Console;
 
 namespace Dispatch.Chief;
 
 internal interface IDesk
 {
-    Task ShowAsync(Escalation escalation, ServiceBusReceivedMessage message, CancellationToken cancellationToken);
+    Task ShowAsync(EscalationMessage escalation, ServiceBusReceivedMessage message, CancellationToken cancellationToken);
 
     void Error(string message);
 
@@ -18,11 +19,11 @@ internal sealed class JsonDesk(TextWriter output) : IDesk
 {
     private readonly object gate = new();
 
-    public Task ShowAsync(Escalation escalation, ServiceBusReceivedMessage message, CancellationToken cancellationToken)
+    public Task ShowAsync(EscalationMessage escalation, ServiceBusReceivedMessage message, CancellationToken cancellationToken)
     {
         lock (gate)
         {
-            output.WriteLine(JsonSerializer.Serialize(escalation, Escalation.Json));
+            output.WriteLine(JsonSerializer.Serialize(escalation, EscalationMessage.Json));
             output.Flush();
         }
 
@@ -44,7 +45,7 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
     private readonly List<TaskCompletionSource> waitingToBeShown = [];
     private string status = "Waiting for escalations…";
 
-    public Task ShowAsync(Escalation escalation, ServiceBusReceivedMessage message, CancellationToken cancellationToken)
+    public Task ShowAsync(EscalationMessage escalation, ServiceBusReceivedMessage message, CancellationToken cancellationToken)
     {
         var shown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (waitingToBeShown)

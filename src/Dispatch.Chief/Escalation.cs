@@ -1,39 +1,9 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using Dispatch.Core.Messages;
 
 namespace Dispatch.Chief;
 
-/// <summary>An escalation message as the desk reads it (the body the Functions app sends to the topic).</summary>
-public sealed record Escalation(
-    string IncidentId,
-    string Station,
-    string Category,
-    string Priority,
-    string? Clock,
-    string Kind,
-    int Level,
-    string Audience,
-    DateTimeOffset? Deadline,
-    DateTimeOffset? BreachedAt,
-    DateTimeOffset EscalatedAt,
-    string OverdueBy,
-    string Summary,
-    string Url)
-{
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
-
-    public static Escalation Parse(BinaryData body) =>
-        body.ToObjectFromJson<Escalation>(Json) ?? throw new JsonException("empty escalation body");
-
-    /// <summary>How far past its deadline the incident is at <paramref name="now"/>; zero before it.</summary>
-    public TimeSpan OverdueAt(DateTimeOffset now) => Deadline is { } deadline && now > deadline ? now - deadline : TimeSpan.Zero;
-}
-
 /// <summary>One line on the board: an escalation and whether the chief has acknowledged it.</summary>
-public sealed record BoardEntry(Escalation Escalation, DateTimeOffset ReceivedAt)
+public sealed record BoardEntry(EscalationMessage Escalation, DateTimeOffset ReceivedAt)
 {
     public string? AcknowledgedBy { get; set; }
 }
@@ -44,7 +14,7 @@ public sealed class Board
     private readonly Dictionary<string, BoardEntry> entries = new(StringComparer.Ordinal);
     private readonly object gate = new();
 
-    public void Add(Escalation escalation, DateTimeOffset receivedAt)
+    public void Add(EscalationMessage escalation, DateTimeOffset receivedAt)
     {
         lock (gate)
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;
 using Dispatch.Chief;
+using Dispatch.Core.Messages;
 
 DeskOptions options;
 try
@@ -34,18 +35,14 @@ await using var processor = client.CreateProcessor("escalations", options.Subscr
 });
 
 using var api = new HttpClient { BaseAddress = new Uri(options.Api) };
-if (options.ApiKey is not null)
-{
-    api.DefaultRequestHeaders.Add("x-functions-key", options.ApiKey);
-}
-
-var desk = options.Json ? (IDesk)new JsonDesk(Console.Out) : new BoardDesk(options, new AcknowledgeClient(api, options.Actor), TimeProvider.System);
+var acknowledge = new AcknowledgeClient(api, options.TokenSource(Directory.GetCurrentDirectory()));
+var desk = options.Json ? (IDesk)new JsonDesk(Console.Out) : new BoardDesk(options, acknowledge, TimeProvider.System);
 processor.ProcessMessageAsync += async args =>
 {
-    Escalation escalation;
+    EscalationMessage escalation;
     try
     {
-        escalation = Escalation.Parse(args.Message.Body);
+        escalation = EscalationMessage.Parse(args.Message.Body.ToMemory().Span);
     }
     catch (JsonException e)
     {

@@ -2,6 +2,9 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Azure.Messaging.ServiceBus;
+using Dispatch.Core.Identity;
+using Dispatch.Functions.Identity;
+using NodaTime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
@@ -58,7 +61,13 @@ public static class Demo
         }
 
         using var http = new HttpClient { BaseAddress = new Uri(api!.TrimEnd('/') + "/") };
-        http.DefaultRequestHeaders.Add("X-Actor", "demo-dispatcher");
+        // Every request is a person's: tokens from the local stack's own key, for people of the sample roster.
+        var tokens = LocalTokens.LoadOrCreate(LocalSystem.SigningKeyPath(Directory.GetCurrentDirectory()));
+        string Token(string subject, params GlobalRole[] roles) =>
+            tokens.Mint(new Person(subject, subject), roles, SystemClock.Instance.GetCurrentInstant(), Duration.FromHours(1));
+        var dispatcher = Token("li.ming");
+        var chief = Token("zhang.wei");
+        var officers = new Dictionary<string, string> { ["wang.lei"] = Token("wang.lei"), ["zhao.min"] = Token("zhao.min") };
         await using var bus = new ServiceBusClient(connection ?? Dispatch.Bus.LocalBus.ConnectionStringFor(5672));
         await using var processor = bus.CreateProcessor("escalations", "chief", new ServiceBusProcessorOptions { AutoCompleteMessages = true });
         var clock = Stopwatch.StartNew();
@@ -79,22 +88,29 @@ public static class Demo
         await processor.StartProcessingAsync(cancellationToken);
 
         var ids = new Dictionary<string, string>();
+        async Task<HttpResponseMessage> Send(string token, string path, object body)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            return await http.SendAsync(request, cancellationToken);
+        }
+
         async Task Report(string name, string priority, string zone, string category)
         {
-            var response = await http.PostAsJsonAsync("incidents", new
+            using var response = await Send(dispatcher, "incidents", new
             {
-                station = "demo-01", category, priority, zone, channel = "phone",
+                station = "beilin-01", category, priority, zone, channel = "phone",
                 location = new { address = $"{name}, Beilin District" }, description = "demo",
-            }, cancellationToken);
+            });
             response.EnsureSuccessStatusCode();
             var id = (await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken))!["id"]!.GetValue<string>();
             ids[name] = id;
             names[id] = name;
         }
 
-        async Task Post(string name, string action, object? body = null)
+        async Task Post(string token, string name, string action, object? body = null)
         {
-            using var response = await http.PostAsJsonAsync($"incidents/{ids[name]}/{action}", body ?? new { }, cancellationToken);
+            using var response = await Send(token, $"incidents/{ids[name]}/{action}", body ?? new { });
             if (!response.IsSuccessStatusCode)
             {
                 AnsiConsole.MarkupLine($"[red]{action} {name}: {(int)response.StatusCode}[/]");
@@ -108,14 +124,14 @@ public static class Demo
             new(0.4, "report C: P1 homicide, rural — a major matter", () => Report("C", "P1", "rural", "homicide")),
             new(0.6, "report D: P3 noise complaint, urban", () => Report("D", "P3", "urban", "noise")),
             new(0.8, "report E: P4 lost property, rural", () => Report("E", "P4", "rural", "lost-property")),
-            new(1.5, "dispatch A (in time)", () => Post("A", "dispatch", new { unit = "patrol-7", officer = "wang.lei" })),
-            new(2.0, "dispatch C (in time)", () => Post("C", "dispatch", new { unit = "patrol-2", officer = "li.na" })),
-            new(4.0, "A on scene (in time)", () => Post("A", "arrive")),
-            new(7.0, "dispatch D (in time for its 8-second window)", () => Post("D", "dispatch", new { unit = "patrol-5", officer = "zhao.min" })),
-            new(9.0, "C on scene (in time)", () => Post("C", "arrive")),
-            new(10.0, "A resolved", () => Post("A", "resolve", new { outcome = "suspect detained" })),
-            new(12.5, "chief acknowledges B", () => Post("B", "acknowledge", new { by = "chief.zhang" })),
-            new(14.0, "dispatch B (late)", () => Post("B", "dispatch", new { unit = "patrol-9", officer = "sun.hao" })),
+            new(1.5, "Li Ming dispatches A to patrol-7 (in time)", () => Post(dispatcher, "A", "dispatch", new { unit = "patrol-7", officer = "wang.lei" })),
+            new(2.0, "Li Ming dispatches C to patrol-5 (in time)", () => Post(dispatcher, "C", "dispatch", new { unit = "patrol-5", officer = "zhao.min" })),
+            new(4.0, "Wang Lei is on scene at A (in time)", () => Post(officers["wang.lei"], "A", "arrive")),
+            new(7.0, "Li Ming dispatches D to patrol-7 (in time for its 8-second window)", () => Post(dispatcher, "D", "dispatch", new { unit = "patrol-7", officer = "wang.lei" })),
+            new(9.0, "Zhao Min is on scene at C (in time)", () => Post(officers["zhao.min"], "C", "arrive")),
+            new(10.0, "Wang Lei resolves A", () => Post(officers["wang.lei"], "A", "resolve", new { outcome = "suspect detained" })),
+            new(12.5, "Chief Zhang Wei acknowledges B", () => Post(chief, "B", "acknowledge", new { })),
+            new(14.0, "Li Ming dispatches B to patrol-5 (late)", () => Post(dispatcher, "B", "dispatch", new { unit = "patrol-5", officer = "zhao.min" })),
         ];
         AnsiConsole.MarkupLine("[bold]The shift begins.[/] Escalations reaching the chief's subscription appear in red.");
         foreach (var step in shift)
@@ -132,6 +148,7 @@ public static class Demo
 
         await Task.Delay(TimeSpan.FromSeconds(22) - clock.Elapsed, cancellationToken);
         await processor.StopProcessingAsync(CancellationToken.None);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", chief);
         await PrintSummaryAsync(http, ids, cancellationToken);
         return 0;
     }

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Dispatch.Functions.Identity;
 using Dispatch.Functions.Settings;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -27,6 +28,8 @@ public static class LocalFunctionsHost
     public static readonly IReadOnlyDictionary<string, string?> Defaults = new Dictionary<string, string?>
     {
         ["DISPATCH_SWEEP_SCHEDULE"] = "*/5 * * * * *",
+        // The local host is a development host: it accepts the local stack's own token issuer.
+        ["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development",
     };
 
     public static readonly Assembly FunctionsAssembly = typeof(DispatchServiceCollectionExtensions).Assembly;
@@ -65,6 +68,18 @@ public static class LocalFunctionsHost
     private static async Task InvokeAsync(HttpFunction function, HttpContext context)
     {
         var method = function.Method;
+        // The same request pipeline the worker middleware runs in Azure: who is calling, before the function.
+        if (method.GetCustomAttribute<AnonymousAttribute>() is null)
+        {
+            var call = await context.RequestServices.GetRequiredService<RequestPipeline>().AuthenticateAsync(context, function.Name);
+            if (call is null)
+            {
+                return;
+            }
+
+            context.RequestServices.GetRequiredService<CallContext>().Call = call;
+        }
+
         var instance = method.IsStatic ? null : ActivatorUtilities.GetServiceOrCreateInstance(context.RequestServices, method.DeclaringType!);
         var arguments = method.GetParameters().Select(p => p.ParameterType switch
         {

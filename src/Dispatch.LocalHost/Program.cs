@@ -2,7 +2,7 @@ using Dispatch.LocalHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
-// dotnet Dispatch.LocalHost.dll up [options] | demo [options] | serve [--port N]
+// dotnet Dispatch.LocalHost.dll up [options] | demo [options] | token [options]
 var command = args.Length > 0 ? args[0] : "up";
 var rest = args.Skip(1).ToArray();
 var localSettings = new ConfigurationBuilder()
@@ -66,7 +66,10 @@ switch (command)
     case "demo":
         return await Demo.RunAsync(rest, stop.Token);
 
+    case "token":
+        return TokenCommand.Run(rest, Directory.GetCurrentDirectory(), Console.Out, Console.Error);
+
     default:
-        await Console.Error.WriteLineAsync($"Unknown command '{command}'. Use up or demo.");
+        await Console.Error.WriteLineAsync($"Unknown command '{command}'. Use up, demo or token.");
         return 2;
 }

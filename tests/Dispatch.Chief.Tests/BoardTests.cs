@@ -1,10 +1,12 @@
+using Dispatch.Core.Messages;
+
 namespace Dispatch.Chief.Tests;
 
 public sealed class BoardTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 26, 8, 30, 0, TimeSpan.Zero);
 
-    private static Escalation Escalation(string incident, string clock, int level, int deadlineMinutesAgo, string station = "s1") => new(
+    private static EscalationMessage Escalation(string incident, string clock, int level, int deadlineMinutesAgo, string station = "s1") => new(
         incident, station, "theft", "P1", clock, "escalation", level, "chief", Now.AddMinutes(-deadlineMinutesAgo), Now.AddMinutes(-deadlineMinutesAgo),
         Now, "PT0S", "summary", $"http://x/api/incidents/{incident}");
 
@@ -50,22 +52,43 @@ public sealed class BoardTests
     }
 
     [Fact]
-    public void Options_come_from_the_command_line_then_the_environment()
+    public async Task Options_come_from_the_command_line_then_the_environment()
     {
-        var env = new Dictionary<string, string> { ["DISPATCH_API"] = "http://api:8080/api", ["DISPATCH_ACTOR"] = "chief.li", ["DISPATCH_API_KEY"] = "k1" };
+        var env = new Dictionary<string, string> { ["DISPATCH_API"] = "http://api:8080/api", ["DISPATCH_TOKEN"] = "t1" };
 
         var options = DeskOptions.Parse(["--station", "beilin-01", "--json"], name => env.GetValueOrDefault(name));
 
         Assert.Equal("http://api:8080/api/", options.Api);
-        Assert.Equal("chief.li", options.Actor);
+        Assert.Equal("t1", options.Token);
         Assert.Equal("beilin-01", options.Station);
         Assert.True(options.Json);
         Assert.Equal("chief", options.Subscription);
         Assert.Equal(DeskOptions.LocalBroker, options.Connection);
         Assert.False(options.UsesIdentity);
-        Assert.Equal("k1", options.ApiKey);
+        Assert.Equal("t1", await options.TokenSource("/nowhere")(default));
         Assert.True(DeskOptions.Parse(["--connection", "dispatch-sb.servicebus.windows.net"], _ => null).UsesIdentity);
+        Assert.Equal("zhang.wei", DeskOptions.Parse([], _ => null).Actor);
+        Assert.Equal("sun.hao", DeskOptions.Parse(["--as", "sun.hao"], _ => null).Actor);
+        Assert.Throws<ArgumentException>(() => DeskOptions.Parse(["--as", "not a name"], _ => null));
         Assert.Throws<ArgumentException>(() => DeskOptions.Parse(["--bogus"], _ => null));
         Assert.Throws<ArgumentException>(() => DeskOptions.Parse(["--api"], _ => null));
+    }
+
+    [Fact]
+    public async Task Signing_in_as_a_name_mints_a_token_for_that_person_from_the_local_stacks_key()
+    {
+        var root = Directory.CreateTempSubdirectory("desk-").FullName;
+        try
+        {
+            var token = await DeskOptions.Parse(["--as", "sun.hao"], _ => null).TokenSource(root)(default);
+
+            var jwt = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token);
+            Assert.Equal(("sun.hao", "dispatch-local"), (jwt.GetClaim("sub").Value, jwt.Issuer));
+            Assert.True(File.Exists(Path.Combine(root, ".dispatch", "signing-key.json")));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
 using NodaTime;
@@ -8,11 +9,14 @@ namespace Dispatch.Core.Tests;
 public sealed class EscalationTests
 {
     private static readonly Instant T0 = Instant.FromUtc(2026, 11, 26, 12, 0);
+    private static readonly Person Desk = new("li.ming", "Li Ming");
+    private static readonly Person Wang = new("wang.lei", "Wang Lei");
+    private static readonly Person Chief = new("zhang.wei", "Zhang Wei");
 
     private static Incident Open(string category = "theft", Priority priority = Priority.P1)
     {
         var report = new IncidentReport(StationId.Parse("s1"), category, priority, Zone.Urban, new Location("Drum Tower", null, null), "", Channel.Phone, null);
-        return Incident.Open(IncidentId.New(report.Station, T0), report, ResponsePolicy.Default, T0, "desk").Incident;
+        return Incident.Open(IncidentId.New(report.Station, T0), report, ResponsePolicy.Default, T0, Desk).Incident;
     }
 
     private static (Incident Incident, List<Notice> Notices) SweepAt(Incident incident, Duration sinceReport)
@@ -71,14 +75,14 @@ public sealed class EscalationTests
         var dispatch = notices.Where(n => n.Clock == ClockKind.Dispatch).ToList();
         Assert.Equal([1, 2, 3], dispatch.Select(n => n.Level));
         Assert.All(dispatch, n => Assert.Equal(NoticeKind.Escalation, n.Kind));
-        Assert.Equal(3, incident.DispatchClock.Level);
-        Assert.Equal(2, incident.DispatchClock.WarningsSent);
+        Assert.Equal(3, incident.Clocks.Dispatch.Level);
+        Assert.Equal(2, incident.Clocks.Dispatch.WarningsSent);
     }
 
     [Fact]
     public void A_clock_met_in_time_never_escalates()
     {
-        var incident = Open().Dispatch("u", "o", T0 + Duration.FromSeconds(50), "desk").Incident;
+        var incident = Open().Dispatch("u", Wang, T0 + Duration.FromSeconds(50), Desk).Incident;
 
         var (_, notices) = SweepAt(incident, Duration.FromMinutes(4));
 
@@ -90,7 +94,7 @@ public sealed class EscalationTests
     public void Meeting_a_breached_clock_stops_its_ladder()
     {
         var breached = SweepAt(Open(), Duration.FromMinutes(1)).Incident;
-        var dispatched = breached.Dispatch("u", "o", T0 + Duration.FromSeconds(70), "desk").Incident;
+        var dispatched = breached.Dispatch("u", Wang, T0 + Duration.FromSeconds(70), Desk).Incident;
 
         var (_, notices) = SweepAt(dispatched, Duration.FromMinutes(4));
 
@@ -101,12 +105,13 @@ public sealed class EscalationTests
     public void Acknowledging_stops_the_ladder_of_the_escalated_clocks_only()
     {
         var breached = SweepAt(Open(), Duration.FromMinutes(1)).Incident;
-        var acknowledged = breached.Acknowledge("chief.zhang", null, T0 + Duration.FromSeconds(90), "chief.zhang");
+        var acknowledged = breached.Acknowledge(null, T0 + Duration.FromSeconds(90), Chief);
 
         var (_, notices) = SweepAt(acknowledged.Incident, Duration.FromMinutes(20));
 
         Assert.Equal(EventKind.Acknowledged, Assert.Single(acknowledged.Events).Kind);
-        Assert.Equal("chief.zhang", acknowledged.Incident.DispatchClock.AcknowledgedBy);
+        Assert.Equal(Chief, acknowledged.Incident.Clocks.Dispatch.AcknowledgedBy);
+        Assert.Equal(Chief, acknowledged.Events[0].Actor);
         Assert.DoesNotContain(notices, n => n.Clock == ClockKind.Dispatch);
         Assert.Contains(notices, n => n.Clock == ClockKind.Arrival && n.Kind == NoticeKind.Escalation);
     }
@@ -115,11 +120,13 @@ public sealed class EscalationTests
     public void Acknowledging_with_nothing_escalated_or_beyond_the_level_reached_is_refused()
     {
         var fresh = Open();
-        Assert.Throws<InvalidTransitionException>(() => fresh.Acknowledge("chief", null, T0, "chief"));
+        Assert.Throws<InvalidTransitionException>(() => fresh.Acknowledge(null, T0, Chief));
 
         var level1 = SweepAt(fresh, Duration.FromMinutes(1)).Incident;
-        Assert.Throws<InvalidTransitionException>(() => level1.Acknowledge("chief", 2, T0, "chief"));
-        Assert.NotNull(level1.Acknowledge("chief", 1, T0, "chief"));
+        Assert.Throws<InvalidTransitionException>(() => level1.Acknowledge(2, T0, Chief));
+        Assert.Equal("1", level1.Acknowledge(1, T0, Chief).Events[0].Details["level"]);
+        Assert.Equal(1, level1.AcknowledgeableLevel(null));
+        Assert.Null(fresh.AcknowledgeableLevel(null));
     }
 
     [Fact]
@@ -127,12 +134,16 @@ public sealed class EscalationTests
     {
         var report = new IncidentReport(StationId.Parse("s1"), "homicide", Priority.P1, Zone.Urban, new Location("Drum Tower", null, null), "", Channel.Phone, null);
 
-        var opened = Incident.Open(IncidentId.New(report.Station, T0), report, ResponsePolicy.Default, T0, "desk");
+        var opened = Incident.Open(IncidentId.New(report.Station, T0), report, ResponsePolicy.Default, T0, Desk);
 
         var notice = Assert.Single(opened.Notices);
         Assert.Equal((NoticeKind.Immediate, Audience.Chief), (notice.Kind, notice.Audience));
         Assert.Equal([EventKind.Reported, EventKind.Notified], opened.Events.Select(e => e.Kind));
         Assert.Equal(2, opened.Incident.Version);
+        // The notice names the reporting person's request, not the sweep.
+        Assert.Equal(Desk, opened.Events[1].Actor);
+        Assert.Equal(Desk, notice.RaisedBy);
+        Assert.Equal("Drum Tower", notice.Address);
         Assert.Empty(Open("theft").Sweep(T0).Notices);
     }
 
@@ -160,8 +171,24 @@ public sealed class EscalationTests
         incident = SweepAt(incident, Duration.FromMinutes(1)).Incident;
         Assert.Equal(T0 + Duration.FromMinutes(2.5), incident.NextDueAt); // arrival's 50% warning comes before dispatch level 2
 
-        var closed = incident.Cancel("hoax", T0 + Duration.FromMinutes(2), "desk").Incident;
+        var closed = incident.Cancel("hoax", T0 + Duration.FromMinutes(2), Desk).Incident;
         Assert.Null(closed.NextDueAt);
+    }
+
+    [Fact]
+    public void The_breach_records_who_held_the_clock_when_its_deadline_passed()
+    {
+        var dispatched = Open().Dispatch("patrol-7", Wang, T0 + Duration.FromSeconds(20), Desk).Incident;
+
+        var breached = SweepAt(dispatched, Duration.FromMinutes(5) + Duration.FromSeconds(30)).Incident;
+        var later = SweepAt(breached, Duration.FromMinutes(8)).Incident;
+
+        var breach = breached.Clocks.Arrival.Breach!;
+        Assert.Equal(T0 + Duration.FromMinutes(5), breach.At);
+        Assert.Equal(("patrol-7", Wang), (breach.Holder.Unit, breach.Holder.Person));
+        Assert.Equal(T0 + Duration.FromMinutes(5) + Duration.FromSeconds(30), breach.RecordedAt);
+        Assert.Equal(breach, later.Clocks.Arrival.Breach);
+        Assert.Null(breached.Clocks.Dispatch.Breach);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
 using NodaTime;
@@ -8,6 +9,9 @@ namespace Dispatch.Core.Tests;
 public sealed class IncidentTests
 {
     private static readonly Instant Noon = Instant.FromUtc(2026, 11, 26, 12, 0);
+    private static readonly Person Desk = new("li.ming", "Li Ming");
+    private static readonly Person Wang = new("wang.lei", "Wang Lei");
+    private static readonly Person Zhao = new("zhao.min", "Zhao Min");
     private readonly FakeClock clock = new(Noon);
 
     private static IncidentReport Report(Priority priority = Priority.P1, Zone zone = Zone.Urban) =>
@@ -16,7 +20,7 @@ public sealed class IncidentTests
     private Incident Open(Priority priority = Priority.P1, Zone zone = Zone.Urban)
     {
         var report = Report(priority, zone);
-        return Incident.Open(IncidentId.New(report.Station, clock.GetCurrentInstant()), report, ResponsePolicy.Default, clock.GetCurrentInstant(), "desk").Incident;
+        return Incident.Open(IncidentId.New(report.Station, clock.GetCurrentInstant()), report, ResponsePolicy.Default, clock.GetCurrentInstant(), Desk).Incident;
     }
 
     [Fact]
@@ -25,20 +29,20 @@ public sealed class IncidentTests
         var incident = Open(Priority.P2, Zone.Rural);
 
         Assert.Equal(Noon, incident.ReportedAt);
-        Assert.Equal(Noon + Duration.FromMinutes(3), incident.DispatchClock.Deadline);
-        Assert.Equal(Noon + Duration.FromMinutes(30), incident.ArrivalClock.Deadline);
-        Assert.Equal(Noon + Duration.FromHours(8), incident.ResolutionClock.Deadline);
+        Assert.Equal(Noon + Duration.FromMinutes(3), incident.Clocks.Dispatch.Deadline);
+        Assert.Equal(Noon + Duration.FromMinutes(30), incident.Clocks.Arrival.Deadline);
+        Assert.Equal(Noon + Duration.FromHours(8), incident.Clocks.Resolution.Deadline);
         Assert.All(incident.Clocks, c => Assert.Equal(ClockState.Running, c.StateAt(Noon)));
     }
 
     [Fact]
     public void A_clock_met_on_its_deadline_is_met_and_one_second_later_is_breached()
     {
-        var onTime = Open().Dispatch("u", "o", Noon + Duration.FromMinutes(1), "desk").Incident;
-        var late = Open().Dispatch("u", "o", Noon + Duration.FromSeconds(61), "desk").Incident;
+        var onTime = Open().Dispatch("u", Wang, Noon + Duration.FromMinutes(1), Desk).Incident;
+        var late = Open().Dispatch("u", Wang, Noon + Duration.FromSeconds(61), Desk).Incident;
 
-        Assert.Equal(ClockState.Met, onTime.DispatchClock.StateAt(Noon + Duration.FromDays(1)));
-        Assert.Equal(ClockState.Breached, late.DispatchClock.StateAt(Noon + Duration.FromDays(1)));
+        Assert.Equal(ClockState.Met, onTime.Clocks.Dispatch.StateAt(Noon + Duration.FromDays(1)));
+        Assert.Equal(ClockState.Breached, late.Clocks.Dispatch.StateAt(Noon + Duration.FromDays(1)));
     }
 
     [Fact]
@@ -46,8 +50,8 @@ public sealed class IncidentTests
     {
         var incident = Open();
 
-        Assert.Equal(ClockState.Running, incident.DispatchClock.StateAt(Noon + Duration.FromSeconds(59)));
-        Assert.Equal(ClockState.Breached, incident.DispatchClock.StateAt(Noon + Duration.FromSeconds(60)));
+        Assert.Equal(ClockState.Running, incident.Clocks.Dispatch.StateAt(Noon + Duration.FromSeconds(59)));
+        Assert.Equal(ClockState.Breached, incident.Clocks.Dispatch.StateAt(Noon + Duration.FromSeconds(60)));
         Assert.True(incident.IsOverdueAt(Noon + Duration.FromSeconds(60)));
         Assert.False(incident.IsOverdueAt(Noon + Duration.FromSeconds(59)));
     }
@@ -57,10 +61,10 @@ public sealed class IncidentTests
     {
         var t = Noon;
         var incident = Open();
-        incident = incident.Dispatch("patrol-7", "wang", t += Duration.FromSeconds(30), "desk").Incident;
-        incident = incident.Arrive(t += Duration.FromMinutes(3), "patrol-7").Incident;
-        var resolved = incident.Resolve("settled", t += Duration.FromMinutes(20), "wang");
-        incident = resolved.Incident.Close(t += Duration.FromMinutes(1), "desk").Incident;
+        incident = incident.Dispatch("patrol-7", Wang, t += Duration.FromSeconds(30), Desk).Incident;
+        incident = incident.Arrive(t += Duration.FromMinutes(3), Wang).Incident;
+        var resolved = incident.Resolve("settled", t += Duration.FromMinutes(20), Wang);
+        incident = resolved.Incident.Close(t += Duration.FromMinutes(1), Desk).Incident;
 
         Assert.Equal(IncidentStatus.Closed, incident.Status);
         Assert.Equal(5, incident.Version);
@@ -81,9 +85,9 @@ public sealed class IncidentTests
 
         var refusal = Assert.Throws<InvalidTransitionException>(() => _ = action switch
         {
-            "arrive" => incident.Arrive(Noon, "x"),
-            "resolve" => incident.Resolve("done", Noon, "x"),
-            _ => incident.Close(Noon, "x"),
+            "arrive" => incident.Arrive(Noon, Desk),
+            "resolve" => incident.Resolve("done", Noon, Desk),
+            _ => incident.Close(Noon, Desk),
         });
         Assert.Contains("reported", refusal.Message, StringComparison.Ordinal);
     }
@@ -91,19 +95,19 @@ public sealed class IncidentTests
     [Fact]
     public void Dispatching_twice_is_refused()
     {
-        var dispatched = Open().Dispatch("u", "o", Noon, "x").Incident;
-        Assert.Throws<InvalidTransitionException>(() => dispatched.Dispatch("u2", "o2", Noon, "x"));
+        var dispatched = Open().Dispatch("u", Wang, Noon, Desk).Incident;
+        Assert.Throws<InvalidTransitionException>(() => dispatched.Dispatch("u2", Zhao, Noon, Desk));
     }
 
     [Fact]
     public void Cancelling_stops_running_clocks_but_keeps_a_breach_that_already_happened()
     {
-        var cancelled = Open().Cancel("hoax", Noon + Duration.FromMinutes(2), "desk").Incident;
+        var cancelled = Open().Cancel("hoax", Noon + Duration.FromMinutes(2), Desk).Incident;
 
-        Assert.Equal(ClockState.Breached, cancelled.DispatchClock.StateAt(Noon + Duration.FromDays(9)));
-        Assert.Equal(ClockState.Stopped, cancelled.ArrivalClock.StateAt(Noon + Duration.FromDays(9)));
-        Assert.Equal(ClockState.Stopped, cancelled.ResolutionClock.StateAt(Noon + Duration.FromDays(9)));
-        Assert.Throws<InvalidTransitionException>(() => cancelled.Cancel("again", Noon, "desk"));
+        Assert.Equal(ClockState.Breached, cancelled.Clocks.Dispatch.StateAt(Noon + Duration.FromDays(9)));
+        Assert.Equal(ClockState.Stopped, cancelled.Clocks.Arrival.StateAt(Noon + Duration.FromDays(9)));
+        Assert.Equal(ClockState.Stopped, cancelled.Clocks.Resolution.StateAt(Noon + Duration.FromDays(9)));
+        Assert.Throws<InvalidTransitionException>(() => cancelled.Cancel("again", Noon, Desk));
     }
 
     [Fact]
@@ -112,8 +116,97 @@ public sealed class IncidentTests
         var incident = Open();
         Assert.Equal(Noon + Duration.FromMinutes(1), incident.NextDeadline);
 
-        var dispatched = incident.Dispatch("u", "o", Noon, "x").Incident;
+        var dispatched = incident.Dispatch("u", Wang, Noon, Desk).Incident;
         Assert.Equal(Noon + Duration.FromMinutes(5), dispatched.NextDeadline);
+    }
+
+    [Fact]
+    public void Meeting_a_clock_freezes_who_held_it_for_how_long_and_who_answers_for_it()
+    {
+        var incident = Open();
+        incident = incident.Dispatch("patrol-7", Wang, Noon + Duration.FromSeconds(40), Desk).Incident;
+        incident = incident.Arrive(Noon + Duration.FromMinutes(4), Wang).Incident;
+
+        var dispatch = incident.Clocks.Dispatch.Outcome!;
+        Assert.Equal((ClockResult.Met, Duration.FromSeconds(40), Duration.Zero, false), (dispatch.Result, dispatch.Elapsed, dispatch.OverdueBy, dispatch.Derived));
+        var desk = Assert.Single(dispatch.Periods);
+        Assert.Equal((HolderKind.Dispatcher, Desk, Noon, Noon + Duration.FromSeconds(40)), (desk.Holder.Kind, desk.Holder.Person, desk.From, desk.To));
+        Assert.Equal(Desk, dispatch.Accountable.Person);
+
+        var arrival = incident.Clocks.Arrival.Outcome!;
+        Assert.Equal(ClockResult.Met, arrival.Result);
+        Assert.Equal(Duration.FromMinutes(4), arrival.Elapsed);
+        Assert.Equal([Duration.FromSeconds(40), Duration.FromSeconds(200)], arrival.Periods.Select(p => p.Duration));
+        Assert.Equal([HolderKind.Dispatcher, HolderKind.Unit], arrival.Periods.Select(p => p.Holder.Kind));
+        Assert.Equal(("patrol-7", Wang), (arrival.Accountable.Unit, arrival.Accountable.Person));
+        Assert.Null(incident.Clocks.Resolution.Outcome);
+    }
+
+    [Fact]
+    public void A_handoff_splits_the_phase_and_the_periods_add_up_to_it()
+    {
+        var incident = Open();
+        incident = incident.Dispatch("patrol-7", Wang, Noon + Duration.FromSeconds(30), Desk).Incident;
+        var handoff = incident.Reassign("patrol-5", Zhao, "closer", Noon + Duration.FromMinutes(3), Desk);
+        incident = handoff.Incident.Arrive(Noon + Duration.FromMinutes(7), Zhao).Incident;
+
+        var arrival = incident.Clocks.Arrival.Outcome!;
+        Assert.Equal(ClockResult.Breached, arrival.Result);
+        Assert.Equal(Duration.FromMinutes(2), arrival.OverdueBy);
+        Assert.Equal(["li.ming", "wang.lei", "zhao.min"], arrival.Periods.Select(p => p.Holder.Person.Subject));
+        Assert.Equal(arrival.Elapsed, arrival.Periods.Aggregate(Duration.Zero, (sum, p) => sum + p.Duration));
+        Assert.Equal(Noon + Duration.FromMinutes(3), arrival.Periods[2].From);
+        // The deadline (5 minutes) passed while patrol-5 held it: patrol-5 answers for the breach.
+        Assert.Equal("patrol-5", arrival.Accountable.Unit);
+        Assert.Equal(EventKind.Reassigned, Assert.Single(handoff.Events).Kind);
+        Assert.Equal(("patrol-5", "zhao.min", "patrol-7", "closer"),
+            (handoff.Events[0].Details["unit"], handoff.Events[0].Details["officer"], handoff.Events[0].Details["fromUnit"], handoff.Events[0].Details["reason"]));
+        Assert.Equal(("patrol-5", Zhao), (incident.Unit, incident.Officer));
+    }
+
+    [Fact]
+    public void Reassigning_needs_a_dispatched_incident_and_another_unit_or_officer()
+    {
+        Assert.Throws<InvalidTransitionException>(() => Open().Reassign("u", Wang, null, Noon, Desk));
+        var dispatched = Open().Dispatch("patrol-7", Wang, Noon, Desk).Incident;
+        Assert.Throws<InvalidTransitionException>(() => dispatched.Reassign("PATROL-7", Wang, null, Noon, Desk));
+        Assert.Equal("patrol-7", dispatched.Reassign("patrol-7", Zhao, null, Noon, Desk).Incident.Unit);
+    }
+
+    [Fact]
+    public void Cancelling_records_stopped_outcomes_and_a_breached_one_for_a_clock_already_late()
+    {
+        var cancelled = Open().Cancel("hoax", Noon + Duration.FromMinutes(2), Desk).Incident;
+
+        Assert.Equal((ClockResult.Breached, Duration.FromMinutes(1)), (cancelled.Clocks.Dispatch.Outcome!.Result, cancelled.Clocks.Dispatch.Outcome.OverdueBy));
+        Assert.Equal((ClockResult.Stopped, Duration.Zero), (cancelled.Clocks.Arrival.Outcome!.Result, cancelled.Clocks.Arrival.Outcome.OverdueBy));
+        Assert.Equal(Duration.FromMinutes(2), cancelled.Clocks.Resolution.Outcome!.Elapsed);
+    }
+
+    [Fact]
+    public void An_incident_stored_before_outcomes_were_kept_gets_them_from_its_milestones_marked_derived()
+    {
+        var met = Open().Dispatch("patrol-7", Wang, Noon + Duration.FromSeconds(90), Desk).Incident;
+        var legacy = met with { Clocks = met.Clocks.Select(c => c with { Outcome = null }) };
+
+        var derived = legacy.OutcomeOf(ClockKind.Dispatch)!;
+
+        Assert.True(derived.Derived);
+        Assert.Equal((ClockResult.Breached, Duration.FromSeconds(30)), (derived.Result, derived.OverdueBy));
+        Assert.Null(legacy.OutcomeOf(ClockKind.Arrival));
+        Assert.False(met.OutcomeOf(ClockKind.Dispatch)!.Derived);
+    }
+
+    [Fact]
+    public void Actors_are_the_verified_people_who_acted()
+    {
+        var opened = Incident.Open(IncidentId.New(Report().Station, Noon), Report(), ResponsePolicy.Default, Noon, Desk);
+        var dispatched = opened.Incident.Dispatch("patrol-7", Wang, Noon, Zhao);
+
+        Assert.Equal(Desk, opened.Incident.ReportedBy);
+        Assert.Equal(Desk, Assert.Single(opened.Events).Actor);
+        Assert.Equal(Zhao, dispatched.Events[0].Actor);
+        Assert.Equal(new Assignment(Noon, "patrol-7", Wang, Zhao), Assert.Single(dispatched.Incident.Assignments));
     }
 
     [Fact]

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using NodaTime;
-
+using Dispatch.Core.Identity;
 using Dispatch.Testing;
+using NodaTime;
 
 namespace Dispatch.Functions.Tests;
 
@@ -11,25 +11,36 @@ namespace Dispatch.Functions.Tests;
 public sealed class IncidentApiTests(Azurite azurite) : IAsyncLifetime
 {
     private ApiHost stack = null!;
+    private Staff staff = null!;
 
-    public async Task InitializeAsync() => stack = await ApiHost.StartAsync(azurite.ConnectionString);
+    public async Task InitializeAsync()
+    {
+        stack = await ApiHost.StartAsync(azurite.ConnectionString);
+        staff = await stack.StaffAsync(ApiHost.NewStation());
+    }
 
     public async Task DisposeAsync() => await stack.DisposeAsync();
 
+    private string Station => staff.Station.Value;
+
+    private HttpClient Dispatcher => staff.As(staff.Dispatcher);
+
+    private object DispatchBody => new { unit = "patrol-1", officer = staff.Officer.Subject };
+
     [Fact]
-    public async Task Reporting_stamps_the_server_clock_and_starts_three_clocks_from_the_policy()
+    public async Task Reporting_stamps_the_server_clock_and_the_verified_reporter_and_starts_three_clocks_from_the_policy()
     {
-        var station = ApiHost.NewStation();
-        using var response = await stack.Client.PostAsJsonAsync("incidents", ApiHost.Report(station, "P1", "suburban"));
+        using var response = await Dispatcher.PostAsJsonAsync("incidents", ApiHost.Report(Station, "P1", "suburban"));
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var body = (await ApiHost.ReadJsonAsync(response))!;
         var id = body["id"]!.GetValue<string>();
-        Assert.StartsWith(station + ".", id, StringComparison.Ordinal);
+        Assert.StartsWith(Station + ".", id, StringComparison.Ordinal);
         Assert.EndsWith($"/api/incidents/{id}", response.Headers.Location!.ToString(), StringComparison.Ordinal);
         Assert.NotNull(response.Headers.ETag);
         Assert.Equal("reported", body["status"]!.GetValue<string>());
         Assert.Equal("2026-11-26T08:00:00Z", body["reportedAt"]!.GetValue<string>());
+        Assert.Equal(staff.Dispatcher.Subject, body["reportedBy"]!["id"]!.GetValue<string>());
         Assert.Equal("2026-11-26T08:01:00Z", body["clocks"]!["dispatch"]!["deadline"]!.GetValue<string>());
         // P1 arrival is 5 minutes urban, doubled for suburban.
         Assert.Equal("PT10M", body["clocks"]!["arrival"]!["target"]!.GetValue<string>());
@@ -43,223 +54,229 @@ public sealed class IncidentApiTests(Azurite azurite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_client_cannot_set_a_milestone_time()
+    public async Task A_client_cannot_set_a_milestone_time_or_who_reported()
     {
-        var station = ApiHost.NewStation();
-        var report = ApiHost.Report(station);
+        var report = ApiHost.Report(Station);
         report["reportedAt"] = "2020-01-01T00:00:00Z";
+        report["reportedBy"] = "someone.else";
 
-        using var response = await stack.Client.PostAsJsonAsync("incidents", report);
+        using var response = await Dispatcher.PostAsJsonAsync("incidents", report);
 
-        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "reportedAt");
-        await AssertNothingStoredAsync(station);
+        var problem = await Api.AssertProblemAsync(response, HttpStatusCode.BadRequest, "reportedAt");
+        Assert.NotNull(problem["errors"]!["reportedBy"]);
+        await Api.AssertNoIncidentWrittenAsync(stack, Station);
     }
 
     [Fact]
     public async Task Get_returns_the_incident_with_its_etag_and_404_for_an_unknown_id()
     {
-        var created = await stack.ReportAsync(ApiHost.Report(ApiHost.NewStation()));
-        var id = created["id"]!.GetValue<string>();
+        var id = (await ApiHost.ReportAsync(Dispatcher, ApiHost.Report(Station)))["id"]!.GetValue<string>();
 
-        using var found = await stack.Client.GetAsync($"incidents/{id}");
+        using var found = await Dispatcher.GetAsync($"incidents/{id}");
         Assert.Equal(HttpStatusCode.OK, found.StatusCode);
         Assert.Equal(id, (await ApiHost.ReadJsonAsync(found))!["id"]!.GetValue<string>());
         Assert.NotNull(found.Headers.ETag);
 
-        using var missing = await stack.Client.GetAsync("incidents/nowhere.01JD8Z6Q3W4V5X6Y7Z8A9B0C1D");
-        await AssertProblemAsync(missing, HttpStatusCode.NotFound);
+        using var missing = await Dispatcher.GetAsync($"incidents/{Station}.01JD8Z6Q3W4V5X6Y7Z8A9B0C1D");
+        await Api.AssertProblemAsync(missing, HttpStatusCode.NotFound);
 
-        using var malformed = await stack.Client.GetAsync("incidents/not-an-id");
-        await AssertProblemAsync(malformed, HttpStatusCode.BadRequest, "id");
+        using var malformed = await Dispatcher.GetAsync("incidents/not-an-id");
+        await Api.AssertProblemAsync(malformed, HttpStatusCode.BadRequest, "id");
     }
 
     [Fact]
-    public async Task The_full_lifecycle_meets_or_breaches_each_clock_by_the_server_clock()
+    public async Task The_full_lifecycle_meets_or_breaches_each_clock_by_the_server_clock_and_names_each_person()
     {
-        var created = await stack.ReportAsync(ApiHost.Report(ApiHost.NewStation(), "P1", "urban"));
-        var id = created["id"]!.GetValue<string>();
+        var id = (await ApiHost.ReportAsync(Dispatcher, ApiHost.Report(Station, "P1", "urban")))["id"]!.GetValue<string>();
 
         stack.Clock.Advance(Duration.FromSeconds(45));
-        var dispatched = await PostAsync($"incidents/{id}/dispatch", new JsonObject { ["unit"] = "patrol-7", ["officer"] = "wang.lei" }, actor: "dispatcher.li");
+        var dispatched = await Api.PostAsync(Dispatcher, $"incidents/{id}/dispatch", DispatchBody);
         Assert.Equal("dispatched", dispatched["status"]!.GetValue<string>());
         Assert.Equal("met", dispatched["clocks"]!["dispatch"]!["state"]!.GetValue<string>());
         Assert.Equal("2026-11-26T08:00:45Z", dispatched["dispatchedAt"]!.GetValue<string>());
+        Assert.Equal(("patrol-1", staff.Officer.Subject, "Officer"),
+            (dispatched["unit"]!.GetValue<string>(), dispatched["officer"]!["id"]!.GetValue<string>(), dispatched["officer"]!["name"]!.GetValue<string>()));
 
         stack.Clock.Advance(Duration.FromMinutes(6));
-        var onScene = await PostAsync($"incidents/{id}/arrive", null);
+        var onScene = await Api.PostAsync(staff.As(staff.Officer), $"incidents/{id}/arrive");
         Assert.Equal("on-scene", onScene["status"]!.GetValue<string>());
         Assert.Equal("breached", onScene["clocks"]!["arrival"]!["state"]!.GetValue<string>());
         Assert.Equal("PT1M45S", onScene["clocks"]!["arrival"]!["overdueBy"]!.GetValue<string>());
+        var arrival = onScene["clocks"]!["arrival"]!["outcome"]!;
+        Assert.Equal(("breached", "unit", "patrol-1"),
+            (arrival["result"]!.GetValue<string>(), arrival["accountable"]!["kind"]!.GetValue<string>(), arrival["accountable"]!["unit"]!.GetValue<string>()));
+        Assert.Equal(["PT45S", "PT6M"], arrival["periods"]!.AsArray().Select(p => p!["duration"]!.GetValue<string>()));
 
         stack.Clock.Advance(Duration.FromMinutes(30));
-        var resolved = await PostAsync($"incidents/{id}/resolve", new JsonObject { ["outcome"] = "suspect detained" });
-        Assert.Equal("resolved", resolved["status"]!.GetValue<string>());
+        var resolved = await Api.PostAsync(staff.As(staff.Officer), $"incidents/{id}/resolve", new { outcome = "suspect detained" });
         Assert.Equal("met", resolved["clocks"]!["resolution"]!["state"]!.GetValue<string>());
 
-        var closed = await PostAsync($"incidents/{id}/close", new JsonObject());
+        var closed = await Api.PostAsync(staff.As(staff.DutyOfficer), $"incidents/{id}/close");
         Assert.Equal("closed", closed["status"]!.GetValue<string>());
         Assert.Equal(5, closed["version"]!.GetValue<int>());
 
-        using var timeline = await stack.Client.GetAsync($"incidents/{id}/timeline");
-        var events = (await ApiHost.ReadJsonAsync(timeline))!["events"]!.AsArray();
+        var events = (await Api.GetAsync(Dispatcher, $"incidents/{id}/timeline"))["events"]!.AsArray();
         Assert.Equal(["reported", "dispatched", "on-scene", "resolved", "closed"], events.Select(e => e!["kind"]!.GetValue<string>()));
         Assert.Equal([1, 2, 3, 4, 5], events.Select(e => e!["sequence"]!.GetValue<int>()));
-        Assert.Equal("dispatcher.li", events[1]!["actor"]!.GetValue<string>());
-        Assert.Equal("patrol-7", events[1]!["details"]!["unit"]!.GetValue<string>());
+        Assert.Equal(
+            [staff.Dispatcher.Subject, staff.Dispatcher.Subject, staff.Officer.Subject, staff.Officer.Subject, staff.DutyOfficer.Subject],
+            events.Select(e => e!["actor"]!["id"]!.GetValue<string>()));
         Assert.Equal("2026-11-26T08:06:45Z", events[2]!["at"]!.GetValue<string>());
-        Assert.Equal("anonymous", events[2]!["actor"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_forged_x_actor_header_is_ignored_and_the_timeline_names_the_tokens_person()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "incidents") { Content = JsonContent.Create(ApiHost.Report(Station)) };
+        request.Headers.Add("X-Actor", "the-chief-himself");
+        using var response = await Dispatcher.SendAsync(request);
+        var id = (await ApiHost.ReadJsonAsync(response))!["id"]!.GetValue<string>();
+
+        var events = (await Api.GetAsync(Dispatcher, $"incidents/{id}/timeline"))["events"]!.AsArray();
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal((staff.Dispatcher.Subject, "Dispatcher"), (events[0]!["actor"]!["id"]!.GetValue<string>(), events[0]!["actor"]!["name"]!.GetValue<string>()));
+        Assert.DoesNotContain("the-chief-himself", (await Api.GetAsync(Dispatcher, $"incidents/{id}")).ToJsonString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task An_out_of_order_transition_is_refused_with_409_and_changes_nothing()
     {
-        var created = await stack.ReportAsync(ApiHost.Report(ApiHost.NewStation()));
-        var id = created["id"]!.GetValue<string>();
+        var id = (await ApiHost.ReportAsync(Dispatcher, ApiHost.Report(Station)))["id"]!.GetValue<string>();
 
-        using var resolve = await stack.Client.PostAsJsonAsync($"incidents/{id}/resolve", new JsonObject { ["outcome"] = "x" });
-        await AssertProblemAsync(resolve, HttpStatusCode.Conflict);
+        using var resolve = await staff.As(staff.Chief).PostAsJsonAsync($"incidents/{id}/resolve", new JsonObject { ["outcome"] = "x" });
+        await Api.AssertProblemAsync(resolve, HttpStatusCode.Conflict);
 
-        using var timeline = await stack.Client.GetAsync($"incidents/{id}/timeline");
-        Assert.Single((await ApiHost.ReadJsonAsync(timeline))!["events"]!.AsArray());
+        Assert.Equal(["reported"], await Api.TimelineKindsAsync(Dispatcher, id));
+    }
+
+    [Fact]
+    public async Task Dispatching_to_someone_not_on_the_stations_roster_is_422_naming_the_officer()
+    {
+        var id = (await ApiHost.ReportAsync(Dispatcher, ApiHost.Report(Station)))["id"]!.GetValue<string>();
+
+        using var response = await Dispatcher.PostAsJsonAsync($"incidents/{id}/dispatch", new { unit = "patrol-1", officer = "not.on.roster" });
+
+        await Api.AssertProblemAsync(response, (HttpStatusCode)422, "officer");
+        Assert.Equal(["reported"], await Api.TimelineKindsAsync(Dispatcher, id));
     }
 
     [Fact]
     public async Task Cancelling_stops_running_clocks_and_a_cancelled_incident_cannot_move_on()
     {
-        var created = await stack.ReportAsync(ApiHost.Report(ApiHost.NewStation()));
-        var id = created["id"]!.GetValue<string>();
+        var id = (await ApiHost.ReportAsync(Dispatcher, ApiHost.Report(Station)))["id"]!.GetValue<string>();
         stack.Clock.Advance(Duration.FromMinutes(2));
 
-        var cancelled = await PostAsync($"incidents/{id}/cancel", new JsonObject { ["reason"] = "duplicate call" });
+        var cancelled = await Api.PostAsync(Dispatcher, $"incidents/{id}/cancel", new { reason = "duplicate call" });
 
         Assert.Equal("cancelled", cancelled["status"]!.GetValue<string>());
         Assert.Equal("breached", cancelled["clocks"]!["dispatch"]!["state"]!.GetValue<string>());
         Assert.Equal("stopped", cancelled["clocks"]!["arrival"]!["state"]!.GetValue<string>());
-        using var dispatch = await stack.Client.PostAsJsonAsync($"incidents/{id}/dispatch", new JsonObject { ["unit"] = "u", ["officer"] = "o" });
-        await AssertProblemAsync(dispatch, HttpStatusCode.Conflict);
+        using var dispatch = await Dispatcher.PostAsJsonAsync($"incidents/{id}/dispatch", DispatchBody);
+        await Api.AssertProblemAsync(dispatch, HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task A_handoff_to_another_unit_is_recorded_and_splits_the_arrival_phase()
+    {
+        await stack.EnlistAsync(new Membership(staff.Station, new("second.officer", "Second"), StationRole.Officer, "patrol-2"));
+        var id = (await ApiHost.ReportAsync(Dispatcher, ApiHost.Report(Station)))["id"]!.GetValue<string>();
+        stack.Clock.Advance(Duration.FromSeconds(20));
+        await Api.PostAsync(Dispatcher, $"incidents/{id}/dispatch", DispatchBody);
+        stack.Clock.Advance(Duration.FromMinutes(1));
+
+        var reassigned = await Api.PostAsync(Dispatcher, $"incidents/{id}/reassign", new { unit = "patrol-2", officer = "second.officer", reason = "closer" });
+        stack.Clock.Advance(Duration.FromMinutes(2));
+        using var refused = await staff.As(staff.Officer).PostAsync($"incidents/{id}/arrive", null);
+        var arrived = await Api.PostAsync(stack.ClientAs("second.officer"), $"incidents/{id}/arrive");
+
+        Assert.Equal(2, reassigned["assignments"]!.AsArray().Count);
+        await Api.AssertProblemAsync(refused, HttpStatusCode.Forbidden);
+        Assert.Equal(["PT20S", "PT1M", "PT2M"], arrived["clocks"]!["arrival"]!["outcome"]!["periods"]!.AsArray().Select(p => p!["duration"]!.GetValue<string>()));
+        Assert.Contains("reassigned", await Api.TimelineKindsAsync(Dispatcher, id));
     }
 
     [Fact]
     public async Task Transitions_on_an_unknown_incident_are_404()
     {
-        using var response = await stack.Client.PostAsJsonAsync("incidents/nowhere.01JD8Z6Q3W4V5X6Y7Z8A9B0C1D/dispatch", new JsonObject { ["unit"] = "u", ["officer"] = "o" });
-        await AssertProblemAsync(response, HttpStatusCode.NotFound);
-        using var timeline = await stack.Client.GetAsync("incidents/nowhere.01JD8Z6Q3W4V5X6Y7Z8A9B0C1D/timeline");
-        await AssertProblemAsync(timeline, HttpStatusCode.NotFound);
+        using var response = await Dispatcher.PostAsJsonAsync($"incidents/{Station}.01JD8Z6Q3W4V5X6Y7Z8A9B0C1D/dispatch", DispatchBody);
+        await Api.AssertProblemAsync(response, HttpStatusCode.NotFound);
+        using var timeline = await Dispatcher.GetAsync($"incidents/{Station}.01JD8Z6Q3W4V5X6Y7Z8A9B0C1D/timeline");
+        await Api.AssertProblemAsync(timeline, HttpStatusCode.NotFound);
     }
 
     [Fact]
     public async Task If_match_with_a_stale_etag_is_412_and_with_the_current_one_succeeds()
     {
-        using var created = await stack.Client.PostAsJsonAsync("incidents", ApiHost.Report(ApiHost.NewStation()));
+        using var created = await Dispatcher.PostAsJsonAsync("incidents", ApiHost.Report(Station));
         var id = (await ApiHost.ReadJsonAsync(created))!["id"]!.GetValue<string>();
         var firstETag = created.Headers.ETag!.ToString();
 
-        using var dispatch = new HttpRequestMessage(HttpMethod.Post, $"incidents/{id}/dispatch") { Content = JsonContent.Create(new { unit = "u1", officer = "o1" }) };
+        using var dispatch = new HttpRequestMessage(HttpMethod.Post, $"incidents/{id}/dispatch") { Content = JsonContent.Create(DispatchBody) };
         dispatch.Headers.TryAddWithoutValidation("If-Match", firstETag);
-        using var dispatched = await stack.Client.SendAsync(dispatch);
+        using var dispatched = await Dispatcher.SendAsync(dispatch);
         Assert.Equal(HttpStatusCode.OK, dispatched.StatusCode);
         var secondETag = dispatched.Headers.ETag!.ToString();
         Assert.NotEqual(firstETag, secondETag);
 
+        var officer = staff.As(staff.Officer);
         using var stale = new HttpRequestMessage(HttpMethod.Post, $"incidents/{id}/arrive");
         stale.Headers.TryAddWithoutValidation("If-Match", firstETag);
-        using var refused = await stack.Client.SendAsync(stale);
-        await AssertProblemAsync(refused, HttpStatusCode.PreconditionFailed);
+        using var refused = await officer.SendAsync(stale);
+        await Api.AssertProblemAsync(refused, HttpStatusCode.PreconditionFailed);
         Assert.Equal(secondETag, refused.Headers.ETag!.ToString());
 
         using var current = new HttpRequestMessage(HttpMethod.Post, $"incidents/{id}/arrive");
         current.Headers.TryAddWithoutValidation("If-Match", secondETag);
-        using var arrived = await stack.Client.SendAsync(current);
+        using var arrived = await officer.SendAsync(current);
         Assert.Equal(HttpStatusCode.OK, arrived.StatusCode);
     }
 
     [Fact]
     public async Task Concurrent_changes_without_if_match_are_serialised_and_none_is_lost()
     {
-        var created = await stack.ReportAsync(ApiHost.Report(ApiHost.NewStation()));
-        var id = created["id"]!.GetValue<string>();
+        var id = (await ApiHost.ReportAsync(Dispatcher, ApiHost.Report(Station)))["id"]!.GetValue<string>();
 
-        // Eight dispatchers race to dispatch the same incident: exactly one wins, the rest hear 409.
+        // Eight dispatches race on the same incident: exactly one wins, the rest hear 409.
         var attempts = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
         {
-            using var response = await stack.Client.PostAsJsonAsync($"incidents/{id}/dispatch", new { unit = $"unit-{i}", officer = $"officer-{i}" });
+            using var response = await Dispatcher.PostAsJsonAsync($"incidents/{id}/dispatch", new { unit = $"unit-{i}", officer = staff.Officer.Subject });
             return response.StatusCode;
         }));
         Assert.Equal(1, attempts.Count(s => s == HttpStatusCode.OK));
         Assert.Equal(7, attempts.Count(s => s == HttpStatusCode.Conflict));
 
-        // A dispatch-then-arrive pair racing with a cancel: whatever the order, the timeline matches the state.
-        var second = (await stack.ReportAsync(ApiHost.Report(ApiHost.NewStation())))["id"]!.GetValue<string>();
+        // A dispatch racing with a cancel: whatever the order, the timeline matches the state.
+        var second = (await ApiHost.ReportAsync(Dispatcher, ApiHost.Report(Station)))["id"]!.GetValue<string>();
         await Task.WhenAll(
-            stack.Client.PostAsJsonAsync($"incidents/{second}/dispatch", new { unit = "u", officer = "o" }),
-            stack.Client.PostAsJsonAsync($"incidents/{second}/cancel", new { reason = "caller withdrew" }));
-        using var final = await stack.Client.GetAsync($"incidents/{second}");
-        var incident = (await ApiHost.ReadJsonAsync(final))!;
-        using var timelineResponse = await stack.Client.GetAsync($"incidents/{second}/timeline");
-        var events = (await ApiHost.ReadJsonAsync(timelineResponse))!["events"]!.AsArray();
+            Dispatcher.PostAsJsonAsync($"incidents/{second}/dispatch", DispatchBody),
+            Dispatcher.PostAsJsonAsync($"incidents/{second}/cancel", new { reason = "caller withdrew" }));
+        var incident = await Api.GetAsync(Dispatcher, $"incidents/{second}");
+        var events = (await Api.GetAsync(Dispatcher, $"incidents/{second}/timeline"))["events"]!.AsArray();
         Assert.Equal(incident["version"]!.GetValue<int>(), events.Count);
         Assert.Equal("cancelled", incident["status"]!.GetValue<string>());
         Assert.Equal("cancelled", events[^1]!["kind"]!.GetValue<string>());
     }
 
     [Fact]
-    public async Task Timeline_lists_every_event_in_order_with_actor_and_instant()
+    public async Task Health_is_200_without_a_token_and_says_nothing_but_up_or_down()
     {
-        var created = await stack.ReportAsync(ApiHost.Report(ApiHost.NewStation()));
-        var id = created["id"]!.GetValue<string>();
-        stack.Clock.Advance(Duration.FromSeconds(30));
-        await PostAsync($"incidents/{id}/dispatch", new JsonObject { ["unit"] = "u", ["officer"] = "o" }, actor: "desk-2");
+        using var response = await stack.Anonymous.GetAsync("health");
 
-        using var response = await stack.Client.GetAsync($"incidents/{id}/timeline");
-
-        var body = (await ApiHost.ReadJsonAsync(response))!;
-        Assert.Equal(id, body["incidentId"]!.GetValue<string>());
-        var events = body["events"]!.AsArray();
-        Assert.Equal("2026-11-26T08:00:00Z", events[0]!["at"]!.GetValue<string>());
-        Assert.Equal("2026-11-26T08:00:30Z", events[1]!["at"]!.GetValue<string>());
-        Assert.Equal("desk-2", events[1]!["actor"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = (await ApiHost.ReadJsonAsync(response))!.AsObject();
+        Assert.Equal("healthy", body["status"]!.GetValue<string>());
+        Assert.Equal(["status", "storage"], body.Select(p => p.Key));
     }
 
     [Fact]
-    public async Task Health_is_200_when_storage_answers()
+    public async Task Unknown_routes_and_methods_answer_problem_json()
     {
-        using var response = await stack.Client.GetAsync("health");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("healthy", (await ApiHost.ReadJsonAsync(response))!["status"]!.GetValue<string>());
-    }
+        using var missing = await stack.Anonymous.GetAsync("nowhere/at/all");
+        using var wrongMethod = await Dispatcher.DeleteAsync("incidents");
 
-    internal async Task<JsonObject> PostAsync(string path, JsonObject? body, string? actor = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = body is null ? null : JsonContent.Create(body) };
-        if (actor is not null)
-        {
-            request.Headers.Add("X-Actor", actor);
-        }
-
-        using var response = await stack.Client.SendAsync(request);
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return (await ApiHost.ReadJsonAsync(response))!.AsObject();
-    }
-
-    internal static async Task<JsonNode> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string? field = null)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {text}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = JsonNode.Parse(text)!;
-        Assert.Equal((int)status, problem["status"]!.GetValue<int>());
-        if (field is not null)
-        {
-            Assert.True(problem["errors"]?[field] is JsonArray { Count: > 0 }, $"expected an error for '{field}': {text}");
-        }
-
-        return problem;
-    }
-
-    private async Task AssertNothingStoredAsync(string station)
-    {
-        using var list = await stack.Client.GetAsync($"incidents?station={station}");
-        Assert.Empty((await ApiHost.ReadJsonAsync(list))!["items"]!.AsArray());
+        await Api.AssertProblemAsync(missing, HttpStatusCode.NotFound);
+        await Api.AssertProblemAsync(wrongMethod, HttpStatusCode.MethodNotAllowed);
+        Assert.Equal(["GET", "POST"], wrongMethod.Content.Headers.Allow.Order(StringComparer.Ordinal));
     }
 }

@@ -57,7 +57,7 @@ public sealed class ListAndIdempotencyTests(Azurite azurite) : IAsyncLifetime
         request.Headers.Add("Idempotency-Key", "key-2");
         using var response = await stack.Client.SendAsync(request);
 
-        await IncidentApiTests.AssertProblemAsync(response, (HttpStatusCode)422, "Idempotency-Key");
+        await Api.AssertProblemAsync(response, (HttpStatusCode)422, "Idempotency-Key");
         Assert.Single(await ListAsync($"incidents?station={station}"));
     }
 

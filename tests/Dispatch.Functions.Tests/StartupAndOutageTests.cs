@@ -10,19 +10,44 @@ namespace Dispatch.Functions.Tests;
 public sealed class StartupAndOutageTests(Azurite azurite)
 {
     [Fact]
-    public async Task Storage_that_does_not_answer_gives_503_with_retry_after_not_a_hang()
+    public async Task Storage_that_refuses_connections_gives_503_with_retry_after()
     {
         var deadPort = Azurite.FreePort();
         var connection = azurite.ConnectionString.Replace($":{azurite.Port}/", $":{deadPort}/", StringComparison.Ordinal);
         await using var stack = await ApiHost.StartAsync(connection);
 
-        using var health = await stack.Client.GetAsync("health");
+        using var health = await stack.Anonymous.GetAsync("health");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
         Assert.NotNull(health.Headers.RetryAfter);
 
         using var report = await stack.Client.PostAsJsonAsync("incidents", ApiHost.Report(ApiHost.NewStation()));
-        await IncidentApiTests.AssertProblemAsync(report, HttpStatusCode.ServiceUnavailable);
+        await Api.AssertProblemAsync(report, HttpStatusCode.ServiceUnavailable);
         Assert.NotNull(report.Headers.RetryAfter);
+    }
+
+    [Theory]
+    [InlineData("Production", null, null, true, "DISPATCH_AUTH_AUTHORITY and DISPATCH_AUTH_AUDIENCE must be set")]
+    [InlineData("Production", "https://login.microsoftonline.com/tenant/v2.0", "api://dispatch", true, "DISPATCH_AUTH_LOCAL_KEY_FILE is set")]
+    [InlineData("Production", "dispatch-local", "api://dispatch", false, "DISPATCH_AUTH_AUTHORITY must be an https:// URL")]
+    [InlineData("Production", "https://login.microsoftonline.com/tenant/v2.0", null, false, "DISPATCH_AUTH_AUDIENCE must be set")]
+    [InlineData("Development", null, null, false, "No token issuer is configured")]
+    public async Task A_start_that_cannot_tell_who_is_calling_or_would_accept_the_local_issuer_in_production_stops_naming_the_setting(
+        string environment, string? authority, string? audience, bool localKey, string message)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["AZURE_FUNCTIONS_ENVIRONMENT"] = environment,
+            ["DISPATCH_AUTH_AUTHORITY"] = authority,
+            ["DISPATCH_AUTH_AUDIENCE"] = audience,
+        };
+        if (!localKey)
+        {
+            settings["DISPATCH_AUTH_LOCAL_KEY_FILE"] = null;
+        }
+
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => ApiHost.StartAsync(azurite.ConnectionString, settings));
+
+        Assert.Contains(message, failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -31,7 +56,7 @@ public sealed class StartupAndOutageTests(Azurite azurite)
         var file = Path.GetTempFileName();
         try
         {
-            await File.WriteAllTextAsync(file, PolicyJson.Replace("\"PT5M\"", "\"five minutes\"", StringComparison.Ordinal));
+            await File.WriteAllTextAsync(file, TestPolicies.Json.Replace("\"PT5M\"", "\"five minutes\"", StringComparison.Ordinal));
             var failure = await Assert.ThrowsAsync<OptionsValidationException>(() =>
                 ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY_FILE"] = file }));
             Assert.Contains("priorities.P1.arrival", failure.Message, StringComparison.Ordinal);
@@ -56,7 +81,7 @@ public sealed class StartupAndOutageTests(Azurite azurite)
         var file = Path.GetTempFileName();
         try
         {
-            await File.WriteAllTextAsync(file, PolicyJson);
+            await File.WriteAllTextAsync(file, TestPolicies.Json);
             var table = "t" + Guid.NewGuid().ToString("N");
             string id;
             await using (var before = await ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY_FILE"] = file, ["DISPATCH_TABLE"] = table }))
@@ -68,7 +93,7 @@ public sealed class StartupAndOutageTests(Azurite azurite)
                 Assert.Equal("PT20M", created["clocks"]!["arrival"]!["target"]!.GetValue<string>());
             }
 
-            await File.WriteAllTextAsync(file, PolicyJson.Replace("\"test-1\"", "\"test-2\"", StringComparison.Ordinal).Replace("\"PT5M\"", "\"PT1M\"", StringComparison.Ordinal));
+            await File.WriteAllTextAsync(file, TestPolicies.Json.Replace("\"test-1\"", "\"test-2\"", StringComparison.Ordinal).Replace("\"PT5M\"", "\"PT1M\"", StringComparison.Ordinal));
             await using var after = await ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY_FILE"] = file, ["DISPATCH_TABLE"] = table });
             using var response = await after.Client.GetAsync($"incidents/{id}");
             var incident = (await ApiHost.ReadJsonAsync(response))!;
@@ -86,29 +111,14 @@ public sealed class StartupAndOutageTests(Azurite azurite)
     [Fact]
     public async Task A_policy_given_inline_in_DISPATCH_POLICY_is_used_and_validated()
     {
-        await using (var inline = await ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY"] = PolicyJson }))
+        await using (var inline = await ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY"] = TestPolicies.Json }))
         {
             var created = await inline.ReportAsync(ApiHost.Report(ApiHost.NewStation(), "P1", "rural"));
             Assert.Equal("test-1", created["policyVersion"]!.GetValue<string>());
         }
 
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(() =>
-            ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY"] = PolicyJson.Replace("\"rural\": 4", "\"rural\": -1", StringComparison.Ordinal) }));
+            ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY"] = TestPolicies.Json.Replace("\"rural\": 4", "\"rural\": -1", StringComparison.Ordinal) }));
         Assert.Contains("zones.rural", failure.Message, StringComparison.Ordinal);
     }
-
-    private const string PolicyJson = """
-        { "version": "test-1",
-          "timeZone": "Asia/Shanghai",
-          "priorities": {
-            "P1": { "dispatch": "PT1M", "arrival": "PT5M", "resolution": "PT2H" },
-            "P2": { "dispatch": "PT3M", "arrival": "PT10M", "resolution": "PT8H" },
-            "P3": { "dispatch": "PT15M", "arrival": "PT30M", "resolution": "P3D" },
-            "P4": { "dispatch": "PT1H", "arrival": "PT24H", "resolution": "P7D" } },
-          "zones": { "urban": 1, "suburban": 2, "rural": 4 },
-          "warnAt": [0.5, 0.75],
-          "escalation": [ { "level": 1, "after": "PT0S", "to": "duty-officer" },
-                          { "level": 2, "after": "PT2M", "to": "chief" } ],
-          "immediate": { "categories": ["homicide"], "to": "chief" } }
-        """;
 }

@@ -29,6 +29,8 @@ public sealed class ExclusivePortTests
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var key = Path.Combine(Directory.CreateTempSubdirectory("key-").FullName, "signing-key.json");
+        Dispatch.Functions.Identity.LocalTokens.LoadOrCreate(key);
         await using var app = LocalFunctionsHost.Build(new LocalHostOptions
         {
             Port = port,
@@ -37,6 +39,7 @@ public sealed class ExclusivePortTests
             {
                 ["AzureWebJobsStorage"] = AzuriteProcess.ConnectionStringFor(1),
                 ["ServiceBus"] = Dispatch.Bus.LocalBus.ConnectionStringFor(1),
+                ["DISPATCH_AUTH_LOCAL_KEY_FILE"] = key,
             }).Build(),
         });
 

@@ -3,7 +3,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Azure.Messaging.ServiceBus;
+using Dispatch.Core.Identity;
+using Dispatch.Functions.Identity;
 using Dispatch.Testing;
+using NodaTime;
 
 namespace Dispatch.LocalHost.Tests;
 
@@ -37,6 +40,10 @@ public sealed class UpEndToEndTests
         {
             await WaitForLineAsync(up, "Dispatch is up.", TimeSpan.FromMinutes(3));
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{api}/api/") };
+            // People of the sample roster that `up` seeds, signed in with the stack's own key.
+            var tokens = LocalTokens.Load(LocalSystem.SigningKeyPath(RepoRoot.Path));
+            string Token(string subject) => tokens.Mint(new Person(subject, subject), [], SystemClock.Instance.GetCurrentInstant(), Duration.FromHours(1));
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token("li.ming"));
             await using var client = new ServiceBusClient(Dispatch.Bus.LocalBus.ConnectionStringFor(bus));
             await using var chief = client.CreateReceiver("escalations", "chief");
             await using var commandCenter = client.CreateReceiver("escalations", "command-center");
@@ -44,7 +51,7 @@ public sealed class UpEndToEndTests
             using var health = await http.GetAsync("health");
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
             var reportedAt = DateTimeOffset.UtcNow;
-            using var created = await http.PostAsJsonAsync("incidents", ApiHost.Report(ApiHost.NewStation(), "P1"));
+            using var created = await http.PostAsJsonAsync("incidents", ApiHost.Report("beilin-01", "P1"));
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             var id = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
 
@@ -53,7 +60,9 @@ public sealed class UpEndToEndTests
             Assert.Equal($"{id}:dispatch:escalation:2", escalation.MessageId);
             await chief.CompleteMessageAsync(escalation);
 
-            using var ack = await http.PostAsJsonAsync($"incidents/{id}/acknowledge", new { by = "chief.zhang" });
+            using var acknowledge = new HttpRequestMessage(HttpMethod.Post, $"incidents/{id}/acknowledge") { Content = JsonContent.Create(new { }) };
+            acknowledge.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token("zhang.wei"));
+            using var ack = await http.SendAsync(acknowledge);
             Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
             var levelThreeDue = reportedAt + TimeSpan.FromSeconds(2 + 10);
             Assert.True(DateTimeOffset.UtcNow < levelThreeDue, "acknowledged too late to prove the ladder stops");

@@ -13,7 +13,7 @@ public enum ClockKind { Dispatch, Arrival, Resolution }
 /// <summary>Running until met or past its deadline; Stopped when the incident was cancelled first.</summary>
 public enum ClockState { Running, Met, Breached, Stopped }
 
-public enum EventKind { Reported, Dispatched, OnScene, Resolved, Closed, Cancelled, Warned, Escalated, Acknowledged, Notified }
+public enum EventKind { Reported, Dispatched, Reassigned, OnScene, Resolved, Closed, Cancelled, Warned, Escalated, Acknowledged, Notified }
 
 /// <summary>What a notice is: a pre-breach warning, a rung of the escalation ladder, or a major matter reported at once.</summary>
 public enum NoticeKind { Warning, Escalation, Immediate }
@@ -54,7 +54,7 @@ public static class WireNames
 
     private static readonly Dictionary<EventKind, string> EventNames = new()
     {
-        [EventKind.Reported] = "reported", [EventKind.Dispatched] = "dispatched", [EventKind.OnScene] = "on-scene",
+        [EventKind.Reported] = "reported", [EventKind.Dispatched] = "dispatched", [EventKind.Reassigned] = "reassigned", [EventKind.OnScene] = "on-scene",
         [EventKind.Resolved] = "resolved", [EventKind.Closed] = "closed", [EventKind.Cancelled] = "cancelled",
         [EventKind.Warned] = "warned", [EventKind.Escalated] = "escalated", [EventKind.Acknowledged] = "acknowledged",
         [EventKind.Notified] = "notified",

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Dispatch.Core.Identity;
 using Dispatch.Core.Policy;
 using NodaTime;
 
@@ -23,7 +24,7 @@ public sealed record IncidentEvent(
     int Sequence,
     EventKind Kind,
     Instant At,
-    string Actor,
+    Person Actor,
     IReadOnlyDictionary<string, string> Details);
 
 /// <summary>An incident after a change, the events that record it, and the notices it raised.</summary>
@@ -42,13 +43,11 @@ public sealed class InvalidTransitionException(string message) : Exception(messa
 
 /// <summary>
 /// An incident and its milestones. Immutable: every change returns a new incident and the events that
-/// record it. Milestone instants come only from the caller's clock, never from the client.
+/// record it. Milestone instants come only from the caller's clock, never from the client; actors are
+/// verified persons, never names a client typed.
 /// </summary>
 public sealed record Incident
 {
-    /// <summary>The actor the sweep records in the timeline.</summary>
-    public const string SweepActor = "sweep";
-
     public required IncidentId Id { get; init; }
 
     public required IncidentReport Report { get; init; }
@@ -64,7 +63,7 @@ public sealed record Incident
 
     public required Instant ReportedAt { get; init; }
 
-    public required string ReportedBy { get; init; }
+    public required Person ReportedBy { get; init; }
 
     public Instant? DispatchedAt { get; init; }
 
@@ -76,23 +75,20 @@ public sealed record Incident
 
     public Instant? CancelledAt { get; init; }
 
-    public string? Unit { get; init; }
-
-    public string? Officer { get; init; }
+    /// <summary>The dispatch and every re-dispatch, oldest first: who held the incident from when.</summary>
+    public IReadOnlyList<Assignment> Assignments { get; init; } = [];
 
     public string? Outcome { get; init; }
 
     public string? CancelReason { get; init; }
 
-    public required ResponseClock DispatchClock { get; init; }
-
-    public required ResponseClock ArrivalClock { get; init; }
-
-    public required ResponseClock ResolutionClock { get; init; }
+    public required ClockSet Clocks { get; init; }
 
     public StationId Station => Report.Station;
 
-    public IReadOnlyList<ResponseClock> Clocks => [DispatchClock, ArrivalClock, ResolutionClock];
+    public string? Unit => Assignments.Count == 0 ? null : Assignments[^1].Unit;
+
+    public Person? Officer => Assignments.Count == 0 ? null : Assignments[^1].Officer;
 
     public bool IsOpen => Status is not (IncidentStatus.Closed or IncidentStatus.Cancelled);
 
@@ -101,20 +97,17 @@ public sealed record Incident
         Clocks.Where(c => c.IsOpen).Select(c => (Instant?)c.Deadline).DefaultIfEmpty(null).Min();
 
     /// <summary>When the sweep next has work for this incident; null when it never will.</summary>
+    /// <remarks>
+    /// Never earlier after a change than before it (meeting, stopping and acknowledging remove work; the sweep
+    /// moves past now). The due index relies on this: an entry earlier than this instant is harmless.
+    /// </remarks>
     public Instant? NextDueAt =>
         Clocks.Select(c => c.NextDueAt(Plan)).Where(d => d is not null).DefaultIfEmpty(null).Min();
 
     /// <summary>Open, with a clock past its deadline and not met.</summary>
     public bool IsOverdueAt(Instant now) => IsOpen && NextDeadline is { } next && next <= now;
 
-    public ResponseClock ClockOf(ClockKind kind) => kind switch
-    {
-        ClockKind.Dispatch => DispatchClock,
-        ClockKind.Arrival => ArrivalClock,
-        _ => ResolutionClock,
-    };
-
-    public static Transition Open(IncidentId id, IncidentReport report, ResponsePolicy policy, Instant now, string actor)
+    public static Transition Open(IncidentId id, IncidentReport report, ResponsePolicy policy, Instant now, Person actor)
     {
         var targets = policy.TargetsFor(report.Priority, report.Zone);
         var incident = new Incident
@@ -127,9 +120,10 @@ public sealed record Incident
             Version = 1,
             ReportedAt = now,
             ReportedBy = actor,
-            DispatchClock = ResponseClock.Start(ClockKind.Dispatch, now, targets.Dispatch),
-            ArrivalClock = ResponseClock.Start(ClockKind.Arrival, now, targets.Arrival),
-            ResolutionClock = ResponseClock.Start(ClockKind.Resolution, now, targets.Resolution),
+            Clocks = new ClockSet(
+                ResponseClock.Start(ClockKind.Dispatch, now, targets.Dispatch),
+                ResponseClock.Start(ClockKind.Arrival, now, targets.Arrival),
+                ResponseClock.Start(ClockKind.Resolution, now, targets.Resolution)),
         };
         var events = new List<IncidentEvent>
         {
@@ -145,42 +139,73 @@ public sealed record Incident
         if (policy.IsImmediate(report.Category))
         {
             // Major matters go to the chief when they are reported, without waiting for any clock.
-            var notice = new Notice(id, report.Station, report.Category, report.Priority, null, NoticeKind.Immediate, 0, policy.Immediate.To,
-                null, null, now, Duration.Zero, $"{report.Priority.Name()} {report.Category} reported at {report.Location.Address}");
+            var notice = new Notice(id, report.Station, report.Category, report.Priority, report.Location.Address, null, NoticeKind.Immediate, 0,
+                policy.Immediate.To, null, null, now, Duration.Zero, actor);
             notices.Add(notice);
             incident = incident with { Version = 2 };
-            events.Add(incident.EventOf(2, EventKind.Notified, now, SweepActor, NoticeDetails(notice)));
+            events.Add(incident.EventOf(2, EventKind.Notified, now, actor, NoticeDetails(notice)));
         }
 
         return new Transition(incident, events, notices);
     }
 
-    public Transition Dispatch(string unit, string officer, Instant now, string actor)
+    public Transition Dispatch(string unit, Person officer, Instant now, Person actor)
     {
         Require(IncidentStatus.Reported, "dispatch");
-        var next = Bump() with
+        var assigned = this with { Assignments = [.. Assignments, new Assignment(now, unit, officer, actor)] };
+        var next = assigned.Bump() with
         {
             Status = IncidentStatus.Dispatched,
             DispatchedAt = now,
-            Unit = unit,
-            Officer = officer,
-            DispatchClock = DispatchClock.Meet(now),
+            Clocks = Clocks.With(assigned.Meet(Clocks.Dispatch, now)),
         };
         return new Transition(next, next.EventOf(next.Version, EventKind.Dispatched, now, actor, new Dictionary<string, string>
         {
             ["unit"] = unit,
-            ["officer"] = officer,
+            ["officer"] = officer.Subject,
+            ["officerName"] = officer.Name,
         }));
     }
 
-    public Transition Arrive(Instant now, string actor)
+    /// <summary>Hands the incident to another unit: the phases under way split into ownership periods at this instant.</summary>
+    public Transition Reassign(string unit, Person officer, string? reason, Instant now, Person actor)
+    {
+        if (Status is not (IncidentStatus.Dispatched or IncidentStatus.OnScene))
+        {
+            throw new InvalidTransitionException(
+                $"Cannot reassign incident {Id}: it is {Status.Name()}, and only a dispatched or on-scene incident can be.");
+        }
+
+        if (string.Equals(unit, Unit, StringComparison.OrdinalIgnoreCase) && officer.Subject == Officer!.Subject)
+        {
+            throw new InvalidTransitionException($"Incident {Id} is already with {unit} and {officer.Name}.");
+        }
+
+        var details = new Dictionary<string, string>
+        {
+            ["unit"] = unit,
+            ["officer"] = officer.Subject,
+            ["officerName"] = officer.Name,
+            ["fromUnit"] = Unit!,
+            ["fromOfficer"] = Officer!.Subject,
+        };
+        if (reason is not null)
+        {
+            details["reason"] = reason;
+        }
+
+        var next = Bump() with { Assignments = [.. Assignments, new Assignment(now, unit, officer, actor)] };
+        return new Transition(next, next.EventOf(next.Version, EventKind.Reassigned, now, actor, details));
+    }
+
+    public Transition Arrive(Instant now, Person actor)
     {
         Require(IncidentStatus.Dispatched, "mark on scene");
-        var next = Bump() with { Status = IncidentStatus.OnScene, OnSceneAt = now, ArrivalClock = ArrivalClock.Meet(now) };
+        var next = Bump() with { Status = IncidentStatus.OnScene, OnSceneAt = now, Clocks = Clocks.With(Meet(Clocks.Arrival, now)) };
         return new Transition(next, next.EventOf(next.Version, EventKind.OnScene, now, actor, new Dictionary<string, string>()));
     }
 
-    public Transition Resolve(string outcome, Instant now, string actor)
+    public Transition Resolve(string outcome, Instant now, Person actor)
     {
         Require(IncidentStatus.OnScene, "resolve");
         var next = Bump() with
@@ -188,12 +213,12 @@ public sealed record Incident
             Status = IncidentStatus.Resolved,
             ResolvedAt = now,
             Outcome = outcome,
-            ResolutionClock = ResolutionClock.Meet(now),
+            Clocks = Clocks.With(Meet(Clocks.Resolution, now)),
         };
         return new Transition(next, next.EventOf(next.Version, EventKind.Resolved, now, actor, new Dictionary<string, string> { ["outcome"] = outcome }));
     }
 
-    public Transition Close(Instant now, string actor)
+    public Transition Close(Instant now, Person actor)
     {
         Require(IncidentStatus.Resolved, "close");
         var next = Bump() with { Status = IncidentStatus.Closed, ClosedAt = now };
@@ -201,7 +226,7 @@ public sealed record Incident
     }
 
     /// <summary>Cancels an open incident. Clocks still running stop; a clock already past its deadline stays breached.</summary>
-    public Transition Cancel(string reason, Instant now, string actor)
+    public Transition Cancel(string reason, Instant now, Person actor)
     {
         if (!IsOpen)
         {
@@ -213,9 +238,7 @@ public sealed record Incident
             Status = IncidentStatus.Cancelled,
             CancelledAt = now,
             CancelReason = reason,
-            DispatchClock = DispatchClock.Stop(now),
-            ArrivalClock = ArrivalClock.Stop(now),
-            ResolutionClock = ResolutionClock.Stop(now),
+            Clocks = Clocks.Select(c => Stop(c, now)),
         };
         return new Transition(next, next.EventOf(next.Version, EventKind.Cancelled, now, actor, new Dictionary<string, string> { ["reason"] = reason }));
     }
@@ -231,7 +254,7 @@ public sealed record Incident
         var events = new List<IncidentEvent>();
         var notices = new List<Notice>();
         var version = Version;
-        var clocks = new Dictionary<ClockKind, ResponseClock>();
+        var clocks = Clocks;
         foreach (var original in Clocks)
         {
             var clock = original;
@@ -247,40 +270,43 @@ public sealed record Incident
                         continue;
                     }
 
-                    notice = NoticeFor(clock, NoticeKind.Warning, index + 1, Audience.DutyOfficer, now,
-                        $"{Pct(Plan.WarnAt[index])} of the {clock.Kind.Name()} window used; deadline {clock.Deadline}");
-                    events.Add(EventOf(++version, EventKind.Warned, now, SweepActor, NoticeDetails(notice)));
+                    notice = NoticeFor(clock, NoticeKind.Warning, index + 1, Audience.DutyOfficer, now);
+                    events.Add(EventOf(++version, EventKind.Warned, now, Person.Sweep, NoticeDetails(notice)));
                 }
                 else
                 {
                     var level = clock.Level + 1;
-                    clock = clock with { Level = level, WarningsSent = Plan.WarnAt.Count };
-                    notice = NoticeFor(clock, NoticeKind.Escalation, level, Plan.AudienceOf(level), now,
-                        $"{clock.Kind.Name()} deadline missed by {Overdue(now - clock.Deadline)}; escalated to level {level}");
-                    events.Add(EventOf(++version, EventKind.Escalated, now, SweepActor, NoticeDetails(notice)));
+                    clock = clock with
+                    {
+                        Level = level,
+                        WarningsSent = Plan.WarnAt.Count,
+                        Breach = clock.Breach ?? new BreachFact(clock.Deadline, HolderAt(clock.Kind, clock.Deadline), now),
+                    };
+                    notice = NoticeFor(clock, NoticeKind.Escalation, level, Plan.AudienceOf(level), now);
+                    events.Add(EventOf(++version, EventKind.Escalated, now, Person.Sweep, NoticeDetails(notice)));
                 }
 
                 notices.Add(notice);
             }
 
-            clocks[clock.Kind] = clock;
+            clocks = clocks.With(clock);
         }
 
-        var next = this with
-        {
-            Version = version,
-            DispatchClock = clocks[ClockKind.Dispatch],
-            ArrivalClock = clocks[ClockKind.Arrival],
-            ResolutionClock = clocks[ClockKind.Resolution],
-        };
-        return new Transition(next, events, notices);
+        return new Transition(this with { Version = version, Clocks = clocks }, events, notices);
+    }
+
+    /// <summary>The level <see cref="Acknowledge"/> would acknowledge, for deciding who may; null when nothing is escalated.</summary>
+    public int? AcknowledgeableLevel(int? level)
+    {
+        var escalated = Clocks.Where(c => c.Level > 0 && c.AcknowledgedAt is null && c.IsOpen).ToList();
+        return escalated.Count == 0 ? null : level ?? escalated.Max(c => c.Level);
     }
 
     /// <summary>
     /// Records that someone has taken charge of the escalated clocks: their ladders stop climbing.
     /// With <paramref name="level"/>, that level must have been reached.
     /// </summary>
-    public Transition Acknowledge(string by, int? level, Instant now, string actor)
+    public Transition Acknowledge(int? level, Instant now, Person actor)
     {
         var escalated = Clocks.Where(c => c.Level > 0 && c.AcknowledgedAt is null && c.IsOpen).ToList();
         if (escalated.Count == 0)
@@ -294,26 +320,85 @@ public sealed record Incident
             throw new InvalidTransitionException($"Incident {Id} has only reached escalation level {reached}, not {l}.");
         }
 
-        ResponseClock Ack(ResponseClock c) => escalated.Contains(c) ? c with { AcknowledgedAt = now, AcknowledgedBy = by } : c;
         var next = Bump() with
         {
-            DispatchClock = Ack(DispatchClock),
-            ArrivalClock = Ack(ArrivalClock),
-            ResolutionClock = Ack(ResolutionClock),
+            Clocks = Clocks.Select(c => escalated.Contains(c) ? c with { AcknowledgedAt = now, AcknowledgedBy = actor } : c),
         };
         return new Transition(next, next.EventOf(next.Version, EventKind.Acknowledged, now, actor, new Dictionary<string, string>
         {
-            ["by"] = by,
             ["level"] = (level ?? reached).ToString(CultureInfo.InvariantCulture),
             ["clocks"] = string.Join(",", escalated.Select(c => c.Kind.Name())),
         }));
     }
 
-    private Notice NoticeFor(ResponseClock clock, NoticeKind kind, int level, Audience audience, Instant now, string summary) =>
-        new(Id, Station, Report.Category, Report.Priority, clock.Kind, kind, level, audience, clock.Deadline,
+    /// <summary>
+    /// The clock's outcome as recorded when it ended, or for an incident stored before outcomes were kept,
+    /// reconstructed from its milestones and marked <see cref="ClockOutcome.Derived"/>. Null while it runs.
+    /// </summary>
+    public ClockOutcome? OutcomeOf(ClockKind kind)
+    {
+        var clock = Clocks[kind];
+        return clock.Outcome ?? (clock.EndedAt is { } end ? OutcomeAt(clock, end, stopped: clock.MetAt is null) with { Derived = true } : null);
+    }
+
+    /// <summary>Who held the clock's phase at <paramref name="at"/>.</summary>
+    public Holder HolderAt(ClockKind kind, Instant at)
+    {
+        var periods = PeriodsOf(kind, Clocks[kind].StartedAt, Instant.Max(at, Clocks[kind].StartedAt));
+        return periods.LastOrDefault(p => p.From <= at)?.Holder ?? periods[0].Holder;
+    }
+
+    /// <summary>
+    /// The ownership periods of a clock's phase from its start to <paramref name="end"/>: the dispatch phase is
+    /// the reporting dispatcher's; arrival and resolution are the desk's until a unit is dispatched, then each
+    /// assigned unit's until the next handoff.
+    /// </summary>
+    public IReadOnlyList<Holding> PeriodsOf(ClockKind kind, Instant start, Instant end)
+    {
+        var desk = new Holder(HolderKind.Dispatcher, ReportedBy, null);
+        if (kind == ClockKind.Dispatch)
+        {
+            return [new Holding(desk, start, end)];
+        }
+
+        var periods = new List<Holding>();
+        var from = start;
+        var holder = desk;
+        foreach (var assignment in Assignments.Where(a => a.At < end))
+        {
+            if (assignment.At > from)
+            {
+                periods.Add(new Holding(holder, from, assignment.At));
+            }
+
+            from = Instant.Max(from, assignment.At);
+            holder = new Holder(HolderKind.Unit, assignment.Officer, assignment.Unit);
+        }
+
+        periods.Add(new Holding(holder, from, end));
+        return periods;
+    }
+
+    private ResponseClock Meet(ResponseClock clock, Instant at) =>
+        clock.IsOpen ? clock with { MetAt = at, Outcome = OutcomeAt(clock, at, stopped: false) } : clock;
+
+    private ResponseClock Stop(ResponseClock clock, Instant at) =>
+        clock.IsOpen ? clock with { StoppedAt = at, Outcome = OutcomeAt(clock, at, stopped: true) } : clock;
+
+    private ClockOutcome OutcomeAt(ResponseClock clock, Instant end, bool stopped)
+    {
+        var result = stopped
+            ? end < clock.Deadline ? ClockResult.Stopped : ClockResult.Breached
+            : end <= clock.Deadline ? ClockResult.Met : ClockResult.Breached;
+        var overdue = end > clock.Deadline ? end - clock.Deadline : Duration.Zero;
+        return new ClockOutcome(result, end, end - clock.StartedAt, overdue, PeriodsOf(clock.Kind, clock.StartedAt, end),
+            HolderAt(clock.Kind, Instant.Min(end, clock.Deadline)), Derived: false);
+    }
+
+    private Notice NoticeFor(ResponseClock clock, NoticeKind kind, int level, Audience audience, Instant now) =>
+        new(Id, Station, Report.Category, Report.Priority, Report.Location.Address, clock.Kind, kind, level, audience, clock.Deadline,
             kind == NoticeKind.Escalation ? clock.Deadline : null, now,
-            now > clock.Deadline ? now - clock.Deadline : Duration.Zero,
-            $"{Report.Priority.Name()} {Report.Category} at {Report.Location.Address}: {summary}");
+            now > clock.Deadline ? now - clock.Deadline : Duration.Zero, Person.Sweep);
 
     private static Dictionary<string, string> NoticeDetails(Notice notice)
     {
@@ -332,11 +417,6 @@ public sealed record Incident
         return details;
     }
 
-    private static string Pct(double fraction) => fraction.ToString("P0", CultureInfo.InvariantCulture).Replace(" ", "", StringComparison.Ordinal);
-
-    private static string Overdue(Duration duration) =>
-        duration < Duration.FromMinutes(1) ? $"{(int)duration.TotalSeconds}s" : $"{(int)duration.TotalMinutes}m{duration.Seconds}s";
-
     private void Require(IncidentStatus expected, string action)
     {
         if (Status != expected)
@@ -348,6 +428,6 @@ public sealed record Incident
 
     private Incident Bump() => this with { Version = Version + 1 };
 
-    private IncidentEvent EventOf(int sequence, EventKind kind, Instant at, string actor, IReadOnlyDictionary<string, string> details) =>
+    private IncidentEvent EventOf(int sequence, EventKind kind, Instant at, Person actor, IReadOnlyDictionary<string, string> details) =>
         new(Id, sequence, kind, at, actor, details);
 }

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using Dispatch.Core.Audit;
+using Dispatch.Core.Identity;
 using Dispatch.Core.Policy;
 using NodaTime;
 
@@ -14,37 +16,81 @@ public sealed class PreconditionFailedException(IncidentId id, string current)
     public string CurrentETag { get; } = current;
 }
 
-/// <summary>The use cases of the incident lifecycle: every milestone is stamped here with the server's clock.</summary>
-public sealed class IncidentService(IIncidentStore store, IClock clock, ResponsePolicy policy, NoticeRelay relay)
+/// <summary>A well-formed value the current state refuses, such as an officer not on the station's roster (422).</summary>
+public sealed class FieldRefusedException(string field, string message) : Exception(message)
+{
+    public string Field { get; } = field;
+}
+
+/// <summary>
+/// The use cases of the incident lifecycle: every milestone is stamped here with the server's clock, every
+/// action is checked against who is calling, and every change commits with its audit record.
+/// </summary>
+public sealed class IncidentService(
+    IIncidentStore store, IIncidentQueries queries, IDueIndex index, IAuditTrail audit, IRosterStore roster,
+    NoticeRelay relay, IClock clock, ResponsePolicy policy)
 {
     private const int MaxConflictRetries = 8;
 
-    public async Task<CreateResult> ReportAsync(IncidentReport report, string actor, string? idempotencyKey, CancellationToken cancellationToken)
+    private static readonly TimeSpan ImmediateSendBudget = TimeSpan.FromSeconds(3);
+
+    public async Task<CreateResult> ReportAsync(ApiCall call, IncidentReport report, string? idempotencyKey, CancellationToken cancellationToken)
     {
-        var now = clock.GetCurrentInstant();
-        var opened = Incident.Open(IncidentId.New(report.Station, now), report, policy, now, actor);
-        var claim = idempotencyKey is null ? null : new IdempotencyClaim(idempotencyKey, HashOf(report));
-        var result = await store.CreateAsync(opened, claim, cancellationToken);
-        if (result.Outcome == CreateOutcome.Created && opened.Notices.Count > 0)
+        call.Station = report.Station;
+        call.Change = $"report {report.Priority.Name()} {report.Category} ({report.Zone.Name()})";
+        if (!AccessPolicy.CanReport(call.Caller, report.Station))
         {
-            await SendNowAsync(report.Station, cancellationToken);
+            throw new ForbiddenException($"Only dispatchers, duty officers and the chief of {report.Station} (or the command center) may report its incidents.");
+        }
+
+        var now = clock.GetCurrentInstant();
+        var opened = Incident.Open(IncidentId.New(report.Station, now), report, policy, now, call.Person);
+        call.Incident = opened.Incident.Id;
+        var record = call.Record(201);
+
+        // Before the commit, so the sweep finds the incident whatever happens after it (README, "The due index").
+        var entries = new List<DueEntry>();
+        if (opened.Incident.NextDueAt is { } due)
+        {
+            entries.Add(DueEntry.ForClock(opened.Incident.Id, due));
+        }
+
+        var noticesEntry = opened.Notices.Count > 0 ? DueEntry.ForNotices(opened.Incident.Id, now + NoticeRelay.RecoveryDelay, now) : null;
+        if (noticesEntry is not null)
+        {
+            entries.Add(noticesEntry);
+        }
+
+        await Task.WhenAll(index.AddAsync(entries, cancellationToken), audit.PrepareAsync(record, cancellationToken));
+        var claim = idempotencyKey is null ? null : new IdempotencyClaim(idempotencyKey, HashOf(report));
+        var result = await store.CreateAsync(opened, claim, record, cancellationToken);
+        if (result.Outcome != CreateOutcome.Created)
+        {
+            call.Incident = result.Stored?.Incident.Id;
+            return result;
+        }
+
+        call.MarkAuditCommitted();
+        if (noticesEntry is not null)
+        {
+            await SendNowAsync(opened, noticesEntry, cancellationToken);
         }
 
         return result;
     }
 
     /// <summary>
-    /// Major matters go out with the intake rather than at the next sweep. The incident is already
-    /// committed with its outbox row, so this is best effort within a short budget: if Service Bus or
+    /// Major matters go out with the intake rather than at the next sweep. The incident is already committed
+    /// with its outbox row and indexed, so this is best effort within a short budget: if Service Bus or
     /// storage is slow, the sweep sends it, and the dispatcher still gets the 201 at once.
     /// </summary>
-    private async Task SendNowAsync(StationId station, CancellationToken cancellationToken)
+    private async Task SendNowAsync(Transition opened, DueEntry noticesEntry, CancellationToken cancellationToken)
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(ImmediateSendBudget);
         try
         {
-            await relay.RelayAsync(station, budget.Token);
+            await relay.SendCommittedAsync(opened.Incident.Id, opened.Notices, noticesEntry, budget.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -54,66 +100,106 @@ public sealed class IncidentService(IIncidentStore store, IClock clock, Response
         }
     }
 
-    private static readonly TimeSpan ImmediateSendBudget = TimeSpan.FromSeconds(3);
-
-    public Task<StoredIncident?> FindAsync(IncidentId id, CancellationToken cancellationToken) => store.FindAsync(id, cancellationToken);
-
-    public Task<StoredIncident> DispatchAsync(IncidentId id, string unit, string officer, string actor, string? ifMatch, CancellationToken cancellationToken) =>
-        ChangeAsync(id, ifMatch, (incident, now) => incident.Dispatch(unit, officer, now, actor), cancellationToken);
-
-    public Task<StoredIncident> ArriveAsync(IncidentId id, string actor, string? ifMatch, CancellationToken cancellationToken) =>
-        ChangeAsync(id, ifMatch, (incident, now) => incident.Arrive(now, actor), cancellationToken);
-
-    public Task<StoredIncident> ResolveAsync(IncidentId id, string outcome, string actor, string? ifMatch, CancellationToken cancellationToken) =>
-        ChangeAsync(id, ifMatch, (incident, now) => incident.Resolve(outcome, now, actor), cancellationToken);
-
-    public Task<StoredIncident> CloseAsync(IncidentId id, string actor, string? ifMatch, CancellationToken cancellationToken) =>
-        ChangeAsync(id, ifMatch, (incident, now) => incident.Close(now, actor), cancellationToken);
-
-    public Task<StoredIncident> CancelAsync(IncidentId id, string reason, string actor, string? ifMatch, CancellationToken cancellationToken) =>
-        ChangeAsync(id, ifMatch, (incident, now) => incident.Cancel(reason, now, actor), cancellationToken);
-
-    public Task<StoredIncident> AcknowledgeAsync(IncidentId id, string by, int? level, string actor, string? ifMatch, CancellationToken cancellationToken) =>
-        ChangeAsync(id, ifMatch, (incident, now) => incident.Acknowledge(by, level, now, actor), cancellationToken);
-
-    public Task<IncidentPage> ListAsync(StationId station, StatusFilter status, Priority? priority, int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
-        store.ListAsync(new IncidentQuery(station, status, priority, clock.GetCurrentInstant(), pageSize, continuationToken), cancellationToken);
-
-    public async Task<IReadOnlyList<IncidentEvent>> TimelineAsync(IncidentId id, CancellationToken cancellationToken)
+    public async Task<StoredIncident> FindAsync(ApiCall call, IncidentId id, CancellationToken cancellationToken)
     {
-        var events = await store.TimelineAsync(id, cancellationToken);
-        return events.Count > 0 ? events : throw new IncidentNotFoundException(id);
+        Locate(call, id, "read incident");
+        return await store.FindAsync(id, cancellationToken) ?? throw new IncidentNotFoundException(id);
     }
 
-    /// <summary>
-    /// Reads, changes and conditionally writes the incident. With If-Match the client's version must be
-    /// current; without it a lost race is retried on fresh state, so no concurrent update is ever lost.
-    /// </summary>
-    private async Task<StoredIncident> ChangeAsync(IncidentId id, string? ifMatch, Func<Incident, Instant, Transition> change, CancellationToken cancellationToken)
+    public Task<StoredIncident> DispatchAsync(ApiCall call, IncidentId id, string unit, string officer, string? ifMatch, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            var stored = await store.FindAsync(id, cancellationToken) ?? throw new IncidentNotFoundException(id);
-            if (ifMatch is not null && ifMatch != "*" && ifMatch != stored.ETag)
+        call.Change = $"dispatch unit={unit} officer={officer}";
+        return ChangeAsync(call, id, ifMatch, officer,
+            (incident, found, now) =>
             {
-                throw new PreconditionFailedException(id, stored.ETag);
+                RequireTo(AccessPolicy.CanDispatch(call.Caller, incident.Station), "dispatch", "its dispatchers, duty officers and chief, or the command center");
+                return incident.Dispatch(unit, found!, now, call.Person);
+            }, cancellationToken);
+    }
+
+    public Task<StoredIncident> ReassignAsync(ApiCall call, IncidentId id, string unit, string officer, string? reason, string? ifMatch, CancellationToken cancellationToken)
+    {
+        call.Change = $"reassign unit={unit} officer={officer}";
+        return ChangeAsync(call, id, ifMatch, officer,
+            (incident, found, now) =>
+            {
+                RequireTo(AccessPolicy.CanDispatch(call.Caller, incident.Station), "reassign", "its dispatchers, duty officers and chief, or the command center");
+                return incident.Reassign(unit, found!, reason, now, call.Person);
+            }, cancellationToken);
+    }
+
+    public Task<StoredIncident> ArriveAsync(ApiCall call, IncidentId id, string? ifMatch, CancellationToken cancellationToken)
+    {
+        call.Change = "arrive";
+        return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
+        {
+            RequireTo(AccessPolicy.CanWorkOnScene(call.Caller, incident), "mark arrival at", "the officer or unit it was dispatched to, its duty officers and chief");
+            return incident.Arrive(now, call.Person);
+        }, cancellationToken);
+    }
+
+    public Task<StoredIncident> ResolveAsync(ApiCall call, IncidentId id, string outcome, string? ifMatch, CancellationToken cancellationToken)
+    {
+        call.Change = "resolve";
+        return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
+        {
+            RequireTo(AccessPolicy.CanWorkOnScene(call.Caller, incident), "resolve", "the officer or unit it was dispatched to, its duty officers and chief");
+            return incident.Resolve(outcome, now, call.Person);
+        }, cancellationToken);
+    }
+
+    public Task<StoredIncident> CloseAsync(ApiCall call, IncidentId id, string? ifMatch, CancellationToken cancellationToken)
+    {
+        call.Change = "close";
+        return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
+        {
+            RequireTo(AccessPolicy.CanClose(call.Caller, incident.Station), "close", "its duty officers and chief");
+            return incident.Close(now, call.Person);
+        }, cancellationToken);
+    }
+
+    public Task<StoredIncident> CancelAsync(ApiCall call, IncidentId id, string reason, string? ifMatch, CancellationToken cancellationToken)
+    {
+        call.Change = "cancel";
+        return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
+        {
+            RequireTo(AccessPolicy.CanDispatch(call.Caller, incident.Station), "cancel", "its dispatchers, duty officers and chief, or the command center");
+            return incident.Cancel(reason, now, call.Person);
+        }, cancellationToken);
+    }
+
+    public Task<StoredIncident> AcknowledgeAsync(ApiCall call, IncidentId id, int? level, string? ifMatch, CancellationToken cancellationToken)
+    {
+        call.Change = level is null ? "acknowledge" : $"acknowledge level {level}";
+        return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
+        {
+            if (incident.AcknowledgeableLevel(level) is { } acknowledged && acknowledged <= incident.Plan.Ladder.Count)
+            {
+                RequireTo(AccessPolicy.CanAcknowledge(call.Caller, incident.Station, incident.Plan, acknowledged),
+                    $"acknowledge escalation level {acknowledged} of", $"the audience of level {acknowledged} or above ({incident.Plan.AudienceOf(acknowledged).Name()} and up)");
             }
 
-            var transition = change(stored.Incident, clock.GetCurrentInstant());
-            try
-            {
-                return await store.SaveAsync(stored, transition, cancellationToken);
-            }
-            catch (ConcurrencyConflictException) when (ifMatch is null or "*" && attempt < MaxConflictRetries)
-            {
-                // Someone else changed it between our read and write: re-read and re-apply.
-            }
-            catch (ConcurrencyConflictException) when (ifMatch is not null and not "*")
-            {
-                var current = await store.FindAsync(id, cancellationToken);
-                throw new PreconditionFailedException(id, current?.ETag ?? "");
-            }
+            return incident.Acknowledge(level, now, call.Person);
+        }, cancellationToken);
+    }
+
+    public Task<IncidentPage> ListAsync(ApiCall call, StationId station, StatusFilter status, Priority? priority, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        call.Station = station;
+        call.Change = $"list status={status.ToString().ToLowerInvariant()}{(priority is { } p ? $" priority={p.Name()}" : "")}";
+        if (!AccessPolicy.CanRead(call.Caller, station))
+        {
+            throw new ForbiddenException($"Only people on the roster of {station} (or the command center and auditors) may list its incidents.");
         }
+
+        return queries.ListAsync(new IncidentQuery(station, status, priority, clock.GetCurrentInstant(), pageSize, continuationToken), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<IncidentEvent>> TimelineAsync(ApiCall call, IncidentId id, CancellationToken cancellationToken)
+    {
+        Locate(call, id, "read timeline");
+        var events = await queries.TimelineAsync(id, cancellationToken);
+        return events.Count > 0 ? events : throw new IncidentNotFoundException(id);
     }
 
     /// <summary>A stable hash of what was reported, so a retry with the same key can be told from a different request.</summary>
@@ -125,5 +211,71 @@ public sealed class IncidentService(IIncidentStore store, IClock clock, Response
             report.Location.Longitude?.ToString("R", System.Globalization.CultureInfo.InvariantCulture) ?? "",
             report.Description, report.Channel.Name(), report.ReporterContact ?? "");
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+    }
+
+    /// <summary>Names the incident in the audit record and refuses, as not found, a station the caller may not see.</summary>
+    private static void Locate(ApiCall call, IncidentId id, string change)
+    {
+        call.Station = id.Station;
+        call.Incident = id;
+        call.Change ??= change;
+        if (!AccessPolicy.CanRead(call.Caller, id.Station))
+        {
+            throw new IncidentNotFoundException(id);
+        }
+    }
+
+    private static void RequireTo(bool allowed, string action, string who)
+    {
+        if (!allowed)
+        {
+            throw new ForbiddenException($"Only {who} may {action} this incident.");
+        }
+    }
+
+    /// <summary>
+    /// Reads, checks, changes and conditionally writes the incident with its audit record. With If-Match the
+    /// client's version must be current; without it a lost race is retried on fresh state, so no concurrent
+    /// update is ever lost.
+    /// </summary>
+    private async Task<StoredIncident> ChangeAsync(
+        ApiCall call, IncidentId id, string? ifMatch, string? officer, Func<Incident, Person?, Instant, Transition> change, CancellationToken cancellationToken)
+    {
+        Locate(call, id, "change");
+        var prepared = audit.PrepareAsync(call.Record(200), cancellationToken);
+        var lookup = officer is null ? null : roster.FindAsync(id.Station, officer, cancellationToken);
+        for (var attempt = 0; ; attempt++)
+        {
+            var stored = await store.FindAsync(id, cancellationToken) ?? throw new IncidentNotFoundException(id);
+            if (ifMatch is not null && ifMatch != "*" && ifMatch != stored.ETag)
+            {
+                throw new PreconditionFailedException(id, stored.ETag);
+            }
+
+            Person? found = null;
+            if (lookup is not null)
+            {
+                found = (await lookup)?.Person ?? throw new FieldRefusedException("officer",
+                    $"'{officer}' is not on the roster of {id.Station}: dispatch to someone the station's roster lists.");
+            }
+
+            var transition = change(stored.Incident, found, clock.GetCurrentInstant());
+            await prepared;
+            try
+            {
+                var saved = await store.SaveAsync(stored, transition, call.Record(200), cancellationToken);
+                call.MarkAuditCommitted();
+                return saved;
+            }
+            catch (ConcurrencyConflictException) when (ifMatch is null or "*" && attempt < MaxConflictRetries)
+            {
+                // Someone else changed it between our read and write: re-read and re-apply.
+            }
+            catch (ConcurrencyConflictException) when (ifMatch is not null and not "*")
+            {
+                var current = await store.FindAsync(id, cancellationToken);
+                throw new PreconditionFailedException(id, current?.ETag ?? "");
+            }
+        }
     }
 }

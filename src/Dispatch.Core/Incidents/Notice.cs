@@ -1,3 +1,4 @@
+using Dispatch.Core.Identity;
 using Dispatch.Core.Policy;
 using NodaTime;
 
@@ -5,13 +6,16 @@ namespace Dispatch.Core.Incidents;
 
 /// <summary>
 /// Something the right person must be told: a warning before a deadline, an escalation after one, or a
-/// major matter reported at once. Written to the outbox with the change that raised it.
+/// major matter reported at once. Written to the outbox with the change that raised it. It carries facts
+/// only; the words a person reads are the sender's business.
 /// </summary>
+/// <param name="RaisedBy">Whose action raised it: the reporting person for a major matter, the sweep otherwise.</param>
 public sealed record Notice(
     IncidentId IncidentId,
     StationId Station,
     string Category,
     Priority Priority,
+    string Address,
     ClockKind? Clock,
     NoticeKind Kind,
     int Level,
@@ -20,7 +24,7 @@ public sealed record Notice(
     Instant? BreachedAt,
     Instant At,
     Duration OverdueBy,
-    string Summary)
+    Person RaisedBy)
 {
     /// <summary>
     /// Derived from what the notice is, never from when it was sent, so a resend after a crash has the

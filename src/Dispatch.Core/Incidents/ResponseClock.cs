@@ -1,3 +1,4 @@
+using Dispatch.Core.Identity;
 using Dispatch.Core.Policy;
 using NodaTime;
 
@@ -17,7 +18,15 @@ public sealed record ResponseClock(ClockKind Kind, Duration Target, Instant Dead
 
     public Instant? AcknowledgedAt { get; init; }
 
-    public string? AcknowledgedBy { get; init; }
+    public Person? AcknowledgedBy { get; init; }
+
+    /// <summary>Recorded by the sweep when the deadline passed unmet.</summary>
+    public BreachFact? Breach { get; init; }
+
+    /// <summary>Recorded when the clock was met or stopped.</summary>
+    public ClockOutcome? Outcome { get; init; }
+
+    public Instant StartedAt => Deadline - Target;
 
     public static ResponseClock Start(ClockKind kind, Instant reportedAt, Duration target) =>
         new(kind, target, reportedAt + target, null, null);
@@ -26,6 +35,7 @@ public sealed record ResponseClock(ClockKind Kind, Duration Target, Instant Dead
     /// When the sweep next has something to do for this clock: the next warning, the breach, or the next
     /// rung of the ladder. Null once the clock is met or stopped, or once the ladder is acknowledged or exhausted.
     /// </summary>
+    /// <remarks>Never earlier than before any change: the due index relies on it (README, "The due index").</remarks>
     public Instant? NextDueAt(EscalationPlan plan)
     {
         if (!IsOpen)
@@ -50,7 +60,7 @@ public sealed record ResponseClock(ClockKind Kind, Duration Target, Instant Dead
         return Deadline + plan.Ladder[Level].After;
     }
 
-    public Instant WarningAt(double fraction) => Deadline - Target + Duration.FromTicks((long)Math.Round(Target.TotalTicks * fraction));
+    public Instant WarningAt(double fraction) => StartedAt + Duration.FromTicks((long)Math.Round(Target.TotalTicks * fraction));
 
     /// <summary>The clock's state as seen at <paramref name="now"/>.</summary>
     public ClockState StateAt(Instant now)
@@ -71,7 +81,6 @@ public sealed record ResponseClock(ClockKind Kind, Duration Target, Instant Dead
     /// <summary>True while the clock is neither met nor stopped: the sweep watches these.</summary>
     public bool IsOpen => MetAt is null && StoppedAt is null;
 
-    internal ResponseClock Meet(Instant at) => IsOpen ? this with { MetAt = at } : this;
-
-    internal ResponseClock Stop(Instant at) => IsOpen ? this with { StoppedAt = at } : this;
+    /// <summary>When it ended: met or stopped; null while it runs.</summary>
+    public Instant? EndedAt => MetAt ?? StoppedAt;
 }

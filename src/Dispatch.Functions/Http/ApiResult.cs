@@ -21,9 +21,11 @@ public sealed class ApiResult(int status, object? body, string contentType = "ap
         return this;
     }
 
-    public async Task ExecuteResultAsync(ActionContext context)
+    public Task ExecuteResultAsync(ActionContext context) => WriteAsync(context.HttpContext);
+
+    public async Task WriteAsync(HttpContext http)
     {
-        var response = context.HttpContext.Response;
+        var response = http.Response;
         response.StatusCode = status;
         foreach (var (name, value) in headers)
         {
@@ -36,7 +38,7 @@ public sealed class ApiResult(int status, object? body, string contentType = "ap
         }
 
         response.ContentType = $"{contentType}; charset=utf-8";
-        await JsonSerializer.SerializeAsync(response.Body, body, body.GetType(), Json.Options, context.HttpContext.RequestAborted);
+        await JsonSerializer.SerializeAsync(response.Body, body, body.GetType(), Json.Options, http.RequestAborted);
     }
 }
 
@@ -52,6 +54,17 @@ public sealed record Problem(string Type, string Title, int Status, string? Deta
         Validation(new Dictionary<string, string[]> { [field] = [message] });
 
     public static ApiResult NotFound(string detail) => Of(404, "not-found", "Not found.", detail);
+
+    /// <summary>401: no token, or one that proves nobody. The token itself is never echoed.</summary>
+    public static ApiResult Unauthorized(string detail) => Of(401, "unauthorized", "Sign in first.", detail);
+
+    public static ApiResult Forbidden(string detail) => Of(403, "forbidden", "You may not do this.", detail);
+
+    public static ApiResult Refused(string field, string detail) =>
+        Of(422, "refused", "The request is well formed, but the current state refuses it.", detail, new Dictionary<string, string[]> { [field] = [detail] });
+
+    public static ApiResult MethodNotAllowed(string method, IEnumerable<string> allowed) =>
+        Of(405, "method-not-allowed", "This route does not take that method.", $"{method} is not allowed here; use {string.Join(" or ", allowed)}.");
 
     public static ApiResult Conflict(string detail) => Of(409, "invalid-transition", "The incident's state does not allow this.", detail);
 

@@ -1,22 +1,57 @@
+using Dispatch.Core.Audit;
+using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
+using Dispatch.Functions.Identity;
+using Dispatch.Functions.Settings;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Dispatch.Functions.Http;
 
-/// <summary>Maps the domain's refusals to HTTP, the same way for every function.</summary>
-public static class Endpoint
+/// <summary>
+/// What every function shares: the request's time budget, the mapping of the domain's refusals to HTTP,
+/// and the audit record of the decision, whatever it was (a change has committed its own already).
+/// </summary>
+public sealed class Endpoint(CallContext context, IAuditTrail audit, IOptions<DispatchSettings> settings, ILogger<Endpoint> logger)
 {
-    public static async Task<IActionResult> RunAsync(HttpRequest request, ILogger logger, Func<Task<IActionResult>> handle)
+    public async Task<IActionResult> RunAsync(HttpRequest request, Func<ApiCall, CancellationToken, Task<IActionResult>> handle)
+    {
+        var call = context.Call;
+        var budget = settings.Value.RequestBudgetTime;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted);
+        deadline.CancelAfter(budget);
+        var result = await HandleAsync(request, call, budget, handle, deadline.Token);
+        if (!call.AuditCommitted && result.Status != 499)
+        {
+            try
+            {
+                await audit.RecordAsync(call.Record(result.Status), CancellationToken.None).WaitAsync(budget);
+            }
+            catch (Exception e) when (e is StorageUnavailableException or TimeoutException)
+            {
+                Log.AuditNotWritten(logger, e, call.Request.Function, result.Status);
+            }
+        }
+
+        return result;
+    }
+
+    private async Task<ApiResult> HandleAsync(
+        HttpRequest request, ApiCall call, TimeSpan budget, Func<ApiCall, CancellationToken, Task<IActionResult>> handle, CancellationToken cancellationToken)
     {
         try
         {
-            return await handle();
+            return (ApiResult)await handle(call, cancellationToken);
         }
         catch (IncidentNotFoundException e)
         {
             return Problem.NotFound(e.Message);
+        }
+        catch (ForbiddenException e)
+        {
+            return Problem.Forbidden(e.Message);
         }
         catch (InvalidTransitionException e)
         {
@@ -25,6 +60,10 @@ public static class Endpoint
         catch (PreconditionFailedException e)
         {
             return Problem.PreconditionFailed(e.Message).WithHeader("ETag", e.CurrentETag);
+        }
+        catch (FieldRefusedException e)
+        {
+            return Problem.Refused(e.Field, e.Message);
         }
         catch (InvalidContinuationTokenException e)
         {
@@ -38,6 +77,11 @@ public static class Endpoint
         catch (OperationCanceledException) when (request.HttpContext.RequestAborted.IsCancellationRequested)
         {
             return new ApiResult(499, null);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Log.OverBudget(logger, request.Method, request.Path, budget);
+            return Problem.Unavailable($"Storage or Service Bus did not answer within the request's {budget.TotalSeconds:0.#} s budget; nothing was changed unless a retry with the same Idempotency-Key says otherwise.");
         }
         catch (Exception e)
         {
@@ -61,5 +105,5 @@ public static class Endpoint
         return value.Length == 0 ? null : value;
     }
 
-    private static string Truncate(string text) => text.Length <= 80 ? text : text[..80] + "…";
+    public static string Truncate(string text) => text.Length <= 80 ? text : text[..80] + "…";
 }

@@ -1,4 +1,5 @@
 using Dispatch.Core.Incidents;
+using Dispatch.Functions.Identity;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -12,6 +13,7 @@ public sealed class HealthFunction(IIncidentStore store, ILogger<HealthFunction>
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
     [Function("Health")]
+    [Anonymous]
     public async Task<IActionResult> Run(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request)
     {

@@ -3,35 +3,32 @@ using Dispatch.Core.Incidents;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Extensions.Logging;
+using Dispatch.Core.Audit;
 using NodaTime;
 
 namespace Dispatch.Functions.Http;
 
 /// <summary>The incident API: each function reads the request, calls one use case and maps its result.</summary>
-public sealed class IncidentFunctions(IncidentService incidents, IClock clock, ILogger<IncidentFunctions> logger)
+public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoint, IClock clock)
 {
     private static readonly string[] ReportFields = ["station", "category", "priority", "zone", "location", "description", "channel", "reporterContact"];
+
+    /// <summary>Fields the server stamps or takes from the caller's token; a client that sends them is told so.</summary>
     private static readonly string[] ServerOwnedFields =
-        ["id", "status", "reportedAt", "dispatchedAt", "onSceneAt", "resolvedAt", "closedAt", "cancelledAt", "clocks", "version", "policyVersion"];
+        ["id", "status", "reportedAt", "reportedBy", "dispatchedAt", "onSceneAt", "resolvedAt", "closedAt", "cancelledAt", "clocks", "version", "policyVersion", "by", "actor"];
 
     [Function("ReportIncident")]
     public Task<IActionResult> Report(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents")] HttpRequest request) =>
-        Endpoint.RunAsync(request, logger, async () =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents")] HttpRequest request) =>
+        endpoint.RunAsync(request, async (call, ct) =>
         {
-            if (!Actor.TryRead(request, out var actor, out var failure))
-            {
-                return failure!;
-            }
-
             var idempotencyKey = request.Headers["Idempotency-Key"].ToString().Trim();
             if (idempotencyKey.Length > 255 || idempotencyKey.Any(char.IsControl))
             {
                 return Problem.Field("Idempotency-Key", "Must be at most 255 printable characters.");
             }
 
-            var (body, readFailure) = await RequestReader.ReadObjectAsync(request, optional: false, request.HttpContext.RequestAborted);
+            var (body, readFailure) = await RequestReader.ReadObjectAsync(request, optional: false, ct);
             if (readFailure is not null)
             {
                 return readFailure;
@@ -44,7 +41,7 @@ public sealed class IncidentFunctions(IncidentService incidents, IClock clock, I
                 return Problem.Validation(reader.Errors);
             }
 
-            var result = await incidents.ReportAsync(report, actor, idempotencyKey.Length == 0 ? null : idempotencyKey, request.HttpContext.RequestAborted);
+            var result = await incidents.ReportAsync(call, report, idempotencyKey.Length == 0 ? null : idempotencyKey, ct);
             if (result.Outcome == CreateOutcome.KeyReusedWithDifferentRequest)
             {
                 return Problem.Unprocessable("Idempotency-Key", "This Idempotency-Key was already used to report a different incident.");
@@ -57,22 +54,21 @@ public sealed class IncidentFunctions(IncidentService incidents, IClock clock, I
 
     [Function("GetIncident")]
     public Task<IActionResult> Get(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents/{id}")] HttpRequest request, string id) =>
-        Endpoint.RunAsync(request, logger, async () =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "incidents/{id}")] HttpRequest request, string id) =>
+        endpoint.RunAsync(request, async (call, ct) =>
         {
             if (!Endpoint.TryParseId(id, out var incidentId, out var failure))
             {
                 return failure!;
             }
 
-            var stored = await incidents.FindAsync(incidentId, request.HttpContext.RequestAborted);
-            return stored is null ? Problem.NotFound($"Incident {incidentId} does not exist.") : Incident(stored, 200);
+            return Incident(await incidents.FindAsync(call, incidentId, ct), 200);
         });
 
     [Function("ListIncidents")]
     public Task<IActionResult> List(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents")] HttpRequest request) =>
-        Endpoint.RunAsync(request, logger, async () =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "incidents")] HttpRequest request) =>
+        endpoint.RunAsync(request, async (call, ct) =>
         {
             var reader = new RequestReader();
             var query = request.Query;
@@ -122,7 +118,7 @@ public sealed class IncidentFunctions(IncidentService incidents, IClock clock, I
             }
 
             var token = query["continuationToken"].ToString();
-            var page = await incidents.ListAsync(station, status!.Value, priority, pageSize, token.Length == 0 ? null : token, request.HttpContext.RequestAborted);
+            var page = await incidents.ListAsync(call, station, status!.Value, priority, pageSize, token.Length == 0 ? null : token, ct);
             var now = clock.GetCurrentInstant();
             string? next = null;
             if (page.ContinuationToken is not null)
@@ -138,79 +134,89 @@ public sealed class IncidentFunctions(IncidentService incidents, IClock clock, I
 
     [Function("GetIncidentTimeline")]
     public Task<IActionResult> Timeline(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "incidents/{id}/timeline")] HttpRequest request, string id) =>
-        Endpoint.RunAsync(request, logger, async () =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "incidents/{id}/timeline")] HttpRequest request, string id) =>
+        endpoint.RunAsync(request, async (call, ct) =>
         {
             if (!Endpoint.TryParseId(id, out var incidentId, out var failure))
             {
                 return failure!;
             }
 
-            var events = await incidents.TimelineAsync(incidentId, request.HttpContext.RequestAborted);
+            var events = await incidents.TimelineAsync(call, incidentId, ct);
             return new ApiResult(200, new TimelineResource(incidentId.Value, events.Select(EventResource.From).ToList()));
         });
 
     [Function("DispatchIncident")]
     public Task<IActionResult> Dispatch(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/dispatch")] HttpRequest request, string id) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/dispatch")] HttpRequest request, string id) =>
         ChangeAsync(request, id, optionalBody: false, ["unit", "officer"], (reader, body) =>
         {
             var unit = reader.Text(body, "unit", required: true, maxLength: 64);
-            var officer = reader.Text(body, "officer", required: true, maxLength: 64);
-            return (incidentId, actor, ifMatch, ct) => incidents.DispatchAsync(incidentId, unit!, officer!, actor, ifMatch, ct);
+            var officer = reader.Subject(body, "officer", required: true);
+            return (call, incidentId, ifMatch, ct) => incidents.DispatchAsync(call, incidentId, unit!, officer!, ifMatch, ct);
+        });
+
+    [Function("ReassignIncident")]
+    public Task<IActionResult> Reassign(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/reassign")] HttpRequest request, string id) =>
+        ChangeAsync(request, id, optionalBody: false, ["unit", "officer", "reason"], (reader, body) =>
+        {
+            var unit = reader.Text(body, "unit", required: true, maxLength: 64);
+            var officer = reader.Subject(body, "officer", required: true);
+            var reason = reader.Text(body, "reason", required: false, maxLength: 500);
+            return (call, incidentId, ifMatch, ct) => incidents.ReassignAsync(call, incidentId, unit!, officer!, reason, ifMatch, ct);
         });
 
     [Function("ArriveAtIncident")]
     public Task<IActionResult> Arrive(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/arrive")] HttpRequest request, string id) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/arrive")] HttpRequest request, string id) =>
         ChangeAsync(request, id, optionalBody: true, [], (_, _) =>
-            (incidentId, actor, ifMatch, ct) => incidents.ArriveAsync(incidentId, actor, ifMatch, ct));
+            (call, incidentId, ifMatch, ct) => incidents.ArriveAsync(call, incidentId, ifMatch, ct));
 
     [Function("ResolveIncident")]
     public Task<IActionResult> Resolve(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/resolve")] HttpRequest request, string id) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/resolve")] HttpRequest request, string id) =>
         ChangeAsync(request, id, optionalBody: false, ["outcome"], (reader, body) =>
         {
             var outcome = reader.Text(body, "outcome", required: true, maxLength: 500);
-            return (incidentId, actor, ifMatch, ct) => incidents.ResolveAsync(incidentId, outcome!, actor, ifMatch, ct);
+            return (call, incidentId, ifMatch, ct) => incidents.ResolveAsync(call, incidentId, outcome!, ifMatch, ct);
         });
 
     [Function("CloseIncident")]
     public Task<IActionResult> Close(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/close")] HttpRequest request, string id) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/close")] HttpRequest request, string id) =>
         ChangeAsync(request, id, optionalBody: true, [], (_, _) =>
-            (incidentId, actor, ifMatch, ct) => incidents.CloseAsync(incidentId, actor, ifMatch, ct));
+            (call, incidentId, ifMatch, ct) => incidents.CloseAsync(call, incidentId, ifMatch, ct));
 
     [Function("CancelIncident")]
     public Task<IActionResult> Cancel(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/cancel")] HttpRequest request, string id) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/cancel")] HttpRequest request, string id) =>
         ChangeAsync(request, id, optionalBody: false, ["reason"], (reader, body) =>
         {
             var reason = reader.Text(body, "reason", required: true, maxLength: 500);
-            return (incidentId, actor, ifMatch, ct) => incidents.CancelAsync(incidentId, reason!, actor, ifMatch, ct);
+            return (call, incidentId, ifMatch, ct) => incidents.CancelAsync(call, incidentId, reason!, ifMatch, ct);
         });
 
     [Function("AcknowledgeIncident")]
     public Task<IActionResult> Acknowledge(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "incidents/{id}/acknowledge")] HttpRequest request, string id) =>
-        ChangeAsync(request, id, optionalBody: false, ["by", "level"], (reader, body) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/acknowledge")] HttpRequest request, string id) =>
+        ChangeAsync(request, id, optionalBody: true, ["level"], (reader, body) =>
         {
-            var by = reader.Text(body, "by", required: true, maxLength: 100);
             var level = reader.WholeNumber(body, "level", 1, 20);
-            return (incidentId, actor, ifMatch, ct) => incidents.AcknowledgeAsync(incidentId, by!, level, actor, ifMatch, ct);
+            return (call, incidentId, ifMatch, ct) => incidents.AcknowledgeAsync(call, incidentId, level, ifMatch, ct);
         });
 
-    private delegate Task<StoredIncident> Change(IncidentId id, string actor, string? ifMatch, CancellationToken cancellationToken);
+    private delegate Task<StoredIncident> Change(ApiCall call, IncidentId id, string? ifMatch, CancellationToken cancellationToken);
 
     private Task<IActionResult> ChangeAsync(HttpRequest request, string id, bool optionalBody, string[] fields, Func<RequestReader, JsonElement, Change> bind) =>
-        Endpoint.RunAsync(request, logger, async () =>
+        endpoint.RunAsync(request, async (call, ct) =>
         {
-            if (!Endpoint.TryParseId(id, out var incidentId, out var failure) || !Actor.TryRead(request, out var actor, out failure))
+            if (!Endpoint.TryParseId(id, out var incidentId, out var failure))
             {
                 return failure!;
             }
 
-            var (body, readFailure) = await RequestReader.ReadObjectAsync(request, optionalBody, request.HttpContext.RequestAborted);
+            var (body, readFailure) = await RequestReader.ReadObjectAsync(request, optionalBody, ct);
             if (readFailure is not null)
             {
                 return readFailure;
@@ -224,7 +230,7 @@ public sealed class IncidentFunctions(IncidentService incidents, IClock clock, I
                 return Problem.Validation(reader.Errors);
             }
 
-            var stored = await change(incidentId, actor, Endpoint.IfMatch(request), request.HttpContext.RequestAborted);
+            var stored = await change(call, incidentId, Endpoint.IfMatch(request), ct);
             return Incident(stored, 200);
         });
 

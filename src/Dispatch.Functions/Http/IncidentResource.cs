@@ -1,8 +1,17 @@
+using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using NodaTime;
 using NodaTime.Text;
 
 namespace Dispatch.Functions.Http;
+
+/// <summary>A verified person as the API shows one.</summary>
+public sealed record PersonResource(string Id, string Name)
+{
+    public static PersonResource From(Person person) => new(person.Subject, person.Name);
+
+    public static PersonResource? Maybe(Person? person) => person is null ? null : new(person.Subject, person.Name);
+}
 
 /// <summary>The incident as the API shows it, with each clock's state as of the moment of the response.</summary>
 public sealed record IncidentResource(
@@ -19,14 +28,15 @@ public sealed record IncidentResource(
     string PolicyVersion,
     int Version,
     Instant ReportedAt,
-    string ReportedBy,
+    PersonResource ReportedBy,
     Instant? DispatchedAt,
     Instant? OnSceneAt,
     Instant? ResolvedAt,
     Instant? ClosedAt,
     Instant? CancelledAt,
     string? Unit,
-    string? Officer,
+    PersonResource? Officer,
+    IReadOnlyList<AssignmentResource> Assignments,
     string? Outcome,
     string? CancelReason,
     bool Overdue,
@@ -35,37 +45,63 @@ public sealed record IncidentResource(
     public static IncidentResource From(Incident i, Instant now) => new(
         i.Id.Value, i.Station.Value, i.Report.Category, i.Report.Priority.Name(), i.Report.Zone.Name(), i.Report.Channel.Name(),
         i.Status.Name(), new LocationResource(i.Report.Location.Address, i.Report.Location.Latitude, i.Report.Location.Longitude),
-        i.Report.Description, i.Report.ReporterContact, i.PolicyVersion, i.Version, i.ReportedAt, i.ReportedBy,
-        i.DispatchedAt, i.OnSceneAt, i.ResolvedAt, i.ClosedAt, i.CancelledAt, i.Unit, i.Officer, i.Outcome, i.CancelReason,
-        i.IsOverdueAt(now),
-        new ClocksResource(ClockResource.From(i.DispatchClock, now), ClockResource.From(i.ArrivalClock, now), ClockResource.From(i.ResolutionClock, now)));
+        i.Report.Description, i.Report.ReporterContact, i.PolicyVersion, i.Version, i.ReportedAt, PersonResource.From(i.ReportedBy),
+        i.DispatchedAt, i.OnSceneAt, i.ResolvedAt, i.ClosedAt, i.CancelledAt, i.Unit, PersonResource.Maybe(i.Officer),
+        [.. i.Assignments.Select(a => new AssignmentResource(a.At, a.Unit, PersonResource.From(a.Officer), PersonResource.From(a.By)))],
+        i.Outcome, i.CancelReason, i.IsOverdueAt(now),
+        new ClocksResource(ClockResource.From(i, ClockKind.Dispatch, now), ClockResource.From(i, ClockKind.Arrival, now), ClockResource.From(i, ClockKind.Resolution, now)));
 }
 
 public sealed record LocationResource(string Address, double? Latitude, double? Longitude);
+
+public sealed record AssignmentResource(Instant At, string Unit, PersonResource Officer, PersonResource By);
 
 public sealed record ClocksResource(ClockResource Dispatch, ClockResource Arrival, ClockResource Resolution);
 
 /// <summary>
 /// One clock; <c>overdueBy</c> is how far past the deadline it is (or was, when met late), else null;
-/// <c>level</c> is the escalation level reached (0 before a breach).
+/// <c>level</c> is the escalation level reached (0 before a breach); <c>outcome</c> the facts frozen when it
+/// ended (who held it, in which periods), <c>breach</c> who held it when its deadline passed.
 /// </summary>
 public sealed record ClockResource(
     string State, string Target, Instant Deadline, Instant? MetAt, Instant? StoppedAt, string? OverdueBy,
-    int Level, Instant? AcknowledgedAt, string? AcknowledgedBy)
+    int Level, Instant? AcknowledgedAt, PersonResource? AcknowledgedBy, BreachResource? Breach, OutcomeResource? Outcome)
 {
-    public static ClockResource From(ResponseClock clock, Instant now)
+    public static ClockResource From(Incident incident, ClockKind kind, Instant now)
     {
+        var clock = incident.Clocks[kind];
         var state = clock.StateAt(now);
-        var end = clock.MetAt ?? clock.StoppedAt ?? now;
+        var end = clock.EndedAt ?? now;
         var overdueBy = state == ClockState.Breached ? IsoDuration.Format(end - clock.Deadline) : null;
         return new ClockResource(state.Name(), IsoDuration.Format(clock.Target), clock.Deadline, clock.MetAt, clock.StoppedAt, overdueBy,
-            clock.Level, clock.AcknowledgedAt, clock.AcknowledgedBy);
+            clock.Level, clock.AcknowledgedAt, PersonResource.Maybe(clock.AcknowledgedBy),
+            clock.Breach is { } b ? new BreachResource(b.At, HolderResource.From(b.Holder), b.RecordedAt) : null,
+            incident.OutcomeOf(kind) is { } o ? OutcomeResource.From(o, clock.Target) : null);
     }
 }
 
-public sealed record EventResource(int Sequence, string Kind, Instant At, string Actor, IReadOnlyDictionary<string, string> Details)
+public sealed record HolderResource(string Kind, PersonResource Person, string? Unit)
 {
-    public static EventResource From(IncidentEvent e) => new(e.Sequence, e.Kind.Name(), e.At, e.Actor, e.Details);
+    public static HolderResource From(Holder h) => new(h.Kind == HolderKind.Unit ? "unit" : "dispatcher", PersonResource.From(h.Person), h.Unit);
+}
+
+public sealed record BreachResource(Instant At, HolderResource Holder, Instant RecordedAt);
+
+/// <summary>One ownership period: who held the phase, how long, and what share of the target that was.</summary>
+public sealed record PeriodResource(HolderResource Holder, Instant From, Instant To, string Duration, double ShareOfTarget);
+
+public sealed record OutcomeResource(string Result, Instant EndedAt, string Elapsed, string OverdueBy, HolderResource Accountable, IReadOnlyList<PeriodResource> Periods, bool Derived)
+{
+    public static OutcomeResource From(ClockOutcome o, Duration target) => new(
+        o.Result.ToString().ToLowerInvariant(), o.EndedAt, IsoDuration.Format(o.Elapsed), IsoDuration.Format(o.OverdueBy), HolderResource.From(o.Accountable),
+        [.. o.Periods.Select(p => new PeriodResource(HolderResource.From(p.Holder), p.From, p.To, IsoDuration.Format(p.Duration),
+            target == Duration.Zero ? 0 : Math.Round(p.Duration / target, 4)))],
+        o.Derived);
+}
+
+public sealed record EventResource(int Sequence, string Kind, Instant At, PersonResource Actor, IReadOnlyDictionary<string, string> Details)
+{
+    public static EventResource From(IncidentEvent e) => new(e.Sequence, e.Kind.Name(), e.At, PersonResource.From(e.Actor), e.Details);
 }
 
 public sealed record TimelineResource(string IncidentId, IReadOnlyList<EventResource> Events);

@@ -65,14 +65,67 @@ public sealed class RequestReader
         try
         {
             using var document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                ? (document.RootElement.Clone(), null)
-                : (default, Problem.Field("$", "The body must be a JSON object."));
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return (default, Problem.Field("$", "The body must be a JSON object."));
+            }
+
+            // JSON parsers disagree on a repeated key (first wins, last wins, error); refusing it is the only safe answer.
+            return FirstDuplicate(document.RootElement, "") is { } duplicate
+                ? (default, Problem.Field(duplicate, "This field appears more than once in the body."))
+                : (document.RootElement.Clone(), null);
         }
         catch (JsonException e)
         {
             return (default, Problem.Field("$", $"The body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})."));
         }
+    }
+
+    private static string? FirstDuplicate(JsonElement element, string path)
+    {
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var property in element.EnumerateObject())
+            {
+                var field = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
+                if (!seen.Add(property.Name))
+                {
+                    return field;
+                }
+
+                if (FirstDuplicate(property.Value, field) is { } inner)
+                {
+                    return inner;
+                }
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            var index = 0;
+            foreach (var item in element.EnumerateArray())
+            {
+                if (FirstDuplicate(item, $"{path}[{index++}]") is { } inner)
+                {
+                    return inner;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A person's subject id (as tokens and the roster carry it).</summary>
+    public string? Subject(JsonElement body, string name, bool required)
+    {
+        var text = Text(body, name, required, Dispatch.Core.Identity.Person.MaxSubjectLength);
+        if (text is not null && !Dispatch.Core.Identity.Person.IsValidSubject(text))
+        {
+            Add(name, $"Must be a person's id from the station's roster: {Dispatch.Core.Identity.Person.SubjectRule}.");
+            return null;
+        }
+
+        return text;
     }
 
     /// <summary>Refuses fields this request does not take, naming why for the ones the server stamps.</summary>
@@ -87,7 +140,7 @@ public sealed class RequestReader
 
             var field = prefix + property.Name;
             Add(field, serverOwned?.Contains(property.Name) == true
-                ? "This is set by the server and cannot be given by a client."
+                ? "This is set by the server (or taken from your token) and cannot be given by a client."
                 : $"Unknown field. Expected: {string.Join(", ", known)}.");
         }
     }

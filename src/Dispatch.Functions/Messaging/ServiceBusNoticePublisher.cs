@@ -1,8 +1,9 @@
 using Azure.Messaging.ServiceBus;
 using Dispatch.Core.Incidents;
+using Dispatch.Core.Messages;
 using Dispatch.Core.Policy;
+using Dispatch.Functions.Http;
 using Dispatch.Functions.Settings;
-using Dispatch.Functions.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Dispatch.Functions.Messaging;
@@ -20,9 +21,11 @@ public sealed class ServiceBusNoticePublisher(ServiceBusSender sender, IOptions<
 
     public static ServiceBusMessage ToMessage(Notice notice, string publicUrl)
     {
-        // The body is the stored notice plus the incident's link (README, "Escalation messages").
-        var body = NoticeDocument.From(notice) with { Url = $"{publicUrl.TrimEnd('/')}/api/incidents/{notice.IncidentId.Value}" };
-        var message = new ServiceBusMessage(BinaryData.FromObjectAsJson(body, Json.Options))
+        var body = new EscalationMessage(
+            notice.IncidentId.Value, notice.Station.Value, notice.Category, notice.Priority.Name(), notice.Clock?.Name(), notice.Kind.Name(), notice.Level,
+            notice.Audience.Name(), notice.Deadline?.ToDateTimeOffset(), notice.BreachedAt?.ToDateTimeOffset(), notice.At.ToDateTimeOffset(),
+            IsoDuration.Format(notice.OverdueBy), NoticeText.Summary(notice), $"{publicUrl.TrimEnd('/')}/api/incidents/{notice.IncidentId.Value}");
+        var message = new ServiceBusMessage(body.ToUtf8())
         {
             MessageId = notice.MessageId,
             ContentType = "application/json",
@@ -37,4 +40,22 @@ public sealed class ServiceBusNoticePublisher(ServiceBusSender sender, IOptions<
         message.ApplicationProperties["incidentId"] = notice.IncidentId.Value;
         return message;
     }
+}
+
+/// <summary>The words a person reads on a notice; the domain keeps only the facts.</summary>
+public static class NoticeText
+{
+    public static string Summary(Notice notice)
+    {
+        var what = $"{notice.Priority.Name()} {notice.Category} at {notice.Address}";
+        return notice.Kind switch
+        {
+            NoticeKind.Immediate => $"{what}: reported by {notice.RaisedBy.Name}",
+            NoticeKind.Warning => $"{what}: {notice.Clock!.Value.Name()} deadline {notice.Deadline:HH:mm:ss}Z approaching (warning {notice.Level})",
+            _ => $"{what}: {notice.Clock!.Value.Name()} deadline missed by {Overdue(notice.OverdueBy)}; escalated to level {notice.Level}",
+        };
+    }
+
+    private static string Overdue(NodaTime.Duration duration) =>
+        duration < NodaTime.Duration.FromMinutes(1) ? $"{(int)duration.TotalSeconds}s" : $"{(int)duration.TotalMinutes}m{duration.Seconds}s";
 }

@@ -7,7 +7,10 @@ using Dispatch.Functions.Timers;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
 using Dispatch.Functions.Http;
+using Dispatch.Functions.Identity;
 using Dispatch.Functions.Storage;
+using Dispatch.Core.Identity;
+using Dispatch.Core.Audit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -32,18 +35,32 @@ public static class DispatchServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<DispatchSettings>, PolicyValidation>();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<DispatchSettings>>().Value.LoadPolicy());
 
+        services.AddSingleton<IValidateOptions<DispatchSettings>, AuthValidation>();
         services.TryAddSingleton<IClock>(SystemClock.Instance);
         services.TryAddSingleton(_ => CreateTableService(configuration));
+        services.TryAddSingleton<DispatchTable>();
         services.TryAddSingleton<TableIncidentStore>();
         services.TryAddSingleton<IIncidentStore>(sp => sp.GetRequiredService<TableIncidentStore>());
         services.TryAddSingleton<INoticeOutbox>(sp => sp.GetRequiredService<TableIncidentStore>());
+        services.TryAddSingleton<IIncidentQueries, TableIncidentQueries>();
+        services.TryAddSingleton<IDueIndex, TableDueIndex>();
+        services.TryAddSingleton<IRosterStore, TableRosterStore>();
+        services.TryAddSingleton<IAuditTrail, TableAuditTrail>();
         services.TryAddSingleton(_ => CreateServiceBus(configuration));
         services.TryAddSingleton(sp => sp.GetRequiredService<ServiceBusClient>().CreateSender(ServiceBusNoticePublisher.Topic));
         services.TryAddSingleton<INoticePublisher, ServiceBusNoticePublisher>();
         services.AddSingleton<NoticeRelay>();
         services.AddSingleton<Sweeper>();
         services.AddSingleton<IncidentService>();
+        services.AddSingleton<RosterService>();
+        services.AddSingleton<AuditService>();
+        services.AddSingleton<TokenValidator>();
+        services.AddScoped<RequestPipeline>();
+        services.AddScoped<CallContext>();
+        services.AddScoped<Endpoint>();
         services.AddScoped<IncidentFunctions>();
+        services.AddScoped<RosterFunctions>();
+        services.AddScoped<AuditFunctions>();
         services.AddScoped<HealthFunction>();
         services.AddScoped<SweepFunction>();
         return services;
@@ -67,6 +84,7 @@ public static class DispatchServiceCollectionExtensions
         options.Retry.Delay = TimeSpan.FromMilliseconds(200);
         options.Retry.Mode = RetryMode.Exponential;
         options.Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
+        options.AddPolicy(new RequestCounter(), HttpPipelinePosition.PerRetry);
 
         var section = configuration.GetSection("AzureWebJobsStorage");
         var identityUri = configuration["DISPATCH_TABLE_SERVICE_URI"] is { Length: > 0 } own ? own
@@ -120,6 +138,81 @@ public static class DispatchServiceCollectionExtensions
         catch (PolicyException e)
         {
             return e.Message;
+        }
+    }
+
+    /// <summary>
+    /// Stops the app at start unless it can tell who is calling: Entra settings, or in development the local
+    /// issuer; a production start never accepts the local issuer.
+    /// </summary>
+    private sealed class AuthValidation : IValidateOptions<DispatchSettings>
+    {
+        public ValidateOptionsResult Validate(string? name, DispatchSettings settings)
+        {
+            var failures = new List<string>();
+            var entra = !string.IsNullOrWhiteSpace(settings.AuthAuthority);
+            if (entra && string.IsNullOrWhiteSpace(settings.AuthAudience))
+            {
+                failures.Add("DISPATCH_AUTH_AUDIENCE must be set with DISPATCH_AUTH_AUTHORITY: the API's application ID URI or client id.");
+            }
+
+            if (!entra && !string.IsNullOrWhiteSpace(settings.AuthAudience))
+            {
+                failures.Add("DISPATCH_AUTH_AUTHORITY must be set with DISPATCH_AUTH_AUDIENCE, e.g. https://login.microsoftonline.com/<tenant>/v2.0.");
+            }
+
+            if (entra && (!Uri.TryCreate(settings.AuthAuthority, UriKind.Absolute, out var authority) || (authority.Scheme != Uri.UriSchemeHttps && !(settings.IsDevelopment && authority.IsLoopback))))
+            {
+                failures.Add($"DISPATCH_AUTH_AUTHORITY must be an https:// URL (e.g. https://login.microsoftonline.com/<tenant>/v2.0), not '{settings.AuthAuthority}'.");
+            }
+
+            if (settings.IsDevelopment)
+            {
+                if (!entra && string.IsNullOrWhiteSpace(settings.LocalKeyFile))
+                {
+                    failures.Add("No token issuer is configured: set DISPATCH_AUTH_LOCAL_KEY_FILE (./dispatch up does) or DISPATCH_AUTH_AUTHORITY and DISPATCH_AUTH_AUDIENCE.");
+                }
+                else if (!string.IsNullOrWhiteSpace(settings.LocalKeyFile) && !File.Exists(settings.LocalKeyFile))
+                {
+                    failures.Add($"DISPATCH_AUTH_LOCAL_KEY_FILE names '{settings.LocalKeyFile}', which does not exist.");
+                }
+            }
+            else
+            {
+                if (!entra)
+                {
+                    failures.Add("DISPATCH_AUTH_AUTHORITY and DISPATCH_AUTH_AUDIENCE must be set: outside development only Entra ID tokens are accepted.");
+                }
+
+                if (!string.IsNullOrWhiteSpace(settings.LocalKeyFile))
+                {
+                    failures.Add("DISPATCH_AUTH_LOCAL_KEY_FILE is set, but the local issuer is accepted only in development (AZURE_FUNCTIONS_ENVIRONMENT=Development); remove it.");
+                }
+
+                if (string.Equals(settings.AuthAuthority?.TrimEnd('/'), LocalTokens.Issuer, StringComparison.Ordinal))
+                {
+                    failures.Add("DISPATCH_AUTH_AUTHORITY names the local issuer, which is accepted only in development.");
+                }
+            }
+
+            if (settings.IndexShards is < 1 or > 8)
+            {
+                failures.Add($"DISPATCH_INDEX_SHARDS must be from 1 to 8, not {settings.IndexShards}.");
+            }
+
+            try
+            {
+                if (settings.RequestBudgetTime <= TimeSpan.Zero || settings.RequestBudgetTime > TimeSpan.FromMinutes(3))
+                {
+                    failures.Add("DISPATCH_REQUEST_BUDGET must be between PT0S and PT3M.");
+                }
+            }
+            catch (FormatException)
+            {
+                failures.Add($"DISPATCH_REQUEST_BUDGET must be an ISO-8601 duration such as PT5S, not '{settings.RequestBudget}'.");
+            }
+
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
         }
     }
 

@@ -22,6 +22,34 @@ public sealed class DispatchSettings
     [ConfigurationKeyName("DISPATCH_POLICY")]
     public string? PolicyJson { get; set; }
 
+    /// <summary>The Entra ID authority whose tokens are accepted, e.g. <c>https://login.microsoftonline.com/{tenant}/v2.0</c>.</summary>
+    [ConfigurationKeyName("DISPATCH_AUTH_AUTHORITY")]
+    public string? AuthAuthority { get; set; }
+
+    /// <summary>The audience tokens must be for: the API's application ID URI or client id.</summary>
+    [ConfigurationKeyName("DISPATCH_AUTH_AUDIENCE")]
+    public string? AuthAudience { get; set; }
+
+    /// <summary>The local stack's signing key (<c>./dispatch up</c> writes it under .dispatch/); development only.</summary>
+    [ConfigurationKeyName("DISPATCH_AUTH_LOCAL_KEY_FILE")]
+    public string? LocalKeyFile { get; set; }
+
+    /// <summary>The host's environment; <c>Development</c> is the only one that accepts the local issuer.</summary>
+    [ConfigurationKeyName("AZURE_FUNCTIONS_ENVIRONMENT")]
+    public string? Environment { get; set; }
+
+    /// <summary>How many partitions the due index is spread over (1-8; only ever raise it on a running system).</summary>
+    [ConfigurationKeyName("DISPATCH_INDEX_SHARDS")]
+    public int IndexShards { get; set; } = 4;
+
+    /// <summary>How long any API request may take end to end, retries included, before it is answered 503.</summary>
+    [ConfigurationKeyName("DISPATCH_REQUEST_BUDGET")]
+    public string RequestBudget { get; set; } = "PT5S";
+
+    public bool IsDevelopment => string.Equals(Environment, "Development", StringComparison.OrdinalIgnoreCase);
+
+    public TimeSpan RequestBudgetTime => System.Xml.XmlConvert.ToTimeSpan(RequestBudget);
+
     /// <summary>Loads the configured policy, or the defaults. Throws <see cref="PolicyException"/> naming the bad field.</summary>
     public ResponsePolicy LoadPolicy()
     {

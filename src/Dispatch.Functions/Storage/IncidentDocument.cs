@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
 using NodaTime;
@@ -5,8 +8,9 @@ using NodaTime;
 namespace Dispatch.Functions.Storage;
 
 /// <summary>
-/// The stored form of an incident: plain values with wire names, so a renamed C# member never breaks
-/// rows already written.
+/// The stored form of an incident: plain values with wire names, so a renamed C# member never breaks rows
+/// already written. Rows written before identity and frozen facts existed still read: their actors were
+/// unverified names (shown as <c>unverified:name</c>), and their clocks' outcomes are derived from milestones.
 /// </summary>
 internal sealed record IncidentDocument(
     string Id,
@@ -25,14 +29,15 @@ internal sealed record IncidentDocument(
     PlanDocument Plan,
     int Version,
     Instant ReportedAt,
-    string ReportedBy,
+    PersonDocument ReportedBy,
     Instant? DispatchedAt,
     Instant? OnSceneAt,
     Instant? ResolvedAt,
     Instant? ClosedAt,
     Instant? CancelledAt,
     string? Unit,
-    string? Officer,
+    PersonDocument? Officer,
+    AssignmentDocument[]? Assignments,
     string? Outcome,
     string? CancelReason,
     ClockDocument Dispatch,
@@ -56,19 +61,20 @@ internal sealed record IncidentDocument(
         PlanDocument.From(incident.Plan),
         incident.Version,
         incident.ReportedAt,
-        incident.ReportedBy,
+        PersonDocument.From(incident.ReportedBy),
         incident.DispatchedAt,
         incident.OnSceneAt,
         incident.ResolvedAt,
         incident.ClosedAt,
         incident.CancelledAt,
         incident.Unit,
-        incident.Officer,
+        incident.Officer is { } officer ? PersonDocument.From(officer) : null,
+        [.. incident.Assignments.Select(AssignmentDocument.From)],
         incident.Outcome,
         incident.CancelReason,
-        ClockDocument.From(incident.DispatchClock),
-        ClockDocument.From(incident.ArrivalClock),
-        ClockDocument.From(incident.ResolutionClock));
+        ClockDocument.From(incident.Clocks.Dispatch),
+        ClockDocument.From(incident.Clocks.Arrival),
+        ClockDocument.From(incident.Clocks.Resolution));
 
     public Incident ToIncident()
     {
@@ -80,6 +86,13 @@ internal sealed record IncidentDocument(
 
         var report = new IncidentReport(
             StationId.Parse(Station), Category, priority, zone, new Location(Address, Latitude, Longitude), Description, channel, ReporterContact);
+
+        // Before assignments were kept, a row held only the last unit and officer, dispatched at DispatchedAt.
+        IReadOnlyList<Assignment> assignments = Assignments is not null
+            ? [.. Assignments.Select(a => a.ToAssignment())]
+            : Unit is not null && Officer is not null && DispatchedAt is { } dispatched
+                ? [new Assignment(dispatched, Unit, Officer.ToPerson(), Officer.ToPerson())]
+                : [];
         return new Incident
         {
             Id = IncidentId.Parse(Id),
@@ -89,35 +102,112 @@ internal sealed record IncidentDocument(
             Plan = Plan.ToPlan(),
             Version = Version,
             ReportedAt = ReportedAt,
-            ReportedBy = ReportedBy,
+            ReportedBy = ReportedBy.ToPerson(),
             DispatchedAt = DispatchedAt,
             OnSceneAt = OnSceneAt,
             ResolvedAt = ResolvedAt,
             ClosedAt = ClosedAt,
             CancelledAt = CancelledAt,
-            Unit = Unit,
-            Officer = Officer,
+            Assignments = assignments,
             Outcome = Outcome,
             CancelReason = CancelReason,
-            DispatchClock = Dispatch.ToClock(ClockKind.Dispatch),
-            ArrivalClock = Arrival.ToClock(ClockKind.Arrival),
-            ResolutionClock = Resolution.ToClock(ClockKind.Resolution),
+            Clocks = new ClockSet(Dispatch.ToClock(ClockKind.Dispatch), Arrival.ToClock(ClockKind.Arrival), Resolution.ToClock(ClockKind.Resolution)),
         };
     }
 }
 
+/// <summary>A person as stored; rows from before identity hold just a name, read as an unverified person.</summary>
+[JsonConverter(typeof(PersonDocumentConverter))]
+internal sealed record PersonDocument(string Subject, string Name)
+{
+    public const string Unverified = "unverified:";
+
+    public static PersonDocument From(Person person) => new(person.Subject, person.Name);
+
+    public Person ToPerson() => new(Subject, Name);
+
+    private sealed class PersonDocumentConverter : JsonConverter<PersonDocument>
+    {
+        public override PersonDocument? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                var name = reader.GetString()!;
+                return new PersonDocument(Unverified + name, name);
+            }
+
+            using var document = JsonDocument.ParseValue(ref reader);
+            var root = document.RootElement;
+            return new PersonDocument(root.GetProperty("subject").GetString()!, root.GetProperty("name").GetString()!);
+        }
+
+        public override void Write(Utf8JsonWriter writer, PersonDocument value, JsonSerializerOptions options)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("subject", value.Subject);
+            writer.WriteString("name", value.Name);
+            writer.WriteEndObject();
+        }
+    }
+}
+
+internal sealed record AssignmentDocument(Instant At, string Unit, PersonDocument Officer, PersonDocument By)
+{
+    public static AssignmentDocument From(Assignment a) => new(a.At, a.Unit, PersonDocument.From(a.Officer), PersonDocument.From(a.By));
+
+    public Assignment ToAssignment() => new(At, Unit, Officer.ToPerson(), By.ToPerson());
+}
+
+internal sealed record HolderDocument(string Kind, PersonDocument Person, string? Unit)
+{
+    public static HolderDocument From(Holder h) => new(h.Kind == HolderKind.Unit ? "unit" : "dispatcher", PersonDocument.From(h.Person), h.Unit);
+
+    public Holder ToHolder() => new(Kind == "unit" ? HolderKind.Unit : HolderKind.Dispatcher, Person.ToPerson(), Unit);
+}
+
+internal sealed record HoldingDocument(HolderDocument Holder, Instant From, Instant To)
+{
+    public static HoldingDocument Of(Holding h) => new(HolderDocument.From(h.Holder), h.From, h.To);
+
+    public Holding ToHolding() => new(Holder.ToHolder(), From, To);
+}
+
+internal sealed record OutcomeDocument(string Result, Instant EndedAt, long ElapsedMilliseconds, long OverdueMilliseconds, HoldingDocument[] Periods, HolderDocument Accountable)
+{
+    public static OutcomeDocument From(ClockOutcome o) => new(
+        o.Result.ToString().ToLowerInvariant(), o.EndedAt, (long)o.Elapsed.TotalMilliseconds, (long)o.OverdueBy.TotalMilliseconds,
+        [.. o.Periods.Select(HoldingDocument.Of)], HolderDocument.From(o.Accountable));
+
+    public ClockOutcome ToOutcome() => new(
+        Enum.Parse<ClockResult>(Result, ignoreCase: true), EndedAt, Duration.FromMilliseconds(ElapsedMilliseconds), Duration.FromMilliseconds(OverdueMilliseconds),
+        [.. Periods.Select(p => p.ToHolding())], Accountable.ToHolder(), Derived: false);
+}
+
+internal sealed record BreachDocument(Instant At, HolderDocument Holder, Instant RecordedAt)
+{
+    public static BreachDocument From(BreachFact b) => new(b.At, HolderDocument.From(b.Holder), b.RecordedAt);
+
+    public BreachFact ToBreach() => new(At, Holder.ToHolder(), RecordedAt);
+}
+
 internal sealed record ClockDocument(
-    long TargetSeconds, Instant Deadline, Instant? MetAt, Instant? StoppedAt, int WarningsSent, int Level, Instant? AcknowledgedAt, string? AcknowledgedBy)
+    long TargetSeconds, Instant Deadline, Instant? MetAt, Instant? StoppedAt, int WarningsSent, int Level, Instant? AcknowledgedAt, PersonDocument? AcknowledgedBy,
+    BreachDocument? Breach, OutcomeDocument? Outcome)
 {
     public static ClockDocument From(ResponseClock clock) =>
-        new((long)clock.Target.TotalSeconds, clock.Deadline, clock.MetAt, clock.StoppedAt, clock.WarningsSent, clock.Level, clock.AcknowledgedAt, clock.AcknowledgedBy);
+        new((long)clock.Target.TotalSeconds, clock.Deadline, clock.MetAt, clock.StoppedAt, clock.WarningsSent, clock.Level, clock.AcknowledgedAt,
+            clock.AcknowledgedBy is { } by ? PersonDocument.From(by) : null,
+            clock.Breach is { } b ? BreachDocument.From(b) : null,
+            clock.Outcome is { } o ? OutcomeDocument.From(o) : null);
 
     public ResponseClock ToClock(ClockKind kind) => new(kind, Duration.FromSeconds(TargetSeconds), Deadline, MetAt, StoppedAt)
     {
         WarningsSent = WarningsSent,
         Level = Level,
         AcknowledgedAt = AcknowledgedAt,
-        AcknowledgedBy = AcknowledgedBy,
+        AcknowledgedBy = AcknowledgedBy?.ToPerson(),
+        Breach = Breach?.ToBreach(),
+        Outcome = Outcome?.ToOutcome(),
     };
 }
 
@@ -131,30 +221,26 @@ internal sealed record PlanDocument(double[] WarnAt, LevelDocument[] Ladder)
 
 internal sealed record LevelDocument(int Level, long AfterSeconds, string To);
 
-/// <summary>
-/// A notice as the outbox stores it, and as the body of a message on the <c>escalations</c> topic,
-/// which adds <see cref="Url"/>, the incident's API link.
-/// </summary>
-public sealed record NoticeDocument(
+/// <summary>A notice as the outbox stores it.</summary>
+internal sealed record NoticeDocument(
     string IncidentId,
     string Station,
     string Category,
     string Priority,
+    string Address,
     string? Clock,
     string Kind,
     int Level,
     string Audience,
     Instant? Deadline,
     Instant? BreachedAt,
-    Instant EscalatedAt,
-    string OverdueBy,
-    string Summary)
+    Instant At,
+    long OverdueMilliseconds,
+    PersonDocument RaisedBy)
 {
-    public string? Url { get; init; }
-
     public static NoticeDocument From(Notice n) => new(
-        n.IncidentId.Value, n.Station.Value, n.Category, n.Priority.Name(), n.Clock?.Name(), n.Kind.Name(), n.Level, n.Audience.Name(),
-        n.Deadline, n.BreachedAt, n.At, Http.IsoDuration.Format(n.OverdueBy), n.Summary);
+        n.IncidentId.Value, n.Station.Value, n.Category, n.Priority.Name(), n.Address, n.Clock?.Name(), n.Kind.Name(), n.Level, n.Audience.Name(),
+        n.Deadline, n.BreachedAt, n.At, (long)n.OverdueBy.TotalMilliseconds, PersonDocument.From(n.RaisedBy));
 
     public Notice ToNotice()
     {
@@ -169,19 +255,18 @@ public sealed record NoticeDocument(
             throw new InvalidDataException($"Stored notice for {IncidentId} has an unknown priority or kind.");
         }
 
-        return new Notice(Core.Incidents.IncidentId.Parse(IncidentId), StationId.Parse(Station), Category, priority, clock, kind, Level,
-            AudienceNames.Parse(Audience), Deadline, BreachedAt, EscalatedAt,
-            NodaTime.Text.PeriodPattern.NormalizingIso.Parse(OverdueBy).Value.ToDuration(), Summary);
+        return new Notice(Core.Incidents.IncidentId.Parse(IncidentId), StationId.Parse(Station), Category, priority, Address, clock, kind, Level,
+            AudienceNames.Parse(Audience), Deadline, BreachedAt, At, Duration.FromMilliseconds(OverdueMilliseconds), RaisedBy.ToPerson());
     }
 }
 
-internal sealed record EventDocument(string IncidentId, int Sequence, string Kind, Instant At, string Actor, Dictionary<string, string> Details)
+internal sealed record EventDocument(string IncidentId, int Sequence, string Kind, Instant At, PersonDocument Actor, Dictionary<string, string> Details)
 {
     public static EventDocument From(IncidentEvent e) =>
-        new(e.IncidentId.Value, e.Sequence, e.Kind.Name(), e.At, e.Actor, new Dictionary<string, string>(e.Details));
+        new(e.IncidentId.Value, e.Sequence, e.Kind.Name(), e.At, PersonDocument.From(e.Actor), new Dictionary<string, string>(e.Details));
 
     public IncidentEvent ToEvent() =>
         WireNames.TryParse(Kind, out EventKind kind)
-            ? new IncidentEvent(Core.Incidents.IncidentId.Parse(IncidentId), Sequence, kind, At, Actor, Details)
+            ? new IncidentEvent(Core.Incidents.IncidentId.Parse(IncidentId), Sequence, kind, At, Actor.ToPerson(), Details)
             : throw new InvalidDataException($"Stored event {IncidentId}#{Sequence} has an unknown kind '{Kind}'.");
 }

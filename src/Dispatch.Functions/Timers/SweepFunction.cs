@@ -1,4 +1,5 @@
 using Dispatch.Core.Incidents;
+using Dispatch.Functions.Storage;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 
@@ -13,10 +14,10 @@ public sealed class SweepFunction(Sweeper sweeper, ILogger<SweepFunction> logger
     [Function("Sweep")]
     public async Task Run([TimerTrigger("%DISPATCH_SWEEP_SCHEDULE%")] TimerInfo timer, CancellationToken cancellationToken)
     {
+        using var requests = RequestCounter.Begin();
         var report = await sweeper.SweepAsync(cancellationToken);
-        if (report.Due > 0 || report.Relay.Sent > 0 || report.Relay.Failed > 0)
-        {
-            Log.Swept(logger, report.Due, report.Changed, report.Conflicts, report.Notices, report.Relay.Sent, report.Relay.Failed);
-        }
+        // Every run, so an operator can see the sweep keep up.
+        Log.Swept(logger, report.Entries, report.Due, report.Changed, report.Conflicts, report.Notices, report.Reindexed,
+            report.Relay.Sent, report.Relay.Failed, requests.Requests, (long)report.Elapsed.TotalMilliseconds, report.Truncated);
     }
 }

@@ -1,0 +1,40 @@
+using System.Reflection;
+using Dispatch.Functions.Identity;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Template;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Dispatch.Functions.Http;
+
+/// <summary>
+/// Answers what no other function does, as problem+json like every other error: 405 with <c>Allow</c> for a
+/// known route and another method, 404 for a route that does not exist. A catch-all route ranks below every
+/// specific one, under the Functions host and the local host alike.
+/// </summary>
+public static class FallbackFunction
+{
+    private static readonly Lazy<IReadOnlyList<(TemplateMatcher Matcher, string[] Methods)>> Routes = new(Discover);
+
+    [Function("NoSuchRoute")]
+    [Anonymous]
+    public static IActionResult Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "patch", "delete", "head", "options", Route = "{*path}")] HttpRequest request, string path)
+    {
+        var allowed = Routes.Value.Where(r => r.Matcher.TryMatch($"/{path}", new RouteValueDictionary())).SelectMany(r => r.Methods)
+            .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
+        return allowed.Count > 0
+            ? Problem.MethodNotAllowed(request.Method, allowed).WithHeader("Allow", string.Join(", ", allowed))
+            : Problem.NotFound($"There is no route /api/{Endpoint.Truncate(path)}. The API is described in the README.");
+    }
+
+    private static List<(TemplateMatcher, string[])> Discover() =>
+        [.. typeof(FallbackFunction).Assembly.GetExportedTypes()
+            .SelectMany(t => t.GetMethods())
+            .SelectMany(m => m.GetParameters())
+            .Select(p => p.GetCustomAttribute<HttpTriggerAttribute>())
+            .OfType<HttpTriggerAttribute>()
+            .Where(t => t.Route is not null && !t.Route.StartsWith("{*", StringComparison.Ordinal))
+            .Select(t => (new TemplateMatcher(TemplateParser.Parse(t.Route!), new RouteValueDictionary()), (t.Methods ?? []).Select(m => m.ToUpperInvariant()).ToArray()))];
+}

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using Dispatch.Core.Audit;
+using Dispatch.Core.Identity;
+using Dispatch.Core.Incidents;
+using Dispatch.Functions.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using NodaTime;
+
+namespace Dispatch.Functions.Identity;
+
+/// <summary>
+/// Decides who is calling, once per request, in the one place both hosts pass: the Functions worker
+/// middleware in Azure and <c>func start</c>, and the local host's own dispatcher. A request without a valid
+/// token gets 401 (RFC 6750, problem+json) and is audited; a valid one becomes an <see cref="ApiCall"/>
+/// with the person's roster memberships.
+/// </summary>
+public sealed class RequestPipeline(TokenValidator tokens, IRosterStore roster, IAuditTrail audit, IClock clock, ILogger<RequestPipeline> logger)
+{
+    /// <returns>The verified call, or null when the response (401 or 503) has been written.</returns>
+    public async Task<ApiCall?> AuthenticateAsync(HttpContext http, string function)
+    {
+        var check = await tokens.ValidateAsync(http.Request.Headers.Authorization.ToString());
+        var info = new RequestInfo(Guid.NewGuid().ToString("N"), function, http.Connection.RemoteIpAddress?.ToString(), CorrelationId(http));
+        if (check.Person is null)
+        {
+            var refused = new ApiCall(new Caller(new Person("anonymous", "anonymous"), check.Roles, []), info, clock.GetCurrentInstant())
+            {
+                Change = check.Problem,
+            };
+            await RecordAsync(refused.Record(401));
+            Log.Unauthenticated(logger, function, check.Error ?? "none");
+            var challenge = check.Error is { Length: > 0 } error ? $"Bearer error=\"{error}\", error_description=\"{check.Problem}\"" : "Bearer";
+            await Problem.Unauthorized(check.Problem!).WithHeader("WWW-Authenticate", challenge).WriteAsync(http);
+            return null;
+        }
+
+        IReadOnlyList<Membership> memberships;
+        try
+        {
+            memberships = await roster.MembershipsOfAsync(check.Person.Subject, http.RequestAborted);
+        }
+        catch (StorageUnavailableException e)
+        {
+            Log.StorageUnavailable(logger, e, http.Request.Method, http.Request.Path);
+            await Problem.Unavailable(e.Message).WriteAsync(http);
+            return null;
+        }
+
+        return new ApiCall(new Caller(check.Person, check.Roles, memberships), info, clock.GetCurrentInstant());
+    }
+
+    private async Task RecordAsync(AuditRecord record)
+    {
+        try
+        {
+            await audit.RecordAsync(record, CancellationToken.None);
+        }
+        catch (StorageUnavailableException e)
+        {
+            Log.AuditNotWritten(logger, e, record.Function, record.Outcome);
+        }
+    }
+
+    private static string CorrelationId(HttpContext http) => Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier;
+}

@@ -1,0 +1,151 @@
+using System.Net;
+using System.Security.Claims;
+using Dispatch.Core.Identity;
+using Dispatch.Functions.Settings;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+using NodaTime;
+
+namespace Dispatch.Functions.Identity;
+
+/// <summary>A bearer token that proved a person, or why it did not (RFC 6750 <c>invalid_token</c> and a description).</summary>
+public sealed record TokenCheck(Person? Person, IReadOnlySet<GlobalRole> Roles, string? Error, string? Problem)
+{
+    public static TokenCheck Refused(string error, string problem) => new(null, new HashSet<GlobalRole>(), error, problem);
+}
+
+/// <summary>
+/// Validates bearer tokens: signature, issuer, audience and lifetime (against the app's clock), signed tokens
+/// only. Entra ID tokens when <c>DISPATCH_AUTH_AUTHORITY</c> is set (keys from the authority's OpenID
+/// metadata); in development, also the local stack's own issuer.
+/// </summary>
+public sealed class TokenValidator
+{
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
+    private readonly JsonWebTokenHandler handler = new() { MapInboundClaims = false };
+    private readonly List<TokenValidationParameters> issuers = [];
+    private readonly IClock clock;
+
+    public TokenValidator(IOptions<DispatchSettings> options, IClock clock)
+    {
+        this.clock = clock;
+        var settings = options.Value;
+        if (!string.IsNullOrWhiteSpace(settings.AuthAuthority))
+        {
+            var authority = settings.AuthAuthority.TrimEnd('/');
+            var metadata = new ConfigurationManager<OpenIdConnectConfiguration>(
+                $"{authority}/.well-known/openid-configuration",
+                new OpenIdConnectConfigurationRetriever(),
+                // Plain http only for an authority on this machine (tests); Entra is always https.
+                new HttpDocumentRetriever { RequireHttps = !IsLoopback(authority) });
+            issuers.Add(Parameters(authority, settings.AuthAudience!, ["RS256"], metadata: metadata));
+        }
+
+        if (settings.IsDevelopment && !string.IsNullOrWhiteSpace(settings.LocalKeyFile))
+        {
+            issuers.Add(Parameters(LocalTokens.Issuer, LocalTokens.Audience, ["HS256"], key: LocalTokens.Load(settings.LocalKeyFile).Key));
+        }
+    }
+
+    public async Task<TokenCheck> ValidateAsync(string? authorization)
+    {
+        if (string.IsNullOrWhiteSpace(authorization))
+        {
+            return TokenCheck.Refused("", "No bearer token: send 'Authorization: Bearer <token>'.");
+        }
+
+        if (!authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return TokenCheck.Refused("invalid_request", "The Authorization header must be 'Bearer <token>'.");
+        }
+
+        var token = authorization["Bearer ".Length..].Trim();
+        string issuer;
+        try
+        {
+            issuer = handler.ReadJsonWebToken(token).Issuer;
+        }
+        catch (Exception e) when (e is ArgumentException or SecurityTokenMalformedException)
+        {
+            return TokenCheck.Refused("invalid_token", "The bearer token is not a JWT.");
+        }
+
+        var parameters = issuers.FirstOrDefault(p => string.Equals(p.ValidIssuer, issuer, StringComparison.Ordinal)) ?? issuers.FirstOrDefault();
+        if (parameters is null)
+        {
+            return TokenCheck.Refused("invalid_token", "No token issuer is configured.");
+        }
+
+        var result = await handler.ValidateTokenAsync(token, parameters);
+        if (!result.IsValid)
+        {
+            return TokenCheck.Refused("invalid_token", Describe(result.Exception));
+        }
+
+        var identity = result.ClaimsIdentity;
+        var subject = identity.FindFirst("oid")?.Value ?? identity.FindFirst("sub")?.Value;
+        if (!Person.IsValidSubject(subject))
+        {
+            return TokenCheck.Refused("invalid_token", $"The token names no usable subject ('oid' or 'sub' must be {Person.SubjectRule}).");
+        }
+
+        var name = identity.FindFirst("name")?.Value ?? identity.FindFirst("preferred_username")?.Value ?? subject!;
+        var roles = identity.FindAll("roles").Select(c => RoleNames.TryParse(c.Value, out GlobalRole role) ? role : (GlobalRole?)null)
+            .OfType<GlobalRole>().ToHashSet();
+        return new TokenCheck(new Person(subject!, name.Length > Person.MaxNameLength ? name[..Person.MaxNameLength] : name), roles, null, null);
+    }
+
+    private TokenValidationParameters Parameters(
+        string issuer, string audience, string[] algorithms, ConfigurationManager<OpenIdConnectConfiguration>? metadata = null, SecurityKey? key = null) => new()
+    {
+        ValidIssuer = issuer,
+        ValidAudience = audience,
+        ValidateIssuer = true,
+        ValidateAudience = true,
+        ValidateLifetime = true,
+        ValidateIssuerSigningKey = true,
+        RequireSignedTokens = true,
+        RequireExpirationTime = true,
+        ValidAlgorithms = algorithms,
+        IssuerSigningKey = key,
+        ConfigurationManager = metadata,
+        ClockSkew = ClockSkew,
+        // Lifetime against the app's own clock, not the machine's: tests drive it with a FakeClock.
+        LifetimeValidator = (notBefore, expires, _, _) =>
+        {
+            var now = clock.GetCurrentInstant().ToDateTimeUtc();
+            if (notBefore is { } nbf && now + ClockSkew < nbf)
+            {
+                throw new SecurityTokenNotYetValidException($"The token is not valid before {nbf:O}.") { NotBefore = nbf };
+            }
+
+            if (expires is not { } exp)
+            {
+                throw new SecurityTokenNoExpirationException("The token has no expiry.");
+            }
+
+            return now - ClockSkew < exp ? true : throw new SecurityTokenExpiredException($"The token expired at {exp:O}.") { Expires = exp };
+        },
+    };
+
+    /// <summary>What was wrong, in words; never the token itself.</summary>
+    private static string Describe(Exception? e) => e switch
+    {
+        _ when e?.Message.Contains("IDX10504", StringComparison.Ordinal) == true => "The token is not signed.",
+        SecurityTokenExpiredException expired => $"The token expired at {expired.Expires:O}.",
+        SecurityTokenNotYetValidException early => $"The token is not valid before {early.NotBefore:O}.",
+        SecurityTokenInvalidAudienceException => "The token is for another audience.",
+        SecurityTokenInvalidIssuerException => "The token was issued by an issuer this API does not accept.",
+        SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "The token's signature does not verify.",
+        SecurityTokenInvalidAlgorithmException => "The token is signed with an algorithm this API does not accept.",
+        SecurityTokenNoExpirationException => "The token has no expiry.",
+        SecurityTokenMalformedException => "The token is malformed.",
+        _ => "The token is not valid.",
+    };
+
+    private static bool IsLoopback(string authority) =>
+        Uri.TryCreate(authority, UriKind.Absolute, out var uri) && (uri.IsLoopback || (IPAddress.TryParse(uri.Host, out var ip) && IPAddress.IsLoopback(ip)));
+}

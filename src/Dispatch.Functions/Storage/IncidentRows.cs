@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Azure.Data.Tables;
+using Dispatch.Core.Incidents;
+
+namespace Dispatch.Functions.Storage;
+
+/// <summary>How an incident and its change become table rows.</summary>
+internal static class IncidentRows
+{
+    public static string BodyOf(Incident incident) => JsonSerializer.Serialize(IncidentDocument.From(incident), Json.Options);
+
+    public static Incident Read(TableEntity entity) =>
+        JsonSerializer.Deserialize<IncidentDocument>(entity.GetString("Body"), Json.Options)!.ToIncident();
+
+    public static TableEntity Incident(Incident incident, string body) =>
+        WithBody(new TableEntity(incident.Station.Value, TableKeys.IncidentRow(incident.Id)), incident, body);
+
+    /// <summary>The rows a change adds or replaces besides the incident: events, outbox notices, the open-list entry.</summary>
+    public static IEnumerable<TableEntity> ChangeRows(Transition change, string body)
+    {
+        var incident = change.Incident;
+        foreach (var e in change.Events)
+        {
+            yield return new TableEntity(incident.Station.Value, TableKeys.EventRow(e.IncidentId, e.Sequence))
+            {
+                ["Body"] = JsonSerializer.Serialize(EventDocument.From(e), Json.Options),
+                ["Kind"] = e.Kind.Name(),
+                ["At"] = e.At.ToDateTimeOffset(),
+            };
+        }
+
+        foreach (var notice in change.Notices)
+        {
+            yield return new TableEntity(incident.Station.Value, TableKeys.OutboxRow(notice))
+            {
+                ["Body"] = JsonSerializer.Serialize(NoticeDocument.From(notice), Json.Options),
+                ["Attempts"] = 0,
+                ["NextAttemptAt"] = notice.At.ToDateTimeOffset(),
+            };
+        }
+
+        if (incident.IsOpen)
+        {
+            yield return WithBody(new TableEntity(incident.Station.Value, TableKeys.OpenRow(incident.Id)), incident, body);
+        }
+    }
+
+    /// <summary>Replaced by every change of the station: its ETag tells a board whether anything changed.</summary>
+    public static TableEntity StationVersion(StationId station) =>
+        new(station.Value, TableKeys.StationVersionRow) { ["Change"] = Guid.NewGuid().ToString("N") };
+
+    /// <summary>The incident's columns; <paramref name="body"/> is its JSON, serialized once for all the rows that carry it.</summary>
+    private static TableEntity WithBody(TableEntity entity, Incident incident, string body)
+    {
+        entity["Body"] = body;
+        entity["Status"] = incident.Status.Name();
+        entity["Priority"] = incident.Report.Priority.Name();
+        entity["IsOpen"] = incident.IsOpen;
+        entity["ReportedAt"] = incident.ReportedAt.ToDateTimeOffset();
+        if (incident.IsOpen && incident.NextDeadline is { } next)
+        {
+            entity["NextDeadline"] = next.ToDateTimeOffset();
+        }
+
+        return entity;
+    }
+}

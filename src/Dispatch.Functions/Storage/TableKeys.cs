@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Dispatch.Core.Incidents;
+using NodaTime;
+
+namespace Dispatch.Functions.Storage;
+
+/// <summary>
+/// Every partition and row key the app writes (README, "State in tables"). A station's partition holds all
+/// that must change together: the incident, its events, its list entry, its outbox, its idempotency records,
+/// the audit records of requests that changed it, and the station's roster.
+/// </summary>
+internal static class TableKeys
+{
+    /// <summary>Stations that have reported an incident or have a roster.</summary>
+    public const string StationsPartition = "_stations";
+
+    /// <summary>Audit records of requests that named no station (a refused token, a read of the audit trail).</summary>
+    public const string GlobalAuditPartition = "_audit";
+
+    /// <summary>The row a station's every change touches, so a board can ask "anything new?" with one point read.</summary>
+    public const string StationVersionRow = "_version";
+
+    public static string IncidentRow(IncidentId id) => $"incident|{NewestFirst(id)}|{id.Value}";
+
+    public static string OpenRow(IncidentId id) => $"open|{NewestFirst(id)}|{id.Value}";
+
+    /// <summary>
+    /// Incident rows reported in [from, until), as exclusive bounds (<c>RowKey gt After and RowKey lt Before</c>):
+    /// keys are newest first, so "until" gives the lower bound.
+    /// </summary>
+    public static (string After, string Before) IncidentRange(Instant from, Instant until) =>
+        ($"incident|{NewestFirstMilliseconds(until.ToUnixTimeMilliseconds())}|~", $"incident|{NewestFirstMilliseconds(from.ToUnixTimeMilliseconds())}|~");
+
+    public static string EventRow(IncidentId id, int sequence) => $"event|{id.Value}|{sequence:D6}";
+
+    public static string EventPrefix(IncidentId id) => $"event|{id.Value}|";
+
+    public static string OutboxRow(Notice notice) => $"outbox|{notice.MessageId}";
+
+    /// <summary>All of one incident's outbox rows: message ids start with the incident id and a colon.</summary>
+    public static (string From, string To) OutboxRange(IncidentId id) => ($"outbox|{id.Value}:", $"outbox|{id.Value};");
+
+    public static string IdempotencyRow(string key) => $"idempotency|{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))}";
+
+    public static string AuditRow(Instant at, string requestId) => $"audit|{NewestFirst(at)}|{requestId}";
+
+    /// <summary>Audit rows of [from, until), as exclusive bounds, newest first.</summary>
+    public static (string After, string Before) AuditRange(Instant from, Instant until) => ($"audit|{NewestFirst(until)}|~", $"audit|{NewestFirst(from)}|~");
+
+    public static string RosterRow(string subject) => $"roster|{subject}";
+
+    public static string MemberPartition(string subject) => $"member|{subject}";
+
+    public static string AuditByPartition(string subject) => $"auditby|{subject}";
+
+    public static string AuditByRow(Instant at, string requestId) => $"{NewestFirst(at)}|{requestId}";
+
+    public static (string After, string Before) AuditByRange(Instant from, Instant until) => ($"{NewestFirst(until)}|~", $"{NewestFirst(from)}|~");
+
+    public static string DuePartition(DueReason reason, int shard) => $"{(reason == DueReason.Clock ? "due" : "outbox")}-{shard}";
+
+    public static string DueRow(DueEntry entry) =>
+        $"{Ticks(entry.At)}|{entry.Incident.Value}|{(entry.Reason == DueReason.Clock ? "clock" : entry.Key)}";
+
+    /// <summary>Every entry at or before <paramref name="now"/> sorts below this key.</summary>
+    public static string DueUpTo(Instant now) => Ticks(now + Duration.FromTicks(1));
+
+    /// <summary>A stable spread of incidents over the index's partitions (FNV-1a of the id).</summary>
+    public static int ShardOf(IncidentId id, int shards)
+    {
+        var hash = 2166136261u;
+        foreach (var c in id.Value)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return (int)(hash % (uint)shards);
+    }
+
+    private static string Ticks(Instant at) => at.ToUnixTimeTicks().ToString("D19", CultureInfo.InvariantCulture);
+
+    /// <summary>Newest first by the id's own timestamp, so a point read can compute the key from the id alone.</summary>
+    private static string NewestFirst(IncidentId id) => NewestFirstMilliseconds(id.Timestamp.ToUnixTimeMilliseconds());
+
+    private static string NewestFirst(Instant at) => (long.MaxValue - at.ToUnixTimeTicks()).ToString("D19", CultureInfo.InvariantCulture);
+
+    private static string NewestFirstMilliseconds(long milliseconds) => (long.MaxValue - milliseconds).ToString("D19", CultureInfo.InvariantCulture);
+}

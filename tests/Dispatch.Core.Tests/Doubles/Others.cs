@@ -1,0 +1,109 @@
+using Dispatch.Core.Audit;
+using Dispatch.Core.Identity;
+using Dispatch.Core.Incidents;
+
+namespace Dispatch.Core.Tests.Doubles;
+
+/// <summary>The roster as a list.</summary>
+public sealed class InMemoryRoster : IRosterStore
+{
+    private readonly List<Membership> members = [];
+
+    public List<AuditRecord> CommittedAudit { get; } = [];
+
+    public void Add(Membership membership) => members.Add(membership);
+
+    public Task<IReadOnlyList<Membership>> MembershipsOfAsync(string subject, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Membership>>([.. members.Where(m => m.Person.Subject == subject)]);
+
+    public Task<IReadOnlyList<Membership>> RosterOfAsync(StationId station, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Membership>>([.. members.Where(m => m.Station == station)]);
+
+    public Task<Membership?> FindAsync(StationId station, string subject, CancellationToken cancellationToken) =>
+        Task.FromResult(members.FirstOrDefault(m => m.Station == station && m.Person.Subject == subject));
+
+    public Task PutAsync(Membership membership, AuditRecord audit, CancellationToken cancellationToken)
+    {
+        members.RemoveAll(m => m.Station == membership.Station && m.Person.Subject == membership.Person.Subject);
+        members.Add(membership);
+        CommittedAudit.Add(audit);
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> RemoveAsync(StationId station, string subject, AuditRecord audit, CancellationToken cancellationToken)
+    {
+        var removed = members.RemoveAll(m => m.Station == station && m.Person.Subject == subject) > 0;
+        CommittedAudit.Add(audit);
+        return Task.FromResult(removed);
+    }
+}
+
+/// <summary>The audit trail as lists: prepared copies, and records written apart from a change.</summary>
+public sealed class InMemoryAudit : IAuditTrail
+{
+    public List<AuditRecord> Prepared { get; } = [];
+
+    public List<AuditRecord> Recorded { get; } = [];
+
+    public AuditQuery? LastQuery { get; private set; }
+
+    public Task PrepareAsync(AuditRecord record, CancellationToken cancellationToken)
+    {
+        lock (Prepared)
+        {
+            Prepared.Add(record);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task RecordAsync(AuditRecord record, CancellationToken cancellationToken)
+    {
+        Recorded.Add(record);
+        return Task.CompletedTask;
+    }
+
+    public Task<AuditPage> QueryAsync(AuditQuery query, CancellationToken cancellationToken)
+    {
+        LastQuery = query;
+        return Task.FromResult(new AuditPage([.. Recorded.Where(r => query.Station is null || r.Station == query.Station)], null));
+    }
+}
+
+/// <summary>Records what is sent; can refuse to send, as a Service Bus outage would.</summary>
+public sealed class RecordingPublisher : INoticePublisher
+{
+    private readonly List<Notice> sent = [];
+
+    public IReadOnlyList<Notice> Sent
+    {
+        get
+        {
+            lock (sent)
+            {
+                return [.. sent];
+            }
+        }
+    }
+
+    public int Attempts { get; private set; }
+
+    /// <summary>Decides, per attempt, whether sending fails (true) or succeeds.</summary>
+    public Func<Notice, int, bool>? Fails { get; set; }
+
+    public Task PublishAsync(Notice notice, CancellationToken cancellationToken)
+    {
+        lock (sent)
+        {
+            Attempts++;
+            if (Fails?.Invoke(notice, Attempts) == true)
+            {
+                throw new InvalidOperationException("Service Bus is down");
+            }
+
+            sent.Add(notice);
+        }
+
+        return Task.CompletedTask;
+    }
+}
