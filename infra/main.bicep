@@ -27,6 +27,13 @@ param sweepSchedule string = '*/5 * * * * *'
 @description('Object id of the user the chief\'s desk signs in as; gets Service Bus Data Receiver on the chief subscriptions only. Empty to skip.')
 param chiefPrincipalId string = ''
 
+@description('The Entra ID authority whose tokens the API accepts (DISPATCH_AUTH_AUTHORITY); this tenant\'s v2.0 endpoint by default.')
+param authAuthority string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+
+@description('The audience tokens must be for (DISPATCH_AUTH_AUDIENCE): the API app registration\'s application ID URI (api://...) or client id. README, "Deploying to Azure", step 1.')
+@minLength(1)
+param authAudience string
+
 @description('.NET version of the isolated worker.')
 param dotnetVersion string = '10.0'
 
@@ -89,7 +96,7 @@ module roles 'modules/roles.bicep' = {
   params: {
     appPrincipalId: identity.outputs.principalId
     storageAccountName: storage.outputs.name
-    tableName: storage.outputs.tableName
+    tableNames: [storage.outputs.tableName, storage.outputs.indexTableName]
     serviceBusNamespaceName: serviceBus.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
     chiefPrincipalId: chiefPrincipalId
@@ -115,6 +122,8 @@ module functionApp 'modules/functionapp.bicep' = {
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     policyJson: policyJson
     sweepSchedule: sweepSchedule
+    authAuthority: authAuthority
+    authAudience: authAudience
     dotnetVersion: dotnetVersion
   }
 }

@@ -16,7 +16,7 @@ await AnsiConsole.Status().StartAsync("starting…", async status =>
         await using var stack = await StackProcess.StartAsync(repoRoot, Path.Combine(AppContext.BaseDirectory, "bench-policy.json"));
         if (which is "all" or "sweep")
         {
-            figures.AddRange(await SweepBench.RunAsync(stack.StorageConnectionString, stack.BusConnectionString, quick, Progress));
+            figures.AddRange(await SweepBench.RunAsync(repoRoot, stack.StorageConnectionString, stack.BusConnectionString, quick, Progress));
         }
     }
 

@@ -12,6 +12,8 @@ param serviceBusNamespaceHost string
 param appInsightsConnectionString string
 param policyJson string
 param sweepSchedule string
+param authAuthority string
+param authAudience string
 param dotnetVersion string
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -89,6 +91,11 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     DISPATCH_SWEEP_SCHEDULE: sweepSchedule
     DISPATCH_POLICY: policyJson
     DISPATCH_PUBLIC_URL: 'https://${app.properties.defaultHostName}'
+    // Only Entra ID tokens: the local issuer is refused outside development, and this is not development.
+    DISPATCH_AUTH_AUTHORITY: authAuthority
+    DISPATCH_AUTH_AUDIENCE: authAudience
+    DISPATCH_INDEX_SHARDS: '4'
+    DISPATCH_REQUEST_BUDGET: 'PT5S'
   }
 }
 

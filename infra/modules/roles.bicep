@@ -3,7 +3,8 @@
 // official name, which the infra tests look up in infra/roles.json to check the id beside it.
 param appPrincipalId string
 param storageAccountName string
-param tableName string
+@description('The app\'s tables: the main one and its due index.')
+param tableNames string[]
 param serviceBusNamespaceName string
 param appInsightsName string
 param chiefPrincipalId string
@@ -26,10 +27,10 @@ resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-0
   name: 'default'
 }
 
-resource table 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
+resource table 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = [for name in tableNames: {
   parent: tableService
-  name: tableName
-}
+  name: name
+}]
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
   name: serviceBusNamespaceName
@@ -49,17 +50,17 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
 }
 
-// The app's rows: incidents, events, the due index, the outbox, the roster and the audit trail.
-resource tableData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(table.id, appPrincipalId, storageTableDataContributor)
-  scope: table
+// The app's rows: incidents, events, the outbox, the roster and the audit trail; and the due index.
+resource tableData 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (name, i) in tableNames: {
+  name: guid(table[i].id, appPrincipalId, storageTableDataContributor)
+  scope: table[i]
   properties: {
-    description: 'Storage Table Data Contributor: the app reads and writes its one table.'
+    description: 'Storage Table Data Contributor: the app reads and writes its table ${name}.'
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributor)
   }
-}
+}]
 
 // The Functions host: the deployment package and the timer's singleton lease live in blobs.
 resource blobData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {

@@ -34,14 +34,21 @@ resource tables 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
   name: 'default'
 }
 
-// Every row the app keeps lives in this one table (README, "State in tables"), so its role is scoped to it.
+// The rows the app keeps live in these two tables (README, "State in tables"), so its role is scoped to them.
 resource incidents 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
   parent: tables
   name: 'incidents'
 }
 
+// The due index: the app names it after the main table (DISPATCH_TABLE + 'due').
+resource dueIndex 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tables
+  name: '${incidents.name}due'
+}
+
 output name string = account.name
 output tableName string = incidents.name
+output indexTableName string = dueIndex.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output tableEndpoint string = account.properties.primaryEndpoints.table
 output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}${deployments.name}'

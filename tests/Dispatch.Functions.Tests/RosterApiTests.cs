@@ -45,6 +45,22 @@ public sealed class RosterApiTests(Azurite azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task One_person_enlisted_at_eight_stations_at_once_serves_at_all_eight_and_a_removal_leaves_the_others()
+    {
+        var admin = stack.ClientAs("root.admin", GlobalRole.Admin);
+        var stations = Enumerable.Range(0, 8).Select(_ => ApiHost.NewStation()).ToList();
+
+        var puts = await Task.WhenAll(stations.Select(s => admin.PutAsJsonAsync($"stations/{s}/roster/gao.fei", new { name = "Gao Fei", role = "officer" })));
+        var enlisted = await Api.GetAsync(stack.ClientAs("gao.fei"), "me");
+        using var removed = await admin.DeleteAsync($"stations/{stations[3]}/roster/gao.fei");
+        var left = await Api.GetAsync(stack.ClientAs("gao.fei"), "me");
+
+        Assert.All(puts, p => Assert.Equal(HttpStatusCode.Created, p.StatusCode));
+        Assert.Equal(stations.Order(), enlisted["memberships"]!.AsArray().Select(m => m!["station"]!.GetValue<string>()).Order());
+        Assert.Equal(stations.Where((_, i) => i != 3).Order(), left["memberships"]!.AsArray().Select(m => m!["station"]!.GetValue<string>()).Order());
+    }
+
+    [Fact]
     public async Task A_chief_may_not_make_or_remove_a_chief_nor_touch_another_station_but_an_admin_may()
     {
         var chief = staff.As(staff.Chief);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json.Nodes;
+using Dispatch.Core.Identity;
 using Dispatch.Core.Policy;
 using Dispatch.Infra.Tests.Arm;
 using Dispatch.Testing;
@@ -80,6 +81,7 @@ public sealed class BicepTests
             ("Monitoring Metrics Publisher", $"Microsoft.Insights/components/{insights}", $"<{app}.principalId>", "ServicePrincipal"),
             ("Storage Blob Data Owner", $"Microsoft.Storage/storageAccounts/{storage}", $"<{app}.principalId>", "ServicePrincipal"),
             ("Storage Table Data Contributor", $"Microsoft.Storage/storageAccounts/{storage}/tableServices/default/tables/incidents", $"<{app}.principalId>", "ServicePrincipal"),
+            ("Storage Table Data Contributor", $"Microsoft.Storage/storageAccounts/{storage}/tableServices/default/tables/incidentsdue", $"<{app}.principalId>", "ServicePrincipal"),
         ];
         Assert.Equal(expected, grants);
 
@@ -93,7 +95,7 @@ public sealed class BicepTests
         var deployed = Deployed.Value;
 
         Assert.True(deployed.OfType("Microsoft.ServiceBus/namespaces").Single(r => r.Deployed).Properties!["disableLocalAuth"]!.GetValue<bool>());
-        Assert.True(deployed.OfType("Microsoft.Insights/components").Single().Properties!["DisableLocalAuth"]!.GetValue<bool>());
+        Assert.True(deployed.OfType("Microsoft.Insights/components").Single(r => r.Deployed).Properties!["DisableLocalAuth"]!.GetValue<bool>());
         var account = deployed.OfType("Microsoft.Storage/storageAccounts").Single(r => r.Deployed).Properties!;
         Assert.False(account["allowSharedKeyAccess"]!.GetValue<bool>());
         Assert.Equal("TLS1_2", account["minimumTlsVersion"]!.GetValue<string>());
@@ -166,7 +168,7 @@ public sealed class BicepTests
         Assert.DoesNotContain("AzureWebJobsStorage", settings.Select(s => s.Key));
 
         var sample = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoRoot.Path, "local.settings.sample.json")))!["Values"]!.AsObject()
-            .Select(p => p.Key).Where(k => k.StartsWith("DISPATCH_", StringComparison.Ordinal) && k is not ("DISPATCH_POLICY_FILE"));
+            .Select(p => p.Key).Where(k => k.StartsWith("DISPATCH_", StringComparison.Ordinal) && k is not ("DISPATCH_POLICY_FILE" or "DISPATCH_AUTH_LOCAL_KEY_FILE"));
         Assert.All(sample, k => Assert.Contains(k, settings.Select(s => s.Key)));
     }
 
@@ -254,6 +256,32 @@ public sealed class BicepTests
         var parsed = PolicyParser.Parse(policy);
 
         Assert.Equal(ResponsePolicy.Default.Escalation, parsed.Escalation);
+    }
+
+    [Fact]
+    public void The_app_accepts_only_entra_tokens_of_this_tenant_for_the_apis_audience()
+    {
+        var settings = Deployed.Value.OfType("Microsoft.Web/sites/config").Single(r => r.Name.EndsWith("/appsettings", StringComparison.Ordinal)).Properties!.AsObject();
+
+        Assert.Equal($"https://login.microsoftonline.com/{ArmTarget.Sample.TenantId}/v2.0", settings["DISPATCH_AUTH_AUTHORITY"]!.GetValue<string>());
+        Assert.Equal("api://dispatch-api", settings["DISPATCH_AUTH_AUDIENCE"]!.GetValue<string>());
+        Assert.DoesNotContain("DISPATCH_AUTH_LOCAL_KEY_FILE", settings.Select(s => s.Key));
+        Assert.DoesNotContain("AZURE_FUNCTIONS_ENVIRONMENT", settings.Select(s => s.Key));
+    }
+
+    [Fact]
+    public void The_app_roles_to_register_are_the_global_roles_the_api_reads()
+    {
+        var roles = JsonNode.Parse(File.ReadAllText(Path.Combine(Infra, "app-roles.json")))!.AsArray();
+
+        Assert.Equal(RoleNames.GlobalRoles.Order(), roles.Select(r => r!["value"]!.GetValue<string>()).Order());
+        Assert.All(roles, r =>
+        {
+            Assert.True(Guid.TryParse(r!["id"]!.GetValue<string>(), out _));
+            Assert.True(r["isEnabled"]!.GetValue<bool>());
+            Assert.Equal(["User"], r["allowedMemberTypes"]!.AsArray().Select(t => t!.GetValue<string>()));
+        });
+        Assert.Equal(roles.Count, roles.Select(r => r!["id"]!.GetValue<string>()).Distinct().Count());
     }
 
     private static ArmDeployment Deploy(string? namePrefix = null, string? chiefPrincipalId = null, string[]? stations = null)

@@ -29,8 +29,8 @@ public static class DispatchServiceCollectionExtensions
     {
         services.AddOptions<DispatchSettings>()
             .Bind(configuration)
-            .Validate(settings => System.Text.RegularExpressions.Regex.IsMatch(settings.TableName, "^[A-Za-z][A-Za-z0-9]{2,62}$"),
-                "DISPATCH_TABLE must be a table name: 3-63 letters and digits, starting with a letter.")
+            .Validate(settings => System.Text.RegularExpressions.Regex.IsMatch(settings.TableName, "^[A-Za-z][A-Za-z0-9]{2,59}$"),
+                "DISPATCH_TABLE must be a table name: 3-60 letters and digits, starting with a letter (the due index is the same name with due after it).")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<DispatchSettings>, PolicyValidation>();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<DispatchSettings>>().Value.LoadPolicy());
@@ -39,6 +39,7 @@ public static class DispatchServiceCollectionExtensions
         services.TryAddSingleton<IClock>(SystemClock.Instance);
         services.TryAddSingleton(_ => CreateTableService(configuration));
         services.TryAddSingleton<DispatchTable>();
+        services.TryAddSingleton<DueIndexTable>();
         services.TryAddSingleton<TableIncidentStore>();
         services.TryAddSingleton<IIncidentStore>(sp => sp.GetRequiredService<TableIncidentStore>());
         services.TryAddSingleton<INoticeOutbox>(sp => sp.GetRequiredService<TableIncidentStore>());

@@ -46,6 +46,9 @@ public sealed class DispatchSettings
     [ConfigurationKeyName("DISPATCH_REQUEST_BUDGET")]
     public string RequestBudget { get; set; } = "PT5S";
 
+    /// <summary>The due index's table: the main table's name with <c>due</c> after it.</summary>
+    public string IndexTableName => TableName + "due";
+
     public bool IsDevelopment => string.Equals(Environment, "Development", StringComparison.OrdinalIgnoreCase);
 
     public TimeSpan RequestBudgetTime => System.Xml.XmlConvert.ToTimeSpan(RequestBudget);

@@ -8,14 +8,22 @@ using Microsoft.Extensions.Options;
 namespace Dispatch.Functions.Storage;
 
 /// <summary>
-/// The one table every row of the app lives in (README, "State in tables"), and what every call to it shares:
-/// creating it once, and turning "storage did not answer" into <see cref="StorageUnavailableException"/>.
+/// One of the app's tables (README, "State in tables") and what every call to it shares: creating it once,
+/// and turning "storage did not answer" into <see cref="StorageUnavailableException"/>. Resolved from DI it is
+/// the main table, <c>DISPATCH_TABLE</c>.
 /// </summary>
-public sealed class DispatchTable(TableServiceClient service, IOptions<DispatchSettings> settings)
+public sealed class DispatchTable
 {
     private Task? creation;
 
-    public TableClient Client { get; } = service.GetTableClient(settings.Value.TableName);
+    public DispatchTable(TableServiceClient service, IOptions<DispatchSettings> settings)
+        : this(service, settings.Value.TableName)
+    {
+    }
+
+    public DispatchTable(TableServiceClient service, string name) => Client = service.GetTableClient(name);
+
+    public TableClient Client { get; }
 
     /// <summary>Runs one storage call; a failure to answer becomes <see cref="StorageUnavailableException"/>.</summary>
     public async Task<T> RunAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
@@ -100,4 +108,13 @@ public sealed class DispatchTable(TableServiceClient service, IOptions<DispatchS
         AggregateException a => a.InnerExceptions.All(inner => IsUnavailable(inner, cancellationToken)),
         _ => false,
     };
+}
+
+/// <summary>
+/// The due index's own table, <c>{DISPATCH_TABLE}due</c>: it is written apart from the station partitions
+/// anyway (README, "The due index"), and kept apart its range reads never pass over incident rows.
+/// </summary>
+public sealed class DueIndexTable(TableServiceClient service, IOptions<DispatchSettings> settings)
+{
+    public DispatchTable Table { get; } = new(service, settings.Value.IndexTableName);
 }

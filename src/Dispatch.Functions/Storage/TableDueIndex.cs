@@ -9,12 +9,13 @@ using NodaTime;
 namespace Dispatch.Functions.Storage;
 
 /// <summary>
-/// The due index in its own partitions, spread over <c>DISPATCH_INDEX_SHARDS</c> of them by incident: clock
+/// The due index in its own table and partitions, spread over <c>DISPATCH_INDEX_SHARDS</c> of them by incident: clock
 /// entries in <c>due-{n}</c>, notices entries in <c>outbox-{n}</c>. A sweep reads each partition's range up to
 /// now, so what it costs follows what is due, never the number of stations or running incidents.
 /// </summary>
-public sealed class TableDueIndex(DispatchTable table, IOptions<DispatchSettings> settings) : IDueIndex
+public sealed class TableDueIndex(DueIndexTable index, IOptions<DispatchSettings> settings) : IDueIndex
 {
+    private readonly DispatchTable table = index.Table;
     private readonly int shards = settings.Value.IndexShards;
 
     public Task AddAsync(IReadOnlyList<DueEntry> entries, CancellationToken cancellationToken) =>

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Azure;
 using Azure.Data.Tables;
 using Dispatch.Core.Audit;
@@ -8,16 +10,21 @@ namespace Dispatch.Functions.Storage;
 
 /// <summary>
 /// The roster twice: per station (<c>roster|{subject}</c> rows, listed and changed with the audit record in
-/// one transaction) and per person (<c>member|{subject}</c>, read on every request to decide what the caller
-/// may do). The two are written in the order that fails safe: a grant is listed before it takes effect, and
-/// a removal takes effect before it is unlisted, so a crash in between never leaves extra access.
+/// one transaction) and per person (one <c>member|{subject}</c> entity listing every station the person
+/// serves at, read with one point read on every request to decide what the caller may do). The two are
+/// written in the order that fails safe: a grant is listed before it takes effect, and a removal takes effect
+/// before it is unlisted, so a crash in between never leaves extra access.
 /// </summary>
 public sealed class TableRosterStore(DispatchTable table, TableIncidentStore stations) : IRosterStore
 {
+    private const string MembershipsRow = "stations";
+
+    private const int MaxConflictRetries = 8;
+
     public async Task<IReadOnlyList<Membership>> MembershipsOfAsync(string subject, CancellationToken cancellationToken)
     {
-        var rows = await table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.MemberPartition(subject)}"), null, cancellationToken);
-        return [.. rows.Select(row => Read(StationId.Parse(row.RowKey), subject, row)).OfType<Membership>()];
+        var (memberships, _) = await ReadMembershipsAsync(subject, cancellationToken);
+        return [.. memberships.Select(m => m.ToMembership(subject)).OfType<Membership>()];
     }
 
     public async Task<IReadOnlyList<Membership>> RosterOfAsync(StationId station, CancellationToken cancellationToken)
@@ -48,21 +55,16 @@ public sealed class TableRosterStore(DispatchTable table, TableIncidentStore sta
             new(TableTransactionActionType.Add, AuditRows.Row(audit)),
             new(TableTransactionActionType.UpsertReplace, IncidentRows.StationVersion(membership.Station)),
         ], cancellationToken), cancellationToken);
-        await table.RunAsync(() => table.Client.UpsertEntityAsync(Row(TableKeys.MemberPartition(membership.Person.Subject), station, membership), TableUpdateMode.Replace, cancellationToken), cancellationToken);
+        await ChangeMembershipsAsync(membership.Person.Subject, list =>
+        {
+            list.RemoveAll(m => m.Station == station);
+            list.Add(new StoredMembership(station, membership.Person.Name, membership.Role.Name(), membership.Unit));
+        }, cancellationToken);
     }
 
     public async Task<bool> RemoveAsync(StationId station, string subject, AuditRecord audit, CancellationToken cancellationToken)
     {
-        await table.RunAsync(async () =>
-        {
-            try
-            {
-                await table.Client.DeleteEntityAsync(TableKeys.MemberPartition(subject), station.Value, ETag.All, cancellationToken);
-            }
-            catch (RequestFailedException e) when (e.Status == 404)
-            {
-            }
-        }, cancellationToken);
+        await ChangeMembershipsAsync(subject, list => list.RemoveAll(m => m.Station == station.Value), cancellationToken);
         try
         {
             await table.RunAsync(() => table.Client.SubmitTransactionAsync(
@@ -76,6 +78,40 @@ public sealed class TableRosterStore(DispatchTable table, TableIncidentStore sta
         catch (TableTransactionFailedException e) when (e.Status == 404)
         {
             return false;
+        }
+    }
+
+    private async Task<(List<StoredMembership> List, ETag? ETag)> ReadMembershipsAsync(string subject, CancellationToken cancellationToken)
+    {
+        var response = await table.RunAsync(
+            () => table.Client.GetEntityIfExistsAsync<TableEntity>(TableKeys.MemberPartition(subject), MembershipsRow, cancellationToken: cancellationToken), cancellationToken);
+        if (!response.HasValue)
+        {
+            return ([], null);
+        }
+
+        var json = response.Value!.GetString("Memberships");
+        return (json is null ? [] : JsonSerializer.Deserialize(json, RosterJson.Default.ListStoredMembership) ?? [], response.Value.ETag);
+    }
+
+    /// <summary>Read, change, write back on the ETag read: two changes for one person at two stations both land.</summary>
+    private async Task ChangeMembershipsAsync(string subject, Action<List<StoredMembership>> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var (list, etag) = await ReadMembershipsAsync(subject, cancellationToken);
+            change(list);
+            var entity = new TableEntity(TableKeys.MemberPartition(subject), MembershipsRow) { ["Memberships"] = JsonSerializer.Serialize(list, RosterJson.Default.ListStoredMembership) };
+            try
+            {
+                await table.RunAsync(
+                    () => etag is { } e ? table.Client.UpdateEntityAsync(entity, e, TableUpdateMode.Replace, cancellationToken) : table.Client.AddEntityAsync(entity, cancellationToken),
+                    cancellationToken);
+                return;
+            }
+            catch (RequestFailedException e) when (e.Status is 409 or 412 && attempt < MaxConflictRetries)
+            {
+            }
         }
     }
 
@@ -100,3 +136,14 @@ public sealed class TableRosterStore(DispatchTable table, TableIncidentStore sta
             ? new Membership(station, new Person(subject, row.GetString("Name") ?? subject), role, row.GetString("Unit"))
             : null;
 }
+
+internal sealed record StoredMembership(string Station, string Name, string Role, string? Unit)
+{
+    public Membership? ToMembership(string subject) =>
+        StationId.TryParse(Station, out var station) && RoleNames.TryParse(Role, out StationRole role)
+            ? new Membership(station, new Person(subject, Name), role, Unit)
+            : null;
+}
+
+[JsonSerializable(typeof(List<StoredMembership>))]
+internal sealed partial class RosterJson : JsonSerializerContext;
