@@ -30,6 +30,9 @@ public sealed record UpOptions
     /// <summary>Keep table data in memory only (tests and the demo).</summary>
     public bool InMemory { get; init; }
 
+    /// <summary>Where Azurite keeps its tables; .dispatch/azurite under the working directory when null.</summary>
+    public string? DataDirectory { get; init; }
+
     public string BusConfigPath { get; init; } = Path.Combine("infra", "servicebus", "config.json");
 
     /// <summary>The roster to seed at start; null seeds none.</summary>
@@ -39,7 +42,7 @@ public sealed record UpOptions
     public bool Verbose { get; init; }
 
     public const string Usage = """
-        Usage: ./dispatch up [--port N] [--policy FILE] [--sweep CRON] [--roster FILE|none] [--fresh] [--in-memory]
+        Usage: ./dispatch up [--port N] [--policy FILE] [--sweep CRON] [--roster FILE|none] [--fresh] [--in-memory] [--data DIR]
                              [--storage-port N] [--bus-port N] [--bus-config PATH] [--demo] [--verbose]
 
           --port N          API port (default 7071)
@@ -48,6 +51,7 @@ public sealed record UpOptions
           --roster FILE     roster to seed at start (default infra/roster.sample.json; 'none' seeds nothing)
           --fresh           start with empty tables (deletes .dispatch/azurite)
           --in-memory       keep tables in memory only (nothing survives a stop)
+          --data DIR        where Azurite keeps its tables (default .dispatch/azurite)
           --storage-port N  Azurite Table port (default 10002)
           --bus-port N      Service Bus broker port (default 5672)
           --bus-config PATH Service Bus entities (default infra/servicebus/config.json)
@@ -79,6 +83,7 @@ public sealed record UpOptions
                 "--bus-config" => options with { BusConfigPath = Value() },
                 "--fresh" => options with { Fresh = true },
                 "--in-memory" => options with { InMemory = true },
+                "--data" => options with { DataDirectory = Path.GetFullPath(Value()) },
                 "--verbose" => options with { Verbose = true },
                 "--roster" => Value() is var rosterFile && rosterFile == "none" ? options with { RosterFile = null } : options with { RosterFile = Path.GetFullPath(rosterFile) },
                 "--demo" => options with { PolicyFile = Path.GetFullPath(Path.Combine("infra", "demo-policy.json")), SweepSchedule = "* * * * * *" },
@@ -145,7 +150,7 @@ public sealed class LocalSystem : IAsyncDisposable
         roster = Options.RosterFile is { } rosterFile ? LoadRoster(rosterFile) : [];
         var keyFile = SigningKeyPath(repoRoot);
         Tokens = LocalTokens.LoadOrCreate(keyFile);
-        var data = Options.InMemory ? null : Path.Combine(repoRoot, ".dispatch", "azurite");
+        var data = DataDirectory(repoRoot);
         if (Options.Fresh && data is not null && Directory.Exists(data))
         {
             Directory.Delete(data, recursive: true);
@@ -206,6 +211,126 @@ public sealed class LocalSystem : IAsyncDisposable
         }
     }
 
+    /// <summary>How many unexpected exits of one part within <see cref="CrashWindow"/> are restarted before up gives up.</summary>
+    public const int MaxRestarts = 3;
+
+    private static readonly TimeSpan CrashWindow = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Watches Azurite (a child process) and the broker's listener until <paramref name="stop"/>: a part that dies
+    /// is named with why (exit code, its last output) and restarted on the same port and data, with backoff
+    /// (1 s, 2 s, 4 s). A part that cannot be restarted, or dies more than <see cref="MaxRestarts"/> times in five
+    /// minutes, stops everything.
+    /// </summary>
+    /// <returns>0 when stopped, 1 when a part could not be kept running.</returns>
+    public async Task<int> SuperviseAsync(string repoRoot, TextWriter log, CancellationToken stop)
+    {
+        var exits = new Dictionary<string, List<DateTimeOffset>> { ["Azurite"] = [], ["The Service Bus broker"] = [] };
+        var stopped = Task.Delay(Timeout.Infinite, stop).ContinueWith(_ => { }, TaskScheduler.Default);
+        while (true)
+        {
+            var busFault = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+            void OnFault(Exception e) => busFault.TrySetResult(e);
+            bus!.ListenerFaulted += OnFault;
+            var azuriteExited = azurite!.Exited;
+            var which = await Task.WhenAny(azuriteExited, busFault.Task, stopped);
+            bus.ListenerFaulted -= OnFault;
+            if (which == stopped)
+            {
+                return 0;
+            }
+
+            var part = which == azuriteExited ? "Azurite" : "The Service Bus broker";
+            var why = which == azuriteExited
+                ? $"exited unexpectedly (pid {azurite.ProcessId}, exit code {azurite.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}). Its last output: {(azurite.LastOutput is { Length: > 0 } output ? output : "none")}"
+                : $"stopped listening on port {Options.BusPort}: {busFault.Task.Result.Message}";
+            log.WriteLine($"dispatch up: {part} {why}");
+            var recent = exits[part];
+            recent.Add(DateTimeOffset.UtcNow);
+            recent.RemoveAll(t => DateTimeOffset.UtcNow - t > CrashWindow);
+            if (recent.Count > MaxRestarts)
+            {
+                log.WriteLine($"dispatch up: giving up: {part} died {recent.Count} times within {CrashWindow.TotalMinutes:0} minutes. Stopping everything.");
+                return 1;
+            }
+
+            var failure = which == azuriteExited ? await RestartAzuriteAsync(repoRoot, log, stop) : await RestartBusAsync(log, stop);
+            if (stop.IsCancellationRequested)
+            {
+                return 0;
+            }
+
+            if (failure is not null)
+            {
+                log.WriteLine($"dispatch up: giving up: {part} could not be restarted after {MaxRestarts} attempts: {failure} Stopping everything.");
+                return 1;
+            }
+        }
+    }
+
+    private string? DataDirectory(string repoRoot) => Options.InMemory ? null : Options.DataDirectory ?? Path.Combine(repoRoot, ".dispatch", "azurite");
+
+    /// <returns>Null once restarted, else why the last attempt failed.</returns>
+    private async Task<string?> RestartAzuriteAsync(string repoRoot, TextWriter log, CancellationToken stop)
+    {
+        await azurite!.DisposeAsync();
+        var data = DataDirectory(repoRoot);
+        string? failure = null;
+        for (var attempt = 1; attempt <= MaxRestarts; attempt++)
+        {
+            var delay = TimeSpan.FromSeconds(Math.Pow(2, attempt - 1));
+            log.WriteLine($"dispatch up: restarting Azurite on port {Options.StoragePort} in {delay.TotalSeconds:0} s (attempt {attempt} of {MaxRestarts}).");
+            try
+            {
+                await Task.Delay(delay, stop);
+                azurite = await AzuriteProcess.StartAsync(repoRoot, Options.StoragePort, data, TimeSpan.FromSeconds(30));
+                log.WriteLine($"dispatch up: Azurite is back on port {Options.StoragePort}, pid {azurite.ProcessId} ({(data is null ? "in memory: the tables it held are gone" : $"on its data in {data}")}).");
+                return null;
+            }
+            catch (InvalidOperationException e)
+            {
+                failure = e.Message;
+                log.WriteLine($"dispatch up: Azurite did not restart: {e.Message}");
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+        }
+
+        return failure;
+    }
+
+    private async Task<string?> RestartBusAsync(TextWriter log, CancellationToken stop)
+    {
+        await bus!.DisposeAsync();
+        var config = LoadBusConfig();
+        string? failure = null;
+        for (var attempt = 1; attempt <= MaxRestarts; attempt++)
+        {
+            var delay = TimeSpan.FromSeconds(Math.Pow(2, attempt - 1));
+            log.WriteLine($"dispatch up: restarting the Service Bus broker on port {Options.BusPort} in {delay.TotalSeconds:0} s (attempt {attempt} of {MaxRestarts}).");
+            try
+            {
+                await Task.Delay(delay, stop);
+                bus = LocalBus.Start(config, Options.BusPort);
+                log.WriteLine($"dispatch up: the Service Bus broker is back on port {Options.BusPort} (messages it held are gone; notices not yet confirmed sent are in the outbox).");
+                return null;
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                failure = e.Message;
+                log.WriteLine($"dispatch up: the broker did not restart: {e.Message}");
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+        }
+
+        return failure;
+    }
+
     /// <summary>A token for a person of the roster (or anyone), from the local stack's own key.</summary>
     public string TokenFor(Person person, IEnumerable<GlobalRole> roles, Duration? validFor = null) =>
         Tokens.Mint(person, roles, SystemClock.Instance.GetCurrentInstant(), validFor ?? Duration.FromHours(12));
@@ -243,7 +368,7 @@ public sealed class LocalSystem : IAsyncDisposable
         $"""
         Dispatch is up.
           API            {ApiUrl}   (health: {ApiUrl}/health)
-          Table Storage  {azurite!.Endpoint}   (Azurite; {(Options.InMemory ? "in memory" : "data in .dispatch/azurite")})
+          Table Storage  {azurite!.Endpoint}   (Azurite, pid {azurite.ProcessId}; {(Options.InMemory ? "in memory" : $"data in {Options.DataDirectory ?? ".dispatch/azurite"}")})
           Service Bus    127.0.0.1:{Options.BusPort}   (in-repo broker, {Options.BusConfigPath})
           Policy         {Options.PolicyFile ?? "built-in defaults"}
           Sweep          {sweep}

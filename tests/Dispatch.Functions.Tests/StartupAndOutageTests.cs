@@ -50,6 +50,20 @@ public sealed class StartupAndOutageTests(Azurite azurite)
         Assert.Contains(message, failure.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("DISPATCH_REQUEST_BUDGET", "five seconds", "DISPATCH_REQUEST_BUDGET must be an ISO-8601 duration such as PT5S, not 'five seconds'.")]
+    [InlineData("DISPATCH_REQUEST_BUDGET", "PT0S", "DISPATCH_REQUEST_BUDGET must be more than PT0S and at most PT3M, not 'PT0S'.")]
+    [InlineData("DISPATCH_SWEEP_BUDGET", "PT1H", "DISPATCH_SWEEP_BUDGET must be more than PT0S and at most PT10M, not 'PT1H'.")]
+    [InlineData("DISPATCH_INDEX_SHARDS", "9", "DISPATCH_INDEX_SHARDS must be from 1 to 8, not 9.")]
+    [InlineData("DISPATCH_TABLE", "incidents-2026", "DISPATCH_TABLE must be a table name")]
+    public async Task A_bad_budget_shard_count_or_table_name_stops_the_app_at_start_naming_the_setting(string setting, string value, string message)
+    {
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { [setting] = value }));
+
+        Assert.Contains(message, failure.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_bad_policy_stops_the_app_at_start_naming_the_field()
     {

@@ -27,18 +27,17 @@ public sealed class UpEndToEndTests
                           { "level": 3, "after": "PT10S", "to": "command-center" } ] }
         """;
 
-    private static bool ReleaseBuild => AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal);
-
     [Fact]
     public async Task Up_takes_a_report_to_the_chief_stops_the_ladder_on_acknowledge_and_stops_cleanly()
     {
         int api = Ports.Free(), storage = Ports.Free(), bus = Ports.Free();
         var policy = Path.GetTempFileName();
         await File.WriteAllTextAsync(policy, Policy);
-        using var up = Start("up", "--in-memory", "--port", $"{api}", "--storage-port", $"{storage}", "--bus-port", $"{bus}", "--policy", policy, "--sweep", "* * * * * *");
+        await using var up = UpProcess.Start("up", "--in-memory", "--port", $"{api}", "--storage-port", $"{storage}", "--bus-port", $"{bus}", "--policy", policy, "--sweep", "* * * * * *");
+        var exitCode = -1;
         try
         {
-            await WaitForLineAsync(up, "Dispatch is up.", TimeSpan.FromMinutes(3));
+            await up.WaitForLineAsync("Dispatch is up.", TimeSpan.FromMinutes(3));
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{api}/api/") };
             // People of the sample roster that `up` seeds, signed in with the stack's own key.
             var tokens = LocalTokens.Load(LocalSystem.SigningKeyPath(RepoRoot.Path));
@@ -76,10 +75,10 @@ public sealed class UpEndToEndTests
         finally
         {
             File.Delete(policy);
-            await StopAsync(up);
+            exitCode = await up.StopAsync();
         }
 
-        Assert.Equal(0, up.ExitCode);
+        Assert.Equal(0, exitCode);
         Assert.True(Ports.IsFree(api), "API port left open");
         Assert.True(Ports.IsFree(storage), "Azurite port left open");
         Assert.True(Ports.IsFree(bus), "broker port left open");
@@ -93,80 +92,14 @@ public sealed class UpEndToEndTests
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
 
-        using var up = Start("up", "--in-memory", "--port", $"{Ports.Free()}", "--storage-port", $"{Ports.Free()}", "--bus-port", $"{port}");
-        var stderr = up.StandardError.ReadToEndAsync();
-        await up.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        await using var up = UpProcess.Start("up", "--in-memory", "--port", $"{Ports.Free()}", "--storage-port", $"{Ports.Free()}", "--bus-port", $"{port}");
+        var exitCode = await up.WaitForExitAsync(TimeSpan.FromMinutes(3));
 
-        Assert.Equal(1, up.ExitCode);
-        Assert.Contains($"Port {port} for the Service Bus broker", await stderr, StringComparison.Ordinal);
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"Port {port} for the Service Bus broker", up.Output, StringComparison.Ordinal);
     }
 
-    private static Process Start(params string[] args)
-    {
-        var arguments = new List<string> { Path.Combine(RepoRoot.Path, "dispatch"), args[0] };
-        if (ReleaseBuild)
-        {
-            arguments.Add("--no-build");
-        }
-
-        arguments.AddRange(args.Skip(1));
-        return Process.Start(new ProcessStartInfo("bash", arguments)
-        {
-            WorkingDirectory = RepoRoot.Path,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
-    }
-
-    private static async Task WaitForLineAsync(Process process, string text, TimeSpan timeout)
-    {
-        using var cancel = new CancellationTokenSource(timeout);
-        while (await process.StandardOutput.ReadLineAsync(cancel.Token) is { } line)
-        {
-            if (line.Contains(text, StringComparison.Ordinal))
-            {
-                _ = DrainAsync(process.StandardOutput);
-                _ = DrainAsync(process.StandardError);
-                return;
-            }
-        }
-
-        throw new InvalidOperationException($"dispatch up exited before '{text}': {await process.StandardError.ReadToEndAsync()}");
-    }
-
-    private static async Task DrainAsync(StreamReader reader)
-    {
-        while (await reader.ReadLineAsync() is not null)
-        {
-        }
-    }
-
-    /// <summary>Ctrl+C, as a user would; the script execs dotnet, so the signal reaches the host itself.</summary>
-    private static async Task StopAsync(Process process)
-    {
-        if (process.HasExited)
-        {
-            return;
-        }
-
-        using (var kill = Process.Start("kill", ["-INT", $"{process.Id}"]))
-        {
-            await kill!.WaitForExitAsync();
-        }
-
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-    }
-
-    private static List<string> ProcessesMentioning(string text) =>
+    internal static List<string> ProcessesMentioning(string text) =>
         Directory.EnumerateDirectories("/proc")
             .Select(dir => Path.Combine(dir, "cmdline"))
             .Select(path =>

@@ -20,9 +20,7 @@ public sealed class Endpoint(CallContext context, IAuditTrail audit, IOptions<Di
     {
         var call = context.Call;
         var budget = settings.Value.RequestBudgetTime;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted);
-        deadline.CancelAfter(budget);
-        var result = await HandleAsync(request, call, budget, handle, deadline.Token);
+        var result = await HandleAsync(request, call, budget, handle, RequestDeadline.Of(request.HttpContext, budget));
         if (!call.AuditCommitted && result.Status != 499)
         {
             try
@@ -71,7 +69,8 @@ public sealed class Endpoint(CallContext context, IAuditTrail audit, IOptions<Di
         }
         catch (StorageUnavailableException e)
         {
-            Log.StorageUnavailable(logger, e, request.Method, request.Path);
+            // The outage itself is logged once by the dependency monitor, not once per request.
+            Log.StorageUnavailable(logger, request.Method, request.Path, e.Message);
             return Problem.Unavailable(e.Message);
         }
         catch (OperationCanceledException) when (request.HttpContext.RequestAborted.IsCancellationRequested)

@@ -4,7 +4,9 @@ using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using Dispatch.Functions.Http;
 using Microsoft.AspNetCore.Http;
+using Dispatch.Functions.Settings;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using NodaTime;
 
 namespace Dispatch.Functions.Identity;
@@ -15,7 +17,8 @@ namespace Dispatch.Functions.Identity;
 /// token gets 401 (RFC 6750, problem+json) and is audited; a valid one becomes an <see cref="ApiCall"/>
 /// with the person's roster memberships.
 /// </summary>
-public sealed class RequestPipeline(TokenValidator tokens, IRosterStore roster, IAuditTrail audit, IClock clock, ILogger<RequestPipeline> logger)
+public sealed class RequestPipeline(
+    TokenValidator tokens, IRosterStore roster, IAuditTrail audit, IClock clock, IOptions<DispatchSettings> settings, ILogger<RequestPipeline> logger)
 {
     /// <returns>The verified call, or null when the response (401 or 503) has been written.</returns>
     public async Task<ApiCall?> AuthenticateAsync(HttpContext http, string function)
@@ -36,14 +39,22 @@ public sealed class RequestPipeline(TokenValidator tokens, IRosterStore roster, 
         }
 
         IReadOnlyList<Membership> memberships;
+        var budget = settings.Value.RequestBudgetTime;
+        var deadline = RequestDeadline.Of(http, budget);
         try
         {
-            memberships = await roster.MembershipsOfAsync(check.Person.Subject, http.RequestAborted);
+            memberships = await roster.MembershipsOfAsync(check.Person.Subject, deadline);
         }
         catch (StorageUnavailableException e)
         {
-            Log.StorageUnavailable(logger, e, http.Request.Method, http.Request.Path);
+            Log.StorageUnavailable(logger, http.Request.Method, http.Request.Path, e.Message);
             await Problem.Unavailable(e.Message).WriteAsync(http);
+            return null;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+        {
+            Log.OverBudget(logger, http.Request.Method, http.Request.Path, budget);
+            await Problem.Unavailable($"Storage did not answer within the request's {budget.TotalSeconds:0.#} s budget while reading the caller's roster; nothing was changed.").WriteAsync(http);
             return null;
         }
 

@@ -3,6 +3,8 @@ using Dispatch.Core.Incidents;
 using Dispatch.Core.Messages;
 using Dispatch.Core.Policy;
 using Dispatch.Functions.Http;
+using Dispatch.Functions.Operations;
+using Dispatch.Functions.Storage;
 using Dispatch.Functions.Settings;
 using Microsoft.Extensions.Options;
 
@@ -12,12 +14,25 @@ namespace Dispatch.Functions.Messaging;
 /// Sends notices to the <c>escalations</c> topic. The MessageId is the notice's own, so a resend after
 /// a crash is dropped by the topic's duplicate detection.
 /// </summary>
-public sealed class ServiceBusNoticePublisher(ServiceBusSender sender, IOptions<DispatchSettings> settings) : INoticePublisher
+public sealed class ServiceBusNoticePublisher(ServiceBusSender sender, IOptions<DispatchSettings> settings, DependencyMonitor monitor) : INoticePublisher
 {
     public const string Topic = "escalations";
 
-    public Task PublishAsync(Notice notice, CancellationToken cancellationToken) =>
-        sender.SendMessageAsync(ToMessage(notice, settings.Value.PublicUrl), cancellationToken);
+    public async Task PublishAsync(Notice notice, CancellationToken cancellationToken)
+    {
+        using var waiting = monitor.Begin(Dependencies.ServiceBus);
+        try
+        {
+            await sender.SendMessageAsync(ToMessage(notice, settings.Value.PublicUrl), cancellationToken);
+            monitor.Succeeded(Dependencies.ServiceBus);
+        }
+        catch (Exception e) when (e is ServiceBusException or UnauthorizedAccessException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            // The relay keeps the notice in the outbox and retries; this only keeps the operator informed.
+            monitor.Failed(Dependencies.ServiceBus, DispatchTable.Describe(e));
+            throw;
+        }
+    }
 
     public static ServiceBusMessage ToMessage(Notice notice, string publicUrl)
     {

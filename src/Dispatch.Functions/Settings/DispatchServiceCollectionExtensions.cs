@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Messaging.ServiceBus;
 using Dispatch.Functions.Messaging;
+using Dispatch.Functions.Operations;
 using Dispatch.Functions.Timers;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
@@ -38,6 +39,7 @@ public static class DispatchServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<DispatchSettings>, AuthValidation>();
         services.TryAddSingleton<IClock>(SystemClock.Instance);
         services.TryAddSingleton(_ => CreateTableService(configuration));
+        services.TryAddSingleton<DependencyMonitor>();
         services.TryAddSingleton<DispatchTable>();
         services.TryAddSingleton<DueIndexTable>();
         services.TryAddSingleton<TableIncidentStore>();
@@ -84,7 +86,7 @@ public static class DispatchServiceCollectionExtensions
         options.Retry.MaxRetries = 2;
         options.Retry.Delay = TimeSpan.FromMilliseconds(200);
         options.Retry.Mode = RetryMode.Exponential;
-        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(5);
         options.AddPolicy(new RequestCounter(), HttpPipelinePosition.PerRetry);
 
         var section = configuration.GetSection("AzureWebJobsStorage");
@@ -115,7 +117,7 @@ public static class DispatchServiceCollectionExtensions
         var options = new ServiceBusClientOptions
         {
             // A sweep must not stall on an outage: the outbox keeps what could not be sent.
-            RetryOptions = new ServiceBusRetryOptions { MaxRetries = 2, Delay = TimeSpan.FromMilliseconds(200), TryTimeout = TimeSpan.FromSeconds(10) },
+            RetryOptions = new ServiceBusRetryOptions { MaxRetries = 1, Delay = TimeSpan.FromMilliseconds(200), TryTimeout = TimeSpan.FromSeconds(5) },
         };
         var section = configuration.GetSection("ServiceBus");
         if (!string.IsNullOrWhiteSpace(section.Value))
@@ -201,19 +203,26 @@ public static class DispatchServiceCollectionExtensions
                 failures.Add($"DISPATCH_INDEX_SHARDS must be from 1 to 8, not {settings.IndexShards}.");
             }
 
-            try
-            {
-                if (settings.RequestBudgetTime <= TimeSpan.Zero || settings.RequestBudgetTime > TimeSpan.FromMinutes(3))
-                {
-                    failures.Add("DISPATCH_REQUEST_BUDGET must be between PT0S and PT3M.");
-                }
-            }
-            catch (FormatException)
-            {
-                failures.Add($"DISPATCH_REQUEST_BUDGET must be an ISO-8601 duration such as PT5S, not '{settings.RequestBudget}'.");
-            }
+            Budget("DISPATCH_REQUEST_BUDGET", settings.RequestBudget, TimeSpan.FromMinutes(3), "PT5S", failures);
+            Budget("DISPATCH_SWEEP_BUDGET", settings.SweepBudget, TimeSpan.FromMinutes(10), "PT1M", failures);
 
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        }
+    }
+
+    private static void Budget(string setting, string value, TimeSpan most, string example, List<string> failures)
+    {
+        try
+        {
+            var budget = System.Xml.XmlConvert.ToTimeSpan(value);
+            if (budget <= TimeSpan.Zero || budget > most)
+            {
+                failures.Add($"{setting} must be more than PT0S and at most {System.Xml.XmlConvert.ToString(most)}, not '{value}'.");
+            }
+        }
+        catch (FormatException)
+        {
+            failures.Add($"{setting} must be an ISO-8601 duration such as {example}, not '{value}'.");
         }
     }
 

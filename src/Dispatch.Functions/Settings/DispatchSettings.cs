@@ -49,6 +49,12 @@ public sealed class DispatchSettings
     /// <summary>The due index's table: the main table's name with <c>due</c> after it.</summary>
     public string IndexTableName => TableName + "due";
 
+    /// <summary>How long one sweep may run, relay included, before it stops and leaves the rest to the next run.</summary>
+    [ConfigurationKeyName("DISPATCH_SWEEP_BUDGET")]
+    public string SweepBudget { get; set; } = "PT1M";
+
+    public TimeSpan SweepBudgetTime => System.Xml.XmlConvert.ToTimeSpan(SweepBudget);
+
     public bool IsDevelopment => string.Equals(Environment, "Development", StringComparison.OrdinalIgnoreCase);
 
     public TimeSpan RequestBudgetTime => System.Xml.XmlConvert.ToTimeSpan(RequestBudget);

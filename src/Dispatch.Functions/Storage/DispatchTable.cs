@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using Azure;
 using Azure.Data.Tables;
 using Dispatch.Core.Incidents;
+using Dispatch.Functions.Operations;
 using Dispatch.Functions.Settings;
 using Microsoft.Extensions.Options;
 
@@ -14,34 +16,85 @@ namespace Dispatch.Functions.Storage;
 /// </summary>
 public sealed class DispatchTable
 {
+    private readonly DependencyMonitor monitor;
     private Task? creation;
 
-    public DispatchTable(TableServiceClient service, IOptions<DispatchSettings> settings)
-        : this(service, settings.Value.TableName)
+    public DispatchTable(TableServiceClient service, IOptions<DispatchSettings> settings, DependencyMonitor monitor)
+        : this(service, settings.Value.TableName, monitor)
     {
     }
 
-    public DispatchTable(TableServiceClient service, string name) => Client = service.GetTableClient(name);
+    public DispatchTable(TableServiceClient service, string name, DependencyMonitor monitor)
+    {
+        Client = service.GetTableClient(name);
+        this.monitor = monitor;
+    }
 
     public TableClient Client { get; }
 
     /// <summary>Runs one storage call; a failure to answer becomes <see cref="StorageUnavailableException"/>.</summary>
     public async Task<T> RunAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
     {
+        using var waiting = monitor.Begin(Dependencies.TableStorage);
+        var started = Stopwatch.GetTimestamp();
         try
         {
             await EnsureCreatedAsync(cancellationToken);
-            return await operation();
+            T result;
+            try
+            {
+                result = await operation();
+            }
+            catch (RequestFailedException e) when (e.ErrorCode == "TableNotFound")
+            {
+                // The table went away under us (a local emulator restarted in memory): make it again, once.
+                creation = null;
+                await EnsureCreatedAsync(cancellationToken);
+                result = await operation();
+            }
+
+            monitor.Succeeded(Dependencies.TableStorage);
+            return result;
         }
         catch (RequestFailedException e) when (e.Status is 401 or 403)
         {
             // A deployment fault, not the caller's: the app's identity lacks its role on the table.
-            throw new StorageUnavailableException($"Table storage refused the app's credentials ({e.Status} {e.ErrorCode}): check its role assignment on the table.", e);
+            var message = $"Table storage refused the app's credentials ({e.Status} {e.ErrorCode}): check its role assignment on the table.";
+            monitor.Failed(Dependencies.TableStorage, message);
+            throw new StorageUnavailableException(message, e);
         }
         catch (Exception e) when (IsUnavailable(e, cancellationToken))
         {
+            monitor.Failed(Dependencies.TableStorage, Describe(e));
             throw new StorageUnavailableException("Table storage did not answer.", e);
         }
+        catch (RequestFailedException)
+        {
+            // 404, 409, 412…: storage answered; the caller decides what the answer means.
+            monitor.Succeeded(Dependencies.TableStorage);
+            throw;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && Stopwatch.GetElapsedTime(started) > SlowCall)
+        {
+            // The caller's time budget ran out while storage kept it waiting: a frozen store looks like this.
+            monitor.Failed(Dependencies.TableStorage, $"no answer within {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s");
+            throw;
+        }
+    }
+
+    /// <summary>Longer than any healthy call: a cancelled call that waited this long counts against storage.</summary>
+    private static readonly TimeSpan SlowCall = TimeSpan.FromSeconds(1);
+
+    /// <summary>The first line of the innermost error: "Connection refused (127.0.0.1:10002)".</summary>
+    internal static string Describe(Exception e)
+    {
+        while (e.InnerException is not null && e is not SocketException)
+        {
+            e = e.InnerException;
+        }
+
+        var line = e.Message.Split('\n', 2)[0].Trim();
+        return line.Length > 200 ? line[..200] + "…" : line;
     }
 
     public Task RunAsync(Func<Task> operation, CancellationToken cancellationToken) =>
@@ -114,7 +167,7 @@ public sealed class DispatchTable
 /// The due index's own table, <c>{DISPATCH_TABLE}due</c>: it is written apart from the station partitions
 /// anyway (README, "The due index"), and kept apart its range reads never pass over incident rows.
 /// </summary>
-public sealed class DueIndexTable(TableServiceClient service, IOptions<DispatchSettings> settings)
+public sealed class DueIndexTable(TableServiceClient service, IOptions<DispatchSettings> settings, DependencyMonitor monitor)
 {
-    public DispatchTable Table { get; } = new(service, settings.Value.IndexTableName);
+    public DispatchTable Table { get; } = new(service, settings.Value.IndexTableName, monitor);
 }
