@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Dispatch.Bench;
 using Spectre.Console;
 
-// ./dispatch bench [all|api|sweep|broker] [--quick]
+// ./dispatch bench [all|api|sweep|report|broker] [--quick]
 var quick = args.Contains("--quick");
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 var repoRoot = FindRepoRoot();
@@ -10,13 +10,18 @@ var figures = new List<Figure>();
 await AnsiConsole.Status().StartAsync("starting…", async status =>
 {
     void Progress(string text) => status.Status(Markup.Escape(text));
-    if (which is "all" or "api" or "sweep")
+    if (which is "all" or "api" or "sweep" or "report")
     {
         Progress("starting dispatch up (in memory, free ports)");
         await using var stack = await StackProcess.StartAsync(repoRoot, Path.Combine(AppContext.BaseDirectory, "bench-policy.json"));
         if (which is "all" or "sweep")
         {
             figures.AddRange(await SweepBench.RunAsync(repoRoot, stack.StorageConnectionString, stack.BusConnectionString, quick, Progress));
+        }
+
+        if (which is "all" or "report")
+        {
+            figures.AddRange(await ReportBench.RunAsync(repoRoot, stack, quick, Progress));
         }
     }
 

@@ -73,7 +73,7 @@ public static class SweepBench
         var raw = new TableClient(storage, table);
         var index = new TableClient(storage, table + "due");
         var ranges = new List<double>();
-        var upTo = TableKeysForBench.DueUpTo(clock.GetCurrentInstant());
+        var upTo = TableKeys.DueUpTo(clock.GetCurrentInstant());
         for (var i = 0; i < 10; i++)
         {
             var stopwatch = Stopwatch.StartNew();
@@ -145,10 +145,4 @@ public static class SweepBench
             return Task.CompletedTask;
         }
     }
-}
-
-/// <summary>The due index's key for "up to now", as the app writes it.</summary>
-internal static class TableKeysForBench
-{
-    public static string DueUpTo(Instant now) => (now + Duration.FromTicks(1)).ToUnixTimeTicks().ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -89,6 +89,8 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     DISPATCH_SWEEP_SCHEDULE: sweepSchedule
+    // Every minute: the shift reports go out within a minute of each station's day boundary.
+    DISPATCH_REPORT_SCHEDULE: '0 * * * * *'
     DISPATCH_POLICY: policyJson
     DISPATCH_PUBLIC_URL: 'https://${app.properties.defaultHostName}'
     // Only Entra ID tokens: the local issuer is refused outside development, and this is not development.
@@ -96,6 +98,7 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     DISPATCH_AUTH_AUDIENCE: authAudience
     DISPATCH_INDEX_SHARDS: '4'
     DISPATCH_REQUEST_BUDGET: 'PT5S'
+    DISPATCH_SWEEP_BUDGET: 'PT1M'
   }
 }
 

@@ -9,6 +9,8 @@ internal interface IDesk
 {
     Task ShowAsync(EscalationMessage escalation, ServiceBusReceivedMessage message, CancellationToken cancellationToken);
 
+    Task ShowReportAsync(ShiftReportMessage report, CancellationToken cancellationToken);
+
     void Error(string message);
 
     Task RunAsync(CancellationToken cancellationToken);
@@ -24,6 +26,17 @@ internal sealed class JsonDesk(TextWriter output) : IDesk
         lock (gate)
         {
             output.WriteLine(JsonSerializer.Serialize(escalation, EscalationMessage.Json));
+            output.Flush();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task ShowReportAsync(ShiftReportMessage report, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            output.WriteLine(JsonSerializer.Serialize(report, EscalationMessage.Json));
             output.Flush();
         }
 
@@ -51,6 +64,18 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
         lock (waitingToBeShown)
         {
             board.Add(escalation, time.GetUtcNow());
+            waitingToBeShown.Add(shown);
+        }
+
+        return shown.Task.WaitAsync(cancellationToken);
+    }
+
+    public Task ShowReportAsync(ShiftReportMessage report, CancellationToken cancellationToken)
+    {
+        var shown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (waitingToBeShown)
+        {
+            board.AddReport(report);
             waitingToBeShown.Add(shown);
         }
 
@@ -115,7 +140,34 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
         status = ok ? $"[green]{Markup.Escape(message)}[/]" : $"[red]{Markup.Escape(message)}[/]";
     }
 
-    private Table Render()
+    private Rows Render()
+    {
+        var reports = board.Reports(options.Station);
+        if (reports.Count == 0)
+        {
+            return new Rows(RenderEscalations());
+        }
+
+        var table = new Table().Border(TableBorder.Rounded).Expand().Title("[bold]Shift reports[/] — the last day of each station");
+        foreach (var column in new[] { "station", "day", "incidents", "breaches", "dispatch", "arrival", "resolution", "bottom units", "full report" })
+        {
+            table.AddColumn(column);
+        }
+
+        foreach (var r in reports)
+        {
+            string Compliance(string clock) => r.Clocks.FirstOrDefault(c => c.Clock == clock)?.Compliance is { } c ? $"{c:P0}" : "—";
+            table.AddRow(
+                Markup.Escape(r.Station), Markup.Escape(r.Day), $"{r.Reported}", r.Breaches.Count == 0 ? "0" : $"[yellow]{r.Breaches.Count}[/]",
+                Compliance("dispatch"), Compliance("arrival"), Compliance("resolution"),
+                Markup.Escape(string.Join(", ", r.BottomUnits.Select(u => $"{u.Unit} {(u.Compliance is { } c ? $"{c:P0}" : "—")}{(u.SmallSample ? "*" : "")}"))),
+                Markup.Escape(r.Url));
+        }
+
+        return new Rows(RenderEscalations(), table);
+    }
+
+    private Table RenderEscalations()
     {
         var now = time.GetUtcNow();
         var table = new Table().Border(TableBorder.Rounded).Expand()

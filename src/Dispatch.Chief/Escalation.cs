@@ -12,6 +12,7 @@ public sealed record BoardEntry(EscalationMessage Escalation, DateTimeOffset Rec
 public sealed class Board
 {
     private readonly Dictionary<string, BoardEntry> entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ShiftReportMessage> reports = new(StringComparer.OrdinalIgnoreCase);
     private readonly object gate = new();
 
     public void Add(EscalationMessage escalation, DateTimeOffset receivedAt)
@@ -37,6 +38,26 @@ public sealed class Board
                 .ThenByDescending(e => e.Escalation.OverdueAt(now))
                 .ThenByDescending(e => e.Escalation.EscalatedAt)
                 .ToList();
+        }
+    }
+
+    /// <summary>Keeps each station's latest day: a report for an earlier day (a late resend) does not replace it.</summary>
+    public void AddReport(ShiftReportMessage report)
+    {
+        lock (gate)
+        {
+            if (!reports.TryGetValue(report.Station, out var existing) || string.CompareOrdinal(existing.Day, report.Day) <= 0)
+            {
+                reports[report.Station] = report;
+            }
+        }
+    }
+
+    public IReadOnlyList<ShiftReportMessage> Reports(string? station)
+    {
+        lock (gate)
+        {
+            return [.. reports.Values.Where(r => station is null || string.Equals(r.Station, station, StringComparison.OrdinalIgnoreCase)).OrderBy(r => r.Station, StringComparer.Ordinal)];
         }
     }
 

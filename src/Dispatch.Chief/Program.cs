@@ -39,19 +39,22 @@ var acknowledge = new AcknowledgeClient(api, options.TokenSource(Directory.GetCu
 var desk = options.Json ? (IDesk)new JsonDesk(Console.Out) : new BoardDesk(options, acknowledge, TimeProvider.System);
 processor.ProcessMessageAsync += async args =>
 {
-    EscalationMessage escalation;
+    var isReport = args.Message.ApplicationProperties.TryGetValue("kind", out var kind) && kind as string == ShiftReportMessage.KindName;
+    Task shown;
     try
     {
-        escalation = EscalationMessage.Parse(args.Message.Body.ToMemory().Span);
+        // Completed only after it has been shown: a desk that dies before then gets it again after the lock.
+        shown = isReport
+            ? desk.ShowReportAsync(ShiftReportMessage.Parse(args.Message.Body.ToMemory().Span), args.CancellationToken)
+            : desk.ShowAsync(EscalationMessage.Parse(args.Message.Body.ToMemory().Span), args.Message, args.CancellationToken);
     }
     catch (JsonException e)
     {
-        await args.DeadLetterMessageAsync(args.Message, "UnreadableEscalation", e.Message, args.CancellationToken);
+        await args.DeadLetterMessageAsync(args.Message, isReport ? "UnreadableReport" : "UnreadableEscalation", e.Message, args.CancellationToken);
         return;
     }
 
-    // Completed only after it has been shown: a desk that dies before then gets it again after the lock.
-    await desk.ShowAsync(escalation, args.Message, args.CancellationToken);
+    await shown;
     await args.CompleteMessageAsync(args.Message, args.CancellationToken);
 };
 processor.ProcessErrorAsync += args =>

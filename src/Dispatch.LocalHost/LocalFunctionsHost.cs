@@ -28,6 +28,7 @@ public static class LocalFunctionsHost
     public static readonly IReadOnlyDictionary<string, string?> Defaults = new Dictionary<string, string?>
     {
         ["DISPATCH_SWEEP_SCHEDULE"] = "*/5 * * * * *",
+        ["DISPATCH_REPORT_SCHEDULE"] = "0 * * * * *",
         // The local host is a development host: it accepts the local stack's own token issuer.
         ["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development",
     };

@@ -27,6 +27,22 @@ public sealed class BoardTests
     }
 
     [Fact]
+    public void Shift_reports_show_each_stations_latest_day_and_a_late_resend_of_an_earlier_day_does_not_replace_it()
+    {
+        var board = new Board();
+        board.AddReport(Report("s1", "2026-11-26"));
+        board.AddReport(Report("s2", "2026-11-26"));
+        board.AddReport(Report("s1", "2026-11-25"));
+        board.AddReport(Report("s1", "2026-11-27"));
+
+        Assert.Equal([("s1", "2026-11-27"), ("s2", "2026-11-26")], board.Reports(station: null).Select(r => (r.Station, r.Day)));
+        Assert.Equal([("s2", "2026-11-26")], board.Reports("S2").Select(r => (r.Station, r.Day)));
+    }
+
+    private static ShiftReportMessage Report(string station, string day) => new(
+        "report", station, day, "Asia/Shanghai", Now, Now.AddDays(1), 3, 2, 0, 1, [], [], [], 0, "summary", "http://x/api/reports");
+
+    [Fact]
     public void A_higher_level_replaces_the_lower_one_for_the_same_clock()
     {
         var board = new Board();

@@ -65,12 +65,28 @@ public sealed class PolicyTests
     [InlineData("\"version\": \"2026-11\",", "\"version\": \"2026-11\", \"colour\": \"blue\",", "colour")]
     [InlineData("\"P4\":", "\"P5\":", "priorities.P5")]
     [InlineData("\"immediate\": {", "\"immediate\": { \"extra\": 1,", "immediate.extra")]
+    [InlineData("\"warnAt\":", "\"reports\": { \"dayStartsAt\": \"8 o'clock\" }, \"warnAt\":", "reports.dayStartsAt")]
+    [InlineData("\"warnAt\":", "\"reports\": { \"buckets\": { \"dispatch\": [\"PT1M\", \"PT30S\"] } }, \"warnAt\":", "reports.buckets.dispatch[1]")]
+    [InlineData("\"warnAt\":", "\"reports\": { \"buckets\": { \"patrol\": [\"PT1M\"] } }, \"warnAt\":", "reports.buckets.patrol")]
     public void A_bad_field_is_named_in_the_error(string find, string replace, string field)
     {
         Assert.Contains(find, Valid, StringComparison.Ordinal);
         var error = Assert.Throws<PolicyException>(() => PolicyParser.Parse(Valid.Replace(find, replace, StringComparison.Ordinal)));
         Assert.Equal(field, error.Field);
         Assert.Contains(field, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Reports_cut_days_at_eight_with_default_buckets_unless_the_policy_says_otherwise()
+    {
+        var defaults = PolicyParser.Parse(Valid).ReportRules;
+        var custom = PolicyParser.Parse(Valid.Replace("\"warnAt\":", "\"reports\": { \"dayStartsAt\": \"06:30\", \"buckets\": { \"arrival\": [\"PT5M\", \"PT15M\"] } }, \"warnAt\":", StringComparison.Ordinal)).ReportRules;
+
+        Assert.Equal(new LocalTime(8, 0), defaults.DayStartsAt);
+        Assert.Equal([Duration.FromSeconds(30), Duration.FromMinutes(1), Duration.FromMinutes(2), Duration.FromMinutes(3)], defaults.BucketEdges[ClockKind.Dispatch]);
+        Assert.Equal(new LocalTime(6, 30), custom.DayStartsAt);
+        Assert.Equal([Duration.FromMinutes(5), Duration.FromMinutes(15)], custom.BucketEdges[ClockKind.Arrival]);
+        Assert.Equal(defaults.BucketEdges[ClockKind.Dispatch], custom.BucketEdges[ClockKind.Dispatch]);
     }
 
     [Fact]

@@ -7,8 +7,12 @@ namespace Dispatch.LocalHost.Tests;
 
 public sealed class FunctionCatalogTests
 {
-    private static IConfiguration Settings(string schedule = "*/5 * * * * *") =>
-        new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["DISPATCH_SWEEP_SCHEDULE"] = schedule }).Build();
+    private static IConfiguration Settings(string schedule = "*/5 * * * * *", string? reportSchedule = "0 * * * * *") =>
+        new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["DISPATCH_SWEEP_SCHEDULE"] = schedule,
+            ["DISPATCH_REPORT_SCHEDULE"] = reportSchedule,
+        }).Build();
 
     [Fact]
     public void Serves_exactly_what_the_functions_sdk_wrote_into_functions_metadata()
@@ -26,18 +30,18 @@ public sealed class FunctionCatalogTests
             .Order();
         Assert.Equal(expectedHttp, http.Select(f => $"{f.Name} {string.Join(",", f.Methods)} {f.Route} {f.Level}").Order());
         var expectedTimers = metadata.Where(f => f!["bindings"]!.AsArray().Any(b => b!["type"]!.GetValue<string>() == "timerTrigger")).Select(f => f!["name"]!.GetValue<string>());
-        Assert.Equal(expectedTimers, timers.Select(t => t.Name));
+        Assert.Equal(expectedTimers.Order(), timers.Select(t => t.Name).Order());
     }
 
     [Fact]
     public void Timer_schedules_resolve_percent_settings_and_a_missing_setting_is_named()
     {
         var (_, timers) = FunctionCatalog.Discover(LocalFunctionsHost.FunctionsAssembly, Settings("*/2 * * * * *"));
-        Assert.Equal("*/2 * * * * *", Assert.Single(timers).Schedule);
+        Assert.Equal("*/2 * * * * *", Assert.Single(timers, t => t.Name == "Sweep").Schedule);
+        Assert.Equal("0 * * * * *", Assert.Single(timers, t => t.Name == "ShiftReport").Schedule);
 
-        var empty = new ConfigurationBuilder().Build();
-        var error = Assert.Throws<InvalidOperationException>(() => FunctionCatalog.Discover(LocalFunctionsHost.FunctionsAssembly, empty));
-        Assert.Contains("DISPATCH_SWEEP_SCHEDULE", error.Message, StringComparison.Ordinal);
+        var error = Assert.Throws<InvalidOperationException>(() => FunctionCatalog.Discover(LocalFunctionsHost.FunctionsAssembly, Settings(reportSchedule: null)));
+        Assert.Contains("DISPATCH_REPORT_SCHEDULE", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -96,3 +96,62 @@ public static class TestPolicies
           "immediate": { "categories": ["homicide"], "to": "chief" } }
         """;
 }
+
+/// <summary>An RFC 4180 reader (quoted fields, doubled quotes, CRLF), to read the API's CSV back.</summary>
+public static class Csv
+{
+    public static List<Dictionary<string, string>> Parse(string text)
+    {
+        var records = new List<List<string>>();
+        var record = new List<string>();
+        var field = new System.Text.StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"')
+                {
+                    field.Append('"');
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    quoted = false;
+                }
+                else
+                {
+                    field.Append(c);
+                }
+            }
+            else if (c == '"')
+            {
+                quoted = true;
+            }
+            else if (c == ',')
+            {
+                record.Add(field.ToString());
+                field.Clear();
+            }
+            else if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n')
+            {
+                record.Add(field.ToString());
+                field.Clear();
+                records.Add(record);
+                record = [];
+                i++;
+            }
+            else
+            {
+                field.Append(c);
+            }
+        }
+
+        Assert.False(quoted, "CSV ends inside a quoted field");
+        Assert.True(field.Length == 0 && record.Count == 0, "CSV does not end with CRLF");
+        var header = records[0];
+        Assert.All(records, r => Assert.Equal(header.Count, r.Count));
+        return [.. records.Skip(1).Select(r => header.Zip(r).ToDictionary(p => p.First, p => p.Second))];
+    }
+}

@@ -33,7 +33,7 @@ public static class PolicyParser
         {
             var root = document.RootElement;
             RequireKind(root, JsonValueKind.Object, "$");
-            RejectUnknown(root, "$", "version", "timeZone", "priorities", "zones", "warnAt", "escalation", "immediate");
+            RejectUnknown(root, "$", "version", "timeZone", "priorities", "zones", "warnAt", "escalation", "immediate", "reports");
 
             var version = RequiredString(root, "version", "version");
             var zone = ParseTimeZone(root);
@@ -42,7 +42,8 @@ public static class PolicyParser
             var warnAt = ParseWarnAt(root);
             var escalation = ParseEscalation(root);
             var immediate = ParseImmediate(root);
-            return new ResponsePolicy(version, zone, priorities, zones, warnAt, escalation, immediate);
+            var reports = ParseReports(root);
+            return new ResponsePolicy(version, zone, priorities, zones, warnAt, escalation, immediate, reports);
         }
     }
 
@@ -214,9 +215,68 @@ public static class PolicyParser
             : throw new PolicyException(path, $"'{text}' is not an audience; expected {string.Join(", ", AudienceNames.All)}");
     }
 
+    /// <summary><c>"reports": { "dayStartsAt": "08:00", "buckets": { "dispatch": ["PT30S", "PT1M"], … } }</c>, all optional.</summary>
+    private static ReportRules? ParseReports(JsonElement root)
+    {
+        if (!root.TryGetProperty("reports", out var element))
+        {
+            return null;
+        }
+
+        RequireKind(element, JsonValueKind.Object, "reports");
+        RejectUnknown(element, "reports", "dayStartsAt", "buckets");
+        var defaults = ReportRules.Default;
+        var dayStartsAt = defaults.DayStartsAt;
+        if (element.TryGetProperty("dayStartsAt", out _))
+        {
+            var text = RequiredString(element, "dayStartsAt", "reports.dayStartsAt");
+            var parsed = LocalTimePattern.CreateWithInvariantCulture("HH:mm").Parse(text);
+            dayStartsAt = parsed.Success ? parsed.Value : throw new PolicyException("reports.dayStartsAt", $"'{text}' is not a time of day such as 08:00");
+        }
+
+        var edges = new Dictionary<ClockKind, IReadOnlyList<Duration>>(defaults.BucketEdges);
+        if (element.TryGetProperty("buckets", out var buckets))
+        {
+            RequireKind(buckets, JsonValueKind.Object, "reports.buckets");
+            RejectUnknown(buckets, "reports.buckets", "dispatch", "arrival", "resolution");
+            foreach (var property in buckets.EnumerateObject())
+            {
+                var path = $"reports.buckets.{property.Name}";
+                RequireKind(property.Value, JsonValueKind.Array, path);
+                var list = new List<Duration>();
+                var index = 0;
+                foreach (var item in property.Value.EnumerateArray())
+                {
+                    var itemPath = $"{path}[{index++}]";
+                    var edge = item.ValueKind == JsonValueKind.String ? ParseDuration(item.GetString()!, itemPath) : throw new PolicyException(itemPath, "must be an ISO-8601 duration string");
+                    if (edge <= Duration.Zero || (list.Count > 0 && edge <= list[^1]))
+                    {
+                        throw new PolicyException(itemPath, "edges must be positive and in increasing order");
+                    }
+
+                    list.Add(edge);
+                }
+
+                if (list.Count == 0)
+                {
+                    throw new PolicyException(path, "needs at least one edge");
+                }
+
+                _ = WireNames.TryParse(property.Name, out ClockKind clock);
+                edges[clock] = list;
+            }
+        }
+
+        return new ReportRules(dayStartsAt, edges);
+    }
+
     private static Duration RequiredDuration(JsonElement element, string name, string path)
     {
-        var text = RequiredString(element, name, path);
+        return ParseDuration(RequiredString(element, name, path), path);
+    }
+
+    private static Duration ParseDuration(string text, string path)
+    {
         var result = PeriodPattern.NormalizingIso.Parse(text);
         if (!result.Success)
         {

@@ -25,8 +25,12 @@ public sealed record ResponsePolicy(
     IReadOnlyDictionary<Zone, double> ZoneFactors,
     IReadOnlyList<double> WarnAt,
     IReadOnlyList<EscalationLevel> Escalation,
-    ImmediateRule Immediate)
+    ImmediateRule Immediate,
+    ReportRules? Reports = null)
 {
+    /// <summary>How reports cut days and bucket durations; the defaults when the policy says nothing.</summary>
+    public ReportRules ReportRules => Reports ?? ReportRules.Default;
+
     /// <summary>The targets an incident of this priority and zone starts with.</summary>
     /// <remarks>Only the arrival window depends on the zone: travel distance is what differs.</remarks>
     public ClockTargets TargetsFor(Priority priority, Zone zone)
@@ -109,4 +113,18 @@ public static class AudienceNames
 
     public static Audience Parse(string text) =>
         TryParse(text, out var audience) ? audience : throw new FormatException($"'{text}' is not an audience.");
+}
+
+/// <summary>
+/// How reports are cut: a station's day starts at <see cref="DayStartsAt"/> in the policy's time zone (110
+/// statistics are cut at 08:00), and each clock's durations are counted in buckets between these edges.
+/// </summary>
+public sealed record ReportRules(LocalTime DayStartsAt, IReadOnlyDictionary<ClockKind, IReadOnlyList<Duration>> BucketEdges)
+{
+    public static ReportRules Default { get; } = new(new LocalTime(8, 0), new Dictionary<ClockKind, IReadOnlyList<Duration>>
+    {
+        [ClockKind.Dispatch] = [Duration.FromSeconds(30), Duration.FromMinutes(1), Duration.FromMinutes(2), Duration.FromMinutes(3)],
+        [ClockKind.Arrival] = [Duration.FromMinutes(5), Duration.FromMinutes(10), Duration.FromMinutes(15), Duration.FromMinutes(30)],
+        [ClockKind.Resolution] = [Duration.FromHours(1), Duration.FromHours(2), Duration.FromHours(8), Duration.FromHours(24)],
+    });
 }

@@ -38,8 +38,17 @@ public sealed class ApiResult(int status, object? body, string contentType = "ap
         }
 
         response.ContentType = $"{contentType}; charset=utf-8";
+        if (body is string text)
+        {
+            await response.WriteAsync(text, http.RequestAborted);
+            return;
+        }
+
         await JsonSerializer.SerializeAsync(response.Body, body, body.GetType(), Json.Options, http.RequestAborted);
     }
+
+    /// <summary>A text body as it is (CSV), not as a JSON string.</summary>
+    public static ApiResult Text(string text, string contentType) => new(200, text, contentType);
 }
 
 /// <summary>RFC 9457 problem details, with an <c>errors</c> map from field to messages.</summary>

@@ -1,7 +1,7 @@
+using Dispatch.Core;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using NodaTime;
-using NodaTime.Text;
 
 namespace Dispatch.Functions.Http;
 
@@ -107,12 +107,3 @@ public sealed record EventResource(int Sequence, string Kind, Instant At, Person
 public sealed record TimelineResource(string IncidentId, IReadOnlyList<EventResource> Events);
 
 public sealed record IncidentListResource(IReadOnlyList<IncidentResource> Items, string? ContinuationToken, string? Next);
-
-public static class IsoDuration
-{
-    /// <summary>ISO-8601, normalised to days, hours, minutes and seconds (PT5M, P3D, PT1M30S).</summary>
-    public static string Format(Duration duration) =>
-        duration < Duration.FromSeconds(1)
-            ? "PT0S"
-            : PeriodPattern.NormalizingIso.Format(Period.FromSeconds((long)Math.Floor(duration.TotalSeconds)).Normalize());
-}

@@ -1,3 +1,4 @@
+using Dispatch.Core;
 using Azure.Messaging.ServiceBus;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Messages;

@@ -12,6 +12,7 @@ using Dispatch.Functions.Identity;
 using Dispatch.Functions.Storage;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Audit;
+using Dispatch.Core.Reports;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -57,6 +58,12 @@ public static class DispatchServiceCollectionExtensions
         services.AddSingleton<IncidentService>();
         services.AddSingleton<RosterService>();
         services.AddSingleton<AuditService>();
+        services.AddSingleton<ReportService>();
+        services.TryAddSingleton<IShiftReportLedger, TableShiftReportLedger>();
+        services.TryAddSingleton<IShiftReportPublisher, ServiceBusShiftReportPublisher>();
+        services.AddSingleton(sp => new ShiftReporter(
+            sp.GetRequiredService<IIncidentQueries>(), sp.GetRequiredService<IShiftReportLedger>(), sp.GetRequiredService<IShiftReportPublisher>(),
+            sp.GetRequiredService<IClock>(), sp.GetRequiredService<ResponsePolicy>(), sp.GetRequiredService<IOptions<DispatchSettings>>().Value.PublicUrl));
         services.AddSingleton<TokenValidator>();
         services.AddScoped<RequestPipeline>();
         services.AddScoped<CallContext>();

@@ -1,0 +1,42 @@
+using System.Text.Json;
+
+namespace Dispatch.Core.Messages;
+
+/// <summary>One clock's compliance in a shift report, overall and per priority.</summary>
+public sealed record ClockLine(string Clock, int Met, int Breached, double? Compliance, string? Median, string? P90, IReadOnlyDictionary<string, double?> ComplianceByPriority);
+
+/// <summary>A breach of the day with who held the phase when its deadline passed.</summary>
+public sealed record BreachItem(string IncidentId, string Clock, string Priority, string Category, DateTimeOffset Deadline, string OverdueBy, string Holder, string? Unit, bool StillRunning, int Level, string? AcknowledgedBy);
+
+/// <summary>A unit near the bottom of the day's arrival compliance.</summary>
+public sealed record UnitLine(string Unit, int N, double? Compliance, string? Median, bool SmallSample);
+
+/// <summary>
+/// The body of a <c>report</c> message on the <c>escalations</c> topic (audience <c>chief</c>): a station's day,
+/// sent once when the day ends (README, "The daily shift report").
+/// </summary>
+public sealed record ShiftReportMessage(
+    string Kind,
+    string Station,
+    string Day,
+    string TimeZone,
+    DateTimeOffset From,
+    DateTimeOffset To,
+    int Reported,
+    int Closed,
+    int Cancelled,
+    int StillOpen,
+    IReadOnlyList<ClockLine> Clocks,
+    IReadOnlyList<BreachItem> Breaches,
+    IReadOnlyList<UnitLine> BottomUnits,
+    int Findings,
+    string Summary,
+    string Url)
+{
+    public const string KindName = "report";
+
+    public static ShiftReportMessage Parse(ReadOnlySpan<byte> body) =>
+        JsonSerializer.Deserialize<ShiftReportMessage>(body, EscalationMessage.Json) ?? throw new JsonException("empty report body");
+
+    public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, EscalationMessage.Json);
+}

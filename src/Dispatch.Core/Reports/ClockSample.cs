@@ -1,0 +1,61 @@
+using Dispatch.Core.Identity;
+using Dispatch.Core.Incidents;
+using NodaTime;
+
+namespace Dispatch.Core.Reports;
+
+/// <summary>
+/// One clock of one incident, as a report counts it at <c>now</c>: its duration if its phase was completed,
+/// whether it was met or breached, and who answered for it. Built from the facts frozen when the clock ended
+/// (or, for incidents stored before those were kept, from their milestones, marked <see cref="Derived"/>).
+/// </summary>
+/// <param name="Elapsed">Start of the phase to its completion; null while it runs or when it was stopped unfinished.</param>
+/// <param name="Breached">The deadline passed unmet: met late, cancelled after it, or still running past it.</param>
+/// <param name="Accountable">Who held the phase when it was met, or when its deadline passed; while it runs, who holds it.</param>
+public sealed record ClockSample(
+    Incident Incident, ClockKind Kind, Duration? Elapsed, bool Met, bool Breached, bool Running, bool OverdueNow,
+    int Level, Duration? TimeToAcknowledge, Holder Accountable, bool Derived)
+{
+    public static ClockSample Of(Incident incident, ClockKind kind, Instant now)
+    {
+        var clock = incident.Clocks[kind];
+        var outcome = incident.OutcomeOf(kind);
+        var running = outcome is null;
+        var breached = outcome?.Result == ClockResult.Breached || (running && now >= clock.Deadline);
+        var accountable = clock.Breach?.Holder ?? outcome?.Accountable ?? incident.HolderAt(kind, now);
+        Duration? toAcknowledge = clock.AcknowledgedAt is { } ack ? ack - (clock.Breach?.At ?? clock.Deadline) : null;
+        return new ClockSample(
+            incident, kind,
+            Elapsed: clock.MetAt is { } met ? met - clock.StartedAt : null,
+            Met: outcome?.Result == ClockResult.Met,
+            Breached: breached,
+            Running: running,
+            OverdueNow: running && now >= clock.Deadline,
+            Level: clock.Level,
+            TimeToAcknowledge: toAcknowledge,
+            Accountable: accountable,
+            Derived: outcome?.Derived == true);
+    }
+}
+
+/// <summary>A milestone missing where one is expected: counted and listed, never silently dropped.</summary>
+public sealed record Finding(IncidentId Incident, string Problem)
+{
+    public static IEnumerable<Finding> In(Incident incident)
+    {
+        if (incident.ResolvedAt is not null && incident.OnSceneAt is null)
+        {
+            yield return new Finding(incident.Id, "resolved with no arrival recorded");
+        }
+
+        if (incident.OnSceneAt is not null && incident.DispatchedAt is null)
+        {
+            yield return new Finding(incident.Id, "on scene with no dispatch recorded");
+        }
+
+        if (incident.ClosedAt is not null && incident.ResolvedAt is null)
+        {
+            yield return new Finding(incident.Id, "closed with no resolution recorded");
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using Dispatch.Core.Audit;
+using Dispatch.Core.Identity;
+using Dispatch.Core.Incidents;
+using NodaTime;
+
+namespace Dispatch.Core.Reports;
+
+public enum GroupBy { Priority, Zone, Category, Unit, Officer, Dispatcher, Hour, Day, Weekday, Station }
+
+/// <summary>What the reports cover: one station, or every station (command center and auditors).</summary>
+public sealed record ReportScope(StationId? Station)
+{
+    public static ReportScope All { get; } = new((StationId?)null);
+
+    public override string ToString() => Station?.Value ?? "all";
+}
+
+public sealed record ResponseTimeReport(
+    ReportScope Scope, ClockKind Clock, GroupBy By, ReportRange Range, int Incidents,
+    GroupFigures Total, IReadOnlyList<GroupFigures> Groups, IReadOnlyList<Bucket> Buckets, IReadOnlyList<Finding> Findings, Instant AsOf);
+
+/// <param name="Ranked">Groups with at least ten completed phases, lowest compliance first.</param>
+/// <param name="Unranked">Groups too small to rank, listed apart.</param>
+public sealed record RankingReport(
+    ReportScope Scope, ClockKind Clock, GroupBy By, ReportRange Range, IReadOnlyList<GroupFigures> Ranked, IReadOnlyList<GroupFigures> Unranked, Instant AsOf);
+
+/// <summary>One clock whose deadline passed unmet, with who held it at that moment.</summary>
+public sealed record BreachLine(
+    IncidentId Incident, StationId Station, string Category, Priority Priority, ClockKind Clock, Instant Deadline,
+    Holder Holder, Duration OverdueBy, bool StillRunning, int Level, Person? AcknowledgedBy, Instant? AcknowledgedAt);
+
+public sealed record BreachReport(ReportScope Scope, ReportRange Range, IReadOnlyList<BreachLine> Breaches, Instant AsOf);
+
+/// <summary>
+/// The accountability reports (README, "Reports"): computed from the incidents <em>reported</em> in the range,
+/// read by key range (what they cost follows the incidents in the range, not the station's history).
+/// </summary>
+public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy.ResponsePolicy policy)
+{
+    public static readonly IReadOnlyList<GroupBy> RankableBy = [GroupBy.Unit, GroupBy.Officer, GroupBy.Station];
+
+    public ReportRange Range(LocalDate from, LocalDate to) => new(from, to, policy.TimeZone, policy.ReportRules.DayStartsAt);
+
+    public async Task<ResponseTimeReport> ResponseTimesAsync(ApiCall call, ReportScope scope, ReportRange range, ClockKind kind, GroupBy by, CancellationToken cancellationToken)
+    {
+        Authorize(call, scope, $"report response-times {kind.Name()} by {by.ToString().ToLowerInvariant()} {range.From}..{range.To}");
+        var now = clock.GetCurrentInstant();
+        var incidents = await LoadAsync(scope, range, cancellationToken);
+        var samples = incidents.Select(i => ClockSample.Of(i, kind, now)).ToList();
+        var groups = samples.GroupBy(s => KeyOf(s, by, range))
+            .Select(g => Statistics.Figures(g.Key.Key, g.Key.Label, [.. g]))
+            .OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        var durations = samples.Where(s => s.Elapsed is not null).Select(s => s.Elapsed!.Value);
+        return new ResponseTimeReport(scope, kind, by, range, incidents.Count, Statistics.Figures("total", "all", samples), groups,
+            Statistics.Buckets(durations, policy.ReportRules.BucketEdges[kind]), [.. incidents.SelectMany(Finding.In)], now);
+    }
+
+    public async Task<RankingReport> RankingAsync(ApiCall call, ReportScope scope, ReportRange range, ClockKind kind, GroupBy by, int bottom, CancellationToken cancellationToken)
+    {
+        var report = await ResponseTimesAsync(call, scope, range, kind, by, cancellationToken);
+        call.Change = $"report ranking {kind.Name()} by {by.ToString().ToLowerInvariant()} {range.From}..{range.To}";
+        var ranked = report.Groups.Where(g => !g.SmallSample && g.Compliance is not null)
+            .OrderBy(g => g.Compliance).ThenByDescending(g => g.Median).ThenBy(g => g.Key, StringComparer.Ordinal).Take(bottom).ToList();
+        var unranked = report.Groups.Where(g => g.SmallSample || g.Compliance is null).ToList();
+        return new RankingReport(scope, kind, by, range, ranked, unranked, report.AsOf);
+    }
+
+    public async Task<BreachReport> BreachesAsync(ApiCall call, ReportScope scope, ReportRange range, CancellationToken cancellationToken)
+    {
+        Authorize(call, scope, $"report breaches {range.From}..{range.To}");
+        var now = clock.GetCurrentInstant();
+        var incidents = await LoadAsync(scope, range, cancellationToken);
+        return new BreachReport(scope, range, [.. incidents.SelectMany(i => BreachesOf(i, now)).OrderBy(b => b.Deadline)], now);
+    }
+
+    public static IEnumerable<BreachLine> BreachesOf(Incident incident, Instant now)
+    {
+        foreach (var kind in new[] { ClockKind.Dispatch, ClockKind.Arrival, ClockKind.Resolution })
+        {
+            var sample = ClockSample.Of(incident, kind, now);
+            if (!sample.Breached)
+            {
+                continue;
+            }
+
+            var clock = incident.Clocks[kind];
+            var overdue = incident.OutcomeOf(kind) is { } outcome ? outcome.OverdueBy : now - clock.Deadline;
+            yield return new BreachLine(incident.Id, incident.Station, incident.Report.Category, incident.Report.Priority, kind, clock.Deadline,
+                sample.Accountable, overdue, sample.Running, clock.Level, clock.AcknowledgedBy, clock.AcknowledgedAt);
+        }
+    }
+
+    /// <summary>A station's incidents reported in the range; for every station, each station's in turn.</summary>
+    public async Task<IReadOnlyList<Incident>> LoadAsync(ReportScope scope, ReportRange range, CancellationToken cancellationToken)
+    {
+        var stations = scope.Station is { } one ? [one] : await queries.StationsAsync(cancellationToken);
+        var incidents = new List<Incident>();
+        foreach (var station in stations)
+        {
+            await foreach (var incident in queries.ReportedBetweenAsync(station, range.Start, range.End, cancellationToken))
+            {
+                incidents.Add(incident);
+            }
+        }
+
+        return incidents;
+    }
+
+    private static void Authorize(ApiCall call, ReportScope scope, string what)
+    {
+        call.Station = scope.Station;
+        call.Change = what;
+        if (!AccessPolicy.CanReadReports(call.Caller, scope.Station))
+        {
+            throw new ForbiddenException(scope.Station is { } station
+                ? $"Only the chief and duty officers of {station}, the command center and auditors may read its reports."
+                : "Only the command center and auditors may read every station's reports.");
+        }
+    }
+
+    private static (string Key, string Label) KeyOf(ClockSample sample, GroupBy by, ReportRange range)
+    {
+        var incident = sample.Incident;
+        var holder = sample.Accountable;
+        var reportedDay = range.DayOf(incident.ReportedAt);
+        return by switch
+        {
+            GroupBy.Priority => (incident.Report.Priority.Name(), incident.Report.Priority.Name()),
+            GroupBy.Zone => (incident.Report.Zone.Name(), incident.Report.Zone.Name()),
+            GroupBy.Category => (incident.Report.Category.ToLowerInvariant(), incident.Report.Category),
+            GroupBy.Unit => holder.Unit is { } unit ? (unit, unit) : ("(desk)", "the desk, before any unit was dispatched"),
+            GroupBy.Officer => holder.Kind == HolderKind.Unit ? (holder.Person.Subject, holder.Person.Name) : ("(desk)", "the desk, before any unit was dispatched"),
+            GroupBy.Dispatcher => (incident.ReportedBy.Subject, incident.ReportedBy.Name),
+            GroupBy.Hour => (incident.ReportedAt.InZone(range.Zone).Hour.ToString("D2", System.Globalization.CultureInfo.InvariantCulture), $"{incident.ReportedAt.InZone(range.Zone).Hour:D2}:00"),
+            GroupBy.Day => (reportedDay.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), reportedDay.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
+            GroupBy.Weekday => (((int)reportedDay.DayOfWeek).ToString(System.Globalization.CultureInfo.InvariantCulture), reportedDay.DayOfWeek.ToString()),
+            GroupBy.Station => (incident.Station.Value, incident.Station.Value),
+            _ => throw new ArgumentOutOfRangeException(nameof(by)),
+        };
+    }
+}

@@ -1,0 +1,164 @@
+using Dispatch.Core.Incidents;
+using Dispatch.Core.Reports;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using NodaTime;
+using NodaTime.Text;
+
+namespace Dispatch.Functions.Http;
+
+/// <summary>The accountability reports (README, "Reports"): JSON, or CSV with <c>Accept: text/csv</c>.</summary>
+public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
+{
+    /// <summary>Long enough for a year's comparison, short enough that one request stays within its budget.</summary>
+    public const int MaxDays = 366;
+
+    [Function("GetResponseTimeReport")]
+    public Task<IActionResult> ResponseTimes(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "reports/response-times")] HttpRequest request) =>
+        endpoint.RunAsync(request, async (call, ct) =>
+        {
+            var reader = new RequestReader();
+            var (scope, range) = ReadScopeAndRange(reader, request.Query);
+            var kind = ReadClock(reader, request.Query);
+            var by = ReadBy(reader, request.Query, "by", GroupBy.Priority, Enum.GetValues<GroupBy>());
+            if (reader.HasErrors)
+            {
+                return Problem.Validation(reader.Errors);
+            }
+
+            var report = ResponseTimesResource.From(await reports.ResponseTimesAsync(call, scope!, range!, kind, by, ct));
+            return WantsCsv(request) ? ApiResult.Text(ReportCsv.Of(report), ReportCsv.ContentType) : new ApiResult(200, report);
+        });
+
+    [Function("GetRankingReport")]
+    public Task<IActionResult> Ranking(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "reports/ranking")] HttpRequest request) =>
+        endpoint.RunAsync(request, async (call, ct) =>
+        {
+            var reader = new RequestReader();
+            var (scope, range) = ReadScopeAndRange(reader, request.Query);
+            var kind = ReadClock(reader, request.Query);
+            var by = ReadBy(reader, request.Query, "by", GroupBy.Unit, ReportService.RankableBy);
+            var bottom = 10;
+            if (request.Query["bottom"].ToString() is { Length: > 0 } text && (!int.TryParse(text, out bottom) || bottom is < 1 or > 1000))
+            {
+                reader.Add("bottom", "Must be a whole number from 1 to 1000: how many of the lowest to list.");
+            }
+
+            if (reader.HasErrors)
+            {
+                return Problem.Validation(reader.Errors);
+            }
+
+            var report = RankingResource.From(await reports.RankingAsync(call, scope!, range!, kind, by, bottom, ct));
+            return WantsCsv(request) ? ApiResult.Text(ReportCsv.Of(report), ReportCsv.ContentType) : new ApiResult(200, report);
+        });
+
+    [Function("GetBreachReport")]
+    public Task<IActionResult> Breaches(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "reports/breaches")] HttpRequest request) =>
+        endpoint.RunAsync(request, async (call, ct) =>
+        {
+            var reader = new RequestReader();
+            var (scope, range) = ReadScopeAndRange(reader, request.Query);
+            if (reader.HasErrors)
+            {
+                return Problem.Validation(reader.Errors);
+            }
+
+            var report = BreachesResource.From(await reports.BreachesAsync(call, scope!, range!, ct));
+            return WantsCsv(request) ? ApiResult.Text(ReportCsv.Of(report), ReportCsv.ContentType) : new ApiResult(200, report);
+        });
+
+    private static bool WantsCsv(HttpRequest request) =>
+        request.Headers.Accept.ToString().Contains(ReportCsv.ContentType, StringComparison.OrdinalIgnoreCase);
+
+    private (ReportScope? Scope, ReportRange? Range) ReadScopeAndRange(RequestReader reader, IQueryCollection query)
+    {
+        ReportScope? scope = null;
+        var stationText = query["station"].ToString();
+        if (string.Equals(stationText, "all", StringComparison.OrdinalIgnoreCase))
+        {
+            scope = ReportScope.All;
+        }
+        else if (StationId.TryParse(stationText, out var station))
+        {
+            scope = new ReportScope(station);
+        }
+        else
+        {
+            reader.Add("station", $"Required: a station ({StationId.Rule}), or 'all'.");
+        }
+
+        var from = ReadDate(reader, query, "from");
+        var to = ReadDate(reader, query, "to");
+        if (from is null || to is null)
+        {
+            return (scope, null);
+        }
+
+        if (to < from)
+        {
+            reader.Add("to", "Must be on or after 'from' (both days are included).");
+            return (scope, null);
+        }
+
+        if (Period.Between(from.Value, to.Value, PeriodUnits.Days).Days + 1 > MaxDays)
+        {
+            reader.Add("to", $"A report covers at most {MaxDays} days.");
+            return (scope, null);
+        }
+
+        return (scope, reports.Range(from.Value, to.Value));
+    }
+
+    private static LocalDate? ReadDate(RequestReader reader, IQueryCollection query, string field)
+    {
+        var text = query[field].ToString();
+        if (LocalDatePattern.Iso.Parse(text) is { Success: true } date)
+        {
+            return date.Value;
+        }
+
+        reader.Add(field, text.Length == 0
+            ? "Required: an ISO date (2026-11-28), a local day in the policy's time zone starting at its dayStartsAt."
+            : $"'{Endpoint.Truncate(text)}' is not an ISO date such as 2026-11-28.");
+        return null;
+    }
+
+    private static ClockKind ReadClock(RequestReader reader, IQueryCollection query)
+    {
+        var text = query["clock"].ToString();
+        if (text.Length == 0)
+        {
+            return ClockKind.Arrival;
+        }
+
+        if (WireNames.TryParse(text, out ClockKind kind))
+        {
+            return kind;
+        }
+
+        reader.Add("clock", "Must be dispatch, arrival or resolution.");
+        return ClockKind.Arrival;
+    }
+
+    private static GroupBy ReadBy(RequestReader reader, IQueryCollection query, string field, GroupBy fallback, IReadOnlyList<GroupBy> allowed)
+    {
+        var text = query[field].ToString();
+        if (text.Length == 0)
+        {
+            return fallback;
+        }
+
+        if (Enum.TryParse<GroupBy>(text, ignoreCase: true, out var by) && allowed.Contains(by) && !int.TryParse(text, out _))
+        {
+            return by;
+        }
+
+        reader.Add(field, $"Must be one of {string.Join(", ", allowed.Select(a => a.ToString().ToLowerInvariant()))}.");
+        return fallback;
+    }
+}

@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Text;
+using Dispatch.Core;
+using Dispatch.Core.Incidents;
+using Dispatch.Core.Reports;
+using NodaTime;
+
+namespace Dispatch.Functions.Http;
+
+/// <summary>What every report says about what it covers: the zone, the local days, and the exact instants.</summary>
+public sealed record CoverageResource(string Station, string TimeZone, string From, string To, string DayStartsAt, Instant Start, Instant End, Instant AsOf, string Covers)
+{
+    public static CoverageResource Of(ReportScope scope, ReportRange range, Instant asOf) => new(
+        scope.ToString(), range.Zone.Id, Date(range.From), Date(range.To), range.DayStartsAt.ToString("HH:mm", CultureInfo.InvariantCulture),
+        range.Start, range.End, asOf, "incidents reported from start (included) to end (excluded); clocks as of asOf");
+
+    public static string Date(LocalDate date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+}
+
+public sealed record FiguresResource(
+    string Key, string Label, int N, string? Median, string? P90, string? P95, string? Min, string? Max, int Met, int Breached, double? Compliance,
+    int StillRunning, int OverdueNow, IReadOnlyDictionary<string, int> EscalationsByLevel, string? MedianTimeToAcknowledge, int Derived, bool SmallSample)
+{
+    public static FiguresResource From(GroupFigures g) => new(
+        g.Key, g.Label, g.N, Iso(g.Median), Iso(g.P90), Iso(g.P95), Iso(g.Min), Iso(g.Max), g.Met, g.Breached, g.Compliance, g.StillRunning, g.OverdueNow,
+        g.EscalationsByLevel.ToDictionary(l => l.Key.ToString(CultureInfo.InvariantCulture), l => l.Value), Iso(g.MedianTimeToAcknowledge), g.Derived, g.SmallSample);
+
+    public static string? Iso(Duration? duration) => duration is { } d ? IsoDuration.Format(d) : null;
+}
+
+public sealed record BucketResource(string From, string? To, int Count);
+
+public sealed record FindingResource(string IncidentId, string Problem);
+
+public sealed record FindingsResource(int Count, IReadOnlyList<FindingResource> Items);
+
+public sealed record ResponseTimesResource(
+    CoverageResource Coverage, string Clock, string By, int Incidents, FiguresResource Total, IReadOnlyList<FiguresResource> Groups,
+    IReadOnlyList<BucketResource> Buckets, FindingsResource Findings)
+{
+    public static ResponseTimesResource From(ResponseTimeReport r) => new(
+        CoverageResource.Of(r.Scope, r.Range, r.AsOf), r.Clock.Name(), r.By.ToString().ToLowerInvariant(), r.Incidents,
+        FiguresResource.From(r.Total), [.. r.Groups.Select(FiguresResource.From)],
+        [.. r.Buckets.Select(b => new BucketResource(IsoDuration.Format(b.From), b.To is { } to ? IsoDuration.Format(to) : null, b.Count))],
+        new FindingsResource(r.Findings.Count, [.. r.Findings.Select(f => new FindingResource(f.Incident.Value, f.Problem))]));
+}
+
+public sealed record RankingResource(CoverageResource Coverage, string Clock, string By, IReadOnlyList<FiguresResource> Ranked, IReadOnlyList<FiguresResource> Unranked)
+{
+    public static RankingResource From(RankingReport r) => new(
+        CoverageResource.Of(r.Scope, r.Range, r.AsOf), r.Clock.Name(), r.By.ToString().ToLowerInvariant(),
+        [.. r.Ranked.Select(FiguresResource.From)], [.. r.Unranked.Select(FiguresResource.From)]);
+}
+
+public sealed record BreachResourceLine(
+    string IncidentId, string Station, string Category, string Priority, string Clock, Instant Deadline, HolderResource Holder,
+    string OverdueBy, bool StillRunning, int Level, PersonResource? AcknowledgedBy, Instant? AcknowledgedAt);
+
+public sealed record BreachesResource(CoverageResource Coverage, int Count, IReadOnlyList<BreachResourceLine> Breaches)
+{
+    public static BreachesResource From(BreachReport r) => new(
+        CoverageResource.Of(r.Scope, r.Range, r.AsOf), r.Breaches.Count,
+        [.. r.Breaches.Select(b => new BreachResourceLine(b.Incident.Value, b.Station.Value, b.Category, b.Priority.Name(), b.Clock.Name(), b.Deadline,
+            HolderResource.From(b.Holder), IsoDuration.Format(b.OverdueBy), b.StillRunning, b.Level, PersonResource.Maybe(b.AcknowledgedBy), b.AcknowledgedAt))]);
+}
+
+/// <summary>
+/// The same figures as the JSON, one row per group (the totals first, key <c>total</c>), RFC 4180: a comma
+/// between fields, quotes around any field with a comma, quote or line break. Durations are the JSON's ISO-8601;
+/// a text field starting with = + - @ gets a leading apostrophe so no spreadsheet runs it.
+/// </summary>
+public static class ReportCsv
+{
+    public const string ContentType = "text/csv";
+
+    private static readonly string[] FigureColumns =
+        ["key", "label", "n", "median", "p90", "p95", "min", "max", "met", "breached", "compliance", "stillRunning", "overdueNow", "medianTimeToAcknowledge", "derived", "smallSample"];
+
+    public static string Of(ResponseTimesResource report) => Figures([report.Total, .. report.Groups]);
+
+    public static string Of(RankingResource report) => Figures([.. report.Ranked, .. report.Unranked]);
+
+    public static string Of(BreachesResource report)
+    {
+        var csv = new StringBuilder();
+        Row(csv, ["incidentId", "station", "category", "priority", "clock", "deadline", "holderKind", "holderId", "holderName", "unit", "overdueBy", "stillRunning", "level", "acknowledgedBy", "acknowledgedAt"]);
+        foreach (var b in report.Breaches)
+        {
+            Row(csv, [b.IncidentId, b.Station, b.Category, b.Priority, b.Clock, b.Deadline.ToString(), b.Holder.Kind, b.Holder.Person.Id, b.Holder.Person.Name, b.Holder.Unit,
+                b.OverdueBy, Bool(b.StillRunning), Int(b.Level), b.AcknowledgedBy?.Id, b.AcknowledgedAt?.ToString()]);
+        }
+
+        return csv.ToString();
+    }
+
+    private static string Figures(IEnumerable<FiguresResource> groups)
+    {
+        var csv = new StringBuilder();
+        Row(csv, FigureColumns);
+        foreach (var g in groups)
+        {
+            Row(csv, [g.Key, g.Label, Int(g.N), g.Median, g.P90, g.P95, g.Min, g.Max, Int(g.Met), Int(g.Breached),
+                g.Compliance?.ToString(CultureInfo.InvariantCulture), Int(g.StillRunning), Int(g.OverdueNow), g.MedianTimeToAcknowledge, Int(g.Derived), Bool(g.SmallSample)]);
+        }
+
+        return csv.ToString();
+    }
+
+    private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Bool(bool value) => value ? "true" : "false";
+
+    private static void Row(StringBuilder csv, IReadOnlyList<string?> fields)
+    {
+        csv.AppendJoin(',', fields.Select(Field)).Append("\r\n");
+    }
+
+    private static string Field(string? value)
+    {
+        if (value is null)
+        {
+            return "";
+        }
+
+        // A name or category a person typed must not become a spreadsheet formula (OWASP, CSV injection).
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+        {
+            value = "'" + value;
+        }
+
+        return value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
+    }
+}
