@@ -34,6 +34,12 @@ param authAuthority string = '${environment().authentication.loginEndpoint}${ten
 @minLength(1)
 param authAudience string
 
+@description('The board\'s own Entra app registration (a single-page application, redirect URI https://<app>/api/board); empty: board links with tokens only.')
+param boardClientId string = ''
+
+@description('The API scope the board asks Entra ID for, e.g. api://dispatch-api/access_as_user.')
+param boardScope string = ''
+
 @description('.NET version of the isolated worker.')
 param dotnetVersion string = '10.0'
 
@@ -124,6 +130,8 @@ module functionApp 'modules/functionapp.bicep' = {
     sweepSchedule: sweepSchedule
     authAuthority: authAuthority
     authAudience: authAudience
+    boardClientId: boardClientId
+    boardScope: boardScope
     dotnetVersion: dotnetVersion
   }
 }

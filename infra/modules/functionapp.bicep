@@ -14,6 +14,8 @@ param policyJson string
 param sweepSchedule string
 param authAuthority string
 param authAudience string
+param boardClientId string
+param boardScope string
 param dotnetVersion string
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -96,6 +98,8 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     // Only Entra ID tokens: the local issuer is refused outside development, and this is not development.
     DISPATCH_AUTH_AUTHORITY: authAuthority
     DISPATCH_AUTH_AUDIENCE: authAudience
+    DISPATCH_BOARD_CLIENT_ID: boardClientId
+    DISPATCH_BOARD_SCOPE: boardScope
     DISPATCH_INDEX_SHARDS: '4'
     DISPATCH_REQUEST_BUDGET: 'PT5S'
     DISPATCH_SWEEP_BUDGET: 'PT1M'

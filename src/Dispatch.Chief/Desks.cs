@@ -52,7 +52,7 @@ internal sealed class JsonDesk(TextWriter output) : IDesk
 /// The live board: escalations with overdue-by counters that tick every second; keys 1-9 acknowledge
 /// the row with that number through the API; q quits.
 /// </summary>
-internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowledge, TimeProvider time) : IDesk
+internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowledge, TimeProvider time, TimeZoneInfo zone) : IDesk
 {
     private readonly Board board = new();
     private readonly List<TaskCompletionSource> waitingToBeShown = [];
@@ -173,7 +173,7 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
         var table = new Table().Border(TableBorder.Rounded).Expand()
             .Title($"[bold]Chief's desk[/] — {Markup.Escape(options.Subscription)}{(options.Station is null ? "" : $" · station {Markup.Escape(options.Station)}")}")
             .Caption($"{status}  ·  [grey]1-9 acknowledge · q quit[/]");
-        foreach (var column in new[] { "#", "overdue by", "level", "kind", "incident", "priority", "category", "clock", "deadline (UTC)", "summary" })
+        foreach (var column in new[] { "#", "overdue by", "level", "kind", "incident", "priority", "category", "clock", $"deadline ({zone.Id} / UTC)", "summary" })
         {
             table.AddColumn(column);
         }
@@ -193,7 +193,9 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
                 Markup.Escape(e.Priority),
                 Markup.Escape(e.Category),
                 Markup.Escape(e.Clock ?? "—"),
-                e.Deadline?.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) ?? "—",
+                e.Deadline is { } deadline
+                    ? $"{TimeZoneInfo.ConvertTime(deadline, zone):HH:mm:ss} / {deadline.UtcDateTime:HH:mm:ss}"
+                    : "—",
                 Markup.Escape(e.Summary));
         }
 

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;
 using Dispatch.Chief;
@@ -36,7 +37,7 @@ await using var processor = client.CreateProcessor("escalations", options.Subscr
 
 using var api = new HttpClient { BaseAddress = new Uri(options.Api) };
 var acknowledge = new AcknowledgeClient(api, options.TokenSource(Directory.GetCurrentDirectory()));
-var desk = options.Json ? (IDesk)new JsonDesk(Console.Out) : new BoardDesk(options, acknowledge, TimeProvider.System);
+var desk = options.Json ? (IDesk)new JsonDesk(Console.Out) : new BoardDesk(options, acknowledge, TimeProvider.System, await StationTimeZoneAsync(api));
 processor.ProcessMessageAsync += async args =>
 {
     var isReport = args.Message.ApplicationProperties.TryGetValue("kind", out var kind) && kind as string == ShiftReportMessage.KindName;
@@ -75,3 +76,18 @@ catch (OperationCanceledException)
 
 await processor.StopProcessingAsync();
 return 0;
+
+// The policy's time zone, as the board shows times: from the app's board configuration (anonymous, no secrets).
+static async Task<TimeZoneInfo> StationTimeZoneAsync(HttpClient api)
+{
+    try
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        var config = await api.GetFromJsonAsync<JsonElement>("board/config.json", timeout.Token);
+        return TimeZoneInfo.FindSystemTimeZoneById(config.GetProperty("timeZone").GetString()!);
+    }
+    catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException or TimeZoneNotFoundException or KeyNotFoundException or InvalidOperationException)
+    {
+        return TimeZoneInfo.Utc;
+    }
+}

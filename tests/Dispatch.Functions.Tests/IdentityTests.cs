@@ -35,7 +35,7 @@ public sealed class IdentityTests(Azurite azurite) : IAsyncLifetime
         var (functions, _) = FunctionCatalog.Discover(LocalFunctionsHost.FunctionsAssembly, configuration);
         var anonymous = functions.Where(f => Attribute.IsDefined(f.Method, typeof(AnonymousAttribute))).Select(f => f.Name).Order().ToList();
 
-        Assert.Equal(["Health", "NoSuchRoute"], anonymous);
+        Assert.Equal(["Board", "BoardAsset", "Health", "NoSuchRoute"], anonymous); // the board's static files hold no data
         foreach (var function in functions.Where(f => !anonymous.Contains(f.Name)))
         {
             var path = function.Route.Replace("{station}", staff.Station.Value, StringComparison.Ordinal)
@@ -51,6 +51,22 @@ public sealed class IdentityTests(Azurite azurite) : IAsyncLifetime
                 await Api.AssertProblemAsync(response, HttpStatusCode.Unauthorized);
             }
         }
+    }
+
+    [Fact]
+    public async Task The_boards_anonymous_files_carry_no_data_and_a_strict_content_security_policy()
+    {
+        using var page = await stack.Anonymous.GetAsync("board");
+        using var config = await stack.Anonymous.GetAsync("board/config.json");
+        using var missing = await stack.Anonymous.GetAsync("board/secrets.txt");
+        var body = await config.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
+        Assert.StartsWith("default-src 'self'; script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Equal("no-referrer", page.Headers.GetValues("Referrer-Policy").Single());
+        Assert.Equal("{\"clientId\":null,\"authority\":null,\"scope\":null,\"timeZone\":\"Asia/Shanghai\",\"dayStartsAt\":\"08:00\"}", body);
+        await Api.AssertProblemAsync(missing, HttpStatusCode.NotFound);
     }
 
     public static TheoryData<string> BadTokens => ["alg-none", "tampered", "expired", "not-yet-valid", "wrong-issuer", "wrong-audience", "other-key", "not-a-jwt"];

@@ -51,6 +51,6 @@ public sealed class FunctionCatalogTests
 
         // Function keys identify nobody; the request pipeline authenticates every function not marked [Anonymous].
         Assert.All(http, f => Assert.Equal(AuthorizationLevel.Anonymous, f.Level));
-        Assert.Equal(["Health", "NoSuchRoute"], http.Where(f => Attribute.IsDefined(f.Method, typeof(Dispatch.Functions.Identity.AnonymousAttribute))).Select(f => f.Name).Order());
+        Assert.Equal(["Board", "BoardAsset", "Health", "NoSuchRoute"], http.Where(f => Attribute.IsDefined(f.Method, typeof(Dispatch.Functions.Identity.AnonymousAttribute))).Select(f => f.Name).Order());
     }
 }

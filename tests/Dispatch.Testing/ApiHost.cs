@@ -29,10 +29,13 @@ public sealed class ApiHost : IAsyncDisposable
     public static readonly Person CommandCenter = new("cc.test", "Command Center (test)");
 
     private readonly string keyDirectory;
+    private readonly Func<int, WebApplication> build;
+    private bool stopped;
 
-    private ApiHost(WebApplication app, FakeClock clock, LocalTokens tokens, string keyDirectory)
+    private ApiHost(WebApplication app, FakeClock clock, LocalTokens tokens, string keyDirectory, Func<int, WebApplication> build)
     {
         App = app;
+        this.build = build;
         Clock = clock;
         Tokens = tokens;
         this.keyDirectory = keyDirectory;
@@ -41,7 +44,7 @@ public sealed class ApiHost : IAsyncDisposable
         Anonymous = new HttpClient { BaseAddress = BaseAddress };
     }
 
-    public WebApplication App { get; }
+    public WebApplication App { get; private set; }
 
     public FakeClock Clock { get; }
 
@@ -78,14 +81,15 @@ public sealed class ApiHost : IAsyncDisposable
             values[key] = value;
         }
 
-        var app = LocalFunctionsHost.Build(new LocalHostOptions
+        WebApplication Build(int port) => LocalFunctionsHost.Build(new LocalHostOptions
         {
-            Port = 0,
+            Port = port,
             Configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build(),
             MinimumLogLevel = LogLevel.Warning,
             RunTimers = false,
             ConfigureServices = services => services.Replace(ServiceDescriptor.Singleton<IClock>(clock)),
         });
+        var app = Build(0);
         try
         {
             await app.StartAsync();
@@ -97,7 +101,7 @@ public sealed class ApiHost : IAsyncDisposable
             throw;
         }
 
-        return new ApiHost(app, clock, tokens, keyDirectory);
+        return new ApiHost(app, clock, tokens, keyDirectory, Build);
     }
 
     /// <summary>A client signed in as <paramref name="person"/>: each request carries a token minted at the FakeClock's time.</summary>
@@ -169,12 +173,32 @@ public sealed class ApiHost : IAsyncDisposable
 
     public static StringContent JsonBody(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 
+    /// <summary>The API stops answering: its port refuses connections until <see cref="RestartAsync"/>.</summary>
+    public async Task StopAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        stopped = true;
+    }
+
+    /// <summary>The same app again, on the same port, table, key and clock, as after a restart.</summary>
+    public async Task RestartAsync()
+    {
+        App = build(BaseAddress.Port);
+        await App.StartAsync();
+        stopped = false;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
         Anonymous.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        if (!stopped)
+        {
+            await App.StopAsync();
+            await App.DisposeAsync();
+        }
+
         Directory.Delete(keyDirectory, recursive: true);
     }
 

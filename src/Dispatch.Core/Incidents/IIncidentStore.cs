@@ -59,4 +59,7 @@ public interface IIncidentQueries
 
     /// <summary>Every station that has reported an incident or has a roster.</summary>
     Task<IReadOnlyList<StationId>> StationsAsync(CancellationToken cancellationToken);
+
+    /// <summary>A token that changes whenever anything of the station changes (an incident, its roster); null before the first change.</summary>
+    Task<string?> StationVersionAsync(StationId station, CancellationToken cancellationToken);
 }

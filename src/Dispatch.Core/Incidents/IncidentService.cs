@@ -185,14 +185,38 @@ public sealed class IncidentService(
 
     public Task<IncidentPage> ListAsync(ApiCall call, StationId station, StatusFilter status, Priority? priority, int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
+        RequireList(call, station, status, priority);
+        return queries.ListAsync(new IncidentQuery(station, status, priority, clock.GetCurrentInstant(), pageSize, continuationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// What a board polls: a token that changes with every change of the station, so an unchanged list is
+    /// answered 304 after one point read. Checked and audited like the list itself.
+    /// </summary>
+    public Task<string?> ListVersionAsync(ApiCall call, StationId station, StatusFilter status, Priority? priority, CancellationToken cancellationToken)
+    {
+        RequireList(call, station, status, priority);
+        return queries.StationVersionAsync(station, cancellationToken);
+    }
+
+    /// <summary>The stations the caller may read: every one for the command center, auditors and admins; else those served at.</summary>
+    public async Task<IReadOnlyList<StationId>> StationsAsync(ApiCall call, CancellationToken cancellationToken)
+    {
+        call.Change = "list stations";
+        var all = call.Caller.Has(GlobalRole.CommandCenter) || call.Caller.Has(GlobalRole.Auditor) || call.Caller.Has(GlobalRole.Admin);
+        return all
+            ? [.. (await queries.StationsAsync(cancellationToken)).OrderBy(s => s.Value, StringComparer.Ordinal)]
+            : [.. call.Caller.Memberships.Select(m => m.Station).Distinct().OrderBy(s => s.Value, StringComparer.Ordinal)];
+    }
+
+    private static void RequireList(ApiCall call, StationId station, StatusFilter status, Priority? priority)
+    {
         call.Station = station;
         call.Change = $"list status={status.ToString().ToLowerInvariant()}{(priority is { } p ? $" priority={p.Name()}" : "")}";
         if (!AccessPolicy.CanRead(call.Caller, station))
         {
             throw new ForbiddenException($"Only people on the roster of {station} (or the command center and auditors) may list its incidents.");
         }
-
-        return queries.ListAsync(new IncidentQuery(station, status, priority, clock.GetCurrentInstant(), pageSize, continuationToken), cancellationToken);
     }
 
     public async Task<IReadOnlyList<IncidentEvent>> TimelineAsync(ApiCall call, IncidentId id, CancellationToken cancellationToken)

@@ -14,7 +14,7 @@ namespace Dispatch.Functions.Http;
 /// What every function shares: the request's time budget, the mapping of the domain's refusals to HTTP,
 /// and the audit record of the decision, whatever it was (a change has committed its own already).
 /// </summary>
-public sealed class Endpoint(CallContext context, IAuditTrail audit, IOptions<DispatchSettings> settings, ILogger<Endpoint> logger)
+public sealed class Endpoint(CallContext context, IAuditTrail audit, IOptions<DispatchSettings> settings, NodaTime.IClock clock, ILogger<Endpoint> logger)
 {
     public async Task<IActionResult> RunAsync(HttpRequest request, Func<ApiCall, CancellationToken, Task<IActionResult>> handle)
     {
@@ -33,7 +33,8 @@ public sealed class Endpoint(CallContext context, IAuditTrail audit, IOptions<Di
             }
         }
 
-        return result;
+        // The server's own time, for clients that count down to deadlines (the board corrects its clock by it).
+        return result.WithHeader("X-Server-Time", NodaTime.Text.InstantPattern.ExtendedIso.Format(clock.GetCurrentInstant()));
     }
 
     private async Task<ApiResult> HandleAsync(

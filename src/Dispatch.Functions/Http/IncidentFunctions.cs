@@ -118,7 +118,15 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             }
 
             var token = query["continuationToken"].ToString();
-            var page = await incidents.ListAsync(call, station, status!.Value, priority, pageSize, token.Length == 0 ? null : token, ct);
+            // A board polls with If-None-Match: one point read answers "nothing of the station changed" (304).
+            var version = await incidents.ListVersionAsync(call, station, status!.Value, priority, ct);
+            var etag = version is null ? null : ListETag(version, request.QueryString.Value ?? "");
+            if (etag is not null && request.Headers.IfNoneMatch.ToString() == etag)
+            {
+                return new ApiResult(304, null).WithHeader("ETag", etag);
+            }
+
+            var page = await incidents.ListAsync(call, station, status.Value, priority, pageSize, token.Length == 0 ? null : token, ct);
             var now = clock.GetCurrentInstant();
             string? next = null;
             if (page.ContinuationToken is not null)
@@ -129,8 +137,23 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
                 next = $"{BaseUrl(request)}/api/incidents?{string.Join('&', parameters)}";
             }
 
-            return new ApiResult(200, new IncidentListResource(page.Items.Select(i => IncidentResource.From(i, now)).ToList(), page.ContinuationToken, next));
+            var list = new ApiResult(200, new IncidentListResource(page.Items.Select(i => IncidentResource.From(i, now)).ToList(), page.ContinuationToken, next));
+            return etag is null ? list : list.WithHeader("ETag", etag);
         });
+
+    /// <summary>The stations the caller may read (a board's station picker).</summary>
+    [Function("ListStations")]
+    public Task<IActionResult> Stations(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "stations")] HttpRequest request) =>
+        endpoint.RunAsync(request, async (call, ct) =>
+            new ApiResult(200, new { stations = (await incidents.StationsAsync(call, ct)).Select(s => s.Value).ToList() }));
+
+    /// <summary>
+    /// Weak: the body also carries states computed at the moment of the response, which can change with time
+    /// alone; what the tag promises is that no incident or roster line of the station changed.
+    /// </summary>
+    private static string ListETag(string version, string query) =>
+        $"W/\"{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{version}|{query}")))[..24]}\"";
 
     [Function("GetIncidentTimeline")]
     public Task<IActionResult> Timeline(

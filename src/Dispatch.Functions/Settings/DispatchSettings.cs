@@ -30,6 +30,14 @@ public sealed class DispatchSettings
     [ConfigurationKeyName("DISPATCH_AUTH_AUDIENCE")]
     public string? AuthAudience { get; set; }
 
+    /// <summary>The board's own app registration (a single-page application) in Entra ID; empty to sign in with links only.</summary>
+    [ConfigurationKeyName("DISPATCH_BOARD_CLIENT_ID")]
+    public string? BoardClientId { get; set; }
+
+    /// <summary>The API scope the board asks Entra ID for, e.g. <c>api://dispatch-api/access_as_user</c>.</summary>
+    [ConfigurationKeyName("DISPATCH_BOARD_SCOPE")]
+    public string? BoardScope { get; set; }
+
     /// <summary>The local stack's signing key (<c>./dispatch up</c> writes it under .dispatch/); development only.</summary>
     [ConfigurationKeyName("DISPATCH_AUTH_LOCAL_KEY_FILE")]
     public string? LocalKeyFile { get; set; }

@@ -96,6 +96,14 @@ public sealed class TableIncidentQueries(DispatchTable table) : IIncidentQueries
         var rows = await table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.StationsPartition}"), ["RowKey"], cancellationToken);
         return [.. rows.Where(r => StationId.TryParse(r.RowKey, out _)).Select(r => StationId.Parse(r.RowKey))];
     }
+
+    /// <summary>The ETag of the station's <c>_version</c> row, which every change of the station rewrites in its own transaction.</summary>
+    public async Task<string?> StationVersionAsync(StationId station, CancellationToken cancellationToken)
+    {
+        var row = await table.RunAsync(
+            () => table.Client.GetEntityIfExistsAsync<TableEntity>(station.Value, TableKeys.StationVersionRow, ["RowKey"], cancellationToken), cancellationToken);
+        return row.HasValue ? row.Value!.ETag.ToString() : null;
+    }
 }
 
 /// <summary>Continuation tokens as the API hands them out: opaque, URL-safe, refused when not ours.</summary>

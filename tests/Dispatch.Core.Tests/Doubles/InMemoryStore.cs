@@ -144,6 +144,15 @@ public sealed class InMemoryStore : IIncidentStore, IIncidentQueries, INoticeOut
         }
     }
 
+    public Task<string?> StationVersionAsync(StationId station, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            var versions = incidents.Values.Where(i => i.Incident.Station == station).Select(i => $"{i.Incident.Id}:{i.ETag}").Order(StringComparer.Ordinal).ToList();
+            return Task.FromResult(versions.Count == 0 ? null : string.Join(",", versions).GetHashCode(StringComparison.Ordinal).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
     public Task<IReadOnlyList<StationId>> StationsAsync(CancellationToken cancellationToken)
     {
         lock (gate)

@@ -1,0 +1,111 @@
+using Dispatch.Core.Identity;
+using Dispatch.LocalHost;
+using Dispatch.Testing;
+using Microsoft.Playwright;
+using NodaTime;
+using NodaTime.Testing;
+
+namespace Dispatch.Board.Tests;
+
+/// <summary>
+/// One Azurite and one Chromium for the board's tests. The browser is Debian's (<c>/usr/bin/chromium</c>, or
+/// <c>DISPATCH_CHROMIUM</c>): <c>./dispatch test</c> installs it where missing; Playwright's own download does not
+/// work on these machines.
+/// </summary>
+public sealed class BoardFixture : IAsyncLifetime
+{
+    public const string Name = "board";
+
+    private AzuriteProcess? azurite;
+    private IPlaywright? playwright;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public string StorageConnectionString => azurite!.ConnectionString;
+
+    /// <summary>Screenshots kept with the test results (TestResults/board).</summary>
+    public static string Screenshots { get; } = Directory.CreateDirectory(Path.Combine(RepoRoot.Path, "TestResults", "board")).FullName;
+
+    public static string ChromiumPath => Environment.GetEnvironmentVariable("DISPATCH_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException($"Chromium is not at {ChromiumPath}: run ./dispatch test (it installs Debian's chromium), or apt-get install chromium, or set DISPATCH_CHROMIUM.");
+        }
+
+        azurite = await AzuriteProcess.StartAsync(RepoRoot.Path, Ports.Free(), dataDirectory: null, TimeSpan.FromSeconds(30));
+        playwright = await Playwright.CreateAsync();
+        Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        playwright?.Dispose();
+        if (azurite is not null)
+        {
+            await azurite.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(BoardFixture.Name)]
+public sealed class SharedBoard : ICollectionFixture<BoardFixture>;
+
+/// <summary>An API host whose FakeClock runs at real speed (so countdowns tick) and can still be jumped ahead.</summary>
+public sealed class LiveApi : IAsyncDisposable
+{
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task ticking;
+
+    private LiveApi(ApiHost host)
+    {
+        Host = host;
+        ticking = Task.Run(async () =>
+        {
+            var last = DateTime.UtcNow;
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(100);
+                var now = DateTime.UtcNow;
+                host.Clock.Advance(Duration.FromTimeSpan(now - last));
+                last = now;
+            }
+        });
+    }
+
+    public ApiHost Host { get; }
+
+    public FakeClock Clock => Host.Clock;
+
+    public static async Task<LiveApi> StartAsync(BoardFixture fixture) => new(await ApiHost.StartAsync(fixture.StorageConnectionString));
+
+    /// <summary>A page of the board signed in as <paramref name="person"/> through a link, as <c>./dispatch up</c> prints them.</summary>
+    public async Task<IPage> OpenAsync(IBrowser browser, Person person, string query = "", bool bypassCsp = false, params GlobalRole[] roles)
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1500, Height = 900 }, BypassCSP = bypassCsp });
+        var page = await context.NewPageAsync();
+        var token = Host.Tokens.Mint(person, roles, Clock.GetCurrentInstant(), Duration.FromDays(1));
+        await page.GotoAsync($"{Host.BaseAddress}board{query}#token={token}");
+        await Assertions.Expect(page.Locator("#who")).ToContainTextAsync(person.Name);
+        return page;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        await ticking;
+        await Host.DisposeAsync();
+        stop.Dispose();
+    }
+}

@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dispatch.Core.Identity;
+using Dispatch.Core.Incidents;
+using Dispatch.Testing;
+using Microsoft.Playwright;
+using NodaTime;
+using static Microsoft.Playwright.Assertions;
+
+namespace Dispatch.Board.Tests;
+
+/// <summary>The board in Chromium, on the local host's API over Azurite, with a FakeClock that runs at real speed.</summary>
+[Collection(BoardFixture.Name)]
+public sealed class BoardTests(BoardFixture fixture) : IAsyncLifetime
+{
+    private LiveApi stack = null!;
+    private Staff staff = null!;
+
+    public async Task InitializeAsync()
+    {
+        stack = await LiveApi.StartAsync(fixture);
+        staff = await stack.Host.StaffAsync(ApiHost.NewStation());
+    }
+
+    public async Task DisposeAsync() => await stack.DisposeAsync();
+
+    private string Station => staff.Station.Value;
+
+    [Fact]
+    public async Task A_report_made_through_the_api_appears_on_an_open_board_within_two_seconds_and_its_countdown_ticks()
+    {
+        var board = await stack.OpenAsync(fixture.Browser, staff.Chief);
+
+        var id = await ReportAsync("P2");
+        var appeared = Stopwatch.StartNew();
+        // WaitForSelector checks on every animation frame; Expect backs off between tries and would add its own delay.
+        await board.WaitForSelectorAsync($"tr[data-incident-id='{id}']", new() { Timeout = 2000 });
+        appeared.Stop();
+        var row = board.Locator($"tr[data-incident-id='{id}']");
+        var dispatch = row.Locator("td[data-clock='dispatch']");
+        var first = await dispatch.TextContentAsync();
+        await Expect(dispatch).Not.ToHaveTextAsync(first!, new() { Timeout = 3000 }); // it ticks
+        var later = await dispatch.TextContentAsync();
+
+        Assert.InRange(appeared.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2));
+        Assert.Equal("running", await dispatch.GetAttributeAsync("data-state"));
+        Assert.Matches(@"^● 2:\d\d$", first);
+        Assert.Matches(@"^● 2:\d\d$", later);
+        Assert.True(string.CompareOrdinal(later, first) < 0, $"{first} then {later}: counting down");
+    }
+
+    [Fact]
+    public async Task A_met_clock_freezes_and_an_overdue_one_counts_past_its_deadline_with_its_marker()
+    {
+        var board = await stack.OpenAsync(fixture.Browser, staff.DutyOfficer);
+        var met = await ReportAsync("P1");
+        var late = await ReportAsync("P1");
+        await DispatchAsync(met);
+        stack.Clock.Advance(Duration.FromMinutes(2)); // P1 dispatch window: 1 minute
+
+        var metCell = board.Locator($"tr[data-incident-id='{met}'] td[data-clock='dispatch']");
+        var lateCell = board.Locator($"tr[data-incident-id='{late}'] td[data-clock='dispatch']");
+        await Expect(metCell).ToHaveAttributeAsync("data-state", "met");
+        await Expect(lateCell).ToHaveAttributeAsync("data-state", "breached");
+        var frozen = await metCell.TextContentAsync();
+        await Task.Delay(1500);
+
+        Assert.Equal(frozen, await metCell.TextContentAsync());
+        Assert.StartsWith("✓ met", frozen, StringComparison.Ordinal);
+        Assert.Matches(@"^▲ −1:\d\d overdue$", await lateCell.TextContentAsync());
+        Assert.Contains("overdue", await board.Locator($"tr[data-incident-id='{late}']").GetAttributeAsync("class") ?? "", StringComparison.Ordinal);
+        // Overdue first.
+        Assert.Equal(late, await board.Locator("#rows tr").First.GetAttributeAsync("data-incident-id"));
+    }
+
+    [Fact]
+    public async Task A_dispatcher_reports_and_dispatches_through_the_page_and_the_officer_marks_arrival_on_his()
+    {
+        var dispatcher = await stack.OpenAsync(fixture.Browser, staff.Dispatcher);
+        var officer = await stack.OpenAsync(fixture.Browser, staff.Officer);
+
+        await dispatcher.ClickAsync("#new-report");
+        await dispatcher.FillAsync("[name='category']", "");
+        await dispatcher.ClickAsync("#panel button[type='submit']");
+        await Expect(dispatcher.Locator("[data-error-for='category']")).Not.ToBeEmptyAsync(); // the API's own message
+        await dispatcher.FillAsync("[name='category']", "burglary");
+        await dispatcher.SelectOptionAsync("[name='priority']", "P2");
+        await dispatcher.FillAsync("[name='location.address']", "12 South Street");
+        await dispatcher.ClickAsync("#panel button[type='submit']");
+        var row = dispatcher.Locator("#rows tr", new() { HasText = "burglary" });
+        await Expect(row).ToBeVisibleAsync();
+        var id = await row.GetAttributeAsync("data-incident-id");
+        await row.GetByRole(AriaRole.Button, new() { Name = $"Dispatch {id}" }).ClickAsync();
+        await dispatcher.SelectOptionAsync("[name='officer']", staff.Officer.Subject);
+        await dispatcher.ClickAsync("#panel button[type='submit']");
+        await Expect(row.Locator("td[data-clock='dispatch']")).ToHaveAttributeAsync("data-state", "met");
+
+        var officerRow = officer.Locator($"tr[data-incident-id='{id}']");
+        await officerRow.GetByRole(AriaRole.Button, new() { Name = $"Arrived {id}" }).ClickAsync();
+
+        await Expect(officerRow.Locator("td[data-clock='arrival']")).ToHaveAttributeAsync("data-state", "met");
+        await Expect(row.Locator("td[data-clock='arrival']")).ToHaveAttributeAsync("data-state", "met"); // on the dispatcher's board too
+        var timeline = await stack.Host.Client.GetFromJsonAsync<JsonElement>($"incidents/{id}/timeline");
+        Assert.Equal(["reported", "dispatched", "on-scene"], timeline.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("kind").GetString()));
+        Assert.Equal(staff.Officer.Subject, timeline.GetProperty("events")[2].GetProperty("actor").GetProperty("id").GetString());
+        await dispatcher.ScreenshotAsync(new() { Path = Path.Combine(BoardFixture.Screenshots, "dispatcher.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task The_chief_acknowledges_an_escalation_and_the_row_changes_on_a_second_open_board()
+    {
+        var chief = await stack.OpenAsync(fixture.Browser, staff.Chief);
+        var duty = await stack.OpenAsync(fixture.Browser, staff.DutyOfficer);
+        var quiet = await ReportAsync("P3");
+        var id = await ReportAsync("P1");
+        stack.Clock.Advance(Duration.FromSeconds(70));
+        await stack.Host.Service<Sweeper>().SweepAsync(default);
+
+        var dutyRow = duty.Locator($"tr[data-incident-id='{id}']");
+        await Expect(dutyRow.Locator("td.esc")).ToContainTextAsync("not acknowledged");
+        await Expect(chief.Locator("#rows tr").First).ToHaveAttributeAsync("data-incident-id", id); // escalated to me: first
+        await chief.ScreenshotAsync(new() { Path = Path.Combine(BoardFixture.Screenshots, "chief.png"), FullPage = true });
+        await chief.Locator($"tr[data-incident-id='{id}']").GetByRole(AriaRole.Button, new() { Name = $"Acknowledge {id}" }).ClickAsync();
+
+        await Expect(dutyRow.Locator("td.esc")).ToContainTextAsync($"ack {staff.Chief.Name}");
+        await Expect(chief.Locator($"tr[data-incident-id='{id}'] button", new() { HasText = "Acknowledge" })).ToHaveCountAsync(0);
+        Assert.NotNull(quiet);
+    }
+
+    [Fact]
+    public async Task Buttons_a_role_may_not_use_are_absent_and_another_stations_incidents_never_appear()
+    {
+        var other = await stack.Host.StaffAsync(ApiHost.NewStation());
+        var mine = await ReportAsync("P2");
+        var theirs = (await ApiHost.ReportAsync(stack.Host.Client, ApiHost.Report(other.Station.Value, "P1")))["id"]!.GetValue<string>();
+        var dispatcher = await stack.OpenAsync(fixture.Browser, staff.Dispatcher);
+        var officer = await stack.OpenAsync(fixture.Browser, staff.Officer);
+        var commandCenter = await stack.OpenAsync(fixture.Browser, new Person("cc.board", "Command Center"), roles: GlobalRole.CommandCenter);
+
+        await Expect(dispatcher.Locator($"tr[data-incident-id='{mine}']")).ToBeVisibleAsync();
+        await Expect(commandCenter.Locator($"tr[data-incident-id='{theirs}']")).ToBeVisibleAsync(); // every station
+        var dispatcherButtons = await dispatcher.Locator($"tr[data-incident-id='{mine}'] button").AllTextContentsAsync();
+        var officerButtons = await officer.Locator($"tr[data-incident-id='{mine}'] button").AllTextContentsAsync();
+
+        Assert.Equal(["Dispatch", "Cancel"], dispatcherButtons);
+        Assert.Empty(officerButtons); // not dispatched to him: nothing he may do yet
+        Assert.True(await officer.Locator("#new-report").IsHiddenAsync());
+        Assert.Equal(0, await dispatcher.Locator($"tr[data-incident-id='{theirs}']").CountAsync());
+        Assert.Equal(0, await officer.Locator($"tr[data-incident-id='{theirs}']").CountAsync());
+    }
+
+    [Fact]
+    public async Task The_board_says_it_is_stale_when_the_api_stops_and_recovers_by_itself_when_it_returns()
+    {
+        var board = await stack.OpenAsync(fixture.Browser, staff.Chief);
+        await Expect(board.Locator("#stale")).ToBeHiddenAsync();
+
+        await stack.Host.StopAsync();
+        await Expect(board.Locator("#stale")).ToBeVisibleAsync(new() { Timeout = 20_000 });
+        var banner = await board.Locator("#stale").TextContentAsync();
+        await stack.Host.RestartAsync();
+        var id = await ReportAsync("P2");
+
+        await Expect(board.Locator("#stale")).ToBeHiddenAsync(new() { Timeout = 10_000 });
+        await Expect(board.Locator($"tr[data-incident-id='{id}']")).ToBeVisibleAsync();
+        Assert.Contains("not answering", banner, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Keys_move_the_selection_open_the_timeline_acknowledge_and_close()
+    {
+        var first = await ReportAsync("P1");
+        await ReportAsync("P3");
+        stack.Clock.Advance(Duration.FromSeconds(70));
+        await stack.Host.Service<Sweeper>().SweepAsync(default);
+        var board = await stack.OpenAsync(fixture.Browser, staff.DutyOfficer);
+        await Expect(board.Locator("#rows tr.selected")).ToHaveAttributeAsync("data-incident-id", first);
+
+        await board.Keyboard.PressAsync("j");
+        await Expect(board.Locator("#rows tr").Nth(1)).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("selected"));
+        await board.Keyboard.PressAsync("k");
+        await board.Keyboard.PressAsync("Enter");
+        await Expect(board.Locator("#panel")).ToBeVisibleAsync();
+        await Expect(board.Locator("#panel .timeline")).ToContainTextAsync("escalated");
+        await board.Keyboard.PressAsync("Escape");
+        await Expect(board.Locator("#panel")).ToBeHiddenAsync();
+        await board.Keyboard.PressAsync("a");
+
+        await Expect(board.Locator($"tr[data-incident-id='{first}'] td.esc")).ToContainTextAsync($"ack {staff.DutyOfficer.Name}");
+    }
+
+    [Fact]
+    public async Task Wall_mode_is_large_dark_has_nothing_to_click_and_keeps_the_filters_from_the_url()
+    {
+        await ReportAsync("P1");
+        var p2 = await ReportAsync("P2");
+        var wall = await stack.OpenAsync(fixture.Browser, staff.Chief, "?wall=1&priority=P2");
+
+        await Expect(wall.Locator($"tr[data-incident-id='{p2}']")).ToBeVisibleAsync();
+        var fontSize = await wall.EvaluateAsync<string>("getComputedStyle(document.body).fontSize");
+        await wall.ScreenshotAsync(new() { Path = Path.Combine(BoardFixture.Screenshots, "wall.png"), FullPage = true });
+
+        Assert.Equal("24px", fontSize);
+        Assert.Equal(1, await wall.Locator("#rows tr").CountAsync());
+        Assert.Equal(0, await wall.Locator("button:visible, input:visible, select:visible").CountAsync());
+    }
+
+    [Fact]
+    public async Task Axe_finds_no_serious_or_critical_accessibility_violation_on_the_board_or_the_wall()
+    {
+        await ReportAsync("P1");
+        await ReportAsync("P2");
+        var axe = Path.Combine(RepoRoot.Path, "node_modules", "axe-core", "axe.min.js");
+        var violations = new List<string>();
+        foreach (var query in new[] { "", "?wall=1" })
+        {
+            // The board's policy allows no script it did not serve; the checker is injected by the test alone.
+            var page = await stack.OpenAsync(fixture.Browser, staff.Chief, query, bypassCsp: true);
+            await Expect(page.Locator("#rows tr")).ToHaveCountAsync(2);
+            await page.AddScriptTagAsync(new() { Path = axe });
+            var result = await page.EvaluateAsync<JsonElement>("async () => (await axe.run(document, { resultTypes: ['violations'] })).violations.map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }))");
+            violations.AddRange(result.EnumerateArray()
+                .Where(v => v.GetProperty("impact").GetString() is "serious" or "critical")
+                .Select(v => $"{query}: {v.GetProperty("id").GetString()} ({v.GetProperty("impact").GetString()}, {v.GetProperty("nodes").GetInt32()} nodes)"));
+        }
+
+        Assert.Empty(violations);
+    }
+
+    private async Task<string> ReportAsync(string priority) =>
+        (await ApiHost.ReportAsync(staff.As(staff.Dispatcher), ApiHost.Report(Station, priority)))["id"]!.GetValue<string>();
+
+    private async Task DispatchAsync(string id)
+    {
+        using var response = await staff.As(staff.Dispatcher).PostAsJsonAsync($"incidents/{id}/dispatch", new { unit = "patrol-1", officer = staff.Officer.Subject });
+        response.EnsureSuccessStatusCode();
+    }
+}
