@@ -40,6 +40,20 @@ param boardClientId string = ''
 @description('The API scope the board asks Entra ID for, e.g. api://dispatch-api/access_as_user.')
 param boardScope string = ''
 
+@description('Operators who receive the alerts by e-mail.')
+param alertEmails string[] = []
+
+@description('Operators who receive the alerts by SMS: { countryCode: \'86\', phoneNumber: \'13800000000\' }.')
+param alertSmsNumbers object[] = []
+
+@description('Minutes escalations may wait unread on the topic before the "nobody is reading" alert.')
+@minValue(1)
+param unreadAlertMinutes int = 10
+
+@description('Seconds the oldest notice may wait to be confirmed sent before its alert (as DISPATCH_HEALTH_OUTBOX_MAX_AGE).')
+@minValue(10)
+param outboxAlertSeconds int = 60
+
 @description('.NET version of the isolated worker.')
 param dotnetVersion string = '10.0'
 
@@ -133,6 +147,20 @@ module functionApp 'modules/functionapp.bicep' = {
     boardClientId: boardClientId
     boardScope: boardScope
     dotnetVersion: dotnetVersion
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    namePrefix: namePrefix
+    location: location
+    appInsightsId: monitoring.outputs.appInsightsId
+    serviceBusNamespaceId: serviceBus.outputs.id
+    emails: alertEmails
+    smsNumbers: alertSmsNumbers
+    unreadMinutes: unreadAlertMinutes
+    outboxMaxSeconds: outboxAlertSeconds
   }
 }
 

@@ -45,4 +45,5 @@ module topicResources 'topic.bicep' = [for topic in topics: {
 }]
 
 output name string = namespace.name
+output id string = namespace.id
 output host string = '${namespace.name}.servicebus.windows.net'

@@ -72,7 +72,7 @@ internal sealed class MessageEntity(string path, EntityOptions options, MessageE
             message.EnqueuedAt = message.ScheduledFor is { } at && at > now ? at : now;
             var ttl = Min(message.Facts.TimeToLive ?? TimeSpan.MaxValue, options.DefaultMessageTimeToLive);
             message.ExpiresAt = ttl >= DateTimeOffset.MaxValue - message.EnqueuedAt ? DateTimeOffset.MaxValue : message.EnqueuedAt + ttl;
-            message.State = message.ScheduledFor is { } due && due > now ? MessageState.Scheduled : MessageState.Available;
+            message.State = message.ScheduledFor is { } due && ReleaseAt(due) > now ? MessageState.Scheduled : MessageState.Available;
             messages[message.SequenceNumber] = message;
             Log.Enqueued(logger, path, message.SequenceNumber, message.State);
             Pump(now);
@@ -253,7 +253,7 @@ internal sealed class MessageEntity(string path, EntityOptions options, MessageE
                 Expire(message);
             }
 
-            foreach (var message in messages.Values.Where(m => m.State == MessageState.Scheduled && m.ScheduledFor <= now))
+            foreach (var message in messages.Values.Where(m => m.State == MessageState.Scheduled && ReleaseAt(m.ScheduledFor!.Value) <= now))
             {
                 message.State = MessageState.Available;
             }
@@ -421,4 +421,10 @@ internal sealed class MessageEntity(string path, EntityOptions options, MessageE
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>
+    /// AMQP carries the scheduled time in whole milliseconds, so the sender's instant may lie up to a millisecond
+    /// after what arrives: a message is released only once that whole millisecond has passed, never before its time.
+    /// </summary>
+    private static DateTimeOffset ReleaseAt(DateTimeOffset scheduled) => scheduled.AddMilliseconds(1);
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using OpenTelemetry.Trace;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;
@@ -38,8 +40,17 @@ await using var processor = client.CreateProcessor("escalations", options.Subscr
 using var api = new HttpClient { BaseAddress = new Uri(options.Api) };
 var acknowledge = new AcknowledgeClient(api, options.TokenSource(Directory.GetCurrentDirectory()));
 var desk = options.Json ? (IDesk)new JsonDesk(Console.Out) : new BoardDesk(options, acknowledge, TimeProvider.System, await StationTimeZoneAsync(api));
+// The desk continues the trace the message carries (W3C traceparent), exported when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+using var desksSource = new ActivitySource("Dispatch.Chief");
+using var tracing = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 }
+    ? OpenTelemetry.Sdk.CreateTracerProviderBuilder().AddSource("Dispatch.Chief").AddOtlpExporter().Build()
+    : null;
 processor.ProcessMessageAsync += async args =>
 {
+    var parent = args.Message.ApplicationProperties.TryGetValue("traceparent", out var traceparent) && traceparent is string text
+        && ActivityContext.TryParse(text, null, out var context) ? context : default;
+    using var activity = desksSource.StartActivity("Dispatch.Chief receive", ActivityKind.Consumer, parent);
+    activity?.SetTag("messaging.message.id", args.Message.MessageId);
     var isReport = args.Message.ApplicationProperties.TryGetValue("kind", out var kind) && kind as string == ShiftReportMessage.KindName;
     Task shown;
     try

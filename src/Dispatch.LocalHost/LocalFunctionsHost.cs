@@ -1,3 +1,4 @@
+using Dispatch.Functions.Operations;
 using System.Reflection;
 using Dispatch.Functions.Identity;
 using Dispatch.Functions.Settings;
@@ -43,6 +44,7 @@ public static class LocalFunctionsHost
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Address, options.Port));
         builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
         builder.Services.AddDispatch(builder.Configuration);
+        builder.Services.AddDispatchTelemetry(builder.Configuration);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TimerScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TimerScheduler>());

@@ -47,8 +47,10 @@ switch (command)
         }
 
         Console.WriteLine(stack.Banner(options.SweepSchedule ?? localSettings["DISPATCH_SWEEP_SCHEDULE"] ?? LocalFunctionsHost.Defaults["DISPATCH_SWEEP_SCHEDULE"]!));
+        StatusCommand.Announce(Directory.GetCurrentDirectory(), options.ApiPort);
         var code = await stack.SuperviseAsync(Directory.GetCurrentDirectory(), Console.Error, stop.Token);
         Console.WriteLine("Stopping…");
+        StatusCommand.Withdraw(Directory.GetCurrentDirectory(), options.ApiPort);
         await stack.DisposeAsync();
         Console.WriteLine("Dispatch stopped.");
         return code;
@@ -60,8 +62,11 @@ switch (command)
     case "token":
         return TokenCommand.Run(rest, Directory.GetCurrentDirectory(), Console.Out, Console.Error);
 
+    case "status":
+        return await StatusCommand.RunAsync(Directory.GetCurrentDirectory(), rest, Console.Out, Console.Error);
+
     default:
-        await Console.Error.WriteLineAsync($"Unknown command '{command}'. Use up, demo or token.");
+        await Console.Error.WriteLineAsync($"Unknown command '{command}'. Use up, demo, token or status.");
         return 2;
 }
 

@@ -284,9 +284,40 @@ public sealed class BicepTests
         Assert.Equal(roles.Count, roles.Select(r => r!["id"]!.GetValue<string>()).Distinct().Count());
     }
 
-    private static ArmDeployment Deploy(string? namePrefix = null, string? chiefPrincipalId = null, string[]? stations = null)
+    [Fact]
+    public void Alerts_watch_the_sweep_the_outbox_dead_letters_unread_escalations_and_server_errors_and_reach_the_operators()
+    {
+        var deployed = Deploy(alertEmails: ["duty@example.gov"]);
+        var insights = deployed.OfType("Microsoft.Insights/components").Single(r => r.Deployed).Id;
+        var bus = deployed.OfType("Microsoft.ServiceBus/namespaces").Single(r => r.Deployed).Id;
+        var group = deployed.OfType("Microsoft.Insights/actionGroups").Single();
+
+        var logs = deployed.OfType("Microsoft.Insights/scheduledQueryRules").ToDictionary(r => r.Name.Split('-', 2)[1], r => r.Properties!);
+        var metrics = deployed.OfType("Microsoft.Insights/metricAlerts").ToDictionary(r => r.Name.Split('-', 2)[1], r => r.Properties!);
+
+        Assert.Equal("duty@example.gov", group.Properties!["emailReceivers"]![0]!["emailAddress"]!.GetValue<string>());
+        Assert.Equal(["outbox-oldest", "sweep-heartbeat"], logs.Keys.Order());
+        Assert.All(logs.Values, p => Assert.Equal(insights, p["scopes"]![0]!.GetValue<string>()));
+        Assert.Contains("\"dispatch.sweep.runs\"", logs["sweep-heartbeat"]["criteria"]!["allOf"]![0]!["query"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("\"dispatch.outbox.oldest_age\"", logs["outbox-oldest"]["criteria"]!["allOf"]![0]!["query"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(60L, logs["outbox-oldest"]["criteria"]!["allOf"]![0]!["threshold"]!.GetValue<long>());
+        Assert.Equal(["dead-letters", "http-5xx", "unread-escalations"], metrics.Keys.Order());
+        Assert.Equal((bus, "DeadletteredMessages"), (metrics["dead-letters"]["scopes"]![0]!.GetValue<string>(), metrics["dead-letters"]["criteria"]!["allOf"]![0]!["metricName"]!.GetValue<string>()));
+        Assert.Equal((bus, "ActiveMessages", "PT10M"), (metrics["unread-escalations"]["scopes"]![0]!.GetValue<string>(),
+            metrics["unread-escalations"]["criteria"]!["allOf"]![0]!["metricName"]!.GetValue<string>(), metrics["unread-escalations"]["windowSize"]!.GetValue<string>()));
+        Assert.Equal("escalations", metrics["dead-letters"]["criteria"]!["allOf"]![0]!["dimensions"]![0]!["values"]![0]!.GetValue<string>());
+        Assert.Equal((insights, "requests/failed"), (metrics["http-5xx"]["scopes"]![0]!.GetValue<string>(), metrics["http-5xx"]["criteria"]!["allOf"]![0]!["metricName"]!.GetValue<string>()));
+        Assert.All(logs.Values.Concat(metrics.Values), p => Assert.Contains(group.Id, p.ToJsonString(), StringComparison.Ordinal));
+    }
+
+    private static ArmDeployment Deploy(string? namePrefix = null, string? chiefPrincipalId = null, string[]? stations = null, string[]? alertEmails = null)
     {
         var parameters = FileParameters.Value.ToDictionary(p => p.Key, p => p.Value?.DeepClone());
+        if (alertEmails is not null)
+        {
+            parameters["alertEmails"] = new JsonArray(alertEmails.Select(e => (JsonNode)e).ToArray());
+        }
+
         if (namePrefix is not null)
         {
             parameters["namePrefix"] = namePrefix;

@@ -114,6 +114,29 @@ public sealed partial class SupervisorTests
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
     }
 
+    [Fact]
+    public async Task Status_reports_the_running_stacks_sweep_and_outbox_and_says_plainly_when_none_runs()
+    {
+        var (api, storage, bus) = (Ports.Free(), Ports.Free(), Ports.Free());
+        await using (var up = UpProcess.Start("up", "--in-memory", "--port", $"{api}", "--storage-port", $"{storage}", "--bus-port", $"{bus}", "--sweep", "* * * * * *"))
+        {
+            await up.WaitForLineAsync("Dispatch is up.", TimeSpan.FromMinutes(3));
+            await Task.Delay(TimeSpan.FromSeconds(2)); // a sweep or two
+            await using var status = UpProcess.Start("status", "--port", $"{api}");
+            var code = await status.WaitForExitAsync(TimeSpan.FromMinutes(2));
+
+            Assert.True(code == 0, status.Output);
+            Assert.Contains(": healthy at ", status.Output, StringComparison.Ordinal);
+            Assert.Contains("sweep         last completed", status.Output, StringComparison.Ordinal);
+            Assert.Contains("chief            dead letters 0", status.Output, StringComparison.Ordinal);
+            await up.StopAsync();
+        }
+
+        await using var none = UpProcess.Start("status", "--port", $"{api}");
+        Assert.Equal(1, await none.WaitForExitAsync(TimeSpan.FromMinutes(2)));
+        Assert.Contains($"no local stack is running on port {api}", none.Output, StringComparison.Ordinal);
+    }
+
     private static HttpClient Client(int api)
     {
         var tokens = LocalTokens.Load(LocalSystem.SigningKeyPath(RepoRoot.Path));

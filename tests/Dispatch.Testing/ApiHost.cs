@@ -61,7 +61,10 @@ public sealed class ApiHost : IAsyncDisposable
     public T Service<T>()
         where T : notnull => App.Services.GetRequiredService<T>();
 
-    public static async Task<ApiHost> StartAsync(string storageConnectionString, IDictionary<string, string?>? settings = null, string? serviceBus = null)
+    /// <param name="services">More services, e.g. a log provider that keeps what is logged (with <paramref name="logLevel"/>).</param>
+    public static async Task<ApiHost> StartAsync(
+        string storageConnectionString, IDictionary<string, string?>? settings = null, string? serviceBus = null,
+        Action<IServiceCollection>? services = null, LogLevel logLevel = LogLevel.Warning)
     {
         var clock = new FakeClock(Start);
         var keyDirectory = Directory.CreateTempSubdirectory("dispatch-key-").FullName;
@@ -85,9 +88,13 @@ public sealed class ApiHost : IAsyncDisposable
         {
             Port = port,
             Configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build(),
-            MinimumLogLevel = LogLevel.Warning,
+            MinimumLogLevel = logLevel,
             RunTimers = false,
-            ConfigureServices = services => services.Replace(ServiceDescriptor.Singleton<IClock>(clock)),
+            ConfigureServices = collection =>
+            {
+                collection.Replace(ServiceDescriptor.Singleton<IClock>(clock));
+                services?.Invoke(collection);
+            },
         });
         var app = Build(0);
         try

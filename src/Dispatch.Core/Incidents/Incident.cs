@@ -270,7 +270,7 @@ public sealed record Incident
                         continue;
                     }
 
-                    notice = NoticeFor(clock, NoticeKind.Warning, index + 1, Audience.DutyOfficer, now);
+                    notice = NoticeFor(clock, NoticeKind.Warning, index + 1, Audience.DutyOfficer, now) with { DueAt = due };
                     events.Add(EventOf(++version, EventKind.Warned, now, Person.Sweep, NoticeDetails(notice)));
                 }
                 else
@@ -282,7 +282,7 @@ public sealed record Incident
                         WarningsSent = Plan.WarnAt.Count,
                         Breach = clock.Breach ?? new BreachFact(clock.Deadline, HolderAt(clock.Kind, clock.Deadline), now),
                     };
-                    notice = NoticeFor(clock, NoticeKind.Escalation, level, Plan.AudienceOf(level), now);
+                    notice = NoticeFor(clock, NoticeKind.Escalation, level, Plan.AudienceOf(level), now) with { DueAt = due };
                     events.Add(EventOf(++version, EventKind.Escalated, now, Person.Sweep, NoticeDetails(notice)));
                 }
 

@@ -26,6 +26,9 @@ public sealed record Notice(
     Duration OverdueBy,
     Person RaisedBy)
 {
+    /// <summary>When it was due: the report for a major matter, the warning point or the rung's time for the rest. Lateness is measured from here.</summary>
+    public Instant DueAt { get; init; } = At;
+
     /// <summary>
     /// Derived from what the notice is, never from when it was sent, so a resend after a crash has the
     /// same id and the topic's duplicate detection drops it.

@@ -14,13 +14,20 @@ namespace Dispatch.Functions.Http;
 /// What every function shares: the request's time budget, the mapping of the domain's refusals to HTTP,
 /// and the audit record of the decision, whatever it was (a change has committed its own already).
 /// </summary>
-public sealed class Endpoint(CallContext context, IAuditTrail audit, IOptions<DispatchSettings> settings, NodaTime.IClock clock, ILogger<Endpoint> logger)
+public sealed class Endpoint(
+    CallContext context, IAuditTrail audit, IOptions<DispatchSettings> settings, NodaTime.IClock clock, Operations.DispatchMetrics metrics, ILogger<Endpoint> logger)
 {
     public async Task<IActionResult> RunAsync(HttpRequest request, Func<ApiCall, CancellationToken, Task<IActionResult>> handle)
     {
         var call = context.Call;
         var budget = settings.Value.RequestBudgetTime;
+        // One span per call, named for the function; the table writes and the Service Bus send are its children.
+        using var activity = Operations.Telemetry.Source.StartActivity($"Dispatch {call.Request.Function}", System.Diagnostics.ActivityKind.Server);
+        activity?.SetTag("dispatch.function", call.Request.Function);
         var result = await HandleAsync(request, call, budget, handle, RequestDeadline.Of(request.HttpContext, budget));
+        activity?.SetTag("http.response.status_code", result.Status);
+        activity?.SetTag("dispatch.station", call.Station?.Value);
+        metrics.Request(call.Request.Function, result.Status, clock.GetCurrentInstant());
         if (!call.AuditCommitted && result.Status != 499)
         {
             try

@@ -18,7 +18,7 @@ namespace Dispatch.Functions.Identity;
 /// with the person's roster memberships.
 /// </summary>
 public sealed class RequestPipeline(
-    TokenValidator tokens, IRosterStore roster, IAuditTrail audit, IClock clock, IOptions<DispatchSettings> settings, ILogger<RequestPipeline> logger)
+    TokenValidator tokens, IRosterStore roster, IAuditTrail audit, IClock clock, IOptions<DispatchSettings> settings, Operations.DispatchMetrics metrics, ILogger<RequestPipeline> logger)
 {
     /// <returns>The verified call, or null when the response (401 or 503) has been written.</returns>
     public async Task<ApiCall?> AuthenticateAsync(HttpContext http, string function)
@@ -32,6 +32,7 @@ public sealed class RequestPipeline(
                 Change = check.Problem,
             };
             await RecordAsync(refused.Record(401));
+            metrics.Request(function, 401, clock.GetCurrentInstant());
             Log.Unauthenticated(logger, function, check.Error ?? "none");
             var challenge = check.Error is { Length: > 0 } error ? $"Bearer error=\"{error}\", error_description=\"{check.Problem}\"" : "Bearer";
             await Problem.Unauthorized(check.Problem!).WithHeader("WWW-Authenticate", challenge).WriteAsync(http);

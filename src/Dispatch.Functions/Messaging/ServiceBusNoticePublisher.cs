@@ -15,7 +15,8 @@ namespace Dispatch.Functions.Messaging;
 /// Sends notices to the <c>escalations</c> topic. The MessageId is the notice's own, so a resend after
 /// a crash is dropped by the topic's duplicate detection.
 /// </summary>
-public sealed class ServiceBusNoticePublisher(ServiceBusSender sender, IOptions<DispatchSettings> settings, DependencyMonitor monitor) : INoticePublisher
+public sealed class ServiceBusNoticePublisher(
+    ServiceBusSender sender, IOptions<DispatchSettings> settings, DependencyMonitor monitor, DispatchMetrics metrics, NodaTime.IClock clock) : INoticePublisher
 {
     public const string Topic = "escalations";
 
@@ -26,11 +27,13 @@ public sealed class ServiceBusNoticePublisher(ServiceBusSender sender, IOptions<
         {
             await sender.SendMessageAsync(ToMessage(notice, settings.Value.PublicUrl), cancellationToken);
             monitor.Succeeded(Dependencies.ServiceBus);
+            metrics.NoticeSent(notice, clock.GetCurrentInstant());
         }
         catch (Exception e) when (e is ServiceBusException or UnauthorizedAccessException or TimeoutException or System.Net.Sockets.SocketException)
         {
             // The relay keeps the notice in the outbox and retries; this only keeps the operator informed.
             monitor.Failed(Dependencies.ServiceBus, DispatchTable.Describe(e));
+            metrics.NoticeFailed(notice);
             throw;
         }
     }
@@ -54,6 +57,12 @@ public sealed class ServiceBusNoticePublisher(ServiceBusSender sender, IOptions<
         message.ApplicationProperties["priority"] = notice.Priority.Name();
         message.ApplicationProperties["clock"] = notice.Clock?.Name() ?? "";
         message.ApplicationProperties["incidentId"] = notice.IncidentId.Value;
+        // W3C trace context: the desk continues the trace of the request or sweep that sent it.
+        if (System.Diagnostics.Activity.Current is { } activity)
+        {
+            message.ApplicationProperties["traceparent"] = activity.Id;
+        }
+
         return message;
     }
 }

@@ -41,6 +41,10 @@ public static class DispatchServiceCollectionExtensions
         services.TryAddSingleton<IClock>(SystemClock.Instance);
         services.TryAddSingleton(_ => CreateTableService(configuration));
         services.TryAddSingleton<DependencyMonitor>();
+        services.AddMetrics();
+        services.TryAddSingleton<DispatchMetrics>();
+        services.TryAddSingleton<TableOperationsStore>();
+        services.TryAddSingleton<OperationsService>();
         services.TryAddSingleton<DispatchTable>();
         services.TryAddSingleton<DueIndexTable>();
         services.TryAddSingleton<TableIncidentStore>();
@@ -212,6 +216,8 @@ public static class DispatchServiceCollectionExtensions
 
             Budget("DISPATCH_REQUEST_BUDGET", settings.RequestBudget, TimeSpan.FromMinutes(3), "PT5S", failures);
             Budget("DISPATCH_SWEEP_BUDGET", settings.SweepBudget, TimeSpan.FromMinutes(10), "PT1M", failures);
+            Budget("DISPATCH_HEALTH_OUTBOX_MAX_AGE", settings.OutboxMaxAge, TimeSpan.FromDays(1), "PT1M", failures);
+            Budget("DISPATCH_HEALTH_UNREAD_MAX_AGE", settings.UnreadMaxAge, TimeSpan.FromDays(1), "PT10M", failures);
 
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
         }

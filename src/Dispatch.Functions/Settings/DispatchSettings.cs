@@ -63,6 +63,22 @@ public sealed class DispatchSettings
 
     public TimeSpan SweepBudgetTime => System.Xml.XmlConvert.ToTimeSpan(SweepBudget);
 
+    /// <summary>The sweep's schedule (NCRONTAB with seconds): the timer's, and the health detail's yardstick.</summary>
+    [ConfigurationKeyName("DISPATCH_SWEEP_SCHEDULE")]
+    public string SweepSchedule { get; set; } = "*/5 * * * * *";
+
+    /// <summary>The health detail is 503 when the oldest notice not yet confirmed sent is older than this.</summary>
+    [ConfigurationKeyName("DISPATCH_HEALTH_OUTBOX_MAX_AGE")]
+    public string OutboxMaxAge { get; set; } = "PT1M";
+
+    public TimeSpan OutboxMaxAgeTime => System.Xml.XmlConvert.ToTimeSpan(OutboxMaxAge);
+
+    /// <summary>The health detail reports the chief's or command center's subscription unread when its oldest message is older than this.</summary>
+    [ConfigurationKeyName("DISPATCH_HEALTH_UNREAD_MAX_AGE")]
+    public string UnreadMaxAge { get; set; } = "PT10M";
+
+    public TimeSpan UnreadMaxAgeTime => System.Xml.XmlConvert.ToTimeSpan(UnreadMaxAge);
+
     public bool IsDevelopment => string.Equals(Environment, "Development", StringComparison.OrdinalIgnoreCase);
 
     public TimeSpan RequestBudgetTime => System.Xml.XmlConvert.ToTimeSpan(RequestBudget);

@@ -236,11 +236,12 @@ internal sealed record NoticeDocument(
     Instant? BreachedAt,
     Instant At,
     long OverdueMilliseconds,
-    PersonDocument RaisedBy)
+    PersonDocument RaisedBy,
+    Instant? DueAt = null)
 {
     public static NoticeDocument From(Notice n) => new(
         n.IncidentId.Value, n.Station.Value, n.Category, n.Priority.Name(), n.Address, n.Clock?.Name(), n.Kind.Name(), n.Level, n.Audience.Name(),
-        n.Deadline, n.BreachedAt, n.At, (long)n.OverdueBy.TotalMilliseconds, PersonDocument.From(n.RaisedBy));
+        n.Deadline, n.BreachedAt, n.At, (long)n.OverdueBy.TotalMilliseconds, PersonDocument.From(n.RaisedBy), n.DueAt);
 
     public Notice ToNotice()
     {
@@ -256,7 +257,11 @@ internal sealed record NoticeDocument(
         }
 
         return new Notice(Core.Incidents.IncidentId.Parse(IncidentId), StationId.Parse(Station), Category, priority, Address, clock, kind, Level,
-            AudienceNames.Parse(Audience), Deadline, BreachedAt, At, Duration.FromMilliseconds(OverdueMilliseconds), RaisedBy.ToPerson());
+            AudienceNames.Parse(Audience), Deadline, BreachedAt, At, Duration.FromMilliseconds(OverdueMilliseconds), RaisedBy.ToPerson())
+        {
+            // Outbox rows written before DueAt was kept: the moment it was raised is the nearest known.
+            DueAt = DueAt ?? At,
+        };
     }
 }
 

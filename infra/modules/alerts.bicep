@@ -1,0 +1,168 @@
+// Alerts as code (README, "Operations"): the promises that break silently, watched from outside the app.
+// An action group with the operators' e-mail and SMS receivers, and one rule per promise.
+param namePrefix string
+param location string
+param appInsightsId string
+param serviceBusNamespaceId string
+@description('E-mail addresses that receive every alert.')
+param emails string[]
+@description('Phone numbers that receive every alert by SMS: { countryCode: \'86\', phoneNumber: \'13800000000\' }.')
+param smsNumbers object[]
+@description('Escalations waiting unread on the topic for this many minutes raise the "nobody is reading" alert.')
+param unreadMinutes int
+@description('The oldest notice not yet confirmed sent may be this many seconds old.')
+param outboxMaxSeconds int
+
+resource operators 'Microsoft.Insights/actionGroups@2023-01-01' = {
+  name: '${namePrefix}-operators'
+  location: 'Global'
+  properties: {
+    groupShortName: take('${namePrefix}ops', 12)
+    enabled: true
+    emailReceivers: [for (email, i) in emails: {
+      name: 'email-${i}'
+      emailAddress: email
+      useCommonAlertSchema: true
+    }]
+    smsReceivers: [for (sms, i) in smsNumbers: {
+      name: 'sms-${i}'
+      countryCode: sms.countryCode
+      phoneNumber: sms.phoneNumber
+    }]
+  }
+}
+
+// Log alerts on the app's own metrics (OpenTelemetry → Application Insights customMetrics).
+var logRules = [
+  {
+    name: 'sweep-heartbeat'
+    description: 'The sweep has not completed a run for 5 minutes: no deadline is being watched.'
+    severity: 0
+    query: 'customMetrics | where name == "dispatch.sweep.runs" and tostring(customDimensions.result) == "ok" | summarize runs = count()'
+    measure: 'runs'
+    operator: 'LessThan'
+    threshold: 1
+  }
+  {
+    name: 'outbox-oldest'
+    description: 'A committed notice has not been confirmed sent for longer than the limit: escalations are not getting out.'
+    severity: 1
+    query: 'customMetrics | where name == "dispatch.outbox.oldest_age" | summarize oldest = max(valueMax)'
+    measure: 'oldest'
+    operator: 'GreaterThan'
+    threshold: outboxMaxSeconds
+  }
+]
+
+resource logAlerts 'Microsoft.Insights/scheduledQueryRules@2023-03-15-preview' = [for rule in logRules: {
+  name: '${namePrefix}-${rule.name}'
+  location: location
+  properties: {
+    displayName: '${namePrefix}: ${rule.name}'
+    description: rule.description
+    severity: rule.severity
+    enabled: true
+    scopes: [appInsightsId]
+    evaluationFrequency: 'PT1M'
+    windowSize: 'PT5M'
+    criteria: {
+      allOf: [
+        {
+          query: rule.query
+          timeAggregation: 'Total'
+          metricMeasureColumn: rule.measure
+          operator: rule.operator
+          threshold: rule.threshold
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [operators.id]
+    }
+  }
+}]
+
+// Metric alerts on the platform's own metrics.
+var metricRules = [
+  {
+    name: 'dead-letters'
+    description: 'An escalation was dead-lettered on a subscription of the escalations topic: someone was not told.'
+    severity: 0
+    scope: serviceBusNamespaceId
+    namespace: 'Microsoft.ServiceBus/namespaces'
+    metric: 'DeadletteredMessages'
+    aggregation: 'Maximum'
+    threshold: 0
+    window: 'PT5M'
+    entity: true
+  }
+  {
+    name: 'unread-escalations'
+    description: 'Escalations have waited unread on the escalations topic the whole window: nobody is reading the chief\'s or the command center\'s desk.'
+    severity: 1
+    scope: serviceBusNamespaceId
+    namespace: 'Microsoft.ServiceBus/namespaces'
+    metric: 'ActiveMessages'
+    aggregation: 'Minimum'
+    threshold: 0
+    window: 'PT${unreadMinutes}M'
+    entity: true
+  }
+  {
+    name: 'http-5xx'
+    description: 'The API answered with server errors: more than 5 failed requests in 5 minutes.'
+    severity: 1
+    scope: appInsightsId
+    namespace: 'Microsoft.Insights/components'
+    metric: 'requests/failed'
+    aggregation: 'Count'
+    threshold: 5
+    window: 'PT5M'
+    entity: false
+  }
+]
+
+resource metricAlerts 'Microsoft.Insights/metricAlerts@2018-03-01' = [for rule in metricRules: {
+  name: '${namePrefix}-${rule.name}'
+  location: 'global'
+  properties: {
+    description: rule.description
+    severity: rule.severity
+    enabled: true
+    scopes: [rule.scope]
+    evaluationFrequency: 'PT1M'
+    windowSize: rule.window
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [
+        {
+          criterionType: 'StaticThresholdCriterion'
+          name: rule.name
+          metricNamespace: rule.namespace
+          metricName: rule.metric
+          timeAggregation: rule.aggregation
+          operator: 'GreaterThan'
+          threshold: rule.threshold
+          dimensions: rule.entity ? [
+            {
+              name: 'EntityName'
+              operator: 'Include'
+              values: ['escalations']
+            }
+          ] : []
+        }
+      ]
+    }
+    actions: [
+      {
+        actionGroupId: operators.id
+      }
+    ]
+  }
+}]
+
+output actionGroupId string = operators.id
