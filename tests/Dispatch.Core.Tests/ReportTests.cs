@@ -269,6 +269,161 @@ public sealed class ReportTests
         Assert.Equal(Instant.FromUtc(2026, 11, 26, 0, 0).ToDateTimeOffset(), day.From);
     }
 
+    [Fact]
+    public async Task Each_report_names_itself_in_the_audit_line_and_refuses_in_words()
+    {
+        var world = new World();
+        var range = Reports(world).Range(Day, Day.PlusDays(2));
+        var times = world.Call(World.Chief);
+        var ranking = world.Call(World.Chief);
+        var breaches = world.AsCommandCenter();
+
+        await Reports(world).ResponseTimesAsync(times, new ReportScope(World.Beilin), range, ClockKind.Dispatch, GroupBy.Priority, default);
+        await Reports(world).RankingAsync(ranking, new ReportScope(World.Beilin), range, ClockKind.Arrival, GroupBy.Unit, 5, default);
+        await Reports(world).BreachesAsync(breaches, ReportScope.All, range, default);
+        var station = await Assert.ThrowsAsync<ForbiddenException>(() =>
+            Reports(world).BreachesAsync(world.Call(World.Officer), new ReportScope(World.Beilin), range, default));
+        var all = await Assert.ThrowsAsync<ForbiddenException>(() => Reports(world).BreachesAsync(world.Call(World.Chief), ReportScope.All, range, default));
+
+        Assert.Equal(("report response-times dispatch by priority 2026-11-26..2026-11-28", World.Beilin), (times.Change, times.Station));
+        Assert.Equal("report ranking arrival by unit 2026-11-26..2026-11-28", ranking.Change);
+        Assert.Equal(("report breaches 2026-11-26..2026-11-28", (StationId?)null), (breaches.Change, breaches.Station));
+        Assert.Equal("Only the chief and duty officers of beilin-01, the command center and auditors may read its reports.", station.Message);
+        Assert.Equal("Only the command center and auditors may read every station's reports.", all.Message);
+        Assert.Equal(("all", "beilin-01"), (ReportScope.All.ToString(), new ReportScope(World.Beilin).ToString()));
+        Assert.Equal(3, range.Days);
+    }
+
+    [Fact]
+    public async Task Groups_come_in_key_order_with_keys_and_labels_people_can_read()
+    {
+        var world = new World();
+        await SeedShiftAsync(world);
+
+        async Task<IEnumerable<(string, string)>> Groups(ClockKind clock, GroupBy by) =>
+            (await Reports(world).ResponseTimesAsync(world.Call(World.Chief), new ReportScope(World.Beilin), Range(world), clock, by, default))
+            .Groups.Select(g => (g.Key, g.Label));
+
+        Assert.Equal([("P1", "P1"), ("P2", "P2")], await Groups(ClockKind.Dispatch, GroupBy.Priority));
+        Assert.Equal([("(desk)", "the desk, before any unit was dispatched"), ("patrol-7", "patrol-7")], await Groups(ClockKind.Arrival, GroupBy.Unit));
+        Assert.Equal([("(desk)", "the desk, before any unit was dispatched"), ("wang.lei", "Wang Lei")], await Groups(ClockKind.Arrival, GroupBy.Officer));
+        Assert.Equal([("li.ming", "Li Ming")], await Groups(ClockKind.Arrival, GroupBy.Dispatcher));
+        Assert.Equal([("urban", "urban")], await Groups(ClockKind.Arrival, GroupBy.Zone));
+        Assert.Equal([("theft", "theft")], await Groups(ClockKind.Arrival, GroupBy.Category));
+        Assert.Equal([("16", "16:00"), ("17", "17:00"), ("19", "19:00")], await Groups(ClockKind.Arrival, GroupBy.Hour));
+        Assert.Equal([("2026-11-26", "2026-11-26")], await Groups(ClockKind.Arrival, GroupBy.Day));
+        Assert.Equal([("4", "Thursday")], await Groups(ClockKind.Arrival, GroupBy.Weekday));
+        var total = (await Reports(world).ResponseTimesAsync(world.Call(World.Chief), new ReportScope(World.Beilin), Range(world), ClockKind.Dispatch, GroupBy.Day, default)).Total;
+        Assert.Equal(("total", "all"), (total.Key, total.Label));
+    }
+
+    [Fact]
+    public async Task Breaches_come_in_deadline_order()
+    {
+        var world = new World();
+        await SeedShiftAsync(world);
+        world.Clock.Advance(Duration.FromDays(1));
+
+        var report = await Reports(world).BreachesAsync(world.Call(World.Chief), new ReportScope(World.Beilin), Range(world), default);
+
+        Assert.Equal(31, report.Breaches.Count);
+        Assert.Equal(report.Breaches.Select(b => b.Deadline).Order(), report.Breaches.Select(b => b.Deadline));
+    }
+
+    [Fact]
+    public async Task Equal_compliance_ranks_the_slower_median_first_then_by_name()
+    {
+        var world = new World();
+        await SeedArrivalsAsync(world, "patrol-9", World.Partner, met: 8, late: 2);
+        await SeedArrivalsAsync(world, "patrol-7", World.Officer, met: 8, late: 2);
+        await SeedArrivalsAsync(world, "patrol-5", World.OtherOfficer, met: 8, late: 2, arrivalInTime: Duration.FromMinutes(9));
+
+        var ranking = await Reports(world).RankingAsync(world.Call(World.DutyOfficer), new ReportScope(World.Beilin), Range(world), ClockKind.Arrival, GroupBy.Unit, 2, default);
+
+        Assert.Equal(["patrol-5", "patrol-7"], ranking.Ranked.Select(g => g.Key));
+    }
+
+    [Fact]
+    public void Figures_count_escalations_per_level_and_take_the_median_time_to_acknowledge()
+    {
+        var incident = Incident.Open(IncidentId.New(World.Beilin, World.T0), World.Report(), ResponsePolicy.Default, World.T0, World.Dispatcher).Incident;
+        var desk = new Holder(HolderKind.Dispatcher, World.Dispatcher, null);
+        ClockSample Sample(bool met, bool breached, int level, int? ackSeconds) =>
+            new(incident, ClockKind.Dispatch, Duration.FromSeconds(30), met, breached, false, false, level,
+                ackSeconds is { } s ? Duration.FromSeconds(s) : null, desk, false);
+
+        var figures = Statistics.Figures("k", "l", [Sample(true, false, 0, null), Sample(true, false, 0, null), Sample(true, false, 2, 40),
+            Sample(false, true, 1, 10), Sample(false, false, 3, 30), Sample(false, false, 1, 20)]);
+        var none = Statistics.Figures("k", "l", [Sample(false, false, 0, null)]);
+
+        Assert.Equal([(1, 4), (2, 2), (3, 1)], figures.EscalationsByLevel.Select(p => (p.Key, p.Value)));
+        Assert.Equal(Duration.FromSeconds(20), figures.MedianTimeToAcknowledge);
+        Assert.Equal((3, 1, 0.75), (figures.Met, figures.Breached, figures.Compliance));
+        Assert.Null(none.Compliance);
+        Assert.Empty(none.EscalationsByLevel);
+        Assert.Equal(new Bucket(Duration.Zero, Duration.FromSeconds(30), 0), Statistics.Buckets([], ReportRules.Default.BucketEdges[ClockKind.Dispatch])[0]);
+    }
+
+    [Fact]
+    public async Task The_shift_report_counts_the_days_outcomes_and_says_it_in_one_line_with_a_link()
+    {
+        var world = new World();
+        await SeedShiftAsync(world);
+        var cancelled = await world.ReportAsync();
+        await world.Incidents.CancelAsync(world.Call(World.Dispatcher), cancelled, "duplicate", null, default);
+        var closed = await world.ReportAsync();
+        await world.DispatchAsync(closed);
+        world.Clock.Advance(Duration.FromMinutes(1));
+        await world.Incidents.ArriveAsync(world.Call(World.Officer), closed, null, default);
+        await world.Incidents.ResolveAsync(world.Call(World.Officer), closed, "done", null, default);
+        await world.Incidents.CloseAsync(world.Call(World.Chief), closed, null, default);
+        var sent = new List<ShiftReportMessage>();
+
+        var day = await Reporter(world, new InMemoryLedger(), sent).BuildAsync(World.Beilin, Day, Instant.FromUtc(2026, 11, 27, 0, 0, 30), default);
+
+        Assert.Equal((15, 1, 1, 13), (day.Reported, day.Closed, day.Cancelled, day.StillOpen));
+        Assert.Equal("beilin-01 2026-11-26: 15 incidents, 31 breaches, 7% of arrivals in time", day.Summary);
+        Assert.Equal("http://dispatch.test/api/reports/response-times?station=beilin-01&from=2026-11-26&to=2026-11-26&clock=arrival&by=unit", day.Url);
+        Assert.Equal([("patrol-7", 1, 0.0769)], day.BottomUnits.Select(u => (u.Unit, u.N, u.Compliance)));
+        Assert.Equal(day.Breaches.Select(b => b.Deadline).Order(), day.Breaches.Select(b => b.Deadline));
+        Assert.Equal(("report", "Asia/Shanghai"), (day.Kind, day.TimeZone));
+    }
+
+    [Fact]
+    public async Task A_shift_report_run_that_fails_part_way_resends_nothing_already_sent()
+    {
+        var world = new World();
+        await SeedShiftAsync(world);
+        await world.Incidents.ReportAsync(world.AsCommandCenter(), World.Report(World.Yanta), null, default);
+        var ledger = new InMemoryLedger();
+        var sent = new List<ShiftReportMessage>();
+        world.Clock.Reset(Instant.FromUtc(2026, 11, 27, 0, 0, 30));
+        var failing = new ShiftReporter(world.Store, ledger, new ListPublisher(sent, failAfter: 4), world.Clock, world.Policy, "http://dispatch.test");
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => failing.RunAsync(default));
+        var rest = await Reporter(world, ledger, sent).RunAsync(default);
+
+        Assert.Equal(2, rest);
+        Assert.Equal(6, sent.Count);
+        Assert.Equal(sent.Count, sent.Select(r => (r.Station, r.Day)).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_station_that_appears_after_its_day_was_reported_is_not_reported_for_that_day()
+    {
+        var world = new World();
+        await SeedShiftAsync(world);
+        var ledger = new InMemoryLedger();
+        var sent = new List<ShiftReportMessage>();
+        world.Clock.Reset(Instant.FromUtc(2026, 11, 27, 0, 0, 30));
+        await Reporter(world, ledger, sent).RunAsync(default);
+        world.Store.Put(Incident.Open(IncidentId.New(World.Yanta, World.T0), World.Report(World.Yanta), world.Policy, World.T0, World.YantaChief).Incident);
+
+        var again = await Reporter(world, ledger, sent).RunAsync(default);
+
+        Assert.Equal(0, again);
+    }
+
     private static ReportService Reports(World world) => new(world.Store, world.Clock, world.Policy);
 
     private static ReportRange Range(World world) => Reports(world).Range(Day, Day);
@@ -291,14 +446,14 @@ public sealed class ReportTests
         world.Clock.Reset(World.T0 + Duration.FromMinutes(219));
     }
 
-    private static async Task SeedArrivalsAsync(World world, string unit, Person officer, int met, int late)
+    private static async Task SeedArrivalsAsync(World world, string unit, Person officer, int met, int late, Duration? arrivalInTime = null)
     {
         for (var i = 0; i < met + late; i++)
         {
             var reported = World.T0 + Duration.FromMinutes(i);
             var opened = Incident.Open(IncidentId.New(World.Beilin, reported), World.Report(priority: Priority.P2), world.Policy, reported, World.Dispatcher).Incident;
             var arrived = opened.Dispatch(unit, officer, reported + Duration.FromMinutes(1), World.Dispatcher).Incident
-                .Arrive(reported + Duration.FromMinutes(i < met ? 8 : 12), officer).Incident;
+                .Arrive(reported + (i < met ? arrivalInTime ?? Duration.FromMinutes(8) : Duration.FromMinutes(12)), officer).Incident;
             await world.Store.CreateAsync(new Transition(arrived, [], []), null, world.AsCommandCenter().Record(201), default);
         }
 
@@ -335,10 +490,15 @@ public sealed class ReportTests
         public Task MarkSentAsync(StationId station, LocalDate day, CancellationToken cancellationToken) => Task.FromResult(marks.Add($"{station}|{day}"));
     }
 
-    private sealed class ListPublisher(List<ShiftReportMessage> sent) : IShiftReportPublisher
+    private sealed class ListPublisher(List<ShiftReportMessage> sent, int failAfter = int.MaxValue) : IShiftReportPublisher
     {
         public Task PublishAsync(ShiftReportMessage report, CancellationToken cancellationToken)
         {
+            if (sent.Count >= failAfter)
+            {
+                throw new InvalidOperationException("Service Bus is down");
+            }
+
             sent.Add(report);
             return Task.CompletedTask;
         }

@@ -17,6 +17,10 @@ public sealed record ReportRange(LocalDate From, LocalDate To, DateTimeZone Zone
 
     public int Days => Period.Between(From, To, PeriodUnits.Days).Days + 1;
 
+    /// <summary>ISO dates whatever the host's culture, as the audit line and file names show them.</summary>
+    public override string ToString() =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{From:uuuu-MM-dd}..{To:uuuu-MM-dd}");
+
     public Instant StartOf(LocalDate day) => day.At(DayStartsAt).InZoneLeniently(Zone).ToInstant();
 
     /// <summary>The station-day an instant belongs to: before <see cref="DayStartsAt"/> it is still the day before.</summary>

@@ -91,7 +91,8 @@ public sealed class ShiftReporter(IIncidentQueries queries, IShiftReportLedger l
             .Where(g => g.Compliance is not null).OrderBy(g => g.Compliance).ThenByDescending(g => g.Median).Take(BottomUnits)
             .Select(g => new UnitLine(g.Key, g.N, g.Compliance, Iso(g.Median), g.SmallSample)).ToList();
         var date = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var compliance = clocks[1].Compliance is { } c ? $"{c:P0} of arrivals in time" : "no arrivals due";
+        // Invariant: the chief reads the same line whatever culture the host runs in.
+        var compliance = clocks[1].Compliance is { } c ? string.Create(CultureInfo.InvariantCulture, $"{c * 100:0}% of arrivals in time") : "no arrivals due";
         return new ShiftReportMessage(
             ShiftReportMessage.KindName, station.Value, date, policy.TimeZone.Id, range.Start.ToDateTimeOffset(), range.End.ToDateTimeOffset(),
             incidents.Count, incidents.Count(i => i.Status == IncidentStatus.Closed), incidents.Count(i => i.Status == IncidentStatus.Cancelled),

@@ -28,11 +28,15 @@ public sealed class InMemoryStore : IIncidentStore, IIncidentQueries, INoticeOut
     /// <summary>Called before each save is applied; throw to make the save fail as storage would.</summary>
     public Func<Transition, Task>? BeforeSave { get; set; }
 
+    /// <summary>Called before each create is applied, to look at what was written ahead of the commit.</summary>
+    public Action<Transition>? BeforeCreate { get; set; }
+
     /// <summary>Called after each read; a test can hold readers here until others catch up.</summary>
     public Func<IncidentId, Task>? AfterFind { get; set; }
 
     public Task<CreateResult> CreateAsync(Transition opened, IdempotencyClaim? claim, AuditRecord audit, CancellationToken cancellationToken)
     {
+        BeforeCreate?.Invoke(opened);
         lock (gate)
         {
             var incident = opened.Incident;

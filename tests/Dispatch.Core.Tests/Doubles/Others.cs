@@ -91,8 +91,16 @@ public sealed class RecordingPublisher : INoticePublisher
     /// <summary>Decides, per attempt, whether sending fails (true) or succeeds.</summary>
     public Func<Notice, int, bool>? Fails { get; set; }
 
-    public Task PublishAsync(Notice notice, CancellationToken cancellationToken)
+    /// <summary>Awaited before each attempt; a test can make sending hang until the caller gives up.</summary>
+    public Func<CancellationToken, Task>? Before { get; set; }
+
+    public async Task PublishAsync(Notice notice, CancellationToken cancellationToken)
     {
+        if (Before is { } before)
+        {
+            await before(cancellationToken);
+        }
+
         lock (sent)
         {
             Attempts++;
@@ -103,7 +111,5 @@ public sealed class RecordingPublisher : INoticePublisher
 
             sent.Add(notice);
         }
-
-        return Task.CompletedTask;
     }
 }
