@@ -1,4 +1,5 @@
 using Azure.Messaging.ServiceBus;
+using Dispatch.Testing;
 
 namespace Dispatch.Bus.Tests;
 
@@ -92,12 +93,4 @@ public sealed class BusContext(LocalBus bus, ShiftedTime time, bool shared) : IA
 
     private ServiceBusReceiver Cached(string key, Func<ServiceBusReceiver> create) =>
         receivers.TryGetValue(key, out var receiver) ? receiver : receivers[key] = create();
-}
-
-/// <summary>The system clock moved on by <see cref="Shift"/>, so a case can pass a 20-second window at once.</summary>
-public sealed class ShiftedTime : TimeProvider
-{
-    public TimeSpan Shift { get; set; }
-
-    public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Shift;
 }

@@ -49,6 +49,14 @@ public sealed class AcknowledgeClientTests : IClassFixture<Azurite>, IAsyncLifet
         var events = (await Api.GetAsync(api.Client, $"incidents/{id}/timeline"))["events"]!.AsArray();
         Assert.Equal(staff.Chief.Subject, events[^1]!["actor"]!["id"]!.GetValue<string>());
         Assert.Equal("acknowledged", events[^1]!["kind"]!.GetValue<string>());
+
+        // Past the chief's rung (two minutes after the breach): the acknowledged ladder does not climb.
+        api.Clock.Advance(Duration.FromMinutes(3));
+        await api.App.Services.GetRequiredService<Sweeper>().SweepAsync(default);
+        var after = (await Api.GetAsync(api.Client, $"incidents/{id}/timeline"))["events"]!.AsArray();
+        static int Escalations(System.Text.Json.Nodes.JsonArray timeline) => timeline.Count(e => e!["kind"]!.GetValue<string>() == "escalated");
+        Assert.Equal(1, Escalations(events));
+        Assert.Equal(1, Escalations(after));
     }
 
     [Fact]

@@ -110,19 +110,24 @@ public sealed class ValidationTests(Azurite azurite) : IAsyncLifetime
     public async Task A_key_given_twice_is_400_not_last_one_wins()
     {
         var station = ApiHost.NewStation();
-        var json = ApiHost.Report(station).ToJsonString().Replace("\"station\":", $"\"station\":\"{ApiHost.NewStation()}\",\"station\":", StringComparison.Ordinal);
+        var first = ApiHost.NewStation();
+        var json = ApiHost.Report(station).ToJsonString().Replace("\"station\":", $"\"station\":\"{first}\",\"station\":", StringComparison.Ordinal);
 
         using var response = await stack.Client.PostAsync("incidents", ApiHost.JsonBody(json));
 
         await Api.AssertProblemAsync(response, HttpStatusCode.BadRequest, "station");
         await Api.AssertNoIncidentWrittenAsync(stack, station);
+        await Api.AssertNoIncidentWrittenAsync(stack, first);
     }
 
     [Fact]
     public async Task Malformed_json_is_400_and_a_non_object_body_too()
     {
-        using var malformed = await stack.Client.PostAsync("incidents", ApiHost.JsonBody("{\"station\": "));
+        var station = ApiHost.NewStation();
+        var cut = ApiHost.Report(station).ToJsonString();
+        using var malformed = await stack.Client.PostAsync("incidents", ApiHost.JsonBody(cut[..^2]));
         await Api.AssertProblemAsync(malformed, HttpStatusCode.BadRequest, "$");
+        await Api.AssertNoIncidentWrittenAsync(stack, station);
 
         using var array = await stack.Client.PostAsync("incidents", ApiHost.JsonBody("[1,2]"));
         await Api.AssertProblemAsync(array, HttpStatusCode.BadRequest, "$");
