@@ -68,7 +68,7 @@ public sealed class StackProcess : IAsyncDisposable
     {
         if (!process.HasExited)
         {
-            using (var kill = Process.Start("kill", ["-INT", $"{process.Id}"]))
+            using (var kill = Process.Start("kill", ["-TERM", $"{process.Id}"]))
             {
                 await kill!.WaitForExitAsync();
             }

@@ -7,12 +7,13 @@ using Dispatch.Testing;
 using Microsoft.Playwright;
 using NodaTime;
 using static Microsoft.Playwright.Assertions;
+using Xunit.Abstractions;
 
 namespace Dispatch.Board.Tests;
 
 /// <summary>The board in Chromium, on the local host's API over Azurite, with a FakeClock that runs at real speed.</summary>
 [Collection(BoardFixture.Name)]
-public sealed class BoardTests(BoardFixture fixture) : IAsyncLifetime
+public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) : IAsyncLifetime
 {
     private LiveApi stack = null!;
     private Staff staff = null!;
@@ -43,6 +44,7 @@ public sealed class BoardTests(BoardFixture fixture) : IAsyncLifetime
         await Expect(dispatch).Not.ToHaveTextAsync(first!, new() { Timeout = 3000 }); // it ticks
         var later = await dispatch.TextContentAsync();
 
+        output.WriteLine($"report → row on the open board: {appeared.Elapsed.TotalMilliseconds:0} ms");
         Assert.InRange(appeared.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2));
         Assert.Equal("running", await dispatch.GetAttributeAsync("data-state"));
         Assert.Matches(@"^● 2:\d\d$", first);
