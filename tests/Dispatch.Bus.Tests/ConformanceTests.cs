@@ -1,3 +1,5 @@
+using Dispatch.Testing;
+
 namespace Dispatch.Bus.Tests;
 
 /// <summary>
