@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using OpenTelemetry.Trace;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;
 using Dispatch.Chief;
 using Dispatch.Core.Messages;
+using OpenTelemetry.Trace;
 
 DeskOptions options;
 try

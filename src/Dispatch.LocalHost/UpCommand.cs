@@ -132,6 +132,9 @@ public sealed class LocalSystem : IAsyncDisposable
 
     public IServiceProvider Services => functions!.Services;
 
+    /// <summary>The app's own clock: the supervisor and the tokens it prints read time where the app does.</summary>
+    private IClock Clock => Services.GetRequiredService<IClock>();
+
     /// <summary>Where the local signing key is kept: never committed (.dispatch/ is ignored).</summary>
     public static string SigningKeyPath(string repoRoot) => Path.Combine(repoRoot, ".dispatch", "signing-key.json");
 
@@ -214,7 +217,7 @@ public sealed class LocalSystem : IAsyncDisposable
     /// <summary>How many unexpected exits of one part within <see cref="CrashWindow"/> are restarted before up gives up.</summary>
     public const int MaxRestarts = 3;
 
-    private static readonly TimeSpan CrashWindow = TimeSpan.FromMinutes(5);
+    private static readonly Duration CrashWindow = Duration.FromMinutes(5);
 
     /// <summary>
     /// Watches Azurite (a child process) and the broker's listener until <paramref name="stop"/>: a part that dies
@@ -225,7 +228,7 @@ public sealed class LocalSystem : IAsyncDisposable
     /// <returns>0 when stopped, 1 when a part could not be kept running.</returns>
     public async Task<int> SuperviseAsync(string repoRoot, TextWriter log, CancellationToken stop)
     {
-        var exits = new Dictionary<string, List<DateTimeOffset>> { ["Azurite"] = [], ["The Service Bus broker"] = [] };
+        var exits = new Dictionary<string, List<Instant>> { ["Azurite"] = [], ["The Service Bus broker"] = [] };
         var stopped = Task.Delay(Timeout.Infinite, stop).ContinueWith(_ => { }, TaskScheduler.Default);
         while (true)
         {
@@ -246,8 +249,9 @@ public sealed class LocalSystem : IAsyncDisposable
                 : $"stopped listening on port {Options.BusPort}: {busFault.Task.Result.Message}";
             log.WriteLine($"dispatch up: {part} {why}");
             var recent = exits[part];
-            recent.Add(DateTimeOffset.UtcNow);
-            recent.RemoveAll(t => DateTimeOffset.UtcNow - t > CrashWindow);
+            var now = Clock.GetCurrentInstant();
+            recent.Add(now);
+            recent.RemoveAll(t => now - t > CrashWindow);
             if (recent.Count > MaxRestarts)
             {
                 log.WriteLine($"dispatch up: giving up: {part} died {recent.Count} times within {CrashWindow.TotalMinutes:0} minutes. Stopping everything.");
@@ -333,17 +337,16 @@ public sealed class LocalSystem : IAsyncDisposable
 
     /// <summary>A token for a person of the roster (or anyone), from the local stack's own key.</summary>
     public string TokenFor(Person person, IEnumerable<GlobalRole> roles, Duration? validFor = null) =>
-        Tokens.Mint(person, roles, SystemClock.Instance.GetCurrentInstant(), validFor ?? Duration.FromHours(12));
+        Tokens.Mint(person, roles, Clock.GetCurrentInstant(), validFor ?? Duration.FromHours(12));
 
     /// <summary>Puts the roster file's lines in, as the seeding system: every one recorded in the audit trail.</summary>
     private async Task SeedRosterAsync()
     {
         var store = functions!.Services.GetRequiredService<IRosterStore>();
-        var clock = functions.Services.GetRequiredService<IClock>();
         var seeder = new Caller(Person.System("seed"), new HashSet<GlobalRole> { GlobalRole.Admin }, []);
         foreach (var membership in roster.SelectMany(p => p.Memberships))
         {
-            var call = new ApiCall(seeder, new RequestInfo(Guid.NewGuid().ToString("N"), "SeedRoster", null, "seed"), clock.GetCurrentInstant())
+            var call = new ApiCall(seeder, new RequestInfo(Guid.NewGuid().ToString("N"), "SeedRoster", null, "seed"), Clock.GetCurrentInstant())
             {
                 Station = membership.Station,
                 Change = $"roster put {membership.Person.Subject} as {membership.Role.Name()} (seeded from {Path.GetFileName(Options.RosterFile)})",

@@ -8,22 +8,6 @@ namespace Dispatch.Core.Tests;
 /// <summary>Every way a policy document can be wrong, with the exact message a person reads (README, "Response policy").</summary>
 public sealed class PolicyErrorTests
 {
-    private const string Valid = """
-        { "version": "2026-11",
-          "timeZone": "Asia/Shanghai",
-          "priorities": {
-            "P1": { "dispatch": "PT1M", "arrival": "PT5M", "resolution": "PT2H" },
-            "P2": { "dispatch": "PT3M", "arrival": "PT10M", "resolution": "PT8H" },
-            "P3": { "dispatch": "PT15M", "arrival": "PT30M", "resolution": "P3D" },
-            "P4": { "dispatch": "PT1H", "arrival": "PT24H", "resolution": "P7D", "zones": { "urban": 1, "suburban": 1, "rural": 1 } } },
-          "zones": { "urban": 1, "suburban": 2, "rural": 3 },
-          "warnAt": [0.5, 0.75],
-          "escalation": [ { "level": 1, "after": "PT0S", "to": "duty-officer" },
-                          { "level": 2, "after": "PT2M", "to": "chief" },
-                          { "level": 3, "after": "PT10M", "to": "command-center" } ],
-          "immediate": { "categories": ["homicide", "mass-incident"], "to": "chief" } }
-        """;
-
     public static TheoryData<string, string, string> Broken => new()
     {
         { "version missing", "version", "is required" },
@@ -94,7 +78,7 @@ public sealed class PolicyErrorTests
     [MemberData(nameof(Broken))]
     public void A_broken_policy_is_refused_naming_the_field_and_what_is_wrong(string breakage, string field, string problem)
     {
-        var json = JsonNode.Parse(Valid)!.AsObject();
+        var json = JsonNode.Parse(PolicyDocuments.Documented)!.AsObject();
         Break(json, breakage);
 
         var error = Assert.Throws<PolicyException>(() => PolicyParser.Parse(json.ToJsonString()));
@@ -119,12 +103,12 @@ public sealed class PolicyErrorTests
     [Fact]
     public void Comments_trailing_commas_and_the_edges_of_each_range_are_accepted()
     {
-        var text = Valid
+        var text = PolicyDocuments.Documented
             .Replace("\"version\": \"2026-11\",", "// the station's policy\n  \"version\": \"2026-11\",", StringComparison.Ordinal)
             .Replace("\"rural\": 3 },", "\"rural\": 100, },", StringComparison.Ordinal)
             .Replace("[0.5, 0.75]", "[0.001, 0.999]", StringComparison.Ordinal)
             .Replace("\"PT10M\", \"to\"", "\"PT2M\", \"to\"", StringComparison.Ordinal)
-            .Replace("\"categories\": [\"homicide\", \"mass-incident\"]", "\"categories\": [\"  Homicide \"]", StringComparison.Ordinal)
+            .Replace("\"categories\": [\"homicide\", \"mass-incident\", \"fire-casualty\"]", "\"categories\": [\"  Homicide \"]", StringComparison.Ordinal)
             .Replace("\"to\": \"chief\" } }", "\"to\": \"command-center\" }, \"reports\": { \"dayStartsAt\": \"00:00\", \"buckets\": { \"resolution\": [\"PT1S\"] } } }", StringComparison.Ordinal);
 
         var policy = PolicyParser.Parse(text);
@@ -145,7 +129,7 @@ public sealed class PolicyErrorTests
     [Fact]
     public void Without_immediate_no_category_goes_straight_to_the_chief()
     {
-        var json = JsonNode.Parse(Valid)!.AsObject();
+        var json = JsonNode.Parse(PolicyDocuments.Documented)!.AsObject();
         json.Remove("immediate");
         json.Remove("warnAt");
 

@@ -6,27 +6,10 @@ namespace Dispatch.Core.Tests;
 
 public sealed class PolicyTests
 {
-    private const string Valid = """
-        { "version": "2026-11",
-          "timeZone": "Asia/Shanghai",
-          "priorities": {
-            "P1": { "dispatch": "PT1M", "arrival": "PT5M", "resolution": "PT2H" },
-            "P2": { "dispatch": "PT3M", "arrival": "PT10M", "resolution": "PT8H" },
-            "P3": { "dispatch": "PT15M", "arrival": "PT30M", "resolution": "P3D" },
-            "P4": { "dispatch": "PT1H", "arrival": "PT24H", "resolution": "P7D",
-                    "zones": { "urban": 1, "suburban": 1, "rural": 1 } } },
-          "zones": { "urban": 1, "suburban": 2, "rural": 3 },
-          "warnAt": [0.5, 0.75],
-          "escalation": [ { "level": 1, "after": "PT0S",  "to": "duty-officer" },
-                          { "level": 2, "after": "PT2M",  "to": "chief" },
-                          { "level": 3, "after": "PT10M", "to": "command-center" } ],
-          "immediate": { "categories": ["homicide", "mass-incident", "fire-casualty"], "to": "chief" } }
-        """;
-
     [Fact]
     public void The_documented_example_parses_to_the_built_in_defaults()
     {
-        var policy = PolicyParser.Parse(Valid);
+        var policy = PolicyParser.Parse(PolicyDocuments.Documented);
 
         foreach (var priority in Enum.GetValues<Priority>())
         {
@@ -70,8 +53,8 @@ public sealed class PolicyTests
     [InlineData("\"warnAt\":", "\"reports\": { \"buckets\": { \"patrol\": [\"PT1M\"] } }, \"warnAt\":", "reports.buckets.patrol")]
     public void A_bad_field_is_named_in_the_error(string find, string replace, string field)
     {
-        Assert.Contains(find, Valid, StringComparison.Ordinal);
-        var error = Assert.Throws<PolicyException>(() => PolicyParser.Parse(Valid.Replace(find, replace, StringComparison.Ordinal)));
+        Assert.Contains(find, PolicyDocuments.Documented, StringComparison.Ordinal);
+        var error = Assert.Throws<PolicyException>(() => PolicyParser.Parse(PolicyDocuments.Documented.Replace(find, replace, StringComparison.Ordinal)));
         Assert.Equal(field, error.Field);
         Assert.Contains(field, error.Message, StringComparison.Ordinal);
     }
@@ -79,8 +62,8 @@ public sealed class PolicyTests
     [Fact]
     public void Reports_cut_days_at_eight_with_default_buckets_unless_the_policy_says_otherwise()
     {
-        var defaults = PolicyParser.Parse(Valid).ReportRules;
-        var custom = PolicyParser.Parse(Valid.Replace("\"warnAt\":", "\"reports\": { \"dayStartsAt\": \"06:30\", \"buckets\": { \"arrival\": [\"PT5M\", \"PT15M\"] } }, \"warnAt\":", StringComparison.Ordinal)).ReportRules;
+        var defaults = PolicyParser.Parse(PolicyDocuments.Documented).ReportRules;
+        var custom = PolicyParser.Parse(PolicyDocuments.Documented.Replace("\"warnAt\":", "\"reports\": { \"dayStartsAt\": \"06:30\", \"buckets\": { \"arrival\": [\"PT5M\", \"PT15M\"] } }, \"warnAt\":", StringComparison.Ordinal)).ReportRules;
 
         Assert.Equal(new LocalTime(8, 0), defaults.DayStartsAt);
         Assert.Equal([Duration.FromSeconds(30), Duration.FromMinutes(1), Duration.FromMinutes(2), Duration.FromMinutes(3)], defaults.BucketEdges[ClockKind.Dispatch]);
@@ -92,7 +75,7 @@ public sealed class PolicyTests
     [Fact]
     public void A_missing_priority_is_refused()
     {
-        var withoutP3 = Valid.Replace("\"P3\": { \"dispatch\": \"PT15M\", \"arrival\": \"PT30M\", \"resolution\": \"P3D\" },", "", StringComparison.Ordinal);
+        var withoutP3 = PolicyDocuments.Documented.Replace("\"P3\": { \"dispatch\": \"PT15M\", \"arrival\": \"PT30M\", \"resolution\": \"P3D\" },", "", StringComparison.Ordinal);
         Assert.Equal("priorities.P3", Assert.Throws<PolicyException>(() => PolicyParser.Parse(withoutP3)).Field);
     }
 
