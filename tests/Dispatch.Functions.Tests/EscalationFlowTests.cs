@@ -132,7 +132,7 @@ public sealed class EscalationFlowTests(Azurite azurite) : IAsyncLifetime
 
         api.Clock.Advance(Duration.FromMinutes(15));
         await Sweeper.SweepAsync(default);
-        Assert.DoesNotContain(await ReceiveAsync("chief", id), m => (string)m.ApplicationProperties["clock"] == "dispatch");
+        Assert.DoesNotContain(await ReceiveAsync("chief", id, expecting: 0), m => (string)m.ApplicationProperties["clock"] == "dispatch");
         Assert.Contains("acknowledged", await Api.TimelineKindsAsync(api.Client, id));
 
         using var beyond = await chief.PostAsJsonAsync($"incidents/{id}/acknowledge", new { level = 9 });
@@ -149,7 +149,7 @@ public sealed class EscalationFlowTests(Azurite azurite) : IAsyncLifetime
         api.Clock.Advance(Duration.FromMinutes(3));
         await Sweeper.SweepAsync(default);
 
-        var all = (await ReceiveAsync("duty-officer", id)).Concat(await ReceiveAsync("chief", id)).ToList();
+        var all = (await ReceiveAsync("duty-officer", id, expecting: 0)).Concat(await ReceiveAsync("chief", id, expecting: 0)).ToList();
         Assert.DoesNotContain(all, m => (string)m.ApplicationProperties["clock"] == "dispatch" && (string)m.ApplicationProperties["kind"] == "escalation");
         Assert.Contains(all, m => (string)m.ApplicationProperties["clock"] == "arrival");
     }
@@ -167,7 +167,7 @@ public sealed class EscalationFlowTests(Azurite azurite) : IAsyncLifetime
         var reports = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => Sweeper.SweepAsync(default))));
 
         Assert.Equal(12, reports.Sum(r => r.Changed));
-        var received = await ReceiveAsync("duty-officer", incidentId: null);
+        var received = await ReceiveAsync("duty-officer", incidentId: null, expecting: ids.Count);
         foreach (var id in ids)
         {
             Assert.Single(await TimelineAsync(id), e => e!["kind"]!.GetValue<string>() == "escalated" && e["details"]!["clock"]!.GetValue<string>() == "dispatch");
@@ -185,7 +185,7 @@ public sealed class EscalationFlowTests(Azurite azurite) : IAsyncLifetime
             new NoticeRelay(api.Service<INoticeOutbox>(), new CrashingPublisher(crash, null), api.Service<IDueIndex>(), api.Clock), api.Clock);
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => crashing.SweepAsync(crash.Token));
-        Assert.Empty(await ReceiveAsync("duty-officer", id, TimeSpan.FromMilliseconds(300)));
+        Assert.Empty(await ReceiveAsync("duty-officer", id, TimeSpan.FromMilliseconds(300), expecting: 0));
         var before = await Sweeper.SweepAsync(default);
         api.Clock.Advance(NoticeRelay.RecoveryDelay);
         var recovered = await Sweeper.SweepAsync(default);
@@ -290,14 +290,19 @@ public sealed class EscalationFlowTests(Azurite azurite) : IAsyncLifetime
     private async Task<string> ReportAsync(string priority, string category = "theft") =>
         (await ApiHost.ReportAsync(staff.As(staff.Dispatcher), ApiHost.Report(staff.Station.Value, priority, category: category)))["id"]!.GetValue<string>();
 
-    /// <summary>Drains a subscription and returns the incident's messages, or all when null (completing them all).</summary>
-    private async Task<List<ServiceBusReceivedMessage>> ReceiveAsync(string subscription, string? incidentId, TimeSpan? idle = null)
+    /// <summary>
+    /// Drains a subscription and returns the incident's messages, or all when null (completing them all). Until
+    /// <paramref name="expecting"/> of them have arrived it waits as long as a loaded machine needs; only after
+    /// that does a short quiet spell end the drain, so a slow delivery is not mistaken for a missing one.
+    /// </summary>
+    private async Task<List<ServiceBusReceivedMessage>> ReceiveAsync(string subscription, string? incidentId, TimeSpan? idle = null, int expecting = 1)
     {
         await using var receiver = client.CreateReceiver("escalations", subscription);
         var mine = new List<ServiceBusReceivedMessage>();
         while (true)
         {
-            var batch = await receiver.ReceiveMessagesAsync(100, idle ?? TimeSpan.FromMilliseconds(500));
+            var wait = mine.Count < expecting ? TimeSpan.FromSeconds(10) : idle ?? TimeSpan.FromMilliseconds(500);
+            var batch = await receiver.ReceiveMessagesAsync(100, wait);
             if (batch.Count == 0)
             {
                 return mine;
