@@ -282,22 +282,22 @@ public sealed class EscalationFlowTests(Azurite azurite) : IAsyncLifetime
 
         Assert.Equal(down.Relay.Failed, up.Relay.Sent);
         await using var upClient = new ServiceBusClient(upBus.ConnectionString);
-        await using var receiver = upClient.CreateReceiver("escalations", "duty-officer");
-        var received = await receiver.ReceiveMessagesAsync(10, TimeSpan.FromSeconds(5));
-        Assert.Single(received, m => m.MessageId == $"{id}:dispatch:escalation:1");
+        Assert.Single(await ReceiveAsync("duty-officer", id, from: upClient), m => m.MessageId == $"{id}:dispatch:escalation:1");
     }
 
     private async Task<string> ReportAsync(string priority, string category = "theft") =>
         (await ApiHost.ReportAsync(staff.As(staff.Dispatcher), ApiHost.Report(staff.Station.Value, priority, category: category)))["id"]!.GetValue<string>();
 
     /// <summary>
-    /// Drains a subscription and returns the incident's messages, or all when null (completing them all). Until
+    /// Drains a subscription (of this test's bus, unless <paramref name="from"/> says another) and returns the
+    /// incident's messages, or all when null (completing them all). Until
     /// <paramref name="expecting"/> of them have arrived it waits as long as a loaded machine needs; only after
     /// that does a short quiet spell end the drain, so a slow delivery is not mistaken for a missing one.
     /// </summary>
-    private async Task<List<ServiceBusReceivedMessage>> ReceiveAsync(string subscription, string? incidentId, TimeSpan? idle = null, int expecting = 1)
+    private async Task<List<ServiceBusReceivedMessage>> ReceiveAsync(
+        string subscription, string? incidentId, TimeSpan? idle = null, int expecting = 1, ServiceBusClient? from = null)
     {
-        await using var receiver = client.CreateReceiver("escalations", subscription);
+        await using var receiver = (from ?? client).CreateReceiver("escalations", subscription);
         var mine = new List<ServiceBusReceivedMessage>();
         while (true)
         {
