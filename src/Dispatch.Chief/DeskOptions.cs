@@ -36,7 +36,7 @@ public sealed record DeskOptions(
         : new(Connection);
 
     /// <summary>Who acknowledges: the token given, one from Azure identity for the API's audience, or one minted from the local stack's key.</summary>
-    public Func<CancellationToken, Task<string>> TokenSource(string repoRoot)
+    public Func<CancellationToken, Task<string>> TokenSource(string repoRoot, IClock clock)
     {
         if (Token is not null)
         {
@@ -54,7 +54,7 @@ public sealed record DeskOptions(
         return _ =>
         {
             var tokens = LocalTokens.LoadOrCreate(Path.Combine(repoRoot, ".dispatch", "signing-key.json"));
-            return Task.FromResult(tokens.Mint(new Person(name, name), [], SystemClock.Instance.GetCurrentInstant(), Duration.FromHours(1)));
+            return Task.FromResult(tokens.Mint(new Person(name, name), [], clock.GetCurrentInstant(), Duration.FromHours(1)));
         };
     }
 

@@ -20,7 +20,7 @@ public static class Demo
 {
     private sealed record Step(double At, string Label, Func<Task> Act);
 
-    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string[] args, IClock time, CancellationToken cancellationToken)
     {
         string? api = null, connection = null;
         for (var i = 0; i + 1 < args.Length; i += 2)
@@ -64,7 +64,7 @@ public static class Demo
         // Every request is a person's: tokens from the local stack's own key, for people of the sample roster.
         var tokens = LocalTokens.LoadOrCreate(LocalSystem.SigningKeyPath(Directory.GetCurrentDirectory()));
         string Token(string subject, params GlobalRole[] roles) =>
-            tokens.Mint(new Person(subject, subject), roles, SystemClock.Instance.GetCurrentInstant(), Duration.FromHours(1));
+            tokens.Mint(new Person(subject, subject), roles, time.GetCurrentInstant(), Duration.FromHours(1));
         var dispatcher = Token("li.ming");
         var chief = Token("zhang.wei");
         var officers = new Dictionary<string, string> { ["wang.lei"] = Token("wang.lei"), ["zhao.min"] = Token("zhao.min") };

@@ -10,6 +10,8 @@ var localSettings = new ConfigurationBuilder()
     .AddEnvironmentVariables()
     .Build();
 
+// The command line's one real clock: every command reads the time through it, never on its own.
+var clock = NodaTime.SystemClock.Instance;
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -57,13 +59,13 @@ switch (command)
     }
 
     case "demo":
-        return await Demo.RunAsync(rest, stop.Token);
+        return await Demo.RunAsync(rest, clock, stop.Token);
 
     case "token":
-        return TokenCommand.Run(rest, Directory.GetCurrentDirectory(), Console.Out, Console.Error);
+        return TokenCommand.Run(rest, Directory.GetCurrentDirectory(), clock, Console.Out, Console.Error);
 
     case "status":
-        return await StatusCommand.RunAsync(Directory.GetCurrentDirectory(), rest, Console.Out, Console.Error);
+        return await StatusCommand.RunAsync(Directory.GetCurrentDirectory(), rest, clock, Console.Out, Console.Error);
 
     default:
         await Console.Error.WriteLineAsync($"Unknown command '{command}'. Use up, demo, token or status.");

@@ -28,7 +28,7 @@ public static class StatusCommand
 
     public static void Withdraw(string root, int apiPort) => File.Delete(StackFile(root, apiPort));
 
-    public static async Task<int> RunAsync(string root, string[] args, TextWriter output, TextWriter error)
+    public static async Task<int> RunAsync(string root, string[] args, IClock clock, TextWriter output, TextWriter error)
     {
         int? wanted = null;
         if (args is ["--port", var text] && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var p))
@@ -66,7 +66,7 @@ public static class StatusCommand
         var tokens = LocalTokens.Load(LocalSystem.SigningKeyPath(root));
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/"), Timeout = TimeSpan.FromSeconds(10) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-            tokens.Mint(new Person("dispatch.status", "dispatch status"), [GlobalRole.Admin], SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5)));
+            tokens.Mint(new Person("dispatch.status", "dispatch status"), [GlobalRole.Admin], clock.GetCurrentInstant(), Duration.FromMinutes(5)));
         JsonNode detail;
         try
         {

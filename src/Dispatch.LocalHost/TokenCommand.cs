@@ -13,7 +13,7 @@ public static class TokenCommand
 {
     public const string Usage = "Usage: ./dispatch token --name NAME [--display \"Full Name\"] [--role admin|auditor|command-center]... [--valid-for PT8H]";
 
-    public static int Run(string[] args, string repoRoot, TextWriter output, TextWriter error)
+    public static int Run(string[] args, string repoRoot, IClock clock, TextWriter output, TextWriter error)
     {
         string? name = null, display = null;
         var roles = new List<GlobalRole>();
@@ -65,7 +65,7 @@ public static class TokenCommand
         }
 
         var tokens = LocalTokens.LoadOrCreate(LocalSystem.SigningKeyPath(repoRoot));
-        output.WriteLine(tokens.Mint(new Person(name!, display ?? SampleName(repoRoot, name!)), roles, SystemClock.Instance.GetCurrentInstant(), validFor));
+        output.WriteLine(tokens.Mint(new Person(name!, display ?? SampleName(repoRoot, name!)), roles, clock.GetCurrentInstant(), validFor));
         return 0;
     }
 

@@ -1,4 +1,7 @@
 using Dispatch.Core.Messages;
+using NodaTime;
+using NodaTime.Extensions;
+using NodaTime.Testing;
 
 namespace Dispatch.Chief.Tests;
 
@@ -81,7 +84,7 @@ public sealed class BoardTests
         Assert.Equal("chief", options.Subscription);
         Assert.Equal(DeskOptions.LocalBroker, options.Connection);
         Assert.False(options.UsesIdentity);
-        Assert.Equal("t1", await options.TokenSource("/nowhere")(default));
+        Assert.Equal("t1", await options.TokenSource("/nowhere", new FakeClock(Now.ToInstant()))(default));
         Assert.True(DeskOptions.Parse(["--connection", "dispatch-sb.servicebus.windows.net"], _ => null).UsesIdentity);
         Assert.Equal("zhang.wei", DeskOptions.Parse([], _ => null).Actor);
         Assert.Equal("sun.hao", DeskOptions.Parse(["--as", "sun.hao"], _ => null).Actor);
@@ -96,7 +99,7 @@ public sealed class BoardTests
         var root = Directory.CreateTempSubdirectory("desk-").FullName;
         try
         {
-            var token = await DeskOptions.Parse(["--as", "sun.hao"], _ => null).TokenSource(root)(default);
+            var token = await DeskOptions.Parse(["--as", "sun.hao"], _ => null).TokenSource(root, new FakeClock(Now.ToInstant()))(default);
 
             var jwt = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token);
             Assert.Equal(("sun.hao", "dispatch-local"), (jwt.GetClaim("sub").Value, jwt.Issuer));
