@@ -36,6 +36,8 @@ public sealed class BoardFixture : IAsyncLifetime
         }
 
         azurite = await AzuriteProcess.StartAsync(RepoRoot.Path, Ports.Free(), dataDirectory: null, TimeSpan.FromSeconds(30));
+        // Expectations wait for what the page will show; 5 s (Playwright's default) is short on a loaded 2-core machine.
+        Assertions.SetDefaultExpectTimeout(15_000);
         playwright = await Playwright.CreateAsync();
         Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
