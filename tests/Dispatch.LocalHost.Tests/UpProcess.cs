@@ -49,6 +49,14 @@ public sealed class UpProcess : IAsyncDisposable
         })!);
     }
 
+    private string Tail(int count)
+    {
+        lock (lines)
+        {
+            return string.Join('\n', lines.TakeLast(count));
+        }
+    }
+
     /// <summary>Waits for a line containing <paramref name="text"/> (already printed or yet to come).</summary>
     public async Task WaitForLineAsync(string text, TimeSpan timeout)
     {
@@ -93,7 +101,9 @@ public sealed class UpProcess : IAsyncDisposable
         catch (TimeoutException)
         {
             Process.Kill(entireProcessTree: true);
-            throw;
+            // A process started with SIGINT or SIGHUP ignored (a background job of a script, nohup) keeps
+            // ignoring them, and .NET honours that: say so rather than leave a bare timeout.
+            throw new TimeoutException($"dispatch did not exit within {timeout.TotalSeconds:0} s (was this test run started with SIGINT/SIGHUP ignored, e.g. as a background job or under nohup?). Its last output:\n{Tail(20)}");
         }
 
         await reading;
