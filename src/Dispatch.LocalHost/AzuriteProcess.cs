@@ -157,11 +157,48 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
 public static class Ports
 {
+    /// <summary>Below this, ports are the registered services' and the usual development servers'.</summary>
+    private const int Lowest = 20000;
+
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// A port nothing listens on, for a process about to be started on it. Picked below the kernel's ephemeral
+    /// range: every bind to port 0 and every outgoing connection on the machine takes its port from that range,
+    /// so one of them could take a port handed out from it in the seconds before the child binds it.
+    /// </summary>
     public static int Free()
     {
+        var ephemeralStart = EphemeralRangeStart();
+        lock (HandedOut)
+        {
+            for (var attempt = 0; ephemeralStart > Lowest + 1000 && attempt < 100; attempt++)
+            {
+                var port = Random.Shared.Next(Lowest, ephemeralStart);
+                if (HandedOut.Add(port) && IsFree(port))
+                {
+                    return port;
+                }
+            }
+        }
+
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The first port of the kernel's ephemeral range (Linux); 0 where it cannot be read.</summary>
+    private static int EphemeralRangeStart()
+    {
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            return int.Parse(range[0], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 0;
+        }
     }
 
     public static bool IsFree(int port)
