@@ -298,6 +298,9 @@ internal sealed class MessageEntity(string path, EntityOptions options, MessageE
             }
 
             var token = consumer.ReceiveAndDelete ? Guid.NewGuid() : Lock(message, now);
+            // Counted before it leaves: once it is on the wire the client may act on it, and whoever asks the
+            // count then must see this delivery in it.
+            Interlocked.Increment(ref deliveries);
             try
             {
                 consumer.Deliver(message, token);
@@ -305,6 +308,7 @@ internal sealed class MessageEntity(string path, EntityOptions options, MessageE
             catch (Exception e) when (e is AmqpException or ObjectDisposedException or InvalidOperationException or InvalidCastException)
             {
                 // The link failed under us: the message stays where it was, and that consumer gets no more.
+                Interlocked.Decrement(ref deliveries);
                 Log.DeliveryFailed(logger, e, path, message.SequenceNumber);
                 locks.Remove(token);
                 message.State = MessageState.Available;
@@ -318,7 +322,6 @@ internal sealed class MessageEntity(string path, EntityOptions options, MessageE
             }
 
             message.DeliveryCount++;
-            Interlocked.Increment(ref deliveries);
         }
     }
 
