@@ -128,7 +128,12 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
         await Expect(dutyRow.Locator("td.esc")).ToContainTextAsync("not acknowledged");
         await Expect(chief.Locator("#rows tr").First).ToHaveAttributeAsync("data-incident-id", id); // escalated to me: first
         await chief.ScreenshotAsync(new() { Path = Path.Combine(BoardFixture.Screenshots, "chief.png"), FullPage = true });
-        await chief.Locator($"tr[data-incident-id='{id}']").GetByRole(AriaRole.Button, new() { Name = $"Acknowledge {id}" }).ClickAsync();
+        // Pressed and released across a re-render of the board, as a person's unhurried click can be: the
+        // button must still be the one pressed, or the click never happens.
+        await chief.Locator($"tr[data-incident-id='{id}']").GetByRole(AriaRole.Button, new() { Name = $"Acknowledge {id}" }).HoverAsync();
+        await chief.Mouse.DownAsync();
+        await Task.Delay(1500);
+        await chief.Mouse.UpAsync();
 
         await Expect(dutyRow.Locator("td.esc")).ToContainTextAsync($"ack {staff.Chief.Name}");
         await Expect(chief.Locator($"tr[data-incident-id='{id}'] button", new() { HasText = "Acknowledge" })).ToHaveCountAsync(0);

@@ -275,9 +275,29 @@
       el('page').textContent = `Page ${state.page + 1} of ${pages}`;
     }
     const rows = el('rows');
-    rows.replaceChildren(...shown.map((i, index) => row(i, t, index === state.selected && !wall)));
+    const current = new Map([...rows.children].map((tr) => [tr.dataset.incidentId, tr]));
+    const next = shown.map((i, index) => {
+      const fresh = row(i, t, index === state.selected && !wall);
+      const old = current.get(i.id);
+      return old ? patch(old, fresh) : fresh;
+    });
+    // Rows move only when the order changed: a node taken out of the page loses its focus.
+    const inPlace = next.length === rows.children.length && next.every((tr, k) => rows.children[k] === tr);
+    if (!inPlace) rows.replaceChildren(...next);
     el('empty').hidden = list.length > 0;
     renderSummary(t);
+  }
+
+  // Renders every second must not replace what has not changed: a button swapped for an equal one between a
+  // person's press and release gets no click, and the acknowledgement they meant to give is silently lost.
+  function patch(old, fresh) {
+    if (old.children.length !== fresh.children.length) return fresh;
+    old.className = fresh.className;
+    old.dataset.priority = fresh.dataset.priority;
+    [...fresh.children].forEach((td, k) => {
+      if (!old.children[k].isEqualNode(td)) old.replaceChild(td, old.children[k]);
+    });
+    return old;
   }
 
   function cell(content, className) {
