@@ -160,6 +160,9 @@ public static class Ports
     /// <summary>Below this, ports are the registered services' and the usual development servers'.</summary>
     private const int Lowest = 20000;
 
+    /// <summary>The first port of the kernel's ephemeral range; it does not change while we run, so it is read once.</summary>
+    private static readonly int EphemeralStart = EphemeralRangeStart();
+
     private static readonly HashSet<int> HandedOut = [];
 
     /// <summary>
@@ -169,15 +172,17 @@ public static class Ports
     /// </summary>
     public static int Free()
     {
-        var ephemeralStart = EphemeralRangeStart();
-        lock (HandedOut)
+        if (EphemeralStart > Lowest + 1000)
         {
-            for (var attempt = 0; ephemeralStart > Lowest + 1000 && attempt < 100; attempt++)
+            lock (HandedOut)
             {
-                var port = Random.Shared.Next(Lowest, ephemeralStart);
-                if (HandedOut.Add(port) && IsFree(port))
+                for (var attempt = 0; attempt < 100; attempt++)
                 {
-                    return port;
+                    var port = Random.Shared.Next(Lowest, EphemeralStart);
+                    if (HandedOut.Add(port) && IsFree(port))
+                    {
+                        return port;
+                    }
                 }
             }
         }
