@@ -147,6 +147,8 @@ public sealed class ReportApiTests(Azurite azurite) : IAsyncLifetime
     [InlineData("station=S&from=26/11/2026&to=2026-11-26", HttpStatusCode.BadRequest, "from")]
     [InlineData("station=S&from=2026-11-26&to=2026-11-26&clock=speed", HttpStatusCode.BadRequest, "clock")]
     [InlineData("station=S&from=2026-11-26&to=2026-11-26&by=colour", HttpStatusCode.BadRequest, "by")]
+    [InlineData("station=S&from=2026-11-26&to=2026-11-26&by=unit,zone", HttpStatusCode.BadRequest, "by")]
+    [InlineData("station=S&from=2026-11-26&to=2026-11-26&by=%20unit", HttpStatusCode.BadRequest, "by")]
     public async Task A_bad_report_request_names_the_field(string query, HttpStatusCode expected, string? field)
     {
         using var response = await staff.As(staff.Chief).GetAsync($"reports/response-times?{query.Replace("station=S", $"station={staff.Station.Value}", StringComparison.Ordinal)}");

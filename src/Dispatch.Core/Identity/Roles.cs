@@ -6,45 +6,32 @@ public enum StationRole { Dispatcher, Officer, DutyOfficer, Chief }
 /// <summary>What a person is everywhere, from the token's <c>roles</c> claim (Entra app roles).</summary>
 public enum GlobalRole { Admin, Auditor, CommandCenter }
 
-/// <summary>Role names as they appear on the wire, in tokens and in stored rows.</summary>
+/// <summary>
+/// Role names as they appear on the wire, in tokens and in stored rows. Matched exactly: a token's
+/// <c>roles</c> claim carries Entra app role values, which are case-sensitive, and the roster uses the same names.
+/// </summary>
 public static class RoleNames
 {
-    private static readonly Dictionary<StationRole, string> Station = new()
+    private static readonly NameTable<StationRole> Station = new(StringComparison.Ordinal, new Dictionary<StationRole, string>
     {
         [StationRole.Dispatcher] = "dispatcher", [StationRole.Officer] = "officer",
         [StationRole.DutyOfficer] = "duty-officer", [StationRole.Chief] = "chief",
-    };
+    });
 
-    private static readonly Dictionary<GlobalRole, string> Global = new()
+    private static readonly NameTable<GlobalRole> Global = new(StringComparison.Ordinal, new Dictionary<GlobalRole, string>
     {
         [GlobalRole.Admin] = "admin", [GlobalRole.Auditor] = "auditor", [GlobalRole.CommandCenter] = "command-center",
-    };
+    });
 
-    public static IEnumerable<string> StationRoles => Station.Values;
+    public static IEnumerable<string> StationRoles => Station.Names;
 
-    public static IEnumerable<string> GlobalRoles => Global.Values;
+    public static IEnumerable<string> GlobalRoles => Global.Names;
 
-    public static string Name(this StationRole role) => Station[role];
+    public static string Name(this StationRole role) => Station.Name(role);
 
-    public static string Name(this GlobalRole role) => Global[role];
+    public static string Name(this GlobalRole role) => Global.Name(role);
 
-    public static bool TryParse(string? text, out StationRole role) => TryFind(Station, text, out role);
+    public static bool TryParse(string? text, out StationRole role) => Station.TryParse(text, out role);
 
-    public static bool TryParse(string? text, out GlobalRole role) => TryFind(Global, text, out role);
-
-    private static bool TryFind<T>(Dictionary<T, string> names, string? text, out T value)
-        where T : struct
-    {
-        foreach (var (key, name) in names)
-        {
-            if (string.Equals(name, text, StringComparison.Ordinal))
-            {
-                value = key;
-                return true;
-            }
-        }
-
-        value = default;
-        return false;
-    }
+    public static bool TryParse(string? text, out GlobalRole role) => Global.TryParse(text, out role);
 }

@@ -212,7 +212,7 @@ public sealed class IncidentService(
     private static void RequireList(ApiCall call, StationId station, StatusFilter status, Priority? priority)
     {
         call.Station = station;
-        call.Change = $"list status={status.ToString().ToLowerInvariant()}{(priority is { } p ? $" priority={p.Name()}" : "")}";
+        call.Change = $"list status={status.Name()}{(priority is { } p ? $" priority={p.Name()}" : "")}";
         if (!AccessPolicy.CanRead(call.Caller, station))
         {
             throw new ForbiddenException($"Only people on the roster of {station} (or the command center and auditors) may list its incidents.");

@@ -15,8 +15,6 @@ public sealed class PolicyException(string field, string problem)
 /// <summary>Reads a response policy from its JSON form (README, "Policy"), refusing anything doubtful.</summary>
 public static class PolicyParser
 {
-    public static string Name(this Audience audience) => AudienceNames.Name(audience);
-
     public static ResponsePolicy Parse(string json)
     {
         JsonDocument document;

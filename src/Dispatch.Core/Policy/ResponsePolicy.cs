@@ -84,32 +84,23 @@ public sealed record EscalationPlan(IReadOnlyList<double> WarnAt, IReadOnlyList<
     public Audience AudienceOf(int level) => Ladder[level - 1].To;
 }
 
-/// <summary>Audiences by their wire names: <c>duty-officer</c>, <c>chief</c>, <c>command-center</c>.</summary>
+/// <summary>
+/// Audiences by their wire names: <c>duty-officer</c>, <c>chief</c>, <c>command-center</c>. Matched exactly: each
+/// is also the name of a subscription whose filter compares the message's <c>audience</c> property case-sensitively,
+/// so a policy that said <c>Chief</c> would send to nobody.
+/// </summary>
 public static class AudienceNames
 {
-    private static readonly Dictionary<Audience, string> Names = new()
+    private static readonly NameTable<Audience> Names = new(StringComparison.Ordinal, new Dictionary<Audience, string>
     {
         [Audience.DutyOfficer] = "duty-officer", [Audience.Chief] = "chief", [Audience.CommandCenter] = "command-center",
-    };
+    });
 
-    public static IEnumerable<string> All => Names.Values;
+    public static IEnumerable<string> All => Names.Names;
 
-    public static string Name(Audience audience) => Names[audience];
+    public static string Name(this Audience audience) => Names.Name(audience);
 
-    public static bool TryParse(string? text, out Audience audience)
-    {
-        foreach (var (key, name) in Names)
-        {
-            if (name == text)
-            {
-                audience = key;
-                return true;
-            }
-        }
-
-        audience = default;
-        return false;
-    }
+    public static bool TryParse(string? text, out Audience audience) => Names.TryParse(text, out audience);
 
     public static Audience Parse(string text) =>
         TryParse(text, out var audience) ? audience : throw new FormatException($"'{text}' is not an audience.");

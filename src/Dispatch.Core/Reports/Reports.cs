@@ -43,7 +43,7 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
 
     public async Task<ResponseTimeReport> ResponseTimesAsync(ApiCall call, ReportScope scope, ReportRange range, ClockKind kind, GroupBy by, CancellationToken cancellationToken)
     {
-        Authorize(call, scope, $"report response-times {kind.Name()} by {by.ToString().ToLowerInvariant()} {range}");
+        Authorize(call, scope, $"report response-times {kind.Name()} by {by.Name()} {range}");
         var now = clock.GetCurrentInstant();
         var incidents = await LoadAsync(scope, range, cancellationToken);
         var samples = incidents.Select(i => ClockSample.Of(i, kind, now)).ToList();
@@ -58,7 +58,7 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
     public async Task<RankingReport> RankingAsync(ApiCall call, ReportScope scope, ReportRange range, ClockKind kind, GroupBy by, int bottom, CancellationToken cancellationToken)
     {
         var report = await ResponseTimesAsync(call, scope, range, kind, by, cancellationToken);
-        call.Change = $"report ranking {kind.Name()} by {by.ToString().ToLowerInvariant()} {range}";
+        call.Change = $"report ranking {kind.Name()} by {by.Name()} {range}";
         var ranked = report.Groups.Where(g => !g.SmallSample && g.Compliance is not null)
             .OrderBy(g => g.Compliance).ThenByDescending(g => g.Median).ThenBy(g => g.Key, StringComparer.Ordinal).Take(bottom).ToList();
         var unranked = report.Groups.Where(g => g.SmallSample || g.Compliance is null).ToList();

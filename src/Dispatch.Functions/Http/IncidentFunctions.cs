@@ -77,15 +77,10 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
                 reader.Add("station", $"Required: the station to list ({StationId.Rule}).");
             }
 
-            var statusText = query["status"].ToString().ToLowerInvariant();
-            StatusFilter? status = statusText switch
-            {
-                "" => StatusFilter.Any,
-                "open" => StatusFilter.Open,
-                "overdue" => StatusFilter.Overdue,
-                "closed" => StatusFilter.Closed,
-                _ => null,
-            };
+            // No status lists every incident; "any" is the filter's name in the audit line, not a value to send.
+            var statusText = query["status"].ToString();
+            StatusFilter? status = statusText.Length == 0 ? StatusFilter.Any
+                : WireNames.TryParse(statusText, out StatusFilter named) && named != StatusFilter.Any ? named : null;
             if (status is null)
             {
                 reader.Add("status", "Must be open, overdue or closed.");

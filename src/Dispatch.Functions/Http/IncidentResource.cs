@@ -82,7 +82,7 @@ public sealed record ClockResource(
 
 public sealed record HolderResource(string Kind, PersonResource Person, string? Unit)
 {
-    public static HolderResource From(Holder h) => new(h.Kind == HolderKind.Unit ? "unit" : "dispatcher", PersonResource.From(h.Person), h.Unit);
+    public static HolderResource From(Holder h) => new(h.Kind.Name(), PersonResource.From(h.Person), h.Unit);
 }
 
 public sealed record BreachResource(Instant At, HolderResource Holder, Instant RecordedAt);
@@ -93,7 +93,7 @@ public sealed record PeriodResource(HolderResource Holder, Instant From, Instant
 public sealed record OutcomeResource(string Result, Instant EndedAt, string Elapsed, string OverdueBy, HolderResource Accountable, IReadOnlyList<PeriodResource> Periods, bool Derived)
 {
     public static OutcomeResource From(ClockOutcome o, Duration target) => new(
-        o.Result.ToString().ToLowerInvariant(), o.EndedAt, IsoDuration.Format(o.Elapsed), IsoDuration.Format(o.OverdueBy), HolderResource.From(o.Accountable),
+        o.Result.Name(), o.EndedAt, IsoDuration.Format(o.Elapsed), IsoDuration.Format(o.OverdueBy), HolderResource.From(o.Accountable),
         [.. o.Periods.Select(p => new PeriodResource(HolderResource.From(p.Holder), p.From, p.To, IsoDuration.Format(p.Duration),
             target == Duration.Zero ? 0 : Math.Round(p.Duration / target, 4)))],
         o.Derived);

@@ -153,12 +153,12 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
             return fallback;
         }
 
-        if (Enum.TryParse<GroupBy>(text, ignoreCase: true, out var by) && allowed.Contains(by) && !int.TryParse(text, out _))
+        if (WireNames.TryParse(text, out GroupBy by) && allowed.Contains(by))
         {
             return by;
         }
 
-        reader.Add(field, $"Must be one of {string.Join(", ", allowed.Select(a => a.ToString().ToLowerInvariant()))}.");
+        reader.Add(field, $"Must be one of {string.Join(", ", allowed.Select(a => a.Name()))}.");
         return fallback;
     }
 }

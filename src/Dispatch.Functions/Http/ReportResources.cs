@@ -39,7 +39,7 @@ public sealed record ResponseTimesResource(
     IReadOnlyList<BucketResource> Buckets, FindingsResource Findings)
 {
     public static ResponseTimesResource From(ResponseTimeReport r) => new(
-        CoverageResource.Of(r.Scope, r.Range, r.AsOf), r.Clock.Name(), r.By.ToString().ToLowerInvariant(), r.Incidents,
+        CoverageResource.Of(r.Scope, r.Range, r.AsOf), r.Clock.Name(), r.By.Name(), r.Incidents,
         FiguresResource.From(r.Total), [.. r.Groups.Select(FiguresResource.From)],
         [.. r.Buckets.Select(b => new BucketResource(IsoDuration.Format(b.From), b.To is { } to ? IsoDuration.Format(to) : null, b.Count))],
         new FindingsResource(r.Findings.Count, [.. r.Findings.Select(f => new FindingResource(f.Incident.Value, f.Problem))]));
@@ -48,7 +48,7 @@ public sealed record ResponseTimesResource(
 public sealed record RankingResource(CoverageResource Coverage, string Clock, string By, IReadOnlyList<FiguresResource> Ranked, IReadOnlyList<FiguresResource> Unranked)
 {
     public static RankingResource From(RankingReport r) => new(
-        CoverageResource.Of(r.Scope, r.Range, r.AsOf), r.Clock.Name(), r.By.ToString().ToLowerInvariant(),
+        CoverageResource.Of(r.Scope, r.Range, r.AsOf), r.Clock.Name(), r.By.Name(),
         [.. r.Ranked.Select(FiguresResource.From)], [.. r.Unranked.Select(FiguresResource.From)]);
 }
 

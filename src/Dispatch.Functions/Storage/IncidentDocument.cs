@@ -160,9 +160,10 @@ internal sealed record AssignmentDocument(Instant At, string Unit, PersonDocumen
 
 internal sealed record HolderDocument(string Kind, PersonDocument Person, string? Unit)
 {
-    public static HolderDocument From(Holder h) => new(h.Kind == HolderKind.Unit ? "unit" : "dispatcher", PersonDocument.From(h.Person), h.Unit);
+    public static HolderDocument From(Holder h) => new(h.Kind.Name(), PersonDocument.From(h.Person), h.Unit);
 
-    public Holder ToHolder() => new(Kind == "unit" ? HolderKind.Unit : HolderKind.Dispatcher, Person.ToPerson(), Unit);
+    public Holder ToHolder() => new(
+        WireNames.TryParse(Kind, out HolderKind kind) ? kind : throw new InvalidDataException($"'{Kind}' is not a holder kind."), Person.ToPerson(), Unit);
 }
 
 internal sealed record HoldingDocument(HolderDocument Holder, Instant From, Instant To)
@@ -175,11 +176,12 @@ internal sealed record HoldingDocument(HolderDocument Holder, Instant From, Inst
 internal sealed record OutcomeDocument(string Result, Instant EndedAt, long ElapsedMilliseconds, long OverdueMilliseconds, HoldingDocument[] Periods, HolderDocument Accountable)
 {
     public static OutcomeDocument From(ClockOutcome o) => new(
-        o.Result.ToString().ToLowerInvariant(), o.EndedAt, (long)o.Elapsed.TotalMilliseconds, (long)o.OverdueBy.TotalMilliseconds,
+        o.Result.Name(), o.EndedAt, (long)o.Elapsed.TotalMilliseconds, (long)o.OverdueBy.TotalMilliseconds,
         [.. o.Periods.Select(HoldingDocument.Of)], HolderDocument.From(o.Accountable));
 
     public ClockOutcome ToOutcome() => new(
-        Enum.Parse<ClockResult>(Result, ignoreCase: true), EndedAt, Duration.FromMilliseconds(ElapsedMilliseconds), Duration.FromMilliseconds(OverdueMilliseconds),
+        WireNames.TryParse(Result, out ClockResult result) ? result : throw new InvalidDataException($"'{Result}' is not a clock result."),
+        EndedAt, Duration.FromMilliseconds(ElapsedMilliseconds), Duration.FromMilliseconds(OverdueMilliseconds),
         [.. Periods.Select(p => p.ToHolding())], Accountable.ToHolder(), Derived: false);
 }
 

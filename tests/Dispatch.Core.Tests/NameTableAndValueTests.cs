@@ -1,0 +1,62 @@
+using Dispatch.Core.Incidents;
+using Dispatch.Core.Reports;
+
+namespace Dispatch.Core.Tests;
+
+/// <summary>The one helper every enum's wire names go through, and the names it holds.</summary>
+public sealed class NameTableAndValueTests
+{
+    private enum Light { Red, Amber, Green }
+
+    [Fact]
+    public void A_name_table_must_name_every_value_and_no_two_values_alike()
+    {
+        var missing = Assert.Throws<ArgumentException>(() => new NameTable<Light>(StringComparison.Ordinal, new Dictionary<Light, string> { [Light.Red] = "red", [Light.Green] = "green" }));
+        var twice = Assert.Throws<ArgumentException>(() => new NameTable<Light>(StringComparison.Ordinal, Names("stop", "stop", "go")));
+        var twiceInAnyCase = Assert.Throws<ArgumentException>(() => new NameTable<Light>(StringComparison.OrdinalIgnoreCase, Names("stop", "STOP", "go")));
+
+        Assert.StartsWith("Light has no wire name for Amber.", missing.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Light has two values with the same wire name.", twice.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Light has two values with the same wire name.", twiceInAnyCase.Message, StringComparison.Ordinal);
+        Assert.Equal(["stop", "STOP", "go"], new NameTable<Light>(StringComparison.Ordinal, Names("stop", "STOP", "go")).Names);
+    }
+
+    [Fact]
+    public void A_name_table_reads_names_back_in_the_letter_case_it_was_told()
+    {
+        var exact = new NameTable<Light>(StringComparison.Ordinal, Names("red", "amber", "green"));
+        var forgiving = new NameTable<Light>(StringComparison.OrdinalIgnoreCase, Names("red", "amber", "green"));
+
+        Assert.True(exact.TryParse("amber", out var amber));
+        Assert.Equal(Light.Amber, amber);
+        Assert.False(exact.TryParse("Amber", out var none));
+        Assert.Equal(default, none);
+        Assert.True(forgiving.TryParse("GREEN", out var green));
+        Assert.Equal(Light.Green, green);
+        Assert.False(forgiving.TryParse(null, out _));
+        Assert.Equal(["red", "amber", "green"], forgiving.Names);
+        Assert.Equal("amber", forgiving.Name(Light.Amber));
+    }
+
+    [Fact]
+    public void Results_holders_list_filters_and_groupings_have_their_documented_wire_names_and_read_back_in_any_case()
+    {
+        // README: clock outcomes (met | breached | stopped), holders (dispatcher | unit), ?status= and ?by= of the list and reports.
+        Assert.Equal(["met", "breached", "stopped"], Enum.GetValues<ClockResult>().Select(WireNames.Name));
+        Assert.Equal(["dispatcher", "unit"], Enum.GetValues<HolderKind>().Select(WireNames.Name));
+        Assert.Equal(["any", "open", "overdue", "closed"], Enum.GetValues<StatusFilter>().Select(WireNames.Name));
+        Assert.Equal(
+            ["priority", "zone", "category", "unit", "officer", "dispatcher", "hour", "day", "weekday", "station"],
+            Enum.GetValues<GroupBy>().Select(WireNames.Name));
+
+        Assert.All(Enum.GetValues<ClockResult>(), v => Assert.True(WireNames.TryParse(v.Name().ToUpperInvariant(), out ClockResult p) && p == v));
+        Assert.All(Enum.GetValues<HolderKind>(), v => Assert.True(WireNames.TryParse(v.Name(), out HolderKind p) && p == v));
+        Assert.All(Enum.GetValues<StatusFilter>(), v => Assert.True(WireNames.TryParse(v.Name().ToUpperInvariant(), out StatusFilter p) && p == v));
+        Assert.All(Enum.GetValues<GroupBy>(), v => Assert.True(WireNames.TryParse(v.Name().ToUpperInvariant(), out GroupBy p) && p == v));
+        Assert.False(WireNames.TryParse("3", out GroupBy _));
+        Assert.False(WireNames.TryParse("unit,zone", out GroupBy _));
+    }
+
+    private static Dictionary<Light, string> Names(string red, string amber, string green) =>
+        new() { [Light.Red] = red, [Light.Amber] = amber, [Light.Green] = green };
+}
