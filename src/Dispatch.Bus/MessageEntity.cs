@@ -34,8 +34,6 @@ internal sealed class MessageEntity(string path, EntityOptions options, MessageE
 
     public EntityOptions Options => options;
 
-    public MessageEntity? DeadLetterQueue => deadLetterQueue;
-
     public int Count
     {
         get

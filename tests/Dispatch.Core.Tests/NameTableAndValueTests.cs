@@ -3,7 +3,7 @@ using Dispatch.Core.Reports;
 
 namespace Dispatch.Core.Tests;
 
-/// <summary>The one helper every enum's wire names go through, and the names it holds.</summary>
+/// <summary>The one helper every enum's wire names go through, the names it holds, and the ids whose default names nothing.</summary>
 public sealed class NameTableAndValueTests
 {
     private enum Light { Red, Amber, Green }
@@ -55,6 +55,22 @@ public sealed class NameTableAndValueTests
         Assert.All(Enum.GetValues<GroupBy>(), v => Assert.True(WireNames.TryParse(v.Name().ToUpperInvariant(), out GroupBy p) && p == v));
         Assert.False(WireNames.TryParse("3", out GroupBy _));
         Assert.False(WireNames.TryParse("unit,zone", out GroupBy _));
+    }
+
+    [Fact]
+    public void A_default_station_or_incident_id_names_nothing_and_says_so_when_used()
+    {
+        var station = Assert.Throws<InvalidOperationException>(() => default(StationId).Value);
+        var incident = Assert.Throws<InvalidOperationException>(() => default(IncidentId).Value);
+
+        Assert.Equal("default(StationId) names no station: make one with StationId.Parse or TryParse.", station.Message);
+        Assert.Equal("default(IncidentId) names no incident: make one with IncidentId.New, Parse or TryParse.", incident.Message);
+        Assert.Throws<InvalidOperationException>(() => default(IncidentId).Station.Value);
+        Assert.Equal(("default(StationId)", "default(IncidentId)"), (default(StationId).ToString(), default(IncidentId).ToString()));
+        Assert.Equal(default, default(StationId));
+        Assert.NotEqual(default, StationId.Parse("beilin-01"));
+        Assert.False(StationId.TryParse("not a station", out var refused));
+        Assert.Equal(default, refused);
     }
 
     private static Dictionary<Light, string> Names(string red, string amber, string green) =>

@@ -22,7 +22,7 @@ public sealed record DueEntry(IncidentId Incident, Instant At, DueReason Reason,
 /// <summary>
 /// Where the sweep finds what is due, whichever station it is in, at a cost that follows what is due and not
 /// how many stations or incidents there are. It lives outside the incidents' partitions, so it cannot share
-/// their transactions; the protocol around it (README, "The due index") makes a stale entry harmless and a
+/// their transactions; the protocol around it (README, "Escalation") makes a stale entry harmless and a
 /// missing one impossible.
 /// </summary>
 public interface IDueIndex

@@ -5,13 +5,21 @@ using NodaTime;
 namespace Dispatch.Core.Incidents;
 
 /// <summary>A police station's code, e.g. <c>beilin-01</c>. Case-insensitive; kept in lower case.</summary>
+/// <remarks>
+/// <c>default(StationId)</c> names no station: reading its <see cref="Value"/> throws, as using a default
+/// <c>ImmutableArray</c> does, so a station that was never parsed cannot reach a key or a message.
+/// Make one with <see cref="Parse"/> or <see cref="TryParse"/>.
+/// </remarks>
 public readonly partial record struct StationId
 {
     public const int MaxLength = 32;
 
-    public string Value { get; }
+    private readonly string? value;
 
-    private StationId(string value) => Value = value;
+    private StationId(string value) => this.value = value;
+
+    /// <exception cref="InvalidOperationException">This is <c>default(StationId)</c>.</exception>
+    public string Value => value ?? throw new InvalidOperationException("default(StationId) names no station: make one with StationId.Parse or TryParse.");
 
     public static bool TryParse(string? text, out StationId station)
     {
@@ -28,7 +36,8 @@ public readonly partial record struct StationId
     public static StationId Parse(string text) =>
         TryParse(text, out var station) ? station : throw new FormatException($"'{text}' is not a station code.");
 
-    public override string ToString() => Value;
+    /// <summary>The code; <c>default(StationId)</c> for the default value, which names no station.</summary>
+    public override string ToString() => value ?? "default(StationId)";
 
     public const string Rule = "1-32 letters, digits or '-', starting with a letter or digit";
 
@@ -41,21 +50,25 @@ public readonly partial record struct StationId
 /// </summary>
 /// <remarks>
 /// The station is part of the id so that a point read finds the incident's partition without a lookup
-/// table; the ULID sorts by report time, which keeps ids readable in logs.
+/// table; the ULID sorts by report time, which keeps ids readable in logs. <c>default(IncidentId)</c> names
+/// no incident: reading its <see cref="Value"/> (or its station's) throws, as for <see cref="StationId"/>.
 /// </remarks>
 public readonly record struct IncidentId
 {
     private const int UlidLength = 26;
     private const string Crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+    private readonly string? value;
+
     public StationId Station { get; }
 
-    public string Value { get; }
+    /// <exception cref="InvalidOperationException">This is <c>default(IncidentId)</c>.</exception>
+    public string Value => value ?? throw new InvalidOperationException("default(IncidentId) names no incident: make one with IncidentId.New, Parse or TryParse.");
 
     private IncidentId(StationId station, string value)
     {
         Station = station;
-        Value = value;
+        this.value = value;
     }
 
     public static IncidentId New(StationId station, Instant reportedAt)
@@ -91,7 +104,8 @@ public readonly record struct IncidentId
     public static IncidentId Parse(string text) =>
         TryParse(text, out var id) ? id : throw new FormatException($"'{text}' is not an incident id.");
 
-    public override string ToString() => Value;
+    /// <summary>The id; <c>default(IncidentId)</c> for the default value, which names no incident.</summary>
+    public override string ToString() => value ?? "default(IncidentId)";
 
     /// <summary>The instant the id was made (the report instant, to the millisecond), read back from the ULID.</summary>
     public Instant Timestamp

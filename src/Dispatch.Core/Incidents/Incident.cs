@@ -34,8 +34,6 @@ public sealed record Transition(Incident Incident, IReadOnlyList<IncidentEvent> 
         : this(incident, [recorded], [])
     {
     }
-
-    public bool IsEmpty => Events.Count == 0;
 }
 
 /// <summary>A change that the incident's current state does not allow (a 409 to a client).</summary>

@@ -48,7 +48,7 @@ public sealed class IncidentService(
         call.Incident = opened.Incident.Id;
         var record = call.Record(201);
 
-        // Before the commit, so the sweep finds the incident whatever happens after it (README, "The due index").
+        // Before the commit, so the sweep finds the incident whatever happens after it (README, "Escalation").
         var entries = new List<DueEntry>();
         if (opened.Incident.NextDueAt is { } due)
         {

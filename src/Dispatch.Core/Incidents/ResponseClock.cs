@@ -35,7 +35,7 @@ public sealed record ResponseClock(ClockKind Kind, Duration Target, Instant Dead
     /// When the sweep next has something to do for this clock: the next warning, the breach, or the next
     /// rung of the ladder. Null once the clock is met or stopped, or once the ladder is acknowledged or exhausted.
     /// </summary>
-    /// <remarks>Never earlier than before any change: the due index relies on it (README, "The due index").</remarks>
+    /// <remarks>Never earlier than before any change: the due index relies on it (README, "Escalation").</remarks>
     public Instant? NextDueAt(EscalationPlan plan)
     {
         if (!IsOpen)

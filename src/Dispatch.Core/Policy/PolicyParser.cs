@@ -12,7 +12,7 @@ public sealed class PolicyException(string field, string problem)
     public string Field { get; } = field;
 }
 
-/// <summary>Reads a response policy from its JSON form (README, "Policy"), refusing anything doubtful.</summary>
+/// <summary>Reads a response policy from its JSON form (README, "Response policy"), refusing anything doubtful.</summary>
 public static class PolicyParser
 {
     public static ResponsePolicy Parse(string json)

@@ -46,7 +46,7 @@ public sealed record ResponsePolicy(
     public EscalationPlan Plan => new(WarnAt, Escalation);
 
     /// <summary>
-    /// Built-in defaults (see README, "Policy"): China 110 arrival norms of 5 / 10 / 15 minutes for
+    /// Built-in defaults (see README, "Response policy"): China 110 arrival norms of 5 / 10 / 15 minutes for
     /// urban / suburban / rural emergencies, and NFPA 1225's 60-second call processing for P1.
     /// </summary>
     public static ResponsePolicy Default { get; } = new(

@@ -12,8 +12,6 @@ public sealed class CallContext
         get => call ?? throw new InvalidOperationException("No verified caller: the request pipeline did not run for this function.");
         set => call = value;
     }
-
-    public bool HasCall => call is not null;
 }
 
 /// <summary>Marks a function anyone may call without a token (health, the board's static page).</summary>

@@ -165,7 +165,7 @@ public sealed class DispatchTable
 
 /// <summary>
 /// The due index's own table, <c>{DISPATCH_TABLE}due</c>: it is written apart from the station partitions
-/// anyway (README, "The due index"), and kept apart its range reads never pass over incident rows.
+/// anyway (README, "Escalation"), and kept apart its range reads never pass over incident rows.
 /// </summary>
 public sealed class DueIndexTable(TableServiceClient service, IOptions<DispatchSettings> settings, DependencyMonitor monitor)
 {
