@@ -2,6 +2,7 @@ using System.Text.Json;
 using Dispatch.Core.Incidents;
 using NodaTime;
 using NodaTime.Text;
+using static Dispatch.Core.Policy.PolicyJson;
 
 namespace Dispatch.Core.Policy;
 
@@ -266,62 +267,5 @@ public static class PolicyParser
         }
 
         return new ReportRules(dayStartsAt, edges);
-    }
-
-    private static Duration RequiredDuration(JsonElement element, string name, string path)
-    {
-        return ParseDuration(RequiredString(element, name, path), path);
-    }
-
-    private static Duration ParseDuration(string text, string path)
-    {
-        var result = PeriodPattern.NormalizingIso.Parse(text);
-        if (!result.Success)
-        {
-            throw new PolicyException(path, $"'{text}' is not an ISO-8601 duration such as PT5M or P3D");
-        }
-
-        var period = result.Value;
-        if (period.Years != 0 || period.Months != 0)
-        {
-            throw new PolicyException(path, $"'{text}' uses years or months, which have no fixed length; use days (P30D)");
-        }
-
-        var duration = period.ToDuration();
-        return duration < Duration.Zero ? throw new PolicyException(path, "must not be negative") : duration;
-    }
-
-    private static string RequiredString(JsonElement element, string name, string path)
-    {
-        var value = Required(element, name, path);
-        if (value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(value.GetString()))
-        {
-            throw new PolicyException(path, "must be a non-empty string");
-        }
-
-        return value.GetString()!.Trim();
-    }
-
-    private static JsonElement Required(JsonElement element, string name, string path) =>
-        element.TryGetProperty(name, out var value) ? value : throw new PolicyException(path, "is required");
-
-    private static void RequireKind(JsonElement element, JsonValueKind kind, string path)
-    {
-        if (element.ValueKind != kind)
-        {
-            throw new PolicyException(path, $"must be a JSON {kind.ToString().ToLowerInvariant()}");
-        }
-    }
-
-    private static void RejectUnknown(JsonElement element, string path, params string[] known)
-    {
-        foreach (var property in element.EnumerateObject())
-        {
-            if (!known.Contains(property.Name, StringComparer.Ordinal))
-            {
-                var field = path == "$" ? property.Name : $"{path}.{property.Name}";
-                throw new PolicyException(field, $"unknown field; expected one of {string.Join(", ", known)}");
-            }
-        }
     }
 }
