@@ -6,9 +6,9 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Azure.Messaging.ServiceBus;
+using Dispatch.Contracts;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
-using Dispatch.Functions.Identity;
 using Dispatch.LocalHost;
 using NodaTime;
 
@@ -28,7 +28,7 @@ public static class ApiBench
     {
         var figures = new List<Figure>();
         await using var stack = await StackProcess.StartAsync(repoRoot, Path.Combine(AppContext.BaseDirectory, "bench-policy.json"));
-        var token = LocalTokens.Load(LocalSystem.SigningKeyPath(repoRoot))
+        var token = LocalTokens.Load(LocalTokens.KeyPath(repoRoot))
             .Mint(BenchServices.CommandCenter, [GlobalRole.CommandCenter], SystemClock.Instance.GetCurrentInstant(), Duration.FromHours(4));
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{stack.ApiPort}/api/") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);

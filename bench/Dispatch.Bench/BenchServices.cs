@@ -1,3 +1,4 @@
+using Dispatch.Contracts;
 using Dispatch.Core.Audit;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
@@ -32,7 +33,7 @@ public sealed class BenchServices : IAsyncDisposable
             ["DISPATCH_TABLE"] = table,
             ["DISPATCH_POLICY_FILE"] = Path.Combine(AppContext.BaseDirectory, "bench-policy.json"),
             ["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development",
-            ["DISPATCH_AUTH_LOCAL_KEY_FILE"] = LocalSystem.SigningKeyPath(repoRoot),
+            ["DISPATCH_AUTH_LOCAL_KEY_FILE"] = LocalTokens.KeyPath(repoRoot),
         }).Build();
         var services = new ServiceCollection().AddLogging().AddDispatch(configuration);
         if (clock is not null)

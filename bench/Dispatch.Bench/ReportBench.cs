@@ -2,11 +2,12 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
+using Dispatch.Contracts;
+using Dispatch.Core.Audit;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
 using Dispatch.Core.Reports;
-using Dispatch.Functions.Identity;
 using Dispatch.Functions.Storage;
 using Dispatch.LocalHost;
 using NodaTime;
@@ -51,7 +52,7 @@ public static class ReportBench
         }
 
         progress("timing the 30-day report");
-        var token = LocalTokens.Load(LocalSystem.SigningKeyPath(repoRoot))
+        var token = LocalTokens.Load(LocalTokens.KeyPath(repoRoot))
             .Mint(BenchServices.CommandCenter, [GlobalRole.CommandCenter], SystemClock.Instance.GetCurrentInstant(), Duration.FromHours(1));
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{stack.ApiPort}/api/") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);

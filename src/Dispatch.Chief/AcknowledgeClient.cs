@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Dispatch.Core.Messages;
+using Dispatch.Contracts;
 
 namespace Dispatch.Chief;
 

@@ -1,7 +1,7 @@
 using Azure.Core;
 using Azure.Identity;
+using Dispatch.Contracts;
 using Dispatch.Core.Identity;
-using Dispatch.Functions.Identity;
 using NodaTime;
 
 namespace Dispatch.Chief;
@@ -53,7 +53,7 @@ public sealed record DeskOptions(
         var name = As ?? "zhang.wei";
         return _ =>
         {
-            var tokens = LocalTokens.LoadOrCreate(Path.Combine(repoRoot, ".dispatch", "signing-key.json"));
+            var tokens = LocalTokens.LoadOrCreate(LocalTokens.KeyPath(repoRoot));
             return Task.FromResult(tokens.Mint(new Person(name, name), [], clock.GetCurrentInstant(), Duration.FromHours(1)));
         };
     }
@@ -90,7 +90,7 @@ public sealed record DeskOptions(
         return new DeskOptions(
             connection ?? environment("DISPATCH_SERVICEBUS") ?? LocalBroker,
             (api ?? environment("DISPATCH_API") ?? "http://127.0.0.1:7071/api").TrimEnd('/') + "/",
-            subscription ?? "chief",
+            subscription ?? EscalationTopic.SubscriptionOf(Core.Policy.Audience.Chief),
             station,
             json,
             token ?? environment("DISPATCH_TOKEN"),

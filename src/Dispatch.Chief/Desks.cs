@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;
-using Dispatch.Core.Messages;
+using Dispatch.Contracts;
+using Dispatch.Core.Incidents;
 using Spectre.Console;
 
 namespace Dispatch.Chief;
@@ -54,6 +55,9 @@ internal sealed class JsonDesk(TextWriter output) : IDesk
 /// </summary>
 internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowledge, TimeProvider time, TimeZoneInfo zone) : IDesk
 {
+    private static readonly string[] LeadingReportColumns = ["station", "day", "incidents", "breaches"];
+    private static readonly string[] TrailingReportColumns = ["bottom units", "full report"];
+
     private readonly Board board = new();
     private readonly List<TaskCompletionSource> waitingToBeShown = [];
     private string status = "Waiting for escalations…";
@@ -149,7 +153,8 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
         }
 
         var table = new Table().Border(TableBorder.Rounded).Expand().Title("[bold]Shift reports[/] — the last day of each station");
-        foreach (var column in new[] { "station", "day", "incidents", "breaches", "dispatch", "arrival", "resolution", "bottom units", "full report" })
+        var clocks = WireNames.Names<ClockKind>().ToList();
+        foreach (var column in LeadingReportColumns.Concat(clocks).Concat(TrailingReportColumns))
         {
             table.AddColumn(column);
         }
@@ -157,11 +162,12 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
         foreach (var r in reports)
         {
             string Compliance(string clock) => r.Clocks.FirstOrDefault(c => c.Clock == clock)?.Compliance is { } c ? $"{c:P0}" : "—";
-            table.AddRow(
+            table.AddRow([
                 Markup.Escape(r.Station), Markup.Escape(r.Day), $"{r.Reported}", r.Breaches.Count == 0 ? "0" : $"[yellow]{r.Breaches.Count}[/]",
-                Compliance("dispatch"), Compliance("arrival"), Compliance("resolution"),
+                .. clocks.Select(Compliance),
                 Markup.Escape(string.Join(", ", r.BottomUnits.Select(u => $"{u.Unit} {(u.Compliance is { } c ? $"{c:P0}" : "—")}{(u.SmallSample ? "*" : "")}"))),
-                Markup.Escape(r.Url));
+                Markup.Escape(r.Url),
+            ]);
         }
 
         return new Rows(RenderEscalations(), table);

@@ -1,4 +1,4 @@
-using Dispatch.Core.Messages;
+using Dispatch.Contracts;
 
 namespace Dispatch.Chief;
 

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;
 using Dispatch.Chief;
-using Dispatch.Core.Messages;
+using Dispatch.Contracts;
 using OpenTelemetry.Trace;
 
 DeskOptions options;
@@ -30,7 +30,7 @@ using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Creat
 });
 
 await using var client = options.CreateClient();
-await using var processor = client.CreateProcessor("escalations", options.Subscription, new ServiceBusProcessorOptions
+await using var processor = client.CreateProcessor(EscalationTopic.Name, options.Subscription, new ServiceBusProcessorOptions
 {
     ReceiveMode = ServiceBusReceiveMode.PeekLock,
     AutoCompleteMessages = false,
@@ -47,11 +47,11 @@ using var tracing = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPO
     : null;
 processor.ProcessMessageAsync += async args =>
 {
-    var parent = args.Message.ApplicationProperties.TryGetValue("traceparent", out var traceparent) && traceparent is string text
+    var parent = args.Message.ApplicationProperties.TryGetValue(MessageProperties.TraceParent, out var traceparent) && traceparent is string text
         && ActivityContext.TryParse(text, null, out var context) ? context : default;
     using var activity = desksSource.StartActivity("Dispatch.Chief receive", ActivityKind.Consumer, parent);
     activity?.SetTag("messaging.message.id", args.Message.MessageId);
-    var isReport = args.Message.ApplicationProperties.TryGetValue("kind", out var kind) && kind as string == ShiftReportMessage.KindName;
+    var isReport = args.Message.ApplicationProperties.TryGetValue(MessageProperties.Kind, out var kind) && kind as string == EscalationTopic.ReportKind;
     Task shown;
     try
     {

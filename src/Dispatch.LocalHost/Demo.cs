@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Azure.Messaging.ServiceBus;
 using Dispatch.Core.Identity;
-using Dispatch.Functions.Identity;
+using Dispatch.Contracts;
 using NodaTime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -62,7 +62,7 @@ public static class Demo
 
         using var http = new HttpClient { BaseAddress = new Uri(api!.TrimEnd('/') + "/") };
         // Every request is a person's: tokens from the local stack's own key, for people of the sample roster.
-        var tokens = LocalTokens.LoadOrCreate(LocalSystem.SigningKeyPath(Directory.GetCurrentDirectory()));
+        var tokens = LocalTokens.LoadOrCreate(LocalTokens.KeyPath(Directory.GetCurrentDirectory()));
         string Token(string subject, params GlobalRole[] roles) =>
             tokens.Mint(new Person(subject, subject), roles, time.GetCurrentInstant(), Duration.FromHours(1));
         var dispatcher = Token("li.ming");

@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Dispatch.Contracts;
 using Dispatch.Core.Identity;
-using Dispatch.Functions.Identity;
 using NodaTime;
 
 namespace Dispatch.LocalHost;
@@ -63,7 +63,7 @@ public static class StatusCommand
         }
 
         var (pid, port) = running.OrderBy(s => s.Port == 7071 ? 0 : 1).First();
-        var tokens = LocalTokens.Load(LocalSystem.SigningKeyPath(root));
+        var tokens = LocalTokens.Load(LocalTokens.KeyPath(root));
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/"), Timeout = TimeSpan.FromSeconds(10) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
             tokens.Mint(new Person("dispatch.status", "dispatch status"), [GlobalRole.Admin], clock.GetCurrentInstant(), Duration.FromMinutes(5)));

@@ -1,5 +1,5 @@
 using Dispatch.Core.Identity;
-using Dispatch.Functions.Identity;
+using Dispatch.Contracts;
 using NodaTime;
 using NodaTime.Text;
 
@@ -64,7 +64,7 @@ public static class TokenCommand
             return 2;
         }
 
-        var tokens = LocalTokens.LoadOrCreate(LocalSystem.SigningKeyPath(repoRoot));
+        var tokens = LocalTokens.LoadOrCreate(LocalTokens.KeyPath(repoRoot));
         output.WriteLine(tokens.Mint(new Person(name!, display ?? SampleName(repoRoot, name!)), roles, clock.GetCurrentInstant(), validFor));
         return 0;
     }

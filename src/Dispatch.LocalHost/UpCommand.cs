@@ -3,7 +3,7 @@ using Dispatch.Bus;
 using Dispatch.Core.Audit;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
-using Dispatch.Functions.Identity;
+using Dispatch.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 using Microsoft.AspNetCore.Builder;
@@ -135,9 +135,6 @@ public sealed class LocalSystem : IAsyncDisposable
     /// <summary>The app's own clock: the supervisor and the tokens it prints read time where the app does.</summary>
     private IClock Clock => Services.GetRequiredService<IClock>();
 
-    /// <summary>Where the local signing key is kept: never committed (.dispatch/ is ignored).</summary>
-    public static string SigningKeyPath(string repoRoot) => Path.Combine(repoRoot, ".dispatch", "signing-key.json");
-
     /// <summary>Starts every part, or stops those already started and says which part failed.</summary>
     public async Task StartAsync(string repoRoot, IConfiguration localSettings, LogLevel logLevel)
     {
@@ -151,7 +148,7 @@ public sealed class LocalSystem : IAsyncDisposable
 
         var config = LoadBusConfig();
         roster = Options.RosterFile is { } rosterFile ? LoadRoster(rosterFile) : [];
-        var keyFile = SigningKeyPath(repoRoot);
+        var keyFile = LocalTokens.KeyPath(repoRoot);
         Tokens = LocalTokens.LoadOrCreate(keyFile);
         var data = DataDirectory(repoRoot);
         if (Options.Fresh && data is not null && Directory.Exists(data))

@@ -1,6 +1,6 @@
 using Dispatch.Bus;
 using Dispatch.Core.Incidents;
-using Dispatch.Core.Messages;
+using Dispatch.Contracts;
 using Dispatch.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;

@@ -1,4 +1,4 @@
-using Dispatch.Core.Messages;
+using Dispatch.Contracts;
 using NodaTime;
 using NodaTime.Extensions;
 using NodaTime.Testing;

@@ -1,7 +1,6 @@
 using Dispatch.Core.Audit;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
-using Dispatch.Core.Messages;
 using Dispatch.Core.Policy;
 using Dispatch.Core.Tests.Doubles;
 using NodaTime;
@@ -158,20 +157,6 @@ public sealed class NamesAndWordsTests
         Assert.All(["homicide", "mass-incident", "fire-casualty", "HOMICIDE"], c => Assert.True(policy.IsImmediate(c)));
         Assert.False(policy.IsImmediate("theft"));
         Assert.Equal(Audience.Chief, policy.Immediate.To);
-    }
-
-    [Fact]
-    public void An_escalation_is_overdue_only_after_its_deadline()
-    {
-        var deadline = new DateTimeOffset(2026, 11, 26, 8, 0, 0, TimeSpan.Zero);
-        var message = new EscalationMessage("i", "s", "c", "P1", "dispatch", "escalation", 1, "chief", deadline, null, deadline, "PT0S", "", "");
-
-        Assert.Equal(TimeSpan.Zero, message.OverdueAt(deadline));
-        Assert.Equal(TimeSpan.Zero, message.OverdueAt(deadline.AddSeconds(-5)));
-        Assert.Equal(TimeSpan.FromSeconds(5), message.OverdueAt(deadline.AddSeconds(5)));
-        Assert.Equal(TimeSpan.Zero, (message with { Deadline = null }).OverdueAt(deadline.AddSeconds(5)));
-        Assert.Equal("empty escalation body", Assert.Throws<System.Text.Json.JsonException>(() => EscalationMessage.Parse("null"u8)).Message);
-        Assert.Equal("empty report body", Assert.Throws<System.Text.Json.JsonException>(() => ShiftReportMessage.Parse("null"u8)).Message);
     }
 
     [Fact]

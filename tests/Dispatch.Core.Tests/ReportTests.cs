@@ -1,7 +1,6 @@
 using Dispatch.Core.Audit;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
-using Dispatch.Core.Messages;
 using Dispatch.Core.Policy;
 using Dispatch.Core.Reports;
 using Dispatch.Core.Tests.Doubles;
@@ -248,7 +247,7 @@ public sealed class ReportTests
         var world = new World();
         await SeedShiftAsync(world);
         var ledger = new InMemoryLedger();
-        var sent = new List<ShiftReportMessage>();
+        var sent = new List<ShiftReport>();
         world.Clock.Reset(Instant.FromUtc(2026, 11, 27, 0, 0, 30)); // 08:00:30 on the 27th: the 26th has just ended
 
         var first = await Reporter(world, ledger, sent).RunAsync(default);
@@ -260,13 +259,13 @@ public sealed class ReportTests
         Assert.Equal(0, afterRestart);
         Assert.Equal(1, nextDay);
         Assert.Equal(sent.Count, sent.Select(r => (r.Station, r.Day)).Distinct().Count());
-        var day = Assert.Single(sent, r => r.Day == "2026-11-26");
+        var day = Assert.Single(sent, r => r.Day == Day);
         // None of the thirteen ever arrived or was resolved: by the next morning every arrival (10 min) and
         // resolution (8 h for P2, 2 h for P1) clock is breached too: 5 + 13 + 13.
         Assert.Equal((13, 31), (day.Reported, day.Breaches.Count));
-        Assert.Equal(5, day.Breaches.Count(b => b.Clock == "dispatch"));
-        Assert.Equal(0.6154, day.Clocks.Single(c => c.Clock == "dispatch").Compliance);
-        Assert.Equal(Instant.FromUtc(2026, 11, 26, 0, 0).ToDateTimeOffset(), day.From);
+        Assert.Equal(5, day.Breaches.Count(b => b.Clock == ClockKind.Dispatch));
+        Assert.Equal(0.6154, day[ClockKind.Dispatch].Total.Compliance);
+        Assert.Equal(Instant.FromUtc(2026, 11, 26, 0, 0), day.Range.Start);
     }
 
     [Fact]
@@ -366,7 +365,7 @@ public sealed class ReportTests
     }
 
     [Fact]
-    public async Task The_shift_report_counts_the_days_outcomes_and_says_it_in_one_line_with_a_link()
+    public async Task The_shift_report_counts_the_days_outcomes_and_finds_its_bottom_units()
     {
         var world = new World();
         await SeedShiftAsync(world);
@@ -378,16 +377,17 @@ public sealed class ReportTests
         await world.Incidents.ArriveAsync(world.Call(World.Officer), closed, null, default);
         await world.Incidents.ResolveAsync(world.Call(World.Officer), closed, "done", null, default);
         await world.Incidents.CloseAsync(world.Call(World.Chief), closed, null, default);
-        var sent = new List<ShiftReportMessage>();
+        var sent = new List<ShiftReport>();
 
         var day = await Reporter(world, new InMemoryLedger(), sent).BuildAsync(World.Beilin, Day, Instant.FromUtc(2026, 11, 27, 0, 0, 30), default);
 
         Assert.Equal((15, 1, 1, 13), (day.Reported, day.Closed, day.Cancelled, day.StillOpen));
-        Assert.Equal("beilin-01 2026-11-26: 15 incidents, 31 breaches, 7% of arrivals in time", day.Summary);
-        Assert.Equal("http://dispatch.test/api/reports/response-times?station=beilin-01&from=2026-11-26&to=2026-11-26&clock=arrival&by=unit", day.Url);
-        Assert.Equal([("patrol-7", 1, 0.0769)], day.BottomUnits.Select(u => (u.Unit, u.N, u.Compliance)));
+        // Arrivals: the closed one arrived in time, the thirteen of the shift never did, the cancelled one stopped: 1 of 14.
+        Assert.Equal((1, 13, 0.0714), (day[ClockKind.Arrival].Total.Met, day[ClockKind.Arrival].Total.Breached, day[ClockKind.Arrival].Total.Compliance));
+        Assert.Equal(31, day.Breaches.Count);
+        Assert.Equal([("patrol-7", 1, 0.0769)], day.BottomUnits.Select(u => (u.Key, u.N, u.Compliance)));
         Assert.Equal(day.Breaches.Select(b => b.Deadline).Order(), day.Breaches.Select(b => b.Deadline));
-        Assert.Equal(("report", "Asia/Shanghai"), (day.Kind, day.TimeZone));
+        Assert.Equal((World.Beilin, Day, "Asia/Shanghai"), (day.Station, day.Day, day.Range.Zone.Id));
     }
 
     [Fact]
@@ -397,9 +397,9 @@ public sealed class ReportTests
         await SeedShiftAsync(world);
         await world.Incidents.ReportAsync(world.AsCommandCenter(), World.Report(World.Yanta), null, default);
         var ledger = new InMemoryLedger();
-        var sent = new List<ShiftReportMessage>();
+        var sent = new List<ShiftReport>();
         world.Clock.Reset(Instant.FromUtc(2026, 11, 27, 0, 0, 30));
-        var failing = new ShiftReporter(world.Store, ledger, new ListPublisher(sent, failAfter: 5), world.Clock, world.Policy, "http://dispatch.test");
+        var failing = new ShiftReporter(world.Store, ledger, new ListPublisher(sent, failAfter: 5), world.Clock, world.Policy);
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => failing.RunAsync(default));
         var rest = await Reporter(world, ledger, sent).RunAsync(default);
@@ -415,7 +415,7 @@ public sealed class ReportTests
         var world = new World();
         await SeedShiftAsync(world);
         var ledger = new InMemoryLedger();
-        var sent = new List<ShiftReportMessage>();
+        var sent = new List<ShiftReport>();
         world.Clock.Reset(Instant.FromUtc(2026, 11, 27, 0, 0, 30));
         await Reporter(world, ledger, sent).RunAsync(default);
         world.Store.Put(Incident.Open(IncidentId.New(World.Yanta, World.T0), World.Report(World.Yanta), world.Policy, World.T0, World.YantaChief).Incident);
@@ -429,8 +429,8 @@ public sealed class ReportTests
 
     private static ReportRange Range(World world) => Reports(world).Range(Day, Day);
 
-    private static ShiftReporter Reporter(World world, InMemoryLedger ledger, List<ShiftReportMessage> sent) =>
-        new(world.Store, ledger, new ListPublisher(sent), world.Clock, world.Policy, "http://dispatch.test");
+    private static ShiftReporter Reporter(World world, InMemoryLedger ledger, List<ShiftReport> sent) =>
+        new(world.Store, ledger, new ListPublisher(sent), world.Clock, world.Policy);
 
     private static Duration? Seconds(int seconds) => Duration.FromSeconds(seconds);
 
@@ -491,9 +491,9 @@ public sealed class ReportTests
         public Task MarkSentAsync(StationId station, LocalDate day, CancellationToken cancellationToken) => Task.FromResult(marks.Add($"{station}|{day}"));
     }
 
-    private sealed class ListPublisher(List<ShiftReportMessage> sent, int failAfter = int.MaxValue) : IShiftReportPublisher
+    private sealed class ListPublisher(List<ShiftReport> sent, int failAfter = int.MaxValue) : IShiftReportPublisher
     {
-        public Task PublishAsync(ShiftReportMessage report, CancellationToken cancellationToken)
+        public Task PublishAsync(ShiftReport report, CancellationToken cancellationToken)
         {
             if (sent.Count >= failAfter)
             {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using Dispatch.Contracts;
 using Dispatch.Core.Identity;
 using Dispatch.Functions.Identity;
 using Dispatch.LocalHost;

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Azure.Messaging.ServiceBus;
 using Dispatch.Bus;
 using Dispatch.Core.Identity;
-using Dispatch.Core.Messages;
+using Dispatch.Contracts;
 using Dispatch.Functions.Timers;
 using Dispatch.Testing;
 using Microsoft.Azure.Functions.Worker;

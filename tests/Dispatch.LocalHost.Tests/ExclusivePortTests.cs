@@ -30,7 +30,7 @@ public sealed class ExclusivePortTests
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
         var key = Path.Combine(Directory.CreateTempSubdirectory("key-").FullName, "signing-key.json");
-        Dispatch.Functions.Identity.LocalTokens.LoadOrCreate(key);
+        Dispatch.Contracts.LocalTokens.LoadOrCreate(key);
         await using var app = LocalFunctionsHost.Build(new LocalHostOptions
         {
             Port = port,

@@ -3,8 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Dispatch.Contracts;
 using Dispatch.Core.Identity;
-using Dispatch.Functions.Identity;
 using Dispatch.Testing;
 using NodaTime;
 
@@ -139,7 +139,7 @@ public sealed partial class SupervisorTests
 
     private static HttpClient Client(int api)
     {
-        var tokens = LocalTokens.Load(LocalSystem.SigningKeyPath(RepoRoot.Path));
+        var tokens = LocalTokens.Load(LocalTokens.KeyPath(RepoRoot.Path));
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{api}/api/") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
             tokens.Mint(new Person("li.ming", "Li Ming"), [], SystemClock.Instance.GetCurrentInstant(), Duration.FromHours(1)));

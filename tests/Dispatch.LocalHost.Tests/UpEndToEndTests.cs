@@ -3,8 +3,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Azure.Messaging.ServiceBus;
+using Dispatch.Contracts;
 using Dispatch.Core.Identity;
-using Dispatch.Functions.Identity;
 using Dispatch.Testing;
 using NodaTime;
 
@@ -40,7 +40,7 @@ public sealed class UpEndToEndTests
             await up.WaitForLineAsync("Dispatch is up.", TimeSpan.FromMinutes(3));
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{api}/api/") };
             // People of the sample roster that `up` seeds, signed in with the stack's own key.
-            var tokens = LocalTokens.Load(LocalSystem.SigningKeyPath(RepoRoot.Path));
+            var tokens = LocalTokens.Load(LocalTokens.KeyPath(RepoRoot.Path));
             string Token(string subject) => tokens.Mint(new Person(subject, subject), [], SystemClock.Instance.GetCurrentInstant(), Duration.FromHours(1));
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token("li.ming"));
             await using var client = new ServiceBusClient(Dispatch.Bus.LocalBus.ConnectionStringFor(bus));
@@ -57,7 +57,7 @@ public sealed class UpEndToEndTests
             // The chief's subscription carries the daily shift reports too: at the first minute boundary a fresh
             // stack sends the sample stations' last three days (README, "The daily shift report"). Set them aside.
             var escalation = await chief.ReceiveMessageAsync(TimeSpan.FromSeconds(20));
-            while (escalation?.Subject == Dispatch.Core.Messages.ShiftReportMessage.KindName)
+            while (escalation?.Subject == Dispatch.Contracts.EscalationTopic.ReportKind)
             {
                 await chief.CompleteMessageAsync(escalation);
                 escalation = await chief.ReceiveMessageAsync(TimeSpan.FromSeconds(20));

@@ -1,6 +1,4 @@
-using System.Globalization;
 using Dispatch.Core.Incidents;
-using Dispatch.Core.Messages;
 using Dispatch.Core.Policy;
 using NodaTime;
 
@@ -21,7 +19,24 @@ public interface IShiftReportLedger
 public interface IShiftReportPublisher
 {
     /// <summary>Sends it with a MessageId of its station and day, so a resend is dropped as a duplicate.</summary>
-    Task PublishAsync(ShiftReportMessage report, CancellationToken cancellationToken);
+    Task PublishAsync(ShiftReport report, CancellationToken cancellationToken);
+}
+
+/// <summary>One clock over a station's day: its figures, and its compliance per priority reported that day.</summary>
+public sealed record ShiftClock(ClockKind Clock, GroupFigures Total, IReadOnlyDictionary<Priority, double?> ComplianceByPriority);
+
+/// <summary>
+/// A station's day as facts: what came in and how it ended, each clock's figures, the breaches with their
+/// holders (deadline order), the units at the bottom of arrival compliance. The publisher puts them into the
+/// chief's words and links; the domain keeps only the facts.
+/// </summary>
+public sealed record ShiftReport(
+    StationId Station, ReportRange Range, int Reported, int Closed, int Cancelled, int StillOpen,
+    IReadOnlyList<ShiftClock> Clocks, IReadOnlyList<BreachLine> Breaches, IReadOnlyList<GroupFigures> BottomUnits, int Findings)
+{
+    public LocalDate Day => Range.From;
+
+    public ShiftClock this[ClockKind clock] => Clocks.Single(c => c.Clock == clock);
 }
 
 /// <summary>
@@ -29,7 +44,7 @@ public interface IShiftReportPublisher
 /// breaches with their holders, the bottom units. Sent for every completed day of the last
 /// <see cref="CatchUpDays"/> not yet sent, oldest first, so a day that ended during downtime is still reported.
 /// </summary>
-public sealed class ShiftReporter(IIncidentQueries queries, IShiftReportLedger ledger, IShiftReportPublisher publisher, IClock clock, ResponsePolicy policy, string publicUrl)
+public sealed class ShiftReporter(IIncidentQueries queries, IShiftReportLedger ledger, IShiftReportPublisher publisher, IClock clock, ResponsePolicy policy)
 {
     public const int CatchUpDays = 3;
 
@@ -66,7 +81,7 @@ public sealed class ShiftReporter(IIncidentQueries queries, IShiftReportLedger l
         return sent;
     }
 
-    public async Task<ShiftReportMessage> BuildAsync(StationId station, LocalDate day, Instant now, CancellationToken cancellationToken)
+    public async Task<ShiftReport> BuildAsync(StationId station, LocalDate day, Instant now, CancellationToken cancellationToken)
     {
         var range = new ReportRange(day, day, policy.TimeZone, policy.ReportRules.DayStartsAt);
         var incidents = new List<Incident>();
@@ -78,28 +93,16 @@ public sealed class ShiftReporter(IIncidentQueries queries, IShiftReportLedger l
         var clocks = new[] { ClockKind.Dispatch, ClockKind.Arrival, ClockKind.Resolution }.Select(kind =>
         {
             var samples = incidents.Select(i => ClockSample.Of(i, kind, now)).ToList();
-            var total = Statistics.Figures("total", "all", samples);
             var byPriority = samples.GroupBy(s => s.Incident.Report.Priority).OrderBy(g => g.Key)
-                .ToDictionary(g => g.Key.Name(), g => Statistics.Figures(g.Key.Name(), g.Key.Name(), [.. g]).Compliance);
-            return new ClockLine(kind.Name(), total.Met, total.Breached, total.Compliance, Iso(total.Median), Iso(total.P90), byPriority);
+                .ToDictionary(g => g.Key, g => Statistics.Figures(g.Key.Name(), g.Key.Name(), [.. g]).Compliance);
+            return new ShiftClock(kind, Statistics.Figures("total", "all", samples), byPriority);
         }).ToList();
-        var breaches = incidents.SelectMany(i => ReportService.BreachesOf(i, now)).OrderBy(b => b.Deadline).Select(b => new BreachItem(
-            b.Incident.Value, b.Clock.Name(), b.Priority.Name(), b.Category, b.Deadline.ToDateTimeOffset(), Iso(b.OverdueBy)!, b.Holder.Person.Name, b.Holder.Unit,
-            b.StillRunning, b.Level, b.AcknowledgedBy?.Name)).ToList();
+        var breaches = incidents.SelectMany(i => ReportService.BreachesOf(i, now)).OrderBy(b => b.Deadline).ToList();
         var units = incidents.Select(i => ClockSample.Of(i, ClockKind.Arrival, now)).Where(s => s.Accountable.Unit is not null)
             .GroupBy(s => s.Accountable.Unit!).Select(g => Statistics.Figures(g.Key, g.Key, [.. g]))
-            .Where(g => g.Compliance is not null).OrderBy(g => g.Compliance).ThenByDescending(g => g.Median).Take(BottomUnits)
-            .Select(g => new UnitLine(g.Key, g.N, g.Compliance, Iso(g.Median), g.SmallSample)).ToList();
-        var date = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        // Invariant: the chief reads the same line whatever culture the host runs in.
-        var compliance = clocks[1].Compliance is { } c ? string.Create(CultureInfo.InvariantCulture, $"{c * 100:0}% of arrivals in time") : "no arrivals due";
-        return new ShiftReportMessage(
-            ShiftReportMessage.KindName, station.Value, date, policy.TimeZone.Id, range.Start.ToDateTimeOffset(), range.End.ToDateTimeOffset(),
-            incidents.Count, incidents.Count(i => i.Status == IncidentStatus.Closed), incidents.Count(i => i.Status == IncidentStatus.Cancelled),
-            incidents.Count(i => i.IsOpen), clocks, breaches, units, incidents.Sum(i => Finding.In(i).Count()),
-            $"{station} {date}: {incidents.Count} incidents, {breaches.Count} breaches, {compliance}",
-            $"{publicUrl.TrimEnd('/')}/api/reports/response-times?station={station.Value}&from={date}&to={date}&clock=arrival&by=unit");
+            .Where(g => g.Compliance is not null).OrderBy(g => g.Compliance).ThenByDescending(g => g.Median).Take(BottomUnits).ToList();
+        return new ShiftReport(
+            station, range, incidents.Count, incidents.Count(i => i.Status == IncidentStatus.Closed), incidents.Count(i => i.Status == IncidentStatus.Cancelled),
+            incidents.Count(i => i.IsOpen), clocks, breaches, units, incidents.Sum(i => Finding.In(i).Count()));
     }
-
-    private static string? Iso(Duration? duration) => duration is { } d ? IsoDuration.Format(d) : null;
 }

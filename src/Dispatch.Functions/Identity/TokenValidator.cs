@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Claims;
+using Dispatch.Contracts;
 using Dispatch.Core.Identity;
 using Dispatch.Functions.Settings;
 using Microsoft.Extensions.Options;

@@ -1,9 +1,8 @@
-using Dispatch.Core;
 using Azure.Messaging.ServiceBus;
+using Dispatch.Contracts;
+using Dispatch.Core;
 using Dispatch.Core.Incidents;
-using Dispatch.Core.Messages;
 using Dispatch.Core.Policy;
-using Dispatch.Functions.Http;
 using Dispatch.Functions.Operations;
 using Dispatch.Functions.Storage;
 using Dispatch.Functions.Settings;
@@ -12,14 +11,12 @@ using Microsoft.Extensions.Options;
 namespace Dispatch.Functions.Messaging;
 
 /// <summary>
-/// Sends notices to the <c>escalations</c> topic. The MessageId is the notice's own, so a resend after
+/// Sends notices to the <see cref="EscalationTopic"/>. The MessageId is the notice's own, so a resend after
 /// a crash is dropped by the topic's duplicate detection.
 /// </summary>
 public sealed class ServiceBusNoticePublisher(
     ServiceBusSender sender, IOptions<DispatchSettings> settings, DependencyMonitor monitor, DispatchMetrics metrics, NodaTime.IClock clock) : INoticePublisher
 {
-    public const string Topic = "escalations";
-
     public async Task PublishAsync(Notice notice, CancellationToken cancellationToken)
     {
         using var waiting = monitor.Begin(Dependencies.ServiceBus);
@@ -50,17 +47,16 @@ public sealed class ServiceBusNoticePublisher(
             ContentType = "application/json",
             Subject = notice.Kind.Name(),
         };
-        message.ApplicationProperties["station"] = notice.Station.Value;
-        message.ApplicationProperties["audience"] = notice.Audience.Name();
-        message.ApplicationProperties["kind"] = notice.Kind.Name();
-        message.ApplicationProperties["level"] = notice.Level;
-        message.ApplicationProperties["priority"] = notice.Priority.Name();
-        message.ApplicationProperties["clock"] = notice.Clock?.Name() ?? "";
-        message.ApplicationProperties["incidentId"] = notice.IncidentId.Value;
-        // W3C trace context: the desk continues the trace of the request or sweep that sent it.
+        message.ApplicationProperties[MessageProperties.Station] = notice.Station.Value;
+        message.ApplicationProperties[MessageProperties.Audience] = notice.Audience.Name();
+        message.ApplicationProperties[MessageProperties.Kind] = notice.Kind.Name();
+        message.ApplicationProperties[MessageProperties.Level] = notice.Level;
+        message.ApplicationProperties[MessageProperties.Priority] = notice.Priority.Name();
+        message.ApplicationProperties[MessageProperties.Clock] = notice.Clock?.Name() ?? "";
+        message.ApplicationProperties[MessageProperties.IncidentId] = notice.IncidentId.Value;
         if (System.Diagnostics.Activity.Current is { } activity)
         {
-            message.ApplicationProperties["traceparent"] = activity.Id;
+            message.ApplicationProperties[MessageProperties.TraceParent] = activity.Id;
         }
 
         return message;

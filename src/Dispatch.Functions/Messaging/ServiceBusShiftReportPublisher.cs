@@ -1,23 +1,30 @@
+using System.Globalization;
 using Azure.Messaging.ServiceBus;
-using Dispatch.Core.Messages;
+using Dispatch.Contracts;
+using Dispatch.Core;
+using Dispatch.Core.Incidents;
+using Dispatch.Core.Policy;
 using Dispatch.Core.Reports;
 using Dispatch.Functions.Operations;
+using Dispatch.Functions.Settings;
 using Dispatch.Functions.Storage;
+using Microsoft.Extensions.Options;
+using NodaTime;
 
 namespace Dispatch.Functions.Messaging;
 
 /// <summary>
-/// A station's shift report on the <c>escalations</c> topic, to the chief: <c>kind</c> = <c>report</c>, MessageId
+/// A station's shift report on the <see cref="EscalationTopic"/>, to the chief: <c>kind</c> = <c>report</c>, MessageId
 /// <c>{station}:report:{day}</c>, so a resend after a crash is dropped by duplicate detection.
 /// </summary>
-public sealed class ServiceBusShiftReportPublisher(ServiceBusSender sender, DependencyMonitor monitor) : IShiftReportPublisher
+public sealed class ServiceBusShiftReportPublisher(ServiceBusSender sender, IOptions<DispatchSettings> settings, DependencyMonitor monitor) : IShiftReportPublisher
 {
-    public async Task PublishAsync(ShiftReportMessage report, CancellationToken cancellationToken)
+    public async Task PublishAsync(ShiftReport report, CancellationToken cancellationToken)
     {
         using var waiting = monitor.Begin(Dependencies.ServiceBus);
         try
         {
-            await sender.SendMessageAsync(ToMessage(report), cancellationToken);
+            await sender.SendMessageAsync(ToMessage(ShiftReportText.Body(report, settings.Value.PublicUrl)), cancellationToken);
             monitor.Succeeded(Dependencies.ServiceBus);
         }
         catch (Exception e) when (e is ServiceBusException or UnauthorizedAccessException or TimeoutException or System.Net.Sockets.SocketException)
@@ -31,15 +38,43 @@ public sealed class ServiceBusShiftReportPublisher(ServiceBusSender sender, Depe
     {
         var message = new ServiceBusMessage(report.ToUtf8())
         {
-            MessageId = $"{report.Station}:report:{report.Day}",
+            MessageId = $"{report.Station}:{EscalationTopic.ReportKind}:{report.Day}",
             ContentType = "application/json",
-            Subject = ShiftReportMessage.KindName,
+            Subject = EscalationTopic.ReportKind,
         };
-        message.ApplicationProperties["station"] = report.Station;
-        message.ApplicationProperties["audience"] = "chief";
-        message.ApplicationProperties["kind"] = ShiftReportMessage.KindName;
-        message.ApplicationProperties["level"] = 0;
-        message.ApplicationProperties["day"] = report.Day;
+        message.ApplicationProperties[MessageProperties.Station] = report.Station;
+        message.ApplicationProperties[MessageProperties.Audience] = Audience.Chief.Name();
+        message.ApplicationProperties[MessageProperties.Kind] = EscalationTopic.ReportKind;
+        message.ApplicationProperties[MessageProperties.Level] = 0;
+        message.ApplicationProperties[MessageProperties.Day] = report.Day;
         return message;
     }
+}
+
+/// <summary>The shift report as the chief reads it: the domain's facts in words, durations in ISO 8601, and a link to the full report.</summary>
+public static class ShiftReportText
+{
+    public static ShiftReportMessage Body(ShiftReport report, string publicUrl)
+    {
+        var station = report.Station.Value;
+        var date = report.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var clocks = report.Clocks.Select(c => new ClockLine(
+            c.Clock.Name(), c.Total.Met, c.Total.Breached, c.Total.Compliance, Iso(c.Total.Median), Iso(c.Total.P90),
+            c.ComplianceByPriority.ToDictionary(p => p.Key.Name(), p => p.Value))).ToList();
+        var breaches = report.Breaches.Select(b => new BreachItem(
+            b.Incident.Value, b.Clock.Name(), b.Priority.Name(), b.Category, b.Deadline.ToDateTimeOffset(), Iso(b.OverdueBy)!, b.Holder.Person.Name, b.Holder.Unit,
+            b.StillRunning, b.Level, b.AcknowledgedBy?.Name)).ToList();
+        var units = report.BottomUnits.Select(g => new UnitLine(g.Key, g.N, g.Compliance, Iso(g.Median), g.SmallSample)).ToList();
+        // Invariant: the chief reads the same line whatever culture the host runs in.
+        var compliance = report[ClockKind.Arrival].Total.Compliance is { } c
+            ? string.Create(CultureInfo.InvariantCulture, $"{c * 100:0}% of arrivals in time")
+            : "no arrivals due";
+        return new ShiftReportMessage(
+            EscalationTopic.ReportKind, station, date, report.Range.Zone.Id, report.Range.Start.ToDateTimeOffset(), report.Range.End.ToDateTimeOffset(),
+            report.Reported, report.Closed, report.Cancelled, report.StillOpen, clocks, breaches, units, report.Findings,
+            $"{station} {date}: {report.Reported} incidents, {report.Breaches.Count} breaches, {compliance}",
+            $"{publicUrl.TrimEnd('/')}/api/reports/response-times?station={station}&from={date}&to={date}&clock={ClockKind.Arrival.Name()}&by={GroupBy.Unit.Name()}");
+    }
+
+    private static string? Iso(Duration? duration) => duration is { } d ? IsoDuration.Format(d) : null;
 }

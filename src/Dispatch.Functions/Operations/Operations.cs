@@ -1,7 +1,9 @@
 using Azure;
 using Azure.Data.Tables;
 using Azure.Messaging.ServiceBus;
+using Dispatch.Contracts;
 using Dispatch.Core.Incidents;
+using Dispatch.Core.Policy;
 using Dispatch.Functions.Settings;
 using Dispatch.Functions.Storage;
 using Microsoft.Extensions.Options;
@@ -62,10 +64,8 @@ public sealed class OperationsService(
     TableOperationsStore operations, IIncidentStore store, IDueIndex index, ServiceBusClient bus, IClock clock,
     IOptions<DispatchSettings> settings, DispatchMetrics metrics, DependencyMonitor monitor)
 {
-    public static readonly string[] Subscriptions = ["duty-officer", "chief", "command-center"];
-
     /// <summary>Where nobody reading shows: messages that wait for a person.</summary>
-    private static readonly string[] ReadByPeople = ["chief", "command-center"];
+    private static readonly string[] ReadByPeople = [EscalationTopic.SubscriptionOf(Audience.Chief), EscalationTopic.SubscriptionOf(Audience.CommandCenter)];
 
     public async Task<HealthDetail> DetailAsync(CancellationToken cancellationToken)
     {
@@ -145,14 +145,14 @@ public sealed class OperationsService(
         var states = new List<SubscriptionState>();
         try
         {
-            foreach (var name in Subscriptions)
+            foreach (var name in EscalationTopic.Subscriptions)
             {
-                await using var deadLetters = bus.CreateReceiver(Messaging.ServiceBusNoticePublisher.Topic, name, new ServiceBusReceiverOptions { SubQueue = SubQueue.DeadLetter });
+                await using var deadLetters = bus.CreateReceiver(EscalationTopic.Name, name, new ServiceBusReceiverOptions { SubQueue = SubQueue.DeadLetter });
                 var dead = await deadLetters.PeekMessagesAsync(100, cancellationToken: budget.Token);
                 Duration? oldest = null;
                 if (ReadByPeople.Contains(name))
                 {
-                    await using var active = bus.CreateReceiver(Messaging.ServiceBusNoticePublisher.Topic, name);
+                    await using var active = bus.CreateReceiver(EscalationTopic.Name, name);
                     var first = await active.PeekMessageAsync(cancellationToken: budget.Token);
                     oldest = first is null ? null : now - Instant.FromDateTimeOffset(first.EnqueuedTime);
                 }
@@ -166,7 +166,7 @@ public sealed class OperationsService(
         catch (UnauthorizedAccessException)
         {
             // In Azure the app may only send: it answers, and its dead letters are watched by the alert rules instead.
-            return (true, null, [.. Subscriptions.Select(s => new SubscriptionState(s, null, null, "not visible to the app (no Listen right); watched by the alert rules"))]);
+            return (true, null, [.. EscalationTopic.Subscriptions.Select(s => new SubscriptionState(s, null, null, "not visible to the app (no Listen right); watched by the alert rules"))]);
         }
         catch (Exception e) when (e is ServiceBusException or OperationCanceledException or TimeoutException or System.Net.Sockets.SocketException && !cancellationToken.IsCancellationRequested)
         {

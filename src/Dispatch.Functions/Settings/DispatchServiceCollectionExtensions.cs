@@ -2,6 +2,7 @@ using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Messaging.ServiceBus;
+using Dispatch.Contracts;
 using Dispatch.Functions.Messaging;
 using Dispatch.Functions.Operations;
 using Dispatch.Functions.Timers;
@@ -55,7 +56,7 @@ public static class DispatchServiceCollectionExtensions
         services.TryAddSingleton<IRosterStore, TableRosterStore>();
         services.TryAddSingleton<IAuditTrail, TableAuditTrail>();
         services.TryAddSingleton(_ => CreateServiceBus(configuration));
-        services.TryAddSingleton(sp => sp.GetRequiredService<ServiceBusClient>().CreateSender(ServiceBusNoticePublisher.Topic));
+        services.TryAddSingleton(sp => sp.GetRequiredService<ServiceBusClient>().CreateSender(EscalationTopic.Name));
         services.TryAddSingleton<INoticePublisher, ServiceBusNoticePublisher>();
         services.AddSingleton<NoticeRelay>();
         services.AddSingleton<Sweeper>();
@@ -65,9 +66,7 @@ public static class DispatchServiceCollectionExtensions
         services.AddSingleton<ReportService>();
         services.TryAddSingleton<IShiftReportLedger, TableShiftReportLedger>();
         services.TryAddSingleton<IShiftReportPublisher, ServiceBusShiftReportPublisher>();
-        services.AddSingleton(sp => new ShiftReporter(
-            sp.GetRequiredService<IIncidentQueries>(), sp.GetRequiredService<IShiftReportLedger>(), sp.GetRequiredService<IShiftReportPublisher>(),
-            sp.GetRequiredService<IClock>(), sp.GetRequiredService<ResponsePolicy>(), sp.GetRequiredService<IOptions<DispatchSettings>>().Value.PublicUrl));
+        services.AddSingleton<ShiftReporter>();
         services.AddSingleton<TokenValidator>();
         services.AddScoped<RequestPipeline>();
         services.AddScoped<CallContext>();

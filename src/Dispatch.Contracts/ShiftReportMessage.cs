@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Dispatch.Core.Messages;
+namespace Dispatch.Contracts;
 
 /// <summary>One clock's compliance in a shift report, overall and per priority.</summary>
 public sealed record ClockLine(string Clock, int Met, int Breached, double? Compliance, string? Median, string? P90, IReadOnlyDictionary<string, double?> ComplianceByPriority);
@@ -12,8 +12,8 @@ public sealed record BreachItem(string IncidentId, string Clock, string Priority
 public sealed record UnitLine(string Unit, int N, double? Compliance, string? Median, bool SmallSample);
 
 /// <summary>
-/// The body of a <c>report</c> message on the <c>escalations</c> topic (audience <c>chief</c>): a station's day,
-/// sent once when the day ends (README, "The daily shift report").
+/// The body of a <see cref="EscalationTopic.ReportKind"/> message on the <see cref="EscalationTopic"/> (audience
+/// <c>chief</c>): a station's day, sent once when the day ends (README, "The daily shift report").
 /// </summary>
 public sealed record ShiftReportMessage(
     string Kind,
@@ -33,8 +33,6 @@ public sealed record ShiftReportMessage(
     string Summary,
     string Url)
 {
-    public const string KindName = "report";
-
     public static ShiftReportMessage Parse(ReadOnlySpan<byte> body) =>
         JsonSerializer.Deserialize<ShiftReportMessage>(body, EscalationMessage.Json) ?? throw new JsonException("empty report body");
 

@@ -6,17 +6,21 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using NodaTime;
 
-namespace Dispatch.Functions.Identity;
+namespace Dispatch.Contracts;
 
 /// <summary>
 /// The local stack's own token issuer, in the manner of <c>dotnet user-jwts</c>: a random HMAC key kept
 /// outside the repository (.dispatch/signing-key.json, never committed), issuer <c>dispatch-local</c>.
-/// Accepted only when the app runs in development.
+/// Accepted only when the app runs in development. One library mints for everyone who signs in locally:
+/// <c>./dispatch token</c>, <c>up</c>'s board links, the demo and the desk.
 /// </summary>
 public sealed class LocalTokens
 {
     public const string Issuer = "dispatch-local";
     public const string Audience = "dispatch-api";
+
+    /// <summary>Where the local signing key is kept: never committed (.dispatch/ is ignored).</summary>
+    public static string KeyPath(string repoRoot) => Path.Combine(repoRoot, ".dispatch", "signing-key.json");
 
     private LocalTokens(byte[] key) => Key = new SymmetricSecurityKey(key) { KeyId = "local" };
 

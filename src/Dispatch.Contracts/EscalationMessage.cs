@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Dispatch.Core.Messages;
+namespace Dispatch.Contracts;
 
 /// <summary>
-/// The body of a message on the <c>escalations</c> topic: the contract between the app that sends it and
+/// The body of a notice on the <see cref="EscalationTopic"/>: the contract between the app that sends it and
 /// the desks that read it, defined once (README, "Escalation messages").
 /// </summary>
 public sealed record EscalationMessage(
