@@ -68,7 +68,7 @@ public sealed class BenchServices : IAsyncDisposable
             var call = Call();
             call.Station = report.Station;
             call.Incident = opened.Incident.Id;
-            var created = await store.CreateAsync(opened, null, call.Record(201), default);
+            var created = await store.CreateAsync(opened, null, call.Record(AuditOutcome.Created), default);
             if (Interlocked.Increment(ref done) % 1000 == 0)
             {
                 progress?.Invoke(done);

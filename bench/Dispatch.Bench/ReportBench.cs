@@ -43,7 +43,7 @@ public static class ReportBench
                 var incident = Finished(reported, policy, i);
                 var call = services.Call();
                 call.Station = Station;
-                return (await store.CreateAsync(new Transition(incident, [], []), null, call.Record(201), default)).Outcome == CreateOutcome.Created;
+                return (await store.CreateAsync(new Transition(incident, [], []), null, call.Record(AuditOutcome.Created), default)).Outcome == CreateOutcome.Created;
             });
             if (result.Errors > 0)
             {

@@ -348,7 +348,7 @@ public sealed class LocalSystem : IAsyncDisposable
                 Station = membership.Station,
                 Change = $"roster put {membership.Person.Subject} as {membership.Role.Name()} (seeded from {Path.GetFileName(Options.RosterFile)})",
             };
-            await store.PutAsync(membership, call.Record(200), CancellationToken.None);
+            await store.PutAsync(membership, call.Record(AuditOutcome.Changed), CancellationToken.None);
         }
     }
 

@@ -1,3 +1,4 @@
+using Dispatch.Core.Audit;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Tests.Doubles;
@@ -24,7 +25,7 @@ public sealed class IncidentServiceTests
         Assert.Equal(World.Dispatcher, incident.ReportedBy);
         Assert.Equal([DueEntry.ForClock(incident.Id, incident.NextDueAt!.Value)], world.Index.Of(incident.Id));
         var audit = Assert.Single(world.Store.CommittedAudit);
-        Assert.Equal((201, World.Beilin, incident.Id, "li.ming", "Test"), (audit.Outcome, audit.Station, audit.Incident, audit.Subject, audit.Function));
+        Assert.Equal((AuditOutcome.Created, World.Beilin, incident.Id, "li.ming", "Test"), (audit.Outcome, audit.Station, audit.Incident, audit.Subject, audit.Function));
         Assert.Equal(["dispatcher@beilin-01"], audit.Roles);
         Assert.Equal(audit, Assert.Single(world.Audit.Prepared));
         Assert.True(call.AuditCommitted);
@@ -221,7 +222,7 @@ public sealed class IncidentServiceTests
 
         Assert.Contains(members, m => m.Person.Subject == "ma.lin" && m.Unit == "patrol-3");
         Assert.DoesNotContain(members, m => m.Person.Subject == World.Chief.Subject);
-        Assert.Equal([201, 200, 204], world.Roster.CommittedAudit.Select(a => a.Outcome));
+        Assert.Equal([AuditOutcome.Created, AuditOutcome.Changed, AuditOutcome.Removed], world.Roster.CommittedAudit.Select(a => a.Outcome));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Dispatch.Core.Audit;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
@@ -50,7 +51,7 @@ public sealed class LifecycleRecordTests
         Assert.Equal(
             ["report P1 theft (urban)", "dispatch unit=patrol-7 officer=wang.lei", "reassign unit=patrol-5 officer=zhao.min", "arrive", "resolve", "close"],
             world.Store.CommittedAudit.Select(a => a.Change));
-        Assert.Equal([201, 200, 200, 200, 200, 200], world.Store.CommittedAudit.Select(a => a.Outcome));
+        Assert.Equal([AuditOutcome.Created, AuditOutcome.Changed, AuditOutcome.Changed, AuditOutcome.Changed, AuditOutcome.Changed, AuditOutcome.Changed], world.Store.CommittedAudit.Select(a => a.Outcome));
         var incident = world.Get(id);
         Assert.Equal((IncidentStatus.Closed, "patrol-5", World.OtherOfficer, "arrested"), (incident.Status, incident.Unit, incident.Officer, incident.Outcome));
     }

@@ -1,9 +1,10 @@
+using Dispatch.Core.Audit;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Reports;
 
 namespace Dispatch.Core.Tests;
 
-/// <summary>The one helper every enum's wire names go through, the names it holds, and the ids whose default names nothing.</summary>
+/// <summary>The one helper every enum's wire names go through, the names it holds, and the small values with a default to think about.</summary>
 public sealed class NameTableAndValueTests
 {
     private enum Light { Red, Amber, Green }
@@ -71,6 +72,17 @@ public sealed class NameTableAndValueTests
         Assert.NotEqual(default, StationId.Parse("beilin-01"));
         Assert.False(StationId.TryParse("not a station", out var refused));
         Assert.Equal(default, refused);
+    }
+
+    [Fact]
+    public void An_audit_outcome_is_a_change_the_domain_made_or_an_answer_of_the_edge_never_both()
+    {
+        Assert.Equal(
+            [(AuditChange.Created, 0), (AuditChange.Changed, 0), (AuditChange.Removed, 0)],
+            new[] { AuditOutcome.Created, AuditOutcome.Changed, AuditOutcome.Removed }.Select(o => (o.Change!.Value, o.Answer)));
+        Assert.Equal(((AuditChange?)null, 403), (AuditOutcome.AnsweredWith(403).Change, AuditOutcome.AnsweredWith(403).Answer));
+        Assert.Equal(AuditOutcome.AnsweredWith(0), default);
+        Assert.NotEqual(AuditOutcome.Created, AuditOutcome.Changed);
     }
 
     private static Dictionary<Light, string> Names(string red, string amber, string green) =>

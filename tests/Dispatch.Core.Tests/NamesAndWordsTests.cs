@@ -141,11 +141,11 @@ public sealed class NamesAndWordsTests
         var call = world.Call(World.Admin, GlobalRole.CommandCenter, GlobalRole.Admin, GlobalRole.Auditor);
         call.Station = World.Beilin;
 
-        var record = call.Record(200);
+        var record = call.Record(AuditOutcome.Changed);
 
         Assert.Equal(["admin", "auditor", "command-center", "duty-officer@beilin-01", "officer@beilin-01"], record.Roles);
         call.Station = null;
-        Assert.Equal(["admin", "auditor", "command-center"], call.Record(200).Roles);
+        Assert.Equal(["admin", "auditor", "command-center"], call.Record(AuditOutcome.Changed).Roles);
     }
 
     [Fact]
@@ -179,7 +179,7 @@ public sealed class NamesAndWordsTests
         Assert.Equal(("roster put nobody as officer in patrol-9", true, true), (put.Change, added, put.AuditCommitted));
         Assert.Equal(("roster put nobody as dispatcher", false, true), (replace.Change, replaced, replace.AuditCommitted));
         Assert.Equal(("roster remove nobody", true), (remove.Change, remove.AuditCommitted));
-        Assert.Equal([201, 200, 204], world.Roster.CommittedAudit.Select(a => a.Outcome));
+        Assert.Equal([AuditOutcome.Created, AuditOutcome.Changed, AuditOutcome.Removed], world.Roster.CommittedAudit.Select(a => a.Outcome));
         Assert.Equal(["roster put nobody as officer in patrol-9", "roster put nobody as dispatcher", "roster remove nobody"],
             world.Roster.CommittedAudit.Select(a => a.Change));
     }

@@ -188,7 +188,7 @@ public sealed class ReportTests
             ResolvedAt = World.T0 + Duration.FromMinutes(40),
             Clocks = dispatched.Clocks.Select(c => c with { Outcome = null }),
         };
-        await world.Store.CreateAsync(new Transition(legacy, [], []), null, world.AsCommandCenter().Record(201), default);
+        await world.Store.CreateAsync(new Transition(legacy, [], []), null, world.AsCommandCenter().Record(AuditOutcome.Created), default);
         world.Clock.Reset(World.T0 + Duration.FromHours(2));
 
         var report = await Reports(world).ResponseTimesAsync(world.AsCommandCenter(), new ReportScope(World.Beilin), Range(world), ClockKind.Dispatch, GroupBy.Priority, default);
@@ -455,7 +455,7 @@ public sealed class ReportTests
             var opened = Incident.Open(IncidentId.New(World.Beilin, reported), World.Report(priority: Priority.P2), world.Policy, reported, World.Dispatcher).Incident;
             var arrived = opened.Dispatch(unit, officer, reported + Duration.FromMinutes(1), World.Dispatcher).Incident
                 .Arrive(reported + (i < met ? arrivalInTime ?? Duration.FromMinutes(8) : Duration.FromMinutes(12)), officer).Incident;
-            await world.Store.CreateAsync(new Transition(arrived, [], []), null, world.AsCommandCenter().Record(201), default);
+            await world.Store.CreateAsync(new Transition(arrived, [], []), null, world.AsCommandCenter().Record(AuditOutcome.Created), default);
         }
 
         world.Clock.Reset(World.T0 + Duration.FromHours(3));
@@ -474,7 +474,7 @@ public sealed class ReportTests
             await world.Index.AddAsync([DueEntry.ForClock(incident.Id, due)], default);
         }
 
-        await world.Store.CreateAsync(new Transition(incident, [], []), null, world.AsCommandCenter().Record(201), default);
+        await world.Store.CreateAsync(new Transition(incident, [], []), null, world.AsCommandCenter().Record(AuditOutcome.Created), default);
         return incident.Id;
     }
 

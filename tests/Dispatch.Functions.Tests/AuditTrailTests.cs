@@ -115,7 +115,7 @@ public sealed class AuditTrailTests(Azurite azurite) : IAsyncLifetime
         var stored = (await store.FindAsync(IncidentId.Parse(id), default))!;
         var change = stored.Incident.Cancel("hoax", faulty.Clock.GetCurrentInstant(), staff.Chief);
         var audit = new AuditRecord("bad/key", faulty.Clock.GetCurrentInstant(), staff.Chief.Subject, staff.Chief.Name, [], "CancelIncident",
-            staff.Station, stored.Incident.Id, "cancel", 200, null, "test");
+            staff.Station, stored.Incident.Id, "cancel", AuditOutcome.Changed, null, "test");
 
         await Assert.ThrowsAnyAsync<Exception>(() => store.SaveAsync(stored, change, audit, default));
 

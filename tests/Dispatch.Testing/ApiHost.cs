@@ -128,7 +128,7 @@ public sealed class ApiHost : IAsyncDisposable
         foreach (var membership in memberships)
         {
             var call = new ApiCall(seeder, new RequestInfo(Guid.NewGuid().ToString("N"), "TestSeed", null, "test"), Clock.GetCurrentInstant()) { Station = membership.Station };
-            await store.PutAsync(membership, call.Record(200), CancellationToken.None);
+            await store.PutAsync(membership, call.Record(AuditOutcome.Changed), CancellationToken.None);
         }
     }
 

@@ -6,7 +6,7 @@ namespace Dispatch.Core.Audit;
 
 /// <summary>
 /// One decision about one request, allowed or refused: when (server time), who, with which roles, what
-/// (function, station, incident, the change), the outcome (HTTP status), from where, and its correlation id.
+/// (function, station, incident, the change), its outcome, from where, and its correlation id.
 /// Append-only: nothing in the API changes or deletes a record.
 /// </summary>
 public sealed record AuditRecord(
@@ -19,7 +19,7 @@ public sealed record AuditRecord(
     StationId? Station,
     IncidentId? Incident,
     string? Change,
-    int Outcome,
+    AuditOutcome Outcome,
     string? ClientAddress,
     string CorrelationId);
 

@@ -36,7 +36,7 @@ public sealed class ApiCall(Caller caller, RequestInfo request, Instant at)
 
     public void MarkAuditCommitted() => AuditCommitted = true;
 
-    public AuditRecord Record(int outcome) => new(
+    public AuditRecord Record(AuditOutcome outcome) => new(
         request.Id, at, caller.Person.Subject, caller.Person.Name, RolesOf(caller, Station), request.Function, Station, Incident,
         Change, outcome, request.ClientAddress, request.CorrelationId);
 

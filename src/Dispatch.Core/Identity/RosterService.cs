@@ -31,7 +31,7 @@ public sealed class RosterService(IRosterStore roster)
                 $"Only admins, and the chief of {membership.Station} for its dispatchers, officers and duty officers, may change its roster.");
         }
 
-        await roster.PutAsync(membership, call.Record(existing is null ? 201 : 200), cancellationToken);
+        await roster.PutAsync(membership, call.Record(existing is null ? AuditOutcome.Created : AuditOutcome.Changed), cancellationToken);
         call.MarkAuditCommitted();
         return existing is null;
     }
@@ -51,7 +51,7 @@ public sealed class RosterService(IRosterStore roster)
             throw new ForbiddenException($"Only admins, and the chief of {station} for its dispatchers, officers and duty officers, may change its roster.");
         }
 
-        await roster.RemoveAsync(station, subject, call.Record(204), cancellationToken);
+        await roster.RemoveAsync(station, subject, call.Record(AuditOutcome.Removed), cancellationToken);
         call.MarkAuditCommitted();
     }
 }

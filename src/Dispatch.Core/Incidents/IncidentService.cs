@@ -46,7 +46,7 @@ public sealed class IncidentService(
         var now = clock.GetCurrentInstant();
         var opened = Incident.Open(IncidentId.New(report.Station, now), report, policy, now, call.Person);
         call.Incident = opened.Incident.Id;
-        var record = call.Record(201);
+        var record = call.Record(AuditOutcome.Created);
 
         // Before the commit, so the sweep finds the incident whatever happens after it (README, "Escalation").
         var entries = new List<DueEntry>();
@@ -266,7 +266,7 @@ public sealed class IncidentService(
         ApiCall call, IncidentId id, string? ifMatch, string? officer, Func<Incident, Person?, Instant, Transition> change, CancellationToken cancellationToken)
     {
         Locate(call, id, "change");
-        var prepared = audit.PrepareAsync(call.Record(200), cancellationToken);
+        var prepared = audit.PrepareAsync(call.Record(AuditOutcome.Changed), cancellationToken);
         var lookup = officer is null ? null : roster.FindAsync(id.Station, officer, cancellationToken);
         for (var attempt = 0; ; attempt++)
         {
@@ -287,7 +287,7 @@ public sealed class IncidentService(
             await prepared;
             try
             {
-                var saved = await store.SaveAsync(stored, transition, call.Record(200), cancellationToken);
+                var saved = await store.SaveAsync(stored, transition, call.Record(AuditOutcome.Changed), cancellationToken);
                 call.MarkAuditCommitted();
                 return saved;
             }

@@ -96,7 +96,7 @@ public sealed record AuditRecordResource(
 {
     public static AuditRecordResource From(AuditRecord r) => new(
         r.Id, r.At, new PersonResource(r.Subject, r.Name), r.Roles, r.Function, r.Station?.Value, r.Incident?.Value,
-        string.IsNullOrEmpty(r.Change) ? null : r.Change, r.Outcome, string.IsNullOrEmpty(r.ClientAddress) ? null : r.ClientAddress, r.CorrelationId);
+        string.IsNullOrEmpty(r.Change) ? null : r.Change, AuditStatus.Of(r.Outcome), string.IsNullOrEmpty(r.ClientAddress) ? null : r.ClientAddress, r.CorrelationId);
 }
 
 public sealed record AuditPageResource(IReadOnlyList<AuditRecordResource> Items, string? ContinuationToken, Instant From, Instant To);

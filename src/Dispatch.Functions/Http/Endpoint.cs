@@ -32,7 +32,7 @@ public sealed class Endpoint(
         {
             try
             {
-                await audit.RecordAsync(call.Record(result.Status), CancellationToken.None).WaitAsync(budget);
+                await audit.RecordAsync(call.Record(AuditOutcome.AnsweredWith(result.Status)), CancellationToken.None).WaitAsync(budget);
             }
             catch (Exception e) when (e is StorageUnavailableException or TimeoutException)
             {

@@ -31,7 +31,7 @@ public sealed class RequestPipeline(
             {
                 Change = check.Problem,
             };
-            await RecordAsync(refused.Record(401));
+            await RecordAsync(refused.Record(AuditOutcome.AnsweredWith(401)));
             metrics.Request(function, 401, clock.GetCurrentInstant());
             Log.Unauthenticated(logger, function, check.Error ?? "none");
             var challenge = check.Error is { Length: > 0 } error ? $"Bearer error=\"{error}\", error_description=\"{check.Problem}\"" : "Bearer";
@@ -70,7 +70,7 @@ public sealed class RequestPipeline(
         }
         catch (StorageUnavailableException e)
         {
-            Log.AuditNotWritten(logger, e, record.Function, record.Outcome);
+            Log.AuditNotWritten(logger, e, record.Function, AuditStatus.Of(record.Outcome));
         }
     }
 

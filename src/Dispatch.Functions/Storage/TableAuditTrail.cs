@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using Dispatch.Core.Audit;
 using Dispatch.Core.Incidents;
+using Dispatch.Functions.Http;
 using NodaTime;
 
 namespace Dispatch.Functions.Storage;
@@ -71,7 +72,7 @@ public sealed class TableAuditTrail(DispatchTable table) : IAuditTrail
 
         var source = await table.RunAsync(
             () => table.Client.GetEntityIfExistsAsync<TableEntity>(row.GetString("SourcePartition"), row.GetString("SourceRow"), cancellationToken: cancellationToken), cancellationToken);
-        return source.HasValue ? AuditRows.Read(source.Value!) : AuditRows.Read(row) with { Outcome = 0 };
+        return source.HasValue ? AuditRows.Read(source.Value!) : AuditRows.Read(row) with { Outcome = AuditStatus.Read(0) };
     }
 }
 
@@ -101,7 +102,7 @@ internal static class AuditRows
         row.GetString("Station") is { Length: > 0 } s ? StationId.Parse(s) : null,
         row.GetString("IncidentId") is { Length: > 0 } i ? IncidentId.Parse(i) : null,
         row.GetString("Change"),
-        row.GetInt32("Outcome") ?? 0,
+        AuditStatus.Read(row.GetInt32("Outcome") ?? 0),
         row.GetString("ClientAddress"),
         row.GetString("CorrelationId") ?? "");
 
@@ -116,7 +117,7 @@ internal static class AuditRows
         row["Station"] = record.Station?.Value ?? "";
         row["IncidentId"] = record.Incident?.Value ?? "";
         row["Change"] = record.Change ?? "";
-        row["Outcome"] = record.Outcome;
+        row["Outcome"] = AuditStatus.Of(record.Outcome);
         row["ClientAddress"] = record.ClientAddress ?? "";
         row["CorrelationId"] = record.CorrelationId;
         return row;
