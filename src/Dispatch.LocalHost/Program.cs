@@ -50,7 +50,7 @@ switch (command)
 
         Console.WriteLine(stack.Banner(options.SweepSchedule ?? localSettings["DISPATCH_SWEEP_SCHEDULE"] ?? LocalFunctionsHost.Defaults["DISPATCH_SWEEP_SCHEDULE"]!));
         StatusCommand.Announce(Directory.GetCurrentDirectory(), options.ApiPort);
-        var code = await stack.SuperviseAsync(Directory.GetCurrentDirectory(), Console.Error, stop.Token);
+        var code = await stack.SuperviseAsync(Console.Error, stop.Token);
         Console.WriteLine("Stopping…");
         StatusCommand.Withdraw(Directory.GetCurrentDirectory(), options.ApiPort);
         await stack.DisposeAsync();
