@@ -8,10 +8,13 @@ namespace Dispatch.Core.Tests.Doubles;
 /// <summary>
 /// The incident store as a dictionary, with the same promises as the table store: ETag-conditional saves,
 /// each change with its events, outbox notices and audit record all at once or not at all, idempotency keys
-/// insert-only. Hooks let a test fail a write or hold two writers at the same point.
+/// insert-only, lists in pages. <see cref="StoreContract.IncidentStoreContract"/> holds both to those promises.
+/// Hooks let a test fail a write or hold two writers at the same point.
 /// </summary>
 public sealed class InMemoryStore : IIncidentStore, IIncidentQueries, INoticeOutbox
 {
+    private const string PageToken = "page:";
+
     private readonly object gate = new();
     private readonly Dictionary<IncidentId, (Incident Incident, int ETag)> incidents = [];
     private readonly Dictionary<IncidentId, List<IncidentEvent>> events = [];
@@ -120,10 +123,19 @@ public sealed class InMemoryStore : IIncidentStore, IIncidentQueries, INoticeOut
                     _ => true,
                 })
                 .Where(i => query.Priority is null || i.Report.Priority == query.Priority)
-                .OrderByDescending(i => i.ReportedAt).Take(query.PageSize).ToList();
-            return Task.FromResult(new IncidentPage(items, null));
+                .OrderByDescending(i => i.ReportedAt).ToList();
+            var start = PageStart(query.ContinuationToken);
+            var page = items.Skip(start).Take(query.PageSize).ToList();
+            var next = start + page.Count < items.Count ? $"{PageToken}{start + page.Count}" : null;
+            return Task.FromResult(new IncidentPage(page, next));
         }
     }
+
+    /// <summary>Where a page starts: tokens are this store's own, like the table store's, and any other is refused.</summary>
+    private static int PageStart(string? token) =>
+        token is null ? 0
+        : token.StartsWith(PageToken, StringComparison.Ordinal) && int.TryParse(token.AsSpan(PageToken.Length), out var start) ? start
+        : throw new InvalidContinuationTokenException();
 
     public Task<IReadOnlyList<IncidentEvent>> TimelineAsync(IncidentId id, CancellationToken cancellationToken)
     {
