@@ -12,11 +12,11 @@ public sealed class NameTableAndValueTests
     [Fact]
     public void A_name_table_must_name_every_value_and_no_two_values_alike()
     {
-        var missing = Assert.Throws<ArgumentException>(() => new NameTable<Light>(StringComparison.Ordinal, new Dictionary<Light, string> { [Light.Red] = "red", [Light.Green] = "green" }));
+        var missing = Assert.Throws<ArgumentException>(() => new NameTable<Light>(StringComparison.Ordinal, new Dictionary<Light, string> { [Light.Red] = "red" }));
         var twice = Assert.Throws<ArgumentException>(() => new NameTable<Light>(StringComparison.Ordinal, Names("stop", "stop", "go")));
         var twiceInAnyCase = Assert.Throws<ArgumentException>(() => new NameTable<Light>(StringComparison.OrdinalIgnoreCase, Names("stop", "STOP", "go")));
 
-        Assert.StartsWith("Light has no wire name for Amber.", missing.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Light has no wire name for Amber, Green.", missing.Message, StringComparison.Ordinal);
         Assert.StartsWith("Light has two values with the same wire name.", twice.Message, StringComparison.Ordinal);
         Assert.StartsWith("Light has two values with the same wire name.", twiceInAnyCase.Message, StringComparison.Ordinal);
         Assert.Equal(["stop", "STOP", "go"], new NameTable<Light>(StringComparison.Ordinal, Names("stop", "STOP", "go")).Names);
@@ -72,6 +72,8 @@ public sealed class NameTableAndValueTests
         Assert.NotEqual(default, StationId.Parse("beilin-01"));
         Assert.False(StationId.TryParse("not a station", out var refused));
         Assert.Equal(default, refused);
+        Assert.False(IncidentId.TryParse(null, out var none));
+        Assert.Equal(default, none);
     }
 
     [Fact]

@@ -388,6 +388,26 @@ public sealed class ReportTests
         Assert.Equal([("patrol-7", 1, 0.0769)], day.BottomUnits.Select(u => (u.Key, u.N, u.Compliance)));
         Assert.Equal(day.Breaches.Select(b => b.Deadline).Order(), day.Breaches.Select(b => b.Deadline));
         Assert.Equal((World.Beilin, Day, "Asia/Shanghai"), (day.Station, day.Day, day.Range.Zone.Id));
+        // Per priority, in priority order. P1: the closed one arrived, the one never dispatched did not, the cancelled
+        // one stopped first: 1 of 2. P2: none of the twelve arrived.
+        Assert.Equal([(Priority.P1, 0.5), (Priority.P2, 0.0)], day[ClockKind.Arrival].ComplianceByPriority.Select(p => (p.Key, p.Value ?? -1)));
+        Assert.Equal(("total", "all"), (day[ClockKind.Arrival].Total.Key, day[ClockKind.Arrival].Total.Label));
+        Assert.Throws<InvalidOperationException>(() => (day with { Clocks = [] })[ClockKind.Arrival]);
+    }
+
+    [Fact]
+    public async Task The_shift_reports_bottom_units_are_the_three_lowest_in_arrival_compliance_the_slower_first_on_a_tie()
+    {
+        var world = new World();
+        await SeedArrivalsAsync(world, "patrol-1", World.Officer, met: 10, late: 0);
+        await SeedArrivalsAsync(world, "patrol-9", World.Partner, met: 5, late: 5);
+        await SeedArrivalsAsync(world, "patrol-7", World.Officer, met: 8, late: 2);
+        await SeedArrivalsAsync(world, "patrol-5", World.OtherOfficer, met: 8, late: 2, arrivalInTime: Duration.FromMinutes(9));
+
+        var day = await Reporter(world, new InMemoryLedger(), []).BuildAsync(World.Beilin, Day, world.Clock.GetCurrentInstant(), default);
+
+        // 0.5 first; then two at 0.8, patrol-5 (median 9 min) before patrol-7 (8 min); patrol-1, all in time, is not among them.
+        Assert.Equal([("patrol-9", 0.5), ("patrol-5", 0.8), ("patrol-7", 0.8)], day.BottomUnits.Select(u => (u.Key, u.Compliance ?? -1)));
     }
 
     [Fact]
