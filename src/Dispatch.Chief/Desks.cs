@@ -49,11 +49,13 @@ internal sealed class JsonDesk(TextWriter output) : IDesk
 }
 
 /// <summary>
-/// The live board: escalations with overdue-by counters that tick every second; keys 1-9 acknowledge
-/// the row with that number through the API; q quits.
+/// The live board: escalations with overdue-by counters that tick every second until their clock ends (asked
+/// of the API every few seconds); keys 1-9 acknowledge the row with that number through the API; q quits.
 /// </summary>
-internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowledge, TimeProvider time, TimeZoneInfo zone) : IDesk
+internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowledge, ClockEnds clockEnds, TimeProvider time, TimeZoneInfo zone) : IDesk
 {
+    private static readonly TimeSpan EndsRefresh = TimeSpan.FromSeconds(3);
+
     private readonly Board board = new();
     private readonly List<TaskCompletionSource> waitingToBeShown = [];
     private string status = "Waiting for escalations…";
@@ -87,10 +89,18 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var interactive = !Console.IsInputRedirected;
+        var refreshing = Task.CompletedTask;
+        var lastRefresh = DateTimeOffset.MinValue;
         await AnsiConsole.Live(Render()).AutoClear(false).StartAsync(async context =>
         {
             while (!cancellationToken.IsCancellationRequested)
             {
+                if (refreshing.IsCompleted && time.GetUtcNow() - lastRefresh >= EndsRefresh)
+                {
+                    lastRefresh = time.GetUtcNow();
+                    refreshing = clockEnds.RefreshAsync(board, cancellationToken);
+                }
+
                 List<TaskCompletionSource> shown;
                 lock (waitingToBeShown)
                 {
@@ -182,11 +192,11 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
         for (var i = 0; i < rows.Count; i++)
         {
             var e = rows[i].Escalation;
-            var overdue = e.OverdueAt(now);
-            var colour = rows[i].AcknowledgedBy is not null ? "grey" : overdue > TimeSpan.FromMinutes(5) ? "red" : overdue > TimeSpan.Zero ? "yellow" : "white";
+            var overdue = rows[i].OverdueAt(now);
+            var colour = rows[i].AcknowledgedBy is not null || rows[i].Ended is not null ? "grey" : overdue > TimeSpan.FromMinutes(5) ? "red" : overdue > TimeSpan.Zero ? "yellow" : "white";
             table.AddRow(
                 i < 9 ? $"{i + 1}" : "",
-                $"[{colour}]{(overdue == TimeSpan.Zero ? "—" : $"{(int)overdue.TotalMinutes}:{overdue.Seconds:00}")}[/]",
+                $"[{colour}]{Markup.Escape(rows[i].Figure(now))}[/]",
                 e.Level.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Markup.Escape(e.Kind) + (rows[i].AcknowledgedBy is { } by ? $" [grey](ack {Markup.Escape(by)})[/]" : ""),
                 Markup.Escape(e.IncidentId),

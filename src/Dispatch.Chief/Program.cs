@@ -38,8 +38,10 @@ await using var processor = client.CreateProcessor("escalations", options.Subscr
 });
 
 using var api = new HttpClient { BaseAddress = new Uri(options.Api) };
-var acknowledge = new AcknowledgeClient(api, options.TokenSource(Directory.GetCurrentDirectory(), NodaTime.SystemClock.Instance));
-var desk = options.Json ? (IDesk)new JsonDesk(Console.Out) : new BoardDesk(options, acknowledge, TimeProvider.System, await StationTimeZoneAsync(api));
+var token = options.TokenSource(Directory.GetCurrentDirectory(), NodaTime.SystemClock.Instance);
+var desk = options.Json
+    ? (IDesk)new JsonDesk(Console.Out)
+    : new BoardDesk(options, new AcknowledgeClient(api, token), new ClockEnds(api, token), TimeProvider.System, await StationTimeZoneAsync(api));
 // The desk continues the trace the message carries (W3C traceparent), exported when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 using var desksSource = new ActivitySource("Dispatch.Chief");
 using var tracing = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 }
