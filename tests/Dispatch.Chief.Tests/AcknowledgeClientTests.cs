@@ -93,6 +93,20 @@ public sealed class AcknowledgeClientTests : IClassFixture<Azurite>, IAsyncLifet
     }
 
     [Fact]
+    public async Task A_desk_started_before_the_api_learns_the_stations_time_zone_once_the_api_answers()
+    {
+        await api.StopAsync(); // as when `./dispatch chief` starts before `up` listens
+        var zone = StationZone.WaitAsync(api.Anonymous, TimeSpan.FromMilliseconds(200), default);
+        await Task.Delay(1000);
+        var beforeTheApi = zone.IsCompleted;
+        await api.RestartAsync();
+
+        // The built-in policy's zone (infra/policy.json).
+        Assert.False(beforeTheApi);
+        Assert.Equal("Asia/Shanghai", (await zone.WaitAsync(TimeSpan.FromSeconds(30))).Id);
+    }
+
+    [Fact]
     public async Task An_api_that_does_not_answer_is_reported_not_thrown()
     {
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Azurite.FreePort()}/api/") };

@@ -49,6 +49,24 @@ public sealed class BoardTests
     }
 
     [Fact]
+    public void A_receive_error_shows_its_first_line_and_goes_once_the_desk_has_recovered()
+    {
+        // A desk started before the broker: each failed try reports the client's message, stack trace and all.
+        var time = new Dispatch.Testing.ShiftedTime();
+        var caption = new DeskCaption(time);
+        caption.Error("Receive: Connection refused (127.0.0.1:5672)\n   at Azure.Messaging.ServiceBus.Amqp.AmqpConnectionScope.OpenReceiverLinkAsync(…)\n   at …");
+        var whileFailing = caption.Markup();
+        time.Shift = DeskCaption.ErrorShownFor; // no failed try since: the processor has connected
+        var afterRecovery = caption.Markup();
+        caption.Error("Receive: Connection refused (127.0.0.1:5672)");
+        caption.Received();
+
+        Assert.Equal("[red]Receive: Connection refused (127.0.0.1:5672)[/]", whileFailing);
+        Assert.Equal("Waiting for escalations…", afterRecovery);
+        Assert.Equal("Waiting for escalations…", caption.Markup());
+    }
+
+    [Fact]
     public void Shift_reports_show_each_stations_latest_day_and_a_late_resend_of_an_earlier_day_does_not_replace_it()
     {
         var board = new Board();
