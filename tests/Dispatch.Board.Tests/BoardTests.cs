@@ -82,6 +82,41 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
     }
 
     [Fact]
+    public async Task A_clock_met_after_its_deadline_shows_its_frozen_lateness_as_ended_and_never_ticks_again()
+    {
+        var board = await stack.OpenAsync(fixture.Browser, staff.Chief);
+        var metLate = await ReportAsync("P1");
+        var stillOverdue = await ReportAsync("P1");
+        stack.Clock.Advance(Duration.FromSeconds(62)); // P1 dispatch window: 1 minute, so 2 s past it
+        var dispatched = await DispatchAsync(metLate);
+
+        // The frozen figure, worked out here from the instants the API answered with: whole seconds from the
+        // deadline to the dispatch (2 s and whatever the real-speed clock added between the two calls).
+        var clock = dispatched.GetProperty("clocks").GetProperty("dispatch");
+        var late = Instant.FromDateTimeOffset(clock.GetProperty("metAt").GetDateTimeOffset()) - Instant.FromDateTimeOffset(clock.GetProperty("deadline").GetDateTimeOffset());
+        var expected = $"▲ {(int)late.TotalMinutes}:{late.Seconds:00} late · ✓ met ";
+        var lateCell = board.Locator($"tr[data-incident-id='{metLate}'] td[data-clock='dispatch']");
+        var overdueCell = board.Locator($"tr[data-incident-id='{stillOverdue}'] td[data-clock='dispatch']");
+        await Expect(lateCell).ToHaveAttributeAsync("data-state", "late");
+        var frozen = await lateCell.TextContentAsync();
+        var overdueBefore = await overdueCell.TextContentAsync();
+        stack.Clock.Advance(Duration.FromMinutes(2)); // 2:02 past the deadline now, and real seconds on top
+        await Expect(overdueCell).Not.ToHaveTextAsync(overdueBefore!);
+        await Task.Delay(2500);
+
+        Assert.Equal("breached", clock.GetProperty("state").GetString());
+        Assert.StartsWith(expected, frozen, StringComparison.Ordinal);
+        Assert.Matches(@"^▲ 0:0\d late · ✓ met \d\d:\d\d:\d\d$", frozen);
+        Assert.Equal(frozen, await lateCell.TextContentAsync());
+        Assert.Equal("late", await lateCell.GetAttributeAsync("data-state"));
+        // A clock still running past its deadline looks different: counting, in words and in its state.
+        Assert.Equal("breached", await overdueCell.GetAttributeAsync("data-state"));
+        Assert.Matches(@"^▲ −2:\d\d overdue$", await overdueCell.TextContentAsync());
+        Assert.DoesNotContain("overdue", await board.Locator($"tr[data-incident-id='{metLate}']").GetAttributeAsync("class") ?? "", StringComparison.Ordinal);
+        Assert.Equal(stillOverdue, await board.Locator("#rows tr").First.GetAttributeAsync("data-incident-id"));
+    }
+
+    [Fact]
     public async Task A_dispatcher_reports_and_dispatches_through_the_page_and_the_officer_marks_arrival_on_his()
     {
         var dispatcher = await stack.OpenAsync(fixture.Browser, staff.Dispatcher);
@@ -243,9 +278,11 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
     private async Task<string> ReportAsync(string priority) =>
         (await ApiHost.ReportAsync(staff.As(staff.Dispatcher), ApiHost.Report(Station, priority)))["id"]!.GetValue<string>();
 
-    private async Task DispatchAsync(string id)
+    /// <returns>The incident as the API answered the dispatch.</returns>
+    private async Task<JsonElement> DispatchAsync(string id)
     {
         using var response = await staff.As(staff.Dispatcher).PostAsJsonAsync($"incidents/{id}/dispatch", new { unit = "patrol-1", officer = staff.Officer.Subject });
         response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 }

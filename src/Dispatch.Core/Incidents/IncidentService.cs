@@ -205,7 +205,7 @@ public sealed class IncidentService(
         call.Change = "list stations";
         var all = call.Caller.Has(GlobalRole.CommandCenter) || call.Caller.Has(GlobalRole.Auditor) || call.Caller.Has(GlobalRole.Admin);
         return all
-            ? [.. (await queries.StationsAsync(cancellationToken)).OrderBy(s => s.Value, StringComparer.Ordinal)]
+            ? [.. (await queries.StationsAsync(cancellationToken)).Select(s => s.Id).OrderBy(s => s.Value, StringComparer.Ordinal)]
             : [.. call.Caller.Memberships.Select(m => m.Station).Distinct().OrderBy(s => s.Value, StringComparer.Ordinal)];
     }
 

@@ -47,6 +47,12 @@
     return h > 0 ? `${sign}${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}` : `${sign}${m}:${String(s).padStart(2, '0')}`;
   }
 
+  /** An ISO-8601 duration as the API writes one (P1DT2H3M4S, PT2S), in ms. */
+  function isoDurationMs(iso) {
+    const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(iso) || [];
+    return ((((Number(m[1] || 0) * 24 + Number(m[2] || 0)) * 60 + Number(m[3] || 0)) * 60) + Number(m[4] || 0)) * 1000;
+  }
+
   function localTime(iso) {
     if (!iso) return '';
     const zone = state.config?.timeZone || 'UTC';
@@ -229,15 +235,17 @@
 
   // ---- what is shown -----------------------------------------------------------------------------
 
+  // A clock that has ended (met, or stopped by a cancellation) shows the figure frozen when it ended and never
+  // reads the time again: only a running clock counts. One met after its deadline reads as late by the API's
+  // frozen overdueBy and says it is over, so nobody takes it for a unit still not sent.
   function clockView(clock, t) {
-    const deadline = Date.parse(clock.deadline);
-    if (clock.state === 'met') {
-      const late = clock.overdueBy ? ` (+${clock.overdueBy.replace('PT', '').toLowerCase()} late)` : '';
-      return { state: clock.overdueBy ? 'breached' : 'met', text: `✓ met ${localTime(clock.metAt)}${late}`, left: Infinity };
+    const endedAt = clock.metAt || clock.stoppedAt;
+    if (endedAt) {
+      const how = clock.metAt ? '✓ met' : '■ stopped';
+      if (clock.overdueBy) return { state: 'late', text: `▲ ${duration(isoDurationMs(clock.overdueBy))} late · ${how} ${localTime(endedAt)}`, left: Infinity };
+      return clock.metAt ? { state: 'met', text: `${how} ${localTime(endedAt)}`, left: Infinity } : { state: 'stopped', text: how, left: Infinity };
     }
-    if (clock.state === 'stopped') return { state: 'stopped', text: '■ stopped', left: Infinity };
-    if (clock.state === 'breached' && clock.stoppedAt) return { state: 'breached', text: `▲ stopped late`, left: Infinity };
-    const left = deadline - t;
+    const left = Date.parse(clock.deadline) - t;
     return left >= 0
       ? { state: 'running', text: `● ${duration(left)}`, left, soon: left < 60000 }
       : { state: 'breached', text: `▲ ${duration(left)} overdue`, left };

@@ -16,6 +16,9 @@ internal static class TableKeys
     /// <summary>Stations that have reported an incident or have a roster.</summary>
     public const string StationsPartition = "_stations";
 
+    /// <summary>The property of a <see cref="StationsPartition"/> row holding when the station first had anything.</summary>
+    public const string StationSince = "Since";
+
     /// <summary>Audit records of requests that named no station (a refused token, a read of the audit trail).</summary>
     public const string GlobalAuditPartition = "_audit";
 
