@@ -157,11 +157,15 @@ public sealed class IncidentServiceTests
         world.Clock.Advance(Duration.FromMinutes(2));
         await world.Sweeper.SweepAsync(default); // level 2: the chief's
 
+        // The duty officer is below the rung the dispatch ladder stands at, whatever level he names (issue 23's bypass).
         await Assert.ThrowsAsync<ForbiddenException>(() => world.Incidents.AcknowledgeAsync(world.Call(World.DutyOfficer), id, null, null, default));
-        var byDuty = world.Incidents.AcknowledgeAsync(world.Call(World.DutyOfficer), id, 1, null, default);
-        var acknowledged = await byDuty;
+        var stale = await Assert.ThrowsAsync<StaleLevelException>(() => world.Incidents.AcknowledgeAsync(world.Call(World.DutyOfficer), id, 1, null, default));
+        await Assert.ThrowsAsync<ForbiddenException>(() => world.Incidents.AcknowledgeAsync(world.Call(World.DutyOfficer), id, 2, null, default));
+        Assert.Null(world.Get(id).Clocks.Dispatch.AcknowledgedBy);
+        var acknowledged = await world.Incidents.AcknowledgeAsync(world.Call(World.Chief), id, 2, null, default);
 
-        Assert.Equal(World.DutyOfficer, acknowledged.Incident.Clocks.Dispatch.AcknowledgedBy);
+        Assert.Equal(2, stale.CurrentLevel);
+        Assert.Equal(World.Chief, acknowledged.Incident.Clocks.Dispatch.AcknowledgedBy);
         await Assert.ThrowsAsync<InvalidTransitionException>(() => world.Incidents.AcknowledgeAsync(world.Call(World.Chief), id, null, null, default));
     }
 

@@ -112,7 +112,7 @@ public sealed class IncidentService(
         return ChangeAsync(call, id, ifMatch, officer,
             (incident, found, now) =>
             {
-                RequireTo(AccessPolicy.CanDispatch(call.Caller, incident.Station), "dispatch", "its dispatchers, duty officers and chief, or the command center");
+                RequireTo(call, incident, IncidentAction.Dispatch, "dispatch", "its dispatchers, duty officers and chief, or the command center");
                 return incident.Dispatch(unit, found!, now, call.Person);
             }, cancellationToken);
     }
@@ -123,7 +123,7 @@ public sealed class IncidentService(
         return ChangeAsync(call, id, ifMatch, officer,
             (incident, found, now) =>
             {
-                RequireTo(AccessPolicy.CanDispatch(call.Caller, incident.Station), "reassign", "its dispatchers, duty officers and chief, or the command center");
+                RequireTo(call, incident, IncidentAction.Reassign, "reassign", "its dispatchers, duty officers and chief, or the command center");
                 return incident.Reassign(unit, found!, reason, now, call.Person);
             }, cancellationToken);
     }
@@ -133,7 +133,7 @@ public sealed class IncidentService(
         call.Change = "arrive";
         return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
         {
-            RequireTo(AccessPolicy.CanWorkOnScene(call.Caller, incident), "mark arrival at", "the officer or unit it was dispatched to, its duty officers and chief");
+            RequireTo(call, incident, IncidentAction.Arrive, "mark arrival at", "the officer or unit it was dispatched to, its duty officers and chief");
             return incident.Arrive(now, call.Person);
         }, cancellationToken);
     }
@@ -143,7 +143,7 @@ public sealed class IncidentService(
         call.Change = "resolve";
         return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
         {
-            RequireTo(AccessPolicy.CanWorkOnScene(call.Caller, incident), "resolve", "the officer or unit it was dispatched to, its duty officers and chief");
+            RequireTo(call, incident, IncidentAction.Resolve, "resolve", "the officer or unit it was dispatched to, its duty officers and chief");
             return incident.Resolve(outcome, now, call.Person);
         }, cancellationToken);
     }
@@ -153,7 +153,7 @@ public sealed class IncidentService(
         call.Change = "close";
         return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
         {
-            RequireTo(AccessPolicy.CanClose(call.Caller, incident.Station), "close", "its duty officers and chief");
+            RequireTo(call, incident, IncidentAction.Close, "close", "its duty officers and chief");
             return incident.Close(now, call.Person);
         }, cancellationToken);
     }
@@ -163,7 +163,7 @@ public sealed class IncidentService(
         call.Change = "cancel";
         return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
         {
-            RequireTo(AccessPolicy.CanDispatch(call.Caller, incident.Station), "cancel", "its dispatchers, duty officers and chief, or the command center");
+            RequireTo(call, incident, IncidentAction.Cancel, "cancel", "its dispatchers, duty officers and chief, or the command center");
             return incident.Cancel(reason, now, call.Person);
         }, cancellationToken);
     }
@@ -171,16 +171,9 @@ public sealed class IncidentService(
     public Task<StoredIncident> AcknowledgeAsync(ApiCall call, IncidentId id, int? level, string? ifMatch, CancellationToken cancellationToken)
     {
         call.Change = level is null ? "acknowledge" : $"acknowledge level {level}";
+        // Each clock is judged on its own, by the level its ladder has reached (README, "Who may do what").
         return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
-        {
-            if (incident.AcknowledgeableLevel(level) is { } acknowledged && acknowledged <= incident.Plan.Ladder.Count)
-            {
-                RequireTo(AccessPolicy.CanAcknowledge(call.Caller, incident.Station, incident.Plan, acknowledged),
-                    $"acknowledge escalation level {acknowledged} of", $"the audience of level {acknowledged} or above ({incident.Plan.AudienceOf(acknowledged).Name()} and up)");
-            }
-
-            return incident.Acknowledge(level, now, call.Person);
-        }, cancellationToken);
+            incident.Acknowledge(level, clock => AccessPolicy.MayStop(call.Caller, incident, clock), now, call.Person), cancellationToken);
     }
 
     public Task<IncidentPage> ListAsync(ApiCall call, StationId station, StatusFilter status, Priority? priority, int pageSize, string? continuationToken, CancellationToken cancellationToken)
@@ -249,11 +242,15 @@ public sealed class IncidentService(
         }
     }
 
-    private static void RequireTo(bool allowed, string action, string who)
+    /// <summary>
+    /// Refuses (403) a caller whose roles do not entitle them to the action, by the rule the incident's listed
+    /// actions come from (<see cref="AccessPolicy.May"/>); a state the action does not fit is the incident's to refuse (409).
+    /// </summary>
+    private static void RequireTo(ApiCall call, Incident incident, IncidentAction action, string verb, string who)
     {
-        if (!allowed)
+        if (!AccessPolicy.IsEntitledTo(call.Caller, incident, action))
         {
-            throw new ForbiddenException($"Only {who} may {action} this incident.");
+            throw new ForbiddenException($"Only {who} may {verb} this incident.");
         }
     }
 
