@@ -54,6 +54,10 @@ public sealed class ApiResult(int status, object? body, string contentType = "ap
 /// <summary>RFC 9457 problem details, with an <c>errors</c> map from field to messages.</summary>
 public sealed record Problem(string Type, string Title, int Status, string? Detail, IReadOnlyDictionary<string, string[]>? Errors)
 {
+    /// <summary>Where an incident's escalation stands now, on a 409 to an acknowledgement that named another level.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? Level { get; init; }
+
     public const string ContentType = "application/problem+json";
 
     public static ApiResult Validation(IReadOnlyDictionary<string, string[]> errors) =>
@@ -74,6 +78,9 @@ public sealed record Problem(string Type, string Title, int Status, string? Deta
 
     public static ApiResult MethodNotAllowed(string method, IEnumerable<string> allowed) =>
         Of(405, "method-not-allowed", "This route does not take that method.", $"{method} is not allowed here; use {string.Join(" or ", allowed)}.");
+
+    public static ApiResult Stale(string detail, int level) =>
+        new(409, new Problem("https://dispatch.local/problems/escalation-moved", "The escalation is not where you saw it.", 409, detail, null) { Level = level }, ContentType);
 
     public static ApiResult Conflict(string detail) => Of(409, "invalid-transition", "The incident's state does not allow this.", detail);
 

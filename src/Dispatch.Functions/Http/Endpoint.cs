@@ -59,6 +59,10 @@ public sealed class Endpoint(
         {
             return Problem.Forbidden(e.Message);
         }
+        catch (StaleLevelException e)
+        {
+            return Problem.Stale(e.Message, e.CurrentLevel);
+        }
         catch (InvalidTransitionException e)
         {
             return Problem.Conflict(e.Message);
