@@ -7,7 +7,10 @@ using NodaTime;
 
 namespace Dispatch.Core.Incidents;
 
-public sealed class IncidentNotFoundException(IncidentId id) : Exception($"Incident {id} does not exist.");
+/// <summary>What the request names does not exist, or the caller may not know that it does (404).</summary>
+public class NotFoundException(string message) : Exception(message);
+
+public sealed class IncidentNotFoundException(IncidentId id) : NotFoundException($"Incident {id} does not exist.");
 
 /// <summary>The If-Match a client sent is not the incident's current version (412).</summary>
 public sealed class PreconditionFailedException(IncidentId id, string current)
@@ -109,23 +112,15 @@ public sealed class IncidentService(
     public Task<StoredIncident> DispatchAsync(ApiCall call, IncidentId id, string unit, string officer, string? ifMatch, CancellationToken cancellationToken)
     {
         call.Change = $"dispatch unit={unit} officer={officer}";
-        return ChangeAsync(call, id, ifMatch, officer,
-            (incident, found, now) =>
-            {
-                RequireTo(call, incident, IncidentAction.Dispatch, "dispatch", "its dispatchers, duty officers and chief, or the command center");
-                return incident.Dispatch(unit, found!, now, call.Person);
-            }, cancellationToken);
+        return ChangeAsync(call, id, ifMatch, new Assignee(officer, unit, IncidentAction.Dispatch, "dispatch"),
+            (incident, found, now) => incident.Dispatch(unit, found!, now, call.Person), cancellationToken);
     }
 
     public Task<StoredIncident> ReassignAsync(ApiCall call, IncidentId id, string unit, string officer, string? reason, string? ifMatch, CancellationToken cancellationToken)
     {
         call.Change = $"reassign unit={unit} officer={officer}";
-        return ChangeAsync(call, id, ifMatch, officer,
-            (incident, found, now) =>
-            {
-                RequireTo(call, incident, IncidentAction.Reassign, "reassign", "its dispatchers, duty officers and chief, or the command center");
-                return incident.Reassign(unit, found!, reason, now, call.Person);
-            }, cancellationToken);
+        return ChangeAsync(call, id, ifMatch, new Assignee(officer, unit, IncidentAction.Reassign, "reassign"),
+            (incident, found, now) => incident.Reassign(unit, found!, reason, now, call.Person), cancellationToken);
     }
 
     public Task<StoredIncident> ArriveAsync(ApiCall call, IncidentId id, string? ifMatch, CancellationToken cancellationToken)
@@ -255,16 +250,40 @@ public sealed class IncidentService(
     }
 
     /// <summary>
+    /// The person a dispatch names, as the roster has them, in the unit the roster gives them: a dispatch to another
+    /// unit would let that unit's officers mark arrival and resolve (issue 23).
+    /// </summary>
+    private static Person AssigneeOf(Membership? member, Assignee assignee, StationId station)
+    {
+        if (member is null)
+        {
+            throw new FieldRefusedException("officer", $"'{assignee.Officer}' is not on the roster of {station}: dispatch to someone the station's roster lists.");
+        }
+
+        if (member.Unit is null)
+        {
+            throw new FieldRefusedException("officer", $"'{assignee.Officer}' has no unit on the roster of {station}: give them one there before dispatching them.");
+        }
+
+        return string.Equals(member.Unit, assignee.Unit, StringComparison.OrdinalIgnoreCase)
+            ? member.Person
+            : throw new FieldRefusedException("unit", $"'{assignee.Unit}' is not {member.Person.Name}'s unit: the roster of {station} has them in {member.Unit}.");
+    }
+
+    /// <summary>Who a dispatch or reassignment names, and in which unit.</summary>
+    private sealed record Assignee(string Officer, string Unit, IncidentAction Action, string Verb);
+
+    /// <summary>
     /// Reads, checks, changes and conditionally writes the incident with its audit record. With If-Match the
     /// client's version must be current; without it a lost race is retried on fresh state, so no concurrent
     /// update is ever lost.
     /// </summary>
     private async Task<StoredIncident> ChangeAsync(
-        ApiCall call, IncidentId id, string? ifMatch, string? officer, Func<Incident, Person?, Instant, Transition> change, CancellationToken cancellationToken)
+        ApiCall call, IncidentId id, string? ifMatch, Assignee? assignee, Func<Incident, Person?, Instant, Transition> change, CancellationToken cancellationToken)
     {
         Locate(call, id, "change");
         var prepared = audit.PrepareAsync(call.Record(200), cancellationToken);
-        var lookup = officer is null ? null : roster.FindAsync(id.Station, officer, cancellationToken);
+        var lookup = assignee is null ? null : roster.FindAsync(id.Station, assignee.Officer, cancellationToken);
         for (var attempt = 0; ; attempt++)
         {
             var stored = await store.FindAsync(id, cancellationToken) ?? throw new IncidentNotFoundException(id);
@@ -274,10 +293,11 @@ public sealed class IncidentService(
             }
 
             Person? found = null;
-            if (lookup is not null)
+            if (assignee is not null)
             {
-                found = (await lookup)?.Person ?? throw new FieldRefusedException("officer",
-                    $"'{officer}' is not on the roster of {id.Station}: dispatch to someone the station's roster lists.");
+                // Who may dispatch is settled before the roster answers, so a refusal tells nothing about the roster.
+                RequireTo(call, stored.Incident, assignee.Action, assignee.Verb, "its dispatchers, duty officers and chief, or the command center");
+                found = AssigneeOf(await lookup!, assignee, id.Station);
             }
 
             var transition = change(stored.Incident, found, clock.GetCurrentInstant());

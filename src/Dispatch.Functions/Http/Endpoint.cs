@@ -51,9 +51,13 @@ public sealed class Endpoint(
         {
             return (ApiResult)await handle(call, cancellationToken);
         }
-        catch (IncidentNotFoundException e)
+        catch (NotFoundException e)
         {
             return Problem.NotFound(e.Message);
+        }
+        catch (RosterConflictException e)
+        {
+            return Problem.RosterConflict(e.Message);
         }
         catch (ForbiddenException e)
         {

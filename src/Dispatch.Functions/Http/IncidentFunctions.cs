@@ -49,7 +49,8 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             }
 
             var stored = result.Stored!;
-            var response = Incident(call, stored, 201).WithHeader("Location", $"{BaseUrl(request)}/api/incidents/{stored.Incident.Id}");
+            // Relative links (RFC 9110 §10.2.2): built from the request's Host header they could point anywhere (issue 23).
+            var response = Incident(call, stored, 201).WithHeader("Location", $"/api/incidents/{stored.Incident.Id}");
             return result.Outcome == CreateOutcome.Replayed ? response.WithHeader("Idempotent-Replayed", "true") : response;
         });
 
@@ -135,7 +136,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
                 var parameters = query.Where(q => q.Key != "continuationToken")
                     .Select(q => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(q.Value.ToString())}")
                     .Append($"continuationToken={page.ContinuationToken}");
-                next = $"{BaseUrl(request)}/api/incidents?{string.Join('&', parameters)}";
+                next = $"/api/incidents?{string.Join('&', parameters)}";
             }
 
             var list = new ApiResult(200, new IncidentListResource(page.Items.Select(i => IncidentResource.From(i, now, call.Caller)).ToList(), page.ContinuationToken, next));
@@ -306,6 +307,4 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
 
     private ApiResult Incident(ApiCall call, StoredIncident stored, int status) =>
         new ApiResult(status, IncidentResource.From(stored.Incident, clock.GetCurrentInstant(), call.Caller)).WithHeader("ETag", stored.ETag);
-
-    private static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}";
 }
