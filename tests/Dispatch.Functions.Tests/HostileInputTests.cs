@@ -322,6 +322,19 @@ public sealed class HostileInputTests(Azurite azurite) : IAsyncLifetime
         await Api.AssertProblemAsync(removeLast, HttpStatusCode.Conflict);
     }
 
+    [Theory]
+    [InlineData("GET", "")]
+    [InlineData("OPTIONS", "%2500")]
+    [InlineData("PATCH", "no-such/%2500%2500")]
+    public async Task Paths_the_fuzzing_pass_found_are_answered_404_not_500(string method, string path)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(stack.BaseAddress, path));
+
+        using var response = await stack.Anonymous.SendAsync(request);
+
+        await Api.AssertProblemAsync(response, HttpStatusCode.NotFound);
+    }
+
     /// <summary>JSON text with <c>@@</c> replaced by <paramref name="text"/>, where <c>\xNN</c> is a raw byte and <c>\\</c> a JSON backslash.</summary>
     private static byte[] Bytes(string json, string text)
     {
