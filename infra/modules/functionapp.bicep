@@ -112,6 +112,7 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     DISPATCH_BOARD_SCOPE: boardScope
     DISPATCH_INDEX_SHARDS: '4'
     DISPATCH_REQUEST_BUDGET: 'PT5S'
+    DISPATCH_UNAUTHENTICATED_LIMIT: '60'
     DISPATCH_SWEEP_BUDGET: 'PT1M'
     // The limits the alert rules use, from the same parameters, so the health and the alerts agree.
     DISPATCH_HEALTH_OUTBOX_MAX_AGE: outboxMaxAge

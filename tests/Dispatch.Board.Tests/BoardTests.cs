@@ -198,6 +198,29 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
     }
 
     [Fact]
+    public async Task Buttons_are_the_apis_actions_so_a_duty_officer_gets_no_acknowledge_on_the_chiefs_rung_and_the_page_holds_no_roles()
+    {
+        var id = await ReportAsync("P1");
+        stack.Clock.Advance(Duration.FromMinutes(3) + Duration.FromSeconds(10)); // the dispatch ladder stands at level 2: the chief's
+        await stack.Host.Service<Sweeper>().SweepAsync(default);
+        var duty = await stack.OpenAsync(fixture.Browser, staff.DutyOfficer);
+        var chief = await stack.OpenAsync(fixture.Browser, staff.Chief);
+
+        var dutyRow = duty.Locator($"tr[data-incident-id='{id}']");
+        await Expect(dutyRow.Locator("td.esc")).ToContainTextAsync("not acknowledged");
+        var dutyButtons = await dutyRow.Locator("button").AllTextContentsAsync();
+        await Expect(chief.Locator($"tr[data-incident-id='{id}'] button", new() { HasText = "Acknowledge" })).ToHaveCountAsync(1);
+
+        // Before issue 23 the page kept its own copy of who may do what and showed the duty officer an Acknowledge
+        // the API refuses. Now each button is one of the incident's actions, as the API listed them for this person.
+        Assert.Equal(["Dispatch", "Cancel"], dutyButtons);
+        var script = await File.ReadAllTextAsync(Path.Combine(RepoRoot.Path, "src", "Dispatch.Functions", "Board", "board.js"));
+        var roleNames = System.Text.RegularExpressions.Regex.Matches(script, @"['""`](dispatcher|officer|duty-officer|chief|command-center|auditor|admin)['""`]")
+            .Select(m => m.Value).Where(m => !script.Contains($".name = {m};", StringComparison.Ordinal)).ToList();
+        Assert.Empty(roleNames); // the one 'officer' left names the dispatch body's field, not a role
+    }
+
+    [Fact]
     public async Task The_board_says_it_is_stale_when_the_api_stops_and_recovers_by_itself_when_it_returns()
     {
         var board = await stack.OpenAsync(fixture.Browser, staff.Chief);

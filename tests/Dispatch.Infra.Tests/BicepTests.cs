@@ -311,12 +311,16 @@ public sealed class BicepTests
     {
         var roles = JsonNode.Parse(File.ReadAllText(Path.Combine(Infra, "app-roles.json")))!.AsArray();
 
-        Assert.Equal(RoleNames.GlobalRoles.Order(), roles.Select(r => r!["value"]!.GetValue<string>()).Order());
+        string[] MemberTypes(JsonNode? role) => [.. role!["allowedMemberTypes"]!.AsArray().Select(t => t!.GetValue<string>())];
+        var forPeople = roles.Where(r => MemberTypes(r).SequenceEqual(["User"])).Select(r => r!["value"]!.GetValue<string>());
+        var forApplications = roles.Where(r => MemberTypes(r).SequenceEqual(["Application"])).Select(r => r!["value"]!.GetValue<string>());
+
+        Assert.Equal(RoleNames.GlobalRoles.Order(), forPeople.Order());
+        Assert.Equal([Dispatch.Functions.Identity.TokenValidator.ApplicationRole], forApplications);
         Assert.All(roles, r =>
         {
             Assert.True(Guid.TryParse(r!["id"]!.GetValue<string>(), out _));
             Assert.True(r["isEnabled"]!.GetValue<bool>());
-            Assert.Equal(["User"], r["allowedMemberTypes"]!.AsArray().Select(t => t!.GetValue<string>()));
         });
         Assert.Equal(roles.Count, roles.Select(r => r!["id"]!.GetValue<string>()).Distinct().Count());
     }

@@ -15,6 +15,9 @@ public enum ClockState { Running, Met, Breached, Stopped }
 
 public enum EventKind { Reported, Dispatched, Reassigned, OnScene, Resolved, Closed, Cancelled, Warned, Escalated, Acknowledged, Notified }
 
+/// <summary>What a person may ask of an incident (each a POST route of the API); reads are not actions.</summary>
+public enum IncidentAction { Dispatch, Reassign, Arrive, Resolve, Close, Cancel, Acknowledge }
+
 /// <summary>What a notice is: a pre-breach warning, a rung of the escalation ladder, or a major matter reported at once.</summary>
 public enum NoticeKind { Warning, Escalation, Immediate }
 
@@ -65,7 +68,17 @@ public static class WireNames
         [NoticeKind.Warning] = "warning", [NoticeKind.Escalation] = "escalation", [NoticeKind.Immediate] = "immediate",
     };
 
+    private static readonly Dictionary<IncidentAction, string> ActionNames = new()
+    {
+        [IncidentAction.Dispatch] = "dispatch", [IncidentAction.Reassign] = "reassign", [IncidentAction.Arrive] = "arrive",
+        [IncidentAction.Resolve] = "resolve", [IncidentAction.Close] = "close", [IncidentAction.Cancel] = "cancel",
+        [IncidentAction.Acknowledge] = "acknowledge",
+    };
+
     public static string Name(this Priority value) => value.ToString();
+
+    /// <summary>The action's name in an incident's <c>actions</c> and in its route (<c>/incidents/{id}/{name}</c>).</summary>
+    public static string Name(this IncidentAction value) => ActionNames[value];
 
     public static string Name(this Zone value) => ZoneNames[value];
 
@@ -103,6 +116,7 @@ public static class WireNames
             var t when t == typeof(Channel) => ChannelNames.Values,
             var t when t == typeof(IncidentStatus) => StatusNames.Values,
             var t when t == typeof(ClockKind) => ClockNames.Values,
+            var t when t == typeof(IncidentAction) => ActionNames.Values,
             _ => throw new ArgumentOutOfRangeException(nameof(T)),
         };
 

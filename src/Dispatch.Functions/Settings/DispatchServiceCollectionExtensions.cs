@@ -69,6 +69,7 @@ public static class DispatchServiceCollectionExtensions
             sp.GetRequiredService<IIncidentQueries>(), sp.GetRequiredService<IShiftReportLedger>(), sp.GetRequiredService<IShiftReportPublisher>(),
             sp.GetRequiredService<IClock>(), sp.GetRequiredService<ResponsePolicy>(), sp.GetRequiredService<IOptions<DispatchSettings>>().Value.PublicUrl));
         services.AddSingleton<TokenValidator>();
+        services.TryAddSingleton<RefusalLedger>();
         services.AddScoped<RequestPipeline>();
         services.AddScoped<CallContext>();
         services.AddScoped<Endpoint>();
@@ -207,6 +208,11 @@ public static class DispatchServiceCollectionExtensions
                 {
                     failures.Add("DISPATCH_AUTH_AUTHORITY names the local issuer, which is accepted only in development.");
                 }
+            }
+
+            if (settings.UnauthenticatedLimit < 1)
+            {
+                failures.Add($"DISPATCH_UNAUTHENTICATED_LIMIT must be a whole number of at least 1, not {settings.UnauthenticatedLimit}.");
             }
 
             if (settings.IndexShards is < 1 or > 8)

@@ -103,7 +103,10 @@ internal static class AuditRows
         row.GetString("Change"),
         row.GetInt32("Outcome") ?? 0,
         row.GetString("ClientAddress"),
-        row.GetString("CorrelationId") ?? "");
+        row.GetString("CorrelationId") ?? "")
+    {
+        Count = row.GetInt32("Count") ?? 1,
+    };
 
     private static TableEntity Fill(TableEntity row, AuditRecord record)
     {
@@ -119,6 +122,7 @@ internal static class AuditRows
         row["Outcome"] = record.Outcome;
         row["ClientAddress"] = record.ClientAddress ?? "";
         row["CorrelationId"] = record.CorrelationId;
+        row["Count"] = record.Count;
         return row;
     }
 }
