@@ -15,17 +15,30 @@ param location string = resourceGroup().location
 @maxLength(32)
 type stationCode = string
 
-@description('Station codes; each gets its own chief subscription (chief-<station>) filtered on station and audience.')
-param stations stationCode[] = []
+@description('A Microsoft Entra object id: az ad user show --id <user> --query id -o tsv.')
+@minLength(36)
+@maxLength(36)
+type objectId = string
+
+type station = {
+  @description('The station code, as the API accepts it.')
+  code: stationCode
+
+  @description('Who reads this station\'s chief subscription (chief-<code>) at the chief\'s desk: each gets Service Bus Data Receiver on that subscription only, and so hears of no other station\'s escalations.')
+  chiefPrincipalIds: objectId[]
+}
+
+@description('The stations; each gets its own chief subscription (chief-<code>), filtered on station and audience, readable by that station\'s chiefs only.')
+param stations station[] = []
+
+@description('Who reads the catch-all chief subscription (chief), which carries every station\'s chief escalations: e.g. a district commander. Empty: nobody.')
+param allStationsChiefPrincipalIds objectId[] = []
 
 @description('The response policy JSON (README, "Response policy"); delivered to the app as DISPATCH_POLICY.')
 param policyJson string
 
-@description('Sweep schedule, NCRONTAB with seconds.')
-param sweepSchedule string = '*/5 * * * * *'
-
-@description('Object id of the user the chief\'s desk signs in as; gets Service Bus Data Receiver on the chief subscriptions only. Empty to skip.')
-param chiefPrincipalId string = ''
+@description('Sweep schedule, NCRONTAB with seconds. Every second: a deadline reaches the chief within about a second. Its cost is in README, "Deploying to Azure".')
+param sweepSchedule string = '* * * * * *'
 
 @description('The Entra ID authority whose tokens the API accepts (DISPATCH_AUTH_AUTHORITY); this tenant\'s v2.0 endpoint by default.')
 param authAuthority string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
@@ -40,29 +53,86 @@ param boardClientId string = ''
 @description('The API scope the board asks Entra ID for, e.g. api://dispatch-api/access_as_user.')
 param boardScope string = ''
 
+type smsNumber = {
+  @description('Country calling code without "+", e.g. 86.')
+  countryCode: string
+
+  @description('The number without the country code, e.g. 13800000000.')
+  phoneNumber: string
+}
+
 @description('Operators who receive the alerts by e-mail.')
 param alertEmails string[] = []
 
-@description('Operators who receive the alerts by SMS: { countryCode: \'86\', phoneNumber: \'13800000000\' }.')
-param alertSmsNumbers object[] = []
+@description('Operators who receive the alerts by SMS.')
+param alertSmsNumbers smsNumber[] = []
 
-@description('Minutes escalations may wait unread on the topic before the "nobody is reading" alert.')
-@minValue(1)
-param unreadAlertMinutes int = 10
+@description('True when the alerts reach people another way (an alert processing rule adding your own action group). Without it, a deployment whose alerts would reach nobody is refused.')
+param alertsRoutedElsewhere bool = false
 
-@description('Seconds the oldest notice may wait to be confirmed sent before its alert (as DISPATCH_HEALTH_OUTBOX_MAX_AGE).')
+@description('How long escalations may wait unread on the escalations topic before the "nobody is reading" alert; also the detailed health\'s limit (DISPATCH_HEALTH_UNREAD_MAX_AGE). Only the window sizes Azure metric alerts accept.')
+@allowed([
+  'PT1M'
+  'PT5M'
+  'PT15M'
+  'PT30M'
+  'PT1H'
+  'PT6H'
+  'PT12H'
+  'P1D'
+])
+param unreadAlertWindow string = 'PT15M'
+
+@description('Seconds the oldest notice may wait to be confirmed sent before its alert; also the detailed health\'s limit (DISPATCH_HEALTH_OUTBOX_MAX_AGE, at most a day).')
 @minValue(10)
+@maxValue(86400)
 param outboxAlertSeconds int = 60
 
-@description('.NET version of the isolated worker.')
-param dotnetVersion string = '10.0'
+@description('Memory of each Flex Consumption instance, MB. The sweep\'s instance is billed at this size for every second it runs (README, "Deploying to Azure").')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Most instances the app scales out to.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Replication of the storage account that holds incidents and the audit trail. Empty: zone-redundant where the region has availability zones (infra/zone-regions.json), locally redundant elsewhere.')
+@allowed([
+  ''
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+  'Standard_RAGRS'
+  'Standard_RAGZRS'
+])
+param storageSku string = ''
+
+@description('A CanNotDelete lock on the storage account that holds incidents and the audit trail. Creating it needs Owner or User Access Administrator; set false only in test resource groups.')
+param lockStorage bool = true
+
+@description('Tags on every resource that takes them.')
+param tags object = {
+  application: 'dispatch'
+}
 
 var lettersAndDigits = 'abcdefghijklmnopqrstuvwxyz0123456789'
 // Characters a name part may not contain: the part with every allowed character removed.
 var prefixLeftovers = reduce(split(lettersAndDigits, ''), namePrefix, (rest, c) => replace(rest, c, ''))
-var badStations = filter(stations, s => !empty(reduce(split('${lettersAndDigits}-', ''), s, (rest, c) => replace(rest, c, ''))) || startsWith(s, '-'))
+var stationCodes = map(stations, s => s.code)
+var badStations = filter(stationCodes, s => !empty(reduce(split('${lettersAndDigits}-', ''), s, (rest, c) => replace(rest, c, ''))) || startsWith(s, '-'))
+var principalIds = concat(allStationsChiefPrincipalIds, flatten(map(stations, s => s.chiefPrincipalIds)))
+var badPrincipalIds = filter(principalIds, id => !empty(reduce(split('0123456789abcdefABCDEF-', ''), id, (rest, c) => replace(rest, c, ''))))
 var suffix = uniqueString(resourceGroup().id, namePrefix)
 var serviceBusConfig = loadJsonContent('servicebus/config.json')
+// Resource Manager allows no variables in a parameter's default, so the automatic choice is made here.
+var zoneRegions = loadJsonContent('zone-regions.json').regions
+var storageSkuName = !empty(storageSku) ? storageSku : (contains(zoneRegions, location) ? 'Standard_ZRS' : 'Standard_LRS')
 
 // Bicep cannot match a pattern in a decorator, so a bad value is stopped before anything is created: these
 // deployments exist only when a value is wrong, and their names (which no deployment may have: spaces and a
@@ -75,11 +145,23 @@ module invalidStations 'modules/refuse.bicep' = if (!empty(badStations)) {
   name: 'station codes must be a-z 0-9 or -: ${join(badStations, ' ')}'
 }
 
+module invalidPrincipalIds 'modules/refuse.bicep' = if (!empty(badPrincipalIds)) {
+  name: 'chief object ids must be GUIDs: ${join(badPrincipalIds, ' ')}'
+}
+
+// Alert rules that reach nobody would pass silently: a deployment must name a receiver or say where alerts go.
+// (The condition in the name only keeps it from being a constant, which Bicep would check and refuse at build.)
+var alertsReachNobody = empty(alertEmails) && empty(alertSmsNumbers) && !alertsRoutedElsewhere
+module noAlertReceivers 'modules/refuse.bicep' = if (alertsReachNobody) {
+  name: '${alertsReachNobody ? 'alerts reach nobody' : 'alerts'}: set alertEmails or alertSmsNumbers'
+}
+
 module identity 'modules/identity.bicep' = {
   name: 'identity'
   params: {
     name: '${namePrefix}-id-${suffix}'
     location: location
+    tags: tags
   }
 }
 
@@ -89,6 +171,7 @@ module monitoring 'modules/monitoring.bicep' = {
     namePrefix: namePrefix
     suffix: suffix
     location: location
+    tags: tags
   }
 }
 
@@ -97,6 +180,9 @@ module storage 'modules/storage.bicep' = {
   params: {
     name: '${namePrefix}${suffix}'
     location: location
+    sku: storageSkuName
+    lock: lockStorage
+    tags: tags
   }
 }
 
@@ -107,7 +193,8 @@ module serviceBus 'modules/servicebus.bicep' = {
     location: location
     topics: serviceBusConfig.UserConfig.Namespaces[0].Topics
     queues: serviceBusConfig.UserConfig.Namespaces[0].Queues
-    stations: stations
+    stations: stationCodes
+    tags: tags
   }
 }
 
@@ -119,7 +206,7 @@ module roles 'modules/roles.bicep' = {
     tableNames: [storage.outputs.tableName, storage.outputs.indexTableName]
     serviceBusNamespaceName: serviceBus.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
-    chiefPrincipalId: chiefPrincipalId
+    allStationsChiefPrincipalIds: allStationsChiefPrincipalIds
     stations: stations
   }
 }
@@ -146,7 +233,22 @@ module functionApp 'modules/functionapp.bicep' = {
     authAudience: authAudience
     boardClientId: boardClientId
     boardScope: boardScope
-    dotnetVersion: dotnetVersion
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    unreadMaxAge: unreadAlertWindow
+    outboxMaxAge: 'PT${outboxAlertSeconds}S'
+    tags: tags
+  }
+}
+
+// Resource logs to the workspace: the app's host, writes and deletes on the tables, Service Bus management.
+module diagnostics 'modules/diagnostics.bicep' = {
+  name: 'diagnostics'
+  params: {
+    workspaceId: monitoring.outputs.workspaceId
+    siteName: functionApp.outputs.name
+    storageAccountName: storage.outputs.name
+    serviceBusNamespaceName: serviceBus.outputs.name
   }
 }
 
@@ -159,8 +261,9 @@ module alerts 'modules/alerts.bicep' = {
     serviceBusNamespaceId: serviceBus.outputs.id
     emails: alertEmails
     smsNumbers: alertSmsNumbers
-    unreadMinutes: unreadAlertMinutes
+    unreadWindow: unreadAlertWindow
     outboxMaxSeconds: outboxAlertSeconds
+    tags: tags
   }
 }
 

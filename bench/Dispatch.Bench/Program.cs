@@ -3,37 +3,90 @@ using Dispatch.Bench;
 using Spectre.Console;
 
 // ./dispatch bench [all|api|sweep|report|broker] [--quick]
+// A figure that cannot be measured (a stack that did not start, a port taken, a timeout, a wrong count) ends as
+// one line naming it and why, the figures that were measured are still printed, and the exit code is 1. Nothing
+// escapes Main: an unhandled exception aborts the runtime (SIGABRT, exit 134) with a stack trace for a reason.
+var measuring = "starting";
+AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+{
+    // Thrown on a thread of its own (a callback, a timer): the runtime will abort; say why first, and exit 1 instead.
+    Console.Error.WriteLine($"bench: stopped while {measuring}: {Failures.Reason(e.ExceptionObject as Exception)}");
+    Environment.Exit(1);
+};
+
 var quick = args.Contains("--quick");
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
-var repoRoot = FindRepoRoot();
+if (which is not ("all" or "api" or "sweep" or "report" or "broker"))
+{
+    Console.Error.WriteLine($"bench: unknown benchmark '{which}'; use all, api, sweep, report or broker (and --quick).");
+    return 2;
+}
+
+if (Failures.FindRepoRoot() is not { } repoRoot)
+{
+    Console.Error.WriteLine("bench: run the benchmarks from the repository (Dispatch.sln not found above the bench's build output).");
+    return 2;
+}
+
 var figures = new List<Figure>();
+var failures = new List<string>();
 await AnsiConsole.Status().StartAsync("starting…", async status =>
 {
-    void Progress(string text) => status.Status(Markup.Escape(text));
-    if (which is "all" or "api" or "sweep" or "report")
+    void Progress(string text)
+    {
+        measuring = text;
+        status.Status(Markup.Escape(text));
+    }
+
+    // Runs one group of figures; a failure is kept as its line and the other groups still run.
+    async Task<T?> Measure<T>(string figure, Func<Task<T>> run)
+    {
+        try
+        {
+            return await run();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            failures.Add($"bench: {figure} not measured, while {measuring}: {Failures.Reason(e)}");
+            return default;
+        }
+    }
+
+    if (which is "all" or "sweep" or "report")
     {
         Progress("starting dispatch up (in memory, free ports)");
-        await using var stack = await StackProcess.StartAsync(repoRoot, Path.Combine(AppContext.BaseDirectory, "bench-policy.json"));
-        if (which is "all" or "sweep")
+        var stack = await Measure(which == "all" ? "sweep and report figures" : $"{which} figures",
+            () => StackProcess.StartAsync(repoRoot, Path.Combine(AppContext.BaseDirectory, "bench-policy.json")));
+        if (stack is not null)
         {
-            figures.AddRange(await SweepBench.RunAsync(repoRoot, stack.StorageConnectionString, stack.BusConnectionString, quick, Progress));
-        }
+            if (which is "all" or "sweep")
+            {
+                figures.AddRange(await Measure("sweep figures", () => SweepBench.RunAsync(repoRoot, stack.StorageConnectionString, stack.BusConnectionString, quick, Progress)) ?? []);
+            }
 
-        if (which is "all" or "report")
-        {
-            figures.AddRange(await ReportBench.RunAsync(repoRoot, stack, quick, Progress));
+            if (which is "all" or "report")
+            {
+                figures.AddRange(await Measure("report figures", () => ReportBench.RunAsync(repoRoot, stack, quick, Progress)) ?? []);
+            }
+
+            Progress("stopping dispatch up");
+            await Measure("a clean stop of dispatch up", async () =>
+            {
+                await stack.DisposeAsync();
+                return true;
+            });
         }
     }
 
     if (which is "all" or "api")
     {
-        figures.AddRange(await ApiBench.RunAsync(repoRoot, quick, Progress));
+        figures.AddRange(await Measure("api figures", () => ApiBench.RunAsync(repoRoot, quick, Progress)) ?? []);
     }
 
     if (which is "all" or "broker")
     {
         Progress("broker throughput and latency");
-        figures.AddRange(await BrokerBench.RunAsync(quick));
+        figures.AddRange(await Measure("broker figures", () => BrokerBench.RunAsync(quick)) ?? []);
     }
 });
 
@@ -46,15 +99,9 @@ foreach (var f in figures)
     Console.WriteLine($"| {f.Name} | {f.Value} | {f.Baseline} | {f.Ratio} | {f.Note} |");
 }
 
-static string FindRepoRoot()
+foreach (var failure in failures)
 {
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "Dispatch.sln")))
-        {
-            return dir.FullName;
-        }
-    }
-
-    throw new InvalidOperationException("Run the benchmarks from the repository (Dispatch.sln not found).");
+    Console.Error.WriteLine(failure);
 }
+
+return failures.Count == 0 ? 0 : 1;

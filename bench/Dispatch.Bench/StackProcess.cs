@@ -38,24 +38,47 @@ public sealed class StackProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         })!;
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        while (await process.StandardOutput.ReadLineAsync() is { } line)
+        // up says on stderr why it could not start (a port taken, Azurite missing): the last line is the reason.
+        var lastError = "";
+        process.ErrorDataReceived += (_, e) =>
         {
-            if (line.Contains("Dispatch is up.", StringComparison.Ordinal))
+            if (!string.IsNullOrWhiteSpace(e.Data))
             {
-                _ = Task.Run(async () =>
+                lastError = e.Data;
+            }
+        };
+        process.BeginErrorReadLine();
+        using var patience = new CancellationTokenSource(StartTimeout);
+        try
+        {
+            while (await process.StandardOutput.ReadLineAsync(patience.Token) is { } line)
+            {
+                if (line.Contains("Dispatch is up.", StringComparison.Ordinal))
                 {
-                    while (await process.StandardOutput.ReadLineAsync() is not null)
+                    _ = Task.Run(async () =>
                     {
-                    }
-                });
-                return new StackProcess(process, api, storage, bus);
+                        while (await process.StandardOutput.ReadLineAsync() is not null)
+                        {
+                        }
+                    });
+                    return new StackProcess(process, api, storage, bus);
+                }
             }
         }
+        catch (OperationCanceledException) when (patience.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw new TimeoutException($"dispatch up was not up within {StartTimeout.TotalSeconds:0} s{(lastError.Length > 0 ? $"; its last error: {lastError}" : "")}");
+        }
 
-        throw new InvalidOperationException("dispatch up exited before it was up; build it first with ./dispatch bench (Release).");
+        await process.WaitForExitAsync();
+        var exitCode = process.ExitCode;
+        process.Dispose();
+        throw new InvalidOperationException($"dispatch up exited ({exitCode}) before it was up: {(lastError.Length > 0 ? lastError : "it said nothing (is it built? ./dispatch bench builds it)")}");
     }
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>Peak resident memory of the Functions app's process (VmHWM), in MiB.</summary>
     public double PeakMemoryMiB()

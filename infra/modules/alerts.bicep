@@ -8,14 +8,19 @@ param serviceBusNamespaceId string
 param emails string[]
 @description('Phone numbers that receive every alert by SMS: { countryCode: \'86\', phoneNumber: \'13800000000\' }.')
 param smsNumbers object[]
-@description('Escalations waiting unread on the topic for this many minutes raise the "nobody is reading" alert.')
-param unreadMinutes int
+@description('Escalations waiting unread on the topic for this whole window (an ISO-8601 window size metric alerts accept) raise the "nobody is reading" alert.')
+param unreadWindow string
 @description('The oldest notice not yet confirmed sent may be this many seconds old.')
 param outboxMaxSeconds int
+param tags object
+
+// How often every rule looks: the shortest interval both kinds of rule accept, and no longer than any window.
+var evaluationFrequency = 'PT1M'
 
 resource operators 'Microsoft.Insights/actionGroups@2023-01-01' = {
   name: '${namePrefix}-operators'
   location: 'Global'
+  tags: tags
   properties: {
     groupShortName: take('${namePrefix}ops', 12)
     enabled: true
@@ -52,18 +57,30 @@ var logRules = [
     operator: 'GreaterThan'
     threshold: outboxMaxSeconds
   }
+  {
+    // requests/failed (a metric) counts every code from 400 up but 401, so a burst of 403/404 from callers would
+    // page the operators; the result code says which failures are the server's.
+    name: 'http-5xx'
+    description: 'The API answered with server errors (5xx): more than 5 in 5 minutes.'
+    severity: 1
+    query: 'requests | where toint(resultCode) between (500 .. 599) | summarize failures = count()'
+    measure: 'failures'
+    operator: 'GreaterThan'
+    threshold: 5
+  }
 ]
 
 resource logAlerts 'Microsoft.Insights/scheduledQueryRules@2023-03-15-preview' = [for rule in logRules: {
   name: '${namePrefix}-${rule.name}'
   location: location
+  tags: tags
   properties: {
     displayName: '${namePrefix}: ${rule.name}'
     description: rule.description
     severity: rule.severity
     enabled: true
     scopes: [appInsightsId]
-    evaluationFrequency: 'PT1M'
+    evaluationFrequency: evaluationFrequency
     windowSize: 'PT5M'
     criteria: {
       allOf: [
@@ -98,7 +115,6 @@ var metricRules = [
     aggregation: 'Maximum'
     threshold: 0
     window: 'PT5M'
-    entity: true
   }
   {
     name: 'unread-escalations'
@@ -109,32 +125,20 @@ var metricRules = [
     metric: 'ActiveMessages'
     aggregation: 'Minimum'
     threshold: 0
-    window: 'PT${unreadMinutes}M'
-    entity: true
-  }
-  {
-    name: 'http-5xx'
-    description: 'The API answered with server errors: more than 5 failed requests in 5 minutes.'
-    severity: 1
-    scope: appInsightsId
-    namespace: 'Microsoft.Insights/components'
-    metric: 'requests/failed'
-    aggregation: 'Count'
-    threshold: 5
-    window: 'PT5M'
-    entity: false
+    window: unreadWindow
   }
 ]
 
 resource metricAlerts 'Microsoft.Insights/metricAlerts@2018-03-01' = [for rule in metricRules: {
   name: '${namePrefix}-${rule.name}'
   location: 'global'
+  tags: tags
   properties: {
     description: rule.description
     severity: rule.severity
     enabled: true
     scopes: [rule.scope]
-    evaluationFrequency: 'PT1M'
+    evaluationFrequency: evaluationFrequency
     windowSize: rule.window
     criteria: {
       'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
@@ -147,13 +151,13 @@ resource metricAlerts 'Microsoft.Insights/metricAlerts@2018-03-01' = [for rule i
           timeAggregation: rule.aggregation
           operator: 'GreaterThan'
           threshold: rule.threshold
-          dimensions: rule.entity ? [
+          dimensions: [
             {
               name: 'EntityName'
               operator: 'Include'
               values: ['escalations']
             }
-          ] : []
+          ]
         }
       ]
     }

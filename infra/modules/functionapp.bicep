@@ -16,11 +16,19 @@ param authAuthority string
 param authAudience string
 param boardClientId string
 param boardScope string
-param dotnetVersion string
+@description('Memory of each instance, MB.')
+param instanceMemoryMB int
+param maximumInstanceCount int
+@description('DISPATCH_HEALTH_UNREAD_MAX_AGE: the same window as the "nobody is reading" alert.')
+param unreadMaxAge string
+@description('DISPATCH_HEALTH_OUTBOX_MAX_AGE: the same limit as the outbox alert.')
+param outboxMaxAge string
+param tags object
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: '${name}-plan'
   location: location
+  tags: tags
   kind: 'functionapp'
   sku: {
     name: 'FC1'
@@ -34,6 +42,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource app 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
+  tags: tags
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
@@ -60,12 +69,13 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         }
       }
       scaleAndConcurrency: {
-        maximumInstanceCount: 40
-        instanceMemoryMB: 2048
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
       }
+      // The version the app is built for (TargetFramework in Directory.Build.props).
       runtime: {
         name: 'dotnet-isolated'
-        version: dotnetVersion
+        version: '10.0'
       }
     }
   }
@@ -102,9 +112,11 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     DISPATCH_BOARD_SCOPE: boardScope
     DISPATCH_INDEX_SHARDS: '4'
     DISPATCH_REQUEST_BUDGET: 'PT5S'
+    DISPATCH_UNAUTHENTICATED_LIMIT: '60'
     DISPATCH_SWEEP_BUDGET: 'PT1M'
-    DISPATCH_HEALTH_OUTBOX_MAX_AGE: 'PT1M'
-    DISPATCH_HEALTH_UNREAD_MAX_AGE: 'PT10M'
+    // The limits the alert rules use, from the same parameters, so the health and the alerts agree.
+    DISPATCH_HEALTH_OUTBOX_MAX_AGE: outboxMaxAge
+    DISPATCH_HEALTH_UNREAD_MAX_AGE: unreadMaxAge
   }
 }
 

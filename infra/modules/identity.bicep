@@ -1,10 +1,12 @@
 // The one identity the Functions app and its host run as.
 param name string
 param location string
+param tags object
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: name
   location: location
+  tags: tags
 }
 
 output id string = identity.id

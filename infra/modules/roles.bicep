@@ -7,7 +7,9 @@ param storageAccountName string
 param tableNames string[]
 param serviceBusNamespaceName string
 param appInsightsName string
-param chiefPrincipalId string
+@description('Who reads the catch-all chief subscription.')
+param allStationsChiefPrincipalIds array
+@description('The stations: { code, chiefPrincipalIds }.')
 param stations array
 
 // Built-in role definition ids, from https://learn.microsoft.com/en-us/azure/role-based-access-control/built-in-roles
@@ -16,7 +18,10 @@ var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 var serviceBusDataSender = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
 var serviceBusDataReceiver = '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
-var chiefSubscriptions = concat(['chief'], map(stations, station => 'chief-${station}'))
+// One grant per reader and subscription: each station's chiefs on their own station's subscription only.
+var chiefGrants = concat(
+  map(allStationsChiefPrincipalIds, principal => { subscription: 'chief', principal: principal }),
+  flatten(map(stations, station => map(station.chiefPrincipalIds, principal => { subscription: 'chief-${station.code}', principal: principal }))))
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -41,9 +46,9 @@ resource escalations 'Microsoft.ServiceBus/namespaces/topics@2024-01-01' existin
   name: 'escalations'
 }
 
-resource chiefSubscription 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2024-01-01' existing = [for name in chiefSubscriptions: {
+resource chiefSubscription 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2024-01-01' existing = [for grant in chiefGrants: {
   parent: escalations
-  name: name
+  name: grant.subscription
 }]
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -98,13 +103,14 @@ resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 }
 
-// The chief's desk receives from the chief subscriptions only, never from the duty officers' or the command center's.
-resource receiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (name, i) in chiefSubscriptions: if (!empty(chiefPrincipalId)) {
-  name: guid(chiefSubscription[i].id, chiefPrincipalId, serviceBusDataReceiver)
+// A chief's desk receives from one chief subscription only, never from another station's, the duty officers' or
+// the command center's.
+resource receiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (grant, i) in chiefGrants: {
+  name: guid(chiefSubscription[i].id, grant.principal, serviceBusDataReceiver)
   scope: chiefSubscription[i]
   properties: {
-    description: 'Azure Service Bus Data Receiver: the chief\'s desk reads the ${name} subscription.'
-    principalId: chiefPrincipalId
+    description: 'Azure Service Bus Data Receiver: the chief\'s desk reads the ${grant.subscription} subscription.'
+    principalId: grant.principal
     principalType: 'User'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceBusDataReceiver)
   }

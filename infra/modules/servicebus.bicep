@@ -5,10 +5,12 @@ param location string
 param topics array
 param queues array
 param stations array
+param tags object
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
   location: location
+  tags: tags
   sku: {
     name: 'Standard'
     tier: 'Standard'

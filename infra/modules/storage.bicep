@@ -2,13 +2,19 @@
 // Shared-key access is off: everything signs in with the app's identity.
 param name string
 param location string
+@description('Replication, e.g. Standard_ZRS.')
+param sku string
+@description('Put a CanNotDelete lock on the account.')
+param lock bool
+param tags object
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
+  tags: tags
   kind: 'StorageV2'
   sku: {
-    name: 'Standard_LRS'
+    name: sku
   }
   properties: {
     allowSharedKeyAccess: false
@@ -16,6 +22,17 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     defaultToOAuthAuthentication: true
+  }
+}
+
+// The account holds every incident and the audit trail: deleting it takes removing this lock first, on purpose.
+// A lock stops the account being deleted, not rows: the app's own rules decide what a row may become.
+resource keep 'Microsoft.Authorization/locks@2020-05-01' = if (lock) {
+  name: 'keep-incidents-and-audit-trail'
+  scope: account
+  properties: {
+    level: 'CanNotDelete'
+    notes: 'Holds every incident and the audit trail of who did what (README, "Deploying to Azure").'
   }
 }
 

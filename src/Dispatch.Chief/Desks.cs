@@ -50,21 +50,25 @@ internal sealed class JsonDesk(TextWriter output) : IDesk
 }
 
 /// <summary>
-/// The live board: escalations with overdue-by counters that tick every second; keys 1-9 acknowledge
-/// the row with that number through the API; q quits.
+/// The live board: escalations with overdue-by counters that tick every second until their clock ends (asked
+/// of the API every few seconds); keys 1-9 acknowledge the row with that number through the API; q quits.
 /// </summary>
-internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowledge, TimeProvider time, TimeZoneInfo zone) : IDesk
+/// <param name="zone">The stations' time zone, once the API has said (UTC until then: the desk may start before the API).</param>
+internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowledge, ClockEnds clockEnds, TimeProvider time, Task<TimeZoneInfo> zone) : IDesk
 {
     private static readonly string[] LeadingReportColumns = ["station", "day", "incidents", "breaches"];
     private static readonly string[] TrailingReportColumns = ["bottom units", "full report"];
+    private static readonly TimeSpan EndsRefresh = TimeSpan.FromSeconds(3);
+
+    private readonly DeskCaption caption = new(time);
 
     private readonly Board board = new();
     private readonly List<TaskCompletionSource> waitingToBeShown = [];
-    private string status = "Waiting for escalations…";
 
     public Task ShowAsync(EscalationMessage escalation, ServiceBusReceivedMessage message, CancellationToken cancellationToken)
     {
         var shown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        caption.Received();
         lock (waitingToBeShown)
         {
             board.Add(escalation, time.GetUtcNow());
@@ -86,15 +90,25 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
         return shown.Task.WaitAsync(cancellationToken);
     }
 
-    public void Error(string message) => status = $"[red]{Markup.Escape(message)}[/]";
+    public void Error(string message) => caption.Error(message);
+
+    private TimeZoneInfo Zone => zone.IsCompletedSuccessfully ? zone.Result : TimeZoneInfo.Utc;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var interactive = !Console.IsInputRedirected;
+        var refreshing = Task.CompletedTask;
+        var lastRefresh = DateTimeOffset.MinValue;
         await AnsiConsole.Live(Render()).AutoClear(false).StartAsync(async context =>
         {
             while (!cancellationToken.IsCancellationRequested)
             {
+                if (refreshing.IsCompleted && time.GetUtcNow() - lastRefresh >= EndsRefresh)
+                {
+                    lastRefresh = time.GetUtcNow();
+                    refreshing = clockEnds.RefreshAsync(board, cancellationToken);
+                }
+
                 List<TaskCompletionSource> shown;
                 lock (waitingToBeShown)
                 {
@@ -141,7 +155,7 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
             board.MarkAcknowledged(rows[index].Escalation.IncidentId, options.Actor);
         }
 
-        status = ok ? $"[green]{Markup.Escape(message)}[/]" : $"[red]{Markup.Escape(message)}[/]";
+        caption.Status = ok ? $"[green]{Markup.Escape(message)}[/]" : $"[red]{Markup.Escape(message)}[/]";
     }
 
     private Rows Render()
@@ -178,8 +192,8 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
         var now = time.GetUtcNow();
         var table = new Table().Border(TableBorder.Rounded).Expand()
             .Title($"[bold]Chief's desk[/] — {Markup.Escape(options.Subscription)}{(options.Station is null ? "" : $" · station {Markup.Escape(options.Station)}")}")
-            .Caption($"{status}  ·  [grey]1-9 acknowledge · q quit[/]");
-        foreach (var column in new[] { "#", "overdue by", "level", "kind", "incident", "priority", "category", "clock", $"deadline ({zone.Id} / UTC)", "summary" })
+            .Caption($"{caption.Markup()}  ·  [grey]1-9 acknowledge · q quit[/]");
+        foreach (var column in new[] { "#", "overdue by", "level", "kind", "incident", "priority", "category", "clock", $"deadline ({Zone.Id} / UTC)", "summary" })
         {
             table.AddColumn(column);
         }
@@ -188,11 +202,11 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
         for (var i = 0; i < rows.Count; i++)
         {
             var e = rows[i].Escalation;
-            var overdue = e.OverdueAt(now);
-            var colour = rows[i].AcknowledgedBy is not null ? "grey" : overdue > TimeSpan.FromMinutes(5) ? "red" : overdue > TimeSpan.Zero ? "yellow" : "white";
+            var overdue = rows[i].OverdueAt(now);
+            var colour = rows[i].AcknowledgedBy is not null || rows[i].Ended is not null ? "grey" : overdue > TimeSpan.FromMinutes(5) ? "red" : overdue > TimeSpan.Zero ? "yellow" : "white";
             table.AddRow(
                 i < 9 ? $"{i + 1}" : "",
-                $"[{colour}]{(overdue == TimeSpan.Zero ? "—" : $"{(int)overdue.TotalMinutes}:{overdue.Seconds:00}")}[/]",
+                $"[{colour}]{Markup.Escape(rows[i].Figure(now))}[/]",
                 e.Level.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Markup.Escape(e.Kind) + (rows[i].AcknowledgedBy is { } by ? $" [grey](ack {Markup.Escape(by)})[/]" : ""),
                 Markup.Escape(e.IncidentId),
@@ -200,7 +214,7 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
                 Markup.Escape(e.Category),
                 Markup.Escape(e.Clock ?? "—"),
                 e.Deadline is { } deadline
-                    ? $"{TimeZoneInfo.ConvertTime(deadline, zone):HH:mm:ss} / {deadline.UtcDateTime:HH:mm:ss}"
+                    ? $"{TimeZoneInfo.ConvertTime(deadline, Zone):HH:mm:ss} / {deadline.UtcDateTime:HH:mm:ss}"
                     : "—",
                 Markup.Escape(e.Summary));
         }

@@ -2,10 +2,23 @@ using Dispatch.Contracts;
 
 namespace Dispatch.Chief;
 
-/// <summary>One line on the board: an escalation and whether the chief has acknowledged it.</summary>
+/// <summary>One line on the board: an escalation, whether the chief has acknowledged it, and whether its clock has ended.</summary>
 public sealed record BoardEntry(EscalationMessage Escalation, DateTimeOffset ReceivedAt)
 {
     public string? AcknowledgedBy { get; set; }
+
+    public ClockEnd? Ended { get; set; }
+
+    /// <summary>How far past its deadline: the lateness it ended with once the clock has ended, counting until then.</summary>
+    public TimeSpan OverdueAt(DateTimeOffset now) => Ended?.OverdueBy ?? Escalation.OverdueAt(now);
+
+    /// <summary>What the "overdue by" column says: a running clock counts; one that has ended says how late it ended, and that it is over.</summary>
+    public string Figure(DateTimeOffset now)
+    {
+        var overdue = OverdueAt(now);
+        var figure = $"{(int)overdue.TotalMinutes}:{overdue.Seconds:00}";
+        return Ended is { } end ? $"{figure} late · {end.How}, ended" : overdue == TimeSpan.Zero ? "—" : figure;
+    }
 }
 
 /// <summary>What the chief sees: escalations, most overdue first, then newest; one row per incident and clock.</summary>
@@ -20,7 +33,7 @@ public sealed class Board
         lock (gate)
         {
             // A higher level for the same incident and clock replaces the lower one.
-            var key = $"{escalation.IncidentId}|{escalation.Clock}";
+            var key = Key(escalation.IncidentId, escalation.Clock);
             if (!entries.TryGetValue(key, out var existing) || existing.Escalation.Level <= escalation.Level)
             {
                 entries[key] = new BoardEntry(escalation, receivedAt);
@@ -34,8 +47,8 @@ public sealed class Board
         {
             return entries.Values
                 .Where(e => station is null || string.Equals(e.Escalation.Station, station, StringComparison.OrdinalIgnoreCase))
-                .OrderBy(e => e.AcknowledgedBy is not null)
-                .ThenByDescending(e => e.Escalation.OverdueAt(now))
+                .OrderBy(e => e.AcknowledgedBy is not null || e.Ended is not null)
+                .ThenByDescending(e => e.OverdueAt(now))
                 .ThenByDescending(e => e.Escalation.EscalatedAt)
                 .ToList();
         }
@@ -60,6 +73,28 @@ public sealed class Board
             return [.. reports.Values.Where(r => station is null || string.Equals(r.Station, station, StringComparison.OrdinalIgnoreCase)).OrderBy(r => r.Station, StringComparer.Ordinal)];
         }
     }
+
+    /// <summary>The incident and clock of every row whose clock may still be running.</summary>
+    public IReadOnlyList<(string IncidentId, string Clock)> Running()
+    {
+        lock (gate)
+        {
+            return [.. entries.Values.Where(e => e.Ended is null && e.Escalation.Clock is not null).Select(e => (e.Escalation.IncidentId, e.Escalation.Clock!))];
+        }
+    }
+
+    public void MarkEnded(string incidentId, string clock, ClockEnd end)
+    {
+        lock (gate)
+        {
+            if (entries.TryGetValue(Key(incidentId, clock), out var entry))
+            {
+                entry.Ended = end;
+            }
+        }
+    }
+
+    private static string Key(string incidentId, string? clock) => $"{incidentId}|{clock}";
 
     public void MarkAcknowledged(string incidentId, string by)
     {

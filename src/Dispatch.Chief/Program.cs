@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;
 using Dispatch.Chief;
@@ -38,8 +37,10 @@ await using var processor = client.CreateProcessor(EscalationTopic.Name, options
 });
 
 using var api = new HttpClient { BaseAddress = new Uri(options.Api) };
-var acknowledge = new AcknowledgeClient(api, options.TokenSource(Directory.GetCurrentDirectory(), NodaTime.SystemClock.Instance));
-var desk = options.Json ? (IDesk)new JsonDesk(Console.Out) : new BoardDesk(options, acknowledge, TimeProvider.System, await StationTimeZoneAsync(api));
+var token = options.TokenSource(Directory.GetCurrentDirectory(), NodaTime.SystemClock.Instance);
+var desk = options.Json
+    ? (IDesk)new JsonDesk(Console.Out)
+    : new BoardDesk(options, new AcknowledgeClient(api, token), new ClockEnds(api, token), TimeProvider.System, StationZone.WaitAsync(api, TimeSpan.FromSeconds(3), stop.Token));
 // The desk continues the trace the message carries (W3C traceparent), exported when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 using var desksSource = new ActivitySource("Dispatch.Chief");
 using var tracing = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 }
@@ -87,18 +88,3 @@ catch (OperationCanceledException)
 
 await processor.StopProcessingAsync();
 return 0;
-
-// The policy's time zone, as the board shows times: from the app's board configuration (anonymous, no secrets).
-static async Task<TimeZoneInfo> StationTimeZoneAsync(HttpClient api)
-{
-    try
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-        var config = await api.GetFromJsonAsync<JsonElement>("board/config.json", timeout.Token);
-        return TimeZoneInfo.FindSystemTimeZoneById(config.GetProperty("timeZone").GetString()!);
-    }
-    catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException or TimeZoneNotFoundException or KeyNotFoundException or InvalidOperationException)
-    {
-        return TimeZoneInfo.Utc;
-    }
-}

@@ -35,9 +35,9 @@ public static class RosterFile
             {
                 var where = $"Roster file '{path}', people[{index++}]";
                 var subject = entry.TryGetProperty("subject", out var s) ? s.GetString() : null;
-                if (!Person.IsValidSubject(subject))
+                if (!Person.IsPersonSubject(subject))
                 {
-                    throw new ArgumentException($"{where}.subject must be {Person.SubjectRule}.");
+                    throw new ArgumentException($"{where}.subject must be {Person.SubjectRule}; {Person.ReservedRule}.");
                 }
 
                 var person = new Person(subject!, entry.TryGetProperty("name", out var n) && n.GetString() is { Length: > 0 } name ? name : subject!);

@@ -58,9 +58,9 @@ public static class TokenCommand
             }
         }
 
-        if (!Person.IsValidSubject(name))
+        if (!Person.IsPersonSubject(name))
         {
-            error.WriteLine($"dispatch token: --name is required: {Person.SubjectRule} (it is the person's id, as the roster lists it).\n{Usage}");
+            error.WriteLine($"dispatch token: --name is required: {Person.SubjectRule}, not reserved ({Person.ReservedRule}); it is the person's id, as the roster lists it.\n{Usage}");
             return 2;
         }
 

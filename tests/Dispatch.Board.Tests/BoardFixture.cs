@@ -67,23 +67,12 @@ public sealed class SharedBoard : ICollectionFixture<BoardFixture>;
 /// <summary>An API host whose FakeClock runs at real speed (so countdowns tick) and can still be jumped ahead.</summary>
 public sealed class LiveApi : IAsyncDisposable
 {
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task ticking;
+    private readonly RunningClock running;
 
     private LiveApi(ApiHost host)
     {
         Host = host;
-        ticking = Task.Run(async () =>
-        {
-            var last = DateTime.UtcNow;
-            while (!stop.IsCancellationRequested)
-            {
-                await Task.Delay(100);
-                var now = DateTime.UtcNow;
-                host.Clock.Advance(Duration.FromTimeSpan(now - last));
-                last = now;
-            }
-        });
+        running = new RunningClock(host.Clock);
     }
 
     public ApiHost Host { get; }
@@ -105,9 +94,7 @@ public sealed class LiveApi : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await stop.CancelAsync();
-        await ticking;
+        await running.DisposeAsync();
         await Host.DisposeAsync();
-        stop.Dispose();
     }
 }

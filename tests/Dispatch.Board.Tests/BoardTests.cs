@@ -82,6 +82,41 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
     }
 
     [Fact]
+    public async Task A_clock_met_after_its_deadline_shows_its_frozen_lateness_as_ended_and_never_ticks_again()
+    {
+        var board = await stack.OpenAsync(fixture.Browser, staff.Chief);
+        var metLate = await ReportAsync("P1");
+        var stillOverdue = await ReportAsync("P1");
+        stack.Clock.Advance(Duration.FromSeconds(62)); // P1 dispatch window: 1 minute, so 2 s past it
+        var dispatched = await DispatchAsync(metLate);
+
+        // The frozen figure, worked out here from the instants the API answered with: whole seconds from the
+        // deadline to the dispatch (2 s and whatever the real-speed clock added between the two calls).
+        var clock = dispatched.GetProperty("clocks").GetProperty("dispatch");
+        var late = Instant.FromDateTimeOffset(clock.GetProperty("metAt").GetDateTimeOffset()) - Instant.FromDateTimeOffset(clock.GetProperty("deadline").GetDateTimeOffset());
+        var expected = $"▲ {(int)late.TotalMinutes}:{late.Seconds:00} late · ✓ met ";
+        var lateCell = board.Locator($"tr[data-incident-id='{metLate}'] td[data-clock='dispatch']");
+        var overdueCell = board.Locator($"tr[data-incident-id='{stillOverdue}'] td[data-clock='dispatch']");
+        await Expect(lateCell).ToHaveAttributeAsync("data-state", "late");
+        var frozen = await lateCell.TextContentAsync();
+        var overdueBefore = await overdueCell.TextContentAsync();
+        stack.Clock.Advance(Duration.FromMinutes(2)); // 2:02 past the deadline now, and real seconds on top
+        await Expect(overdueCell).Not.ToHaveTextAsync(overdueBefore!);
+        await Task.Delay(2500);
+
+        Assert.Equal("breached", clock.GetProperty("state").GetString());
+        Assert.StartsWith(expected, frozen, StringComparison.Ordinal);
+        Assert.Matches(@"^▲ 0:0\d late · ✓ met \d\d:\d\d:\d\d$", frozen);
+        Assert.Equal(frozen, await lateCell.TextContentAsync());
+        Assert.Equal("late", await lateCell.GetAttributeAsync("data-state"));
+        // A clock still running past its deadline looks different: counting, in words and in its state.
+        Assert.Equal("breached", await overdueCell.GetAttributeAsync("data-state"));
+        Assert.Matches(@"^▲ −2:\d\d overdue$", await overdueCell.TextContentAsync());
+        Assert.DoesNotContain("overdue", await board.Locator($"tr[data-incident-id='{metLate}']").GetAttributeAsync("class") ?? "", StringComparison.Ordinal);
+        Assert.Equal(stillOverdue, await board.Locator("#rows tr").First.GetAttributeAsync("data-incident-id"));
+    }
+
+    [Fact]
     public async Task A_dispatcher_reports_and_dispatches_through_the_page_and_the_officer_marks_arrival_on_his()
     {
         var dispatcher = await stack.OpenAsync(fixture.Browser, staff.Dispatcher);
@@ -160,6 +195,29 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
         Assert.True(await officer.Locator("#new-report").IsHiddenAsync());
         Assert.Equal(0, await dispatcher.Locator($"tr[data-incident-id='{theirs}']").CountAsync());
         Assert.Equal(0, await officer.Locator($"tr[data-incident-id='{theirs}']").CountAsync());
+    }
+
+    [Fact]
+    public async Task Buttons_are_the_apis_actions_so_a_duty_officer_gets_no_acknowledge_on_the_chiefs_rung_and_the_page_holds_no_roles()
+    {
+        var id = await ReportAsync("P1");
+        stack.Clock.Advance(Duration.FromMinutes(3) + Duration.FromSeconds(10)); // the dispatch ladder stands at level 2: the chief's
+        await stack.Host.Service<Sweeper>().SweepAsync(default);
+        var duty = await stack.OpenAsync(fixture.Browser, staff.DutyOfficer);
+        var chief = await stack.OpenAsync(fixture.Browser, staff.Chief);
+
+        var dutyRow = duty.Locator($"tr[data-incident-id='{id}']");
+        await Expect(dutyRow.Locator("td.esc")).ToContainTextAsync("not acknowledged");
+        var dutyButtons = await dutyRow.Locator("button").AllTextContentsAsync();
+        await Expect(chief.Locator($"tr[data-incident-id='{id}'] button", new() { HasText = "Acknowledge" })).ToHaveCountAsync(1);
+
+        // Before issue 23 the page kept its own copy of who may do what and showed the duty officer an Acknowledge
+        // the API refuses. Now each button is one of the incident's actions, as the API listed them for this person.
+        Assert.Equal(["Dispatch", "Cancel"], dutyButtons);
+        var script = await File.ReadAllTextAsync(Path.Combine(RepoRoot.Path, "src", "Dispatch.Functions", "Board", "board.js"));
+        var roleNames = System.Text.RegularExpressions.Regex.Matches(script, @"['""`](dispatcher|officer|duty-officer|chief|command-center|auditor|admin)['""`]")
+            .Select(m => m.Value).Where(m => !script.Contains($".name = {m};", StringComparison.Ordinal)).ToList();
+        Assert.Empty(roleNames); // the one 'officer' left names the dispatch body's field, not a role
     }
 
     [Fact]
@@ -243,9 +301,11 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
     private async Task<string> ReportAsync(string priority) =>
         (await ApiHost.ReportAsync(staff.As(staff.Dispatcher), ApiHost.Report(Station, priority)))["id"]!.GetValue<string>();
 
-    private async Task DispatchAsync(string id)
+    /// <returns>The incident as the API answered the dispatch.</returns>
+    private async Task<JsonElement> DispatchAsync(string id)
     {
         using var response = await staff.As(staff.Dispatcher).PostAsJsonAsync($"incidents/{id}/dispatch", new { unit = "patrol-1", officer = staff.Officer.Subject });
         response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 }

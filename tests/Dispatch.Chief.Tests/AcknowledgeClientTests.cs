@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Dispatch.Bus;
 using Dispatch.Core.Incidents;
 using Dispatch.Contracts;
@@ -7,7 +8,7 @@ using NodaTime;
 
 namespace Dispatch.Chief.Tests;
 
-/// <summary>The desk's acknowledge key, against the real API on Azurite.</summary>
+/// <summary>The desk's calls to the API (the acknowledge key, whether a clock has ended), against the real API on Azurite.</summary>
 public sealed class AcknowledgeClientTests : IClassFixture<Azurite>, IAsyncLifetime
 {
     private readonly Azurite azurite;
@@ -57,6 +58,52 @@ public sealed class AcknowledgeClientTests : IClassFixture<Azurite>, IAsyncLifet
         static int Escalations(System.Text.Json.Nodes.JsonArray timeline) => timeline.Count(e => e!["kind"]!.GetValue<string>() == "escalated");
         Assert.Equal(1, Escalations(events));
         Assert.Equal(1, Escalations(after));
+    }
+
+    [Fact]
+    public async Task A_clock_met_after_its_escalation_freezes_on_the_desk_at_the_lateness_the_api_recorded()
+    {
+        var staff = await api.StaffAsync(ApiHost.NewStation());
+        var id = (await api.ReportAsync(ApiHost.Report(staff.Station.Value)))["id"]!.GetValue<string>();
+        var deadline = api.Clock.GetCurrentInstant() + Duration.FromMinutes(1); // P1 dispatch window
+        api.Clock.Advance(Duration.FromSeconds(62));
+        await api.App.Services.GetRequiredService<Sweeper>().SweepAsync(default);
+        var token = api.Tokens.Mint(staff.Chief, [], api.Clock.GetCurrentInstant(), Duration.FromHours(1));
+        var ends = new ClockEnds(api.Anonymous, _ => Task.FromResult(token));
+        var board = new Board();
+        board.Add(new EscalationMessage(id, staff.Station.Value, "theft", "P1", "dispatch", "escalation", 1, "chief", deadline.ToDateTimeOffset(), deadline.ToDateTimeOffset(),
+            api.Clock.GetCurrentInstant().ToDateTimeOffset(), "PT2S", "", ""), api.Clock.GetCurrentInstant().ToDateTimeOffset());
+
+        var whileRunning = await ends.RefreshAsync(board, default);
+        using (var dispatched = await staff.As(staff.Dispatcher).PostAsJsonAsync($"incidents/{id}/dispatch", new { unit = "patrol-1", officer = staff.Officer.Subject }))
+        {
+            dispatched.EnsureSuccessStatusCode();
+        }
+
+        var afterDispatch = await ends.RefreshAsync(board, default);
+        var now = api.Clock.GetCurrentInstant().ToDateTimeOffset();
+
+        // Dispatched 62 s after the report: 2 s past the 1-minute deadline, on the FakeClock that stood still between.
+        Assert.Equal((0, 1), (whileRunning, afterDispatch));
+        var row = Assert.Single(board.Rows(now, null));
+        Assert.Equal(new ClockEnd("met", deadline.ToDateTimeOffset().AddSeconds(2), TimeSpan.FromSeconds(2)), row.Ended);
+        Assert.Equal("0:02 late · met, ended", row.Figure(now));
+        Assert.Equal("0:02 late · met, ended", row.Figure(now.AddMinutes(30)));
+        Assert.Empty(board.Running());
+    }
+
+    [Fact]
+    public async Task A_desk_started_before_the_api_learns_the_stations_time_zone_once_the_api_answers()
+    {
+        await api.StopAsync(); // as when `./dispatch chief` starts before `up` listens
+        var zone = StationZone.WaitAsync(api.Anonymous, TimeSpan.FromMilliseconds(200), default);
+        await Task.Delay(1000);
+        var beforeTheApi = zone.IsCompleted;
+        await api.RestartAsync();
+
+        // The built-in policy's zone (infra/policy.json).
+        Assert.False(beforeTheApi);
+        Assert.Equal("Asia/Shanghai", (await zone.WaitAsync(TimeSpan.FromSeconds(30))).Id);
     }
 
     [Fact]

@@ -30,6 +30,43 @@ public sealed class BoardTests
     }
 
     [Fact]
+    public void A_row_whose_clock_has_ended_shows_the_lateness_it_ended_with_and_never_counts_on_while_a_running_one_does()
+    {
+        var board = new Board();
+        board.Add(Escalation("running", "dispatch", 2, 3), Now);
+        board.Add(Escalation("ended", "dispatch", 2, 12), Now);
+        board.MarkEnded("ended", "dispatch", new ClockEnd("met", Now.AddMinutes(-10), TimeSpan.FromMinutes(2)));
+        var later = Now.AddHours(1);
+
+        var rows = board.Rows(Now, station: null);
+        var rowsLater = board.Rows(later, station: null);
+
+        // Ended 2 minutes after its deadline: 2:00 late, whenever it is read. Running 3 minutes past its own: 3:00, an hour later 63:00.
+        Assert.Equal(["running", "ended"], rows.Select(r => r.Escalation.IncidentId));
+        Assert.Equal(["3:00", "2:00 late · met, ended"], rows.Select(r => r.Figure(Now)));
+        Assert.Equal(["63:00", "2:00 late · met, ended"], rowsLater.Select(r => r.Figure(later)));
+        Assert.Equal([("running", "dispatch")], board.Running());
+    }
+
+    [Fact]
+    public void A_receive_error_shows_its_first_line_and_goes_once_the_desk_has_recovered()
+    {
+        // A desk started before the broker: each failed try reports the client's message, stack trace and all.
+        var time = new Dispatch.Testing.ShiftedTime();
+        var caption = new DeskCaption(time);
+        caption.Error("Receive: Connection refused (127.0.0.1:5672)\n   at Azure.Messaging.ServiceBus.Amqp.AmqpConnectionScope.OpenReceiverLinkAsync(…)\n   at …");
+        var whileFailing = caption.Markup();
+        time.Shift = DeskCaption.ErrorShownFor; // no failed try since: the processor has connected
+        var afterRecovery = caption.Markup();
+        caption.Error("Receive: Connection refused (127.0.0.1:5672)");
+        caption.Received();
+
+        Assert.Equal("[red]Receive: Connection refused (127.0.0.1:5672)[/]", whileFailing);
+        Assert.Equal("Waiting for escalations…", afterRecovery);
+        Assert.Equal("Waiting for escalations…", caption.Markup());
+    }
+
+    [Fact]
     public void Shift_reports_show_each_stations_latest_day_and_a_late_resend_of_an_earlier_day_does_not_replace_it()
     {
         var board = new Board();

@@ -104,30 +104,39 @@ public sealed class ClockEdgeTests
     }
 
     [Fact]
-    public async Task With_two_ladders_climbing_acknowledging_takes_the_higher_and_names_both_clocks()
+    public async Task With_two_ladders_climbing_each_clock_is_judged_on_its_own()
     {
         var id = await world.ReportAsync();
         world.Clock.Advance(ArrivalTarget);
         await world.Sweeper.SweepAsync(default);
         Assert.Equal((2, 1), (world.Get(id).Clocks.Dispatch.Level, world.Get(id).Clocks.Arrival.Level));
 
-        await Assert.ThrowsAsync<ForbiddenException>(() => world.Incidents.AcknowledgeAsync(world.Call(World.DutyOfficer), id, null, null, default));
-        await world.Incidents.AcknowledgeAsync(world.Call(World.Chief), id, null, null, default);
+        // The duty officer may stop the arrival ladder (level 1, his rung) but not the dispatch ladder (level 2, the chief's).
+        await world.Incidents.AcknowledgeAsync(world.Call(World.DutyOfficer), id, null, null, default);
+        var afterDuty = world.Get(id).Clocks;
+        var dutyDetails = world.Store.Events(id)[^1].Details;
+        await world.Incidents.AcknowledgeAsync(world.Call(World.Chief), id, 2, null, default);
 
+        Assert.Equal((World.DutyOfficer, (Person?)null), (afterDuty.Arrival.AcknowledgedBy, afterDuty.Dispatch.AcknowledgedBy));
+        Assert.Equal(("1", "arrival"), (dutyDetails["level"], dutyDetails["clocks"]));
         var details = world.Store.Events(id)[^1].Details;
-        Assert.Equal(("2", "dispatch,arrival"), (details["level"], details["clocks"]));
+        Assert.Equal(("2", "dispatch"), (details["level"], details["clocks"]));
+        Assert.Equal(World.Chief, world.Get(id).Clocks.Dispatch.AcknowledgedBy);
     }
 
     [Fact]
-    public async Task Acknowledging_a_lower_level_than_reached_records_the_level_asked_for()
+    public async Task Naming_a_level_below_the_one_reached_is_stale_and_says_where_the_ladder_stands()
     {
         var id = await world.ReportAsync();
         world.Clock.Advance(ArrivalTarget);
         await world.Sweeper.SweepAsync(default);
+        var before = world.Get(id);
 
-        await world.Incidents.AcknowledgeAsync(world.Call(World.DutyOfficer), id, 1, null, default);
+        var stale = await Assert.ThrowsAsync<StaleLevelException>(() => world.Incidents.AcknowledgeAsync(world.Call(World.DutyOfficer), id, 1, null, default));
 
-        Assert.Equal("1", world.Store.Events(id)[^1].Details["level"]);
+        Assert.Equal(2, stale.CurrentLevel);
+        Assert.Equal($"Incident {id}'s escalation has climbed to level 2 since you saw level 1: look again before acknowledging.", stale.Message);
+        Assert.Equal(before, world.Get(id));
     }
 
     [Fact]

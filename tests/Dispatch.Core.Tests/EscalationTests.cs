@@ -101,11 +101,14 @@ public sealed class EscalationTests
         Assert.DoesNotContain(notices, n => n.Clock == ClockKind.Dispatch);
     }
 
+    /// <summary>An acknowledger entitled to every ladder (who is entitled is AccessPolicy's to say, tested on its own).</summary>
+    private static bool AnyClock(ResponseClock clock) => true;
+
     [Fact]
     public void Acknowledging_stops_the_ladder_of_the_escalated_clocks_only()
     {
         var breached = SweepAt(Open(), Duration.FromMinutes(1)).Incident;
-        var acknowledged = breached.Acknowledge(null, T0 + Duration.FromSeconds(90), Chief);
+        var acknowledged = breached.Acknowledge(null, AnyClock, T0 + Duration.FromSeconds(90), Chief);
 
         var (_, notices) = SweepAt(acknowledged.Incident, Duration.FromMinutes(20));
 
@@ -120,13 +123,14 @@ public sealed class EscalationTests
     public void Acknowledging_with_nothing_escalated_or_beyond_the_level_reached_is_refused()
     {
         var fresh = Open();
-        Assert.Throws<InvalidTransitionException>(() => fresh.Acknowledge(null, T0, Chief));
+        Assert.Throws<InvalidTransitionException>(() => fresh.Acknowledge(null, AnyClock, T0, Chief));
 
         var level1 = SweepAt(fresh, Duration.FromMinutes(1)).Incident;
-        Assert.Throws<InvalidTransitionException>(() => level1.Acknowledge(2, T0, Chief));
-        Assert.Equal("1", level1.Acknowledge(1, T0, Chief).Events[0].Details["level"]);
-        Assert.Equal(1, level1.AcknowledgeableLevel(null));
-        Assert.Null(fresh.AcknowledgeableLevel(null));
+        Assert.Equal(1, Assert.Throws<StaleLevelException>(() => level1.Acknowledge(2, AnyClock, T0, Chief)).CurrentLevel);
+        Assert.Throws<Dispatch.Core.Identity.ForbiddenException>(() => level1.Acknowledge(1, _ => false, T0, Chief));
+        Assert.Equal("1", level1.Acknowledge(1, AnyClock, T0, Chief).Events[0].Details["level"]);
+        Assert.Equal(1, level1.ReachedLevel);
+        Assert.Equal(0, fresh.ReachedLevel);
     }
 
     [Fact]

@@ -158,11 +158,15 @@ public sealed class IncidentServiceTests
         world.Clock.Advance(Duration.FromMinutes(2));
         await world.Sweeper.SweepAsync(default); // level 2: the chief's
 
+        // The duty officer is below the rung the dispatch ladder stands at, whatever level he names (issue 23's bypass).
         await Assert.ThrowsAsync<ForbiddenException>(() => world.Incidents.AcknowledgeAsync(world.Call(World.DutyOfficer), id, null, null, default));
-        var byDuty = world.Incidents.AcknowledgeAsync(world.Call(World.DutyOfficer), id, 1, null, default);
-        var acknowledged = await byDuty;
+        var stale = await Assert.ThrowsAsync<StaleLevelException>(() => world.Incidents.AcknowledgeAsync(world.Call(World.DutyOfficer), id, 1, null, default));
+        await Assert.ThrowsAsync<ForbiddenException>(() => world.Incidents.AcknowledgeAsync(world.Call(World.DutyOfficer), id, 2, null, default));
+        Assert.Null(world.Get(id).Clocks.Dispatch.AcknowledgedBy);
+        var acknowledged = await world.Incidents.AcknowledgeAsync(world.Call(World.Chief), id, 2, null, default);
 
-        Assert.Equal(World.DutyOfficer, acknowledged.Incident.Clocks.Dispatch.AcknowledgedBy);
+        Assert.Equal(2, stale.CurrentLevel);
+        Assert.Equal(World.Chief, acknowledged.Incident.Clocks.Dispatch.AcknowledgedBy);
         await Assert.ThrowsAsync<InvalidTransitionException>(() => world.Incidents.AcknowledgeAsync(world.Call(World.Chief), id, null, null, default));
     }
 
@@ -215,14 +219,16 @@ public sealed class IncidentServiceTests
         await Assert.ThrowsAsync<ForbiddenException>(() => world.Rosters.PutAsync(world.Call(World.Chief), newcomer with { Role = StationRole.Chief }, default));
         await Assert.ThrowsAsync<ForbiddenException>(() => world.Rosters.PutAsync(world.Call(World.YantaChief), newcomer, default));
         await Assert.ThrowsAsync<ForbiddenException>(() => world.Rosters.RemoveAsync(world.Call(World.Chief), World.Beilin, World.Chief.Subject, default));
+        await Assert.ThrowsAsync<RosterConflictException>(() => world.Rosters.RemoveAsync(world.Call(World.Admin, GlobalRole.Admin), World.Beilin, World.Chief.Subject, default));
+        await world.Rosters.PutAsync(world.Call(World.Admin, GlobalRole.Admin), new Membership(World.Beilin, new Person("deputy", "Deputy"), StationRole.Chief, null), default);
         await world.Rosters.RemoveAsync(world.Call(World.Admin, GlobalRole.Admin), World.Beilin, World.Chief.Subject, default);
-        await Assert.ThrowsAsync<FieldRefusedException>(() => world.Rosters.RemoveAsync(world.Call(World.Admin, GlobalRole.Admin), World.Beilin, "nobody", default));
+        await Assert.ThrowsAsync<NotFoundException>(() => world.Rosters.RemoveAsync(world.Call(World.Admin, GlobalRole.Admin), World.Beilin, "nobody", default));
         var members = await world.Rosters.ListAsync(world.Call(World.Dispatcher), World.Beilin, default);
         await Assert.ThrowsAsync<ForbiddenException>(() => world.Rosters.ListAsync(world.Call(World.Nobody), World.Beilin, default));
 
         Assert.Contains(members, m => m.Person.Subject == "ma.lin" && m.Unit == "patrol-3");
         Assert.DoesNotContain(members, m => m.Person.Subject == World.Chief.Subject);
-        Assert.Equal([AuditOutcome.Created, AuditOutcome.Changed, AuditOutcome.Removed], world.Roster.CommittedAudit.Select(a => a.Outcome));
+        Assert.Equal([AuditOutcome.Created, AuditOutcome.Changed, AuditOutcome.Created, AuditOutcome.Removed], world.Roster.CommittedAudit.Select(a => a.Outcome));
     }
 
     [Fact]

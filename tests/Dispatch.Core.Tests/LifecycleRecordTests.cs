@@ -152,7 +152,7 @@ public sealed class LifecycleRecordTests
         world.Clock.Advance(Duration.FromMinutes(1));
         await world.Sweeper.SweepAsync(default);
 
-        var tooHigh = await Assert.ThrowsAsync<InvalidTransitionException>(() =>
+        var tooHigh = await Assert.ThrowsAsync<StaleLevelException>(() =>
             world.Incidents.AcknowledgeAsync(world.Call(World.Chief), id, 2, null, default));
         var forbidden = await Assert.ThrowsAsync<ForbiddenException>(() =>
             world.Incidents.AcknowledgeAsync(world.Call(World.Dispatcher), id, null, null, default));
@@ -190,11 +190,14 @@ public sealed class LifecycleRecordTests
         var id = await world.ReportAsync();
         world.Clock.Advance(Duration.FromMinutes(12));
         await world.Sweeper.SweepAsync(default);
-
+        // The dispatch ladder stands at 3 (the command center's), the arrival ladder at 2 (the chief's).
+        await world.Incidents.AcknowledgeAsync(world.Call(World.Chief), id, 3, null, default);
         var chief = await Assert.ThrowsAsync<ForbiddenException>(() => world.Incidents.AcknowledgeAsync(world.Call(World.Chief), id, 3, null, default));
+        Assert.Null(world.Get(id).Clocks.Dispatch.AcknowledgedBy);
         await world.Incidents.AcknowledgeAsync(world.AsCommandCenter(), id, 3, null, default);
 
         Assert.Equal("Only the audience of level 3 or above (command-center and up) may acknowledge escalation level 3 of this incident.", chief.Message);
+        Assert.Equal((World.CommandCenter, World.Chief), (world.Get(id).Clocks.Dispatch.AcknowledgedBy, world.Get(id).Clocks.Arrival.AcknowledgedBy));
     }
 
     [Fact]

@@ -80,7 +80,7 @@ public sealed class SweeperTests
                     0 => Try(() => incident.Dispatch("patrol-7", World.Officer, now, World.Dispatcher)),
                     1 => Try(() => incident.Arrive(now, World.Officer)),
                     2 => Try(() => incident.Resolve("done", now, World.Officer)),
-                    3 => Try(() => incident.Acknowledge(null, now, World.Chief)),
+                    3 => Try(() => incident.Acknowledge(null, _ => true, now, World.Chief)),
                     4 => Try(() => incident.Cancel("x", now, World.Chief)),
                     5 => Try(() => incident.Reassign("patrol-5", World.OtherOfficer, null, now, World.Dispatcher)),
                     _ => incident.Sweep(now),

@@ -237,10 +237,10 @@ public sealed class IncidentApiTests(Azurite azurite) : IAsyncLifetime
     {
         var id = (await ApiHost.ReportAsync(Dispatcher, ApiHost.Report(Station)))["id"]!.GetValue<string>();
 
-        // Eight dispatches race on the same incident: exactly one wins, the rest hear 409.
+        // Eight dispatches race on the same incident (all to the officer's own unit, the only one allowed): exactly one wins, the rest hear 409.
         var attempts = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
         {
-            using var response = await Dispatcher.PostAsJsonAsync($"incidents/{id}/dispatch", new { unit = $"unit-{i}", officer = staff.Officer.Subject });
+            using var response = await Dispatcher.PostAsJsonAsync($"incidents/{id}/dispatch", new { unit = "patrol-1", officer = staff.Officer.Subject });
             return response.StatusCode;
         }));
         Assert.Equal(1, attempts.Count(s => s == HttpStatusCode.OK));

@@ -169,15 +169,12 @@ public sealed class ReportApiTests(Azurite azurite) : IAsyncLifetime
 
         await using var client = new ServiceBusClient(bus.ConnectionString);
         await using var receiver = client.CreateReceiver("escalations", "chief", new ServiceBusReceiverOptions { ReceiveMode = ServiceBusReceiveMode.ReceiveAndDelete });
-        var messages = new List<ServiceBusReceivedMessage>();
-        // A batch ends 20 ms after its first message; on a loaded machine the other two come in later batches.
-        while (messages.Count < 3 && await receiver.ReceiveMessagesAsync(20, TimeSpan.FromSeconds(10)) is { Count: > 0 } batch)
-        {
-            messages.AddRange(batch);
-        }
+        var messages = await ReceiveAsync(receiver, 1);
 
+        // The station was set up on the 26th (08:00 UTC, 16:00 in Shanghai): the 24th and 25th, within the
+        // three days of catch-up, were before it had anything and get no report.
         var station = staff.Station.Value;
-        Assert.Equal([$"{station}:report:2026-11-24", $"{station}:report:2026-11-25", $"{station}:report:2026-11-26"], messages.Select(m => m.MessageId).Order());
+        Assert.Equal([$"{station}:report:2026-11-26"], messages.Select(m => m.MessageId));
         Assert.All(messages, m => Assert.Equal(("report", "chief"), ((string)m.ApplicationProperties["kind"], (string)m.ApplicationProperties["audience"])));
         var day = ShiftReportMessage.Parse(messages.Single(m => m.MessageId.EndsWith("2026-11-26", StringComparison.Ordinal)).Body.ToMemory().Span);
         Assert.Equal(12, day.Reported);
@@ -185,6 +182,44 @@ public sealed class ReportApiTests(Azurite azurite) : IAsyncLifetime
         Assert.Equal(4, day.Breaches.Count(b => b.Clock == "dispatch"));
         Assert.Contains($"station={station}&from=2026-11-26&to=2026-11-26", day.Url, StringComparison.Ordinal);
         Assert.Empty(await receiver.ReceiveMessagesAsync(20, TimeSpan.FromMilliseconds(500)));
+    }
+
+    [Fact]
+    public async Task A_station_set_up_today_gets_no_reports_for_the_days_before_it_existed_and_its_first_day_once_it_ends()
+    {
+        // The 28th, 10:00 in Shanghai (the day runs from 08:00): a new station gets its roster. The older one
+        // (set up on the 26th, see InitializeAsync) is owed the 26th and 27th; the new one nothing yet.
+        stack.Clock.Reset(Instant.FromUtc(2026, 11, 28, 2, 0));
+        var fresh = await stack.StaffAsync(ApiHost.NewStation());
+        // After a restart the app meets the older station again: when it first had anything stays the 26th.
+        await stack.StopAsync();
+        await stack.RestartAsync();
+        await ApiHost.ReportAsync(staff.As(staff.Dispatcher), ApiHost.Report(staff.Station.Value));
+        await ShiftReport().Run(new TimerInfo(), CancellationToken.None);
+        await using var client = new ServiceBusClient(bus.ConnectionString);
+        await using var receiver = client.CreateReceiver("escalations", "chief", new ServiceBusReceiverOptions { ReceiveMode = ServiceBusReceiveMode.ReceiveAndDelete });
+        var onTheDay = await ReceiveAsync(receiver, 2);
+
+        stack.Clock.Reset(Instant.FromUtc(2026, 11, 29, 0, 0, 30)); // 08:00:30 on the 29th: the 28th has ended
+        await ShiftReport().Run(new TimerInfo(), CancellationToken.None);
+        var nextMorning = await ReceiveAsync(receiver, 2);
+
+        string older = staff.Station.Value, young = fresh.Station.Value;
+        Assert.Equal([$"{older}:report:2026-11-26", $"{older}:report:2026-11-27"], onTheDay.Select(m => m.MessageId).Order());
+        Assert.Equal(new[] { $"{older}:report:2026-11-28", $"{young}:report:2026-11-28" }.Order(), nextMorning.Select(m => m.MessageId).Order());
+        Assert.Empty(await receiver.ReceiveMessagesAsync(20, TimeSpan.FromMilliseconds(500)));
+    }
+
+    /// <summary>Waits for <paramref name="count"/> messages: a batch ends 20 ms after its first message, so on a loaded machine the rest come in later batches.</summary>
+    private static async Task<List<ServiceBusReceivedMessage>> ReceiveAsync(ServiceBusReceiver receiver, int count)
+    {
+        var messages = new List<ServiceBusReceivedMessage>();
+        while (messages.Count < count && await receiver.ReceiveMessagesAsync(20, TimeSpan.FromSeconds(10)) is { Count: > 0 } batch)
+        {
+            messages.AddRange(batch);
+        }
+
+        return messages;
     }
 
     private ShiftReportFunction ShiftReport() => ActivatorUtilities.CreateInstance<ShiftReportFunction>(stack.App.Services);

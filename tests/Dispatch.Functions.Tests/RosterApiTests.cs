@@ -77,7 +77,7 @@ public sealed class RosterApiTests(Azurite azurite) : IAsyncLifetime
         await Api.AssertProblemAsync(removeSelf, HttpStatusCode.Forbidden);
         await Api.AssertProblemAsync(elsewhere, HttpStatusCode.Forbidden);
         Assert.Equal(HttpStatusCode.Created, byAdmin.StatusCode);
-        await Api.AssertProblemAsync(notListed, (HttpStatusCode)422, "subject");
+        await Api.AssertProblemAsync(notListed, HttpStatusCode.NotFound);
     }
 
     [Fact]

@@ -62,9 +62,10 @@ public sealed class ApiHost : IAsyncDisposable
         where T : notnull => App.Services.GetRequiredService<T>();
 
     /// <param name="services">More services, e.g. a log provider that keeps what is logged (with <paramref name="logLevel"/>).</param>
+    /// <param name="runTimers">Fire the timer functions (sweep, shift report) on their schedules in real time, reading the FakeClock, as <c>dispatch up</c> does.</param>
     public static async Task<ApiHost> StartAsync(
         string storageConnectionString, IDictionary<string, string?>? settings = null, string? serviceBus = null,
-        Action<IServiceCollection>? services = null, LogLevel logLevel = LogLevel.Warning)
+        Action<IServiceCollection>? services = null, LogLevel logLevel = LogLevel.Warning, bool runTimers = false)
     {
         var clock = new FakeClock(Start);
         var keyDirectory = Directory.CreateTempSubdirectory("dispatch-key-").FullName;
@@ -89,7 +90,7 @@ public sealed class ApiHost : IAsyncDisposable
             Port = port,
             Configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build(),
             MinimumLogLevel = logLevel,
-            RunTimers = false,
+            RunTimers = runTimers,
             ConfigureServices = collection =>
             {
                 collection.Replace(ServiceDescriptor.Singleton<IClock>(clock));

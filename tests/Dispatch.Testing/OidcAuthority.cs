@@ -51,8 +51,21 @@ public sealed class OidcAuthority : IAsyncDisposable
         return new OidcAuthority(app, key, issuer);
     }
 
-    /// <summary>An access token as Entra issues one: <c>oid</c>, <c>name</c>, app <c>roles</c>.</summary>
+    /// <summary>A person's access token as Entra issues one: <c>oid</c>, <c>name</c>, the delegated scope in <c>scp</c>, app <c>roles</c>.</summary>
     public string Issue(string audience, string oid, string name, DateTime now, params string[] roles) =>
+        Sign(audience, now, new Dictionary<string, object>
+        {
+            ["oid"] = oid, ["sub"] = "pairwise-" + oid, ["name"] = name, ["roles"] = roles, ["tid"] = "tenant", ["scp"] = "access_as_user", ["idtyp"] = "user",
+        });
+
+    /// <summary>An application's own token (client credentials): no <c>scp</c>, <c>idtyp</c> = app, the app roles granted to it.</summary>
+    public string IssueAppOnly(string audience, string oid, DateTime now, params string[] roles) =>
+        Sign(audience, now, new Dictionary<string, object>
+        {
+            ["oid"] = oid, ["sub"] = oid, ["azp"] = "some-client-app", ["roles"] = roles, ["tid"] = "tenant", ["idtyp"] = "app",
+        });
+
+    private string Sign(string audience, DateTime now, Dictionary<string, object> claims) =>
         new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             Issuer = Issuer,
@@ -60,7 +73,7 @@ public sealed class OidcAuthority : IAsyncDisposable
             IssuedAt = now,
             NotBefore = now,
             Expires = now.AddHours(1),
-            Claims = new Dictionary<string, object> { ["oid"] = oid, ["sub"] = "pairwise-" + oid, ["name"] = name, ["roles"] = roles, ["tid"] = "tenant" },
+            Claims = claims,
             SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256),
         });
 

@@ -21,7 +21,11 @@ public sealed record AuditRecord(
     string? Change,
     AuditOutcome Outcome,
     string? ClientAddress,
-    string CorrelationId);
+    string CorrelationId)
+{
+    /// <summary>How many requests the record stands for: 1, but for the summary of a minute's refused tokens from one source.</summary>
+    public int Count { get; init; } = 1;
+}
 
 public sealed record AuditQuery(StationId? Station, string? Subject, Instant From, Instant To, int PageSize, string? ContinuationToken);
 

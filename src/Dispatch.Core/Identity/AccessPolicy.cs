@@ -42,7 +42,41 @@ public static class AccessPolicy
             || (needed <= Audience.DutyOfficer && caller.Is(StationRole.DutyOfficer, station));
     }
 
+    /// <summary>
+    /// An acknowledgement stops a clock's ladder only when the caller is entitled to the level that ladder has
+    /// actually reached; what the caller says they saw is never what is judged.
+    /// </summary>
+    public static bool MayStop(Caller caller, Incident incident, ResponseClock clock) =>
+        clock.Level > 0 && CanAcknowledge(caller, incident.Station, incident.Plan, clock.Level);
+
+    /// <summary>
+    /// Whether this caller may take <paramref name="action"/> on the incident now: the incident's state allows
+    /// it and the caller's roles do. The API judges requests by this and lists it as the incident's <c>actions</c>.
+    /// </summary>
+    public static bool May(Caller caller, Incident incident, IncidentAction action) => incident.Allows(action) && IsEntitledTo(caller, incident, action);
+
+    /// <summary>The caller's part of <see cref="May"/>: whether their roles entitle them to the action on this incident, whatever its state.</summary>
+    public static bool IsEntitledTo(Caller caller, Incident incident, IncidentAction action) => action switch
+    {
+        IncidentAction.Dispatch or IncidentAction.Reassign or IncidentAction.Cancel => CanDispatch(caller, incident.Station),
+        IncidentAction.Arrive or IncidentAction.Resolve => CanWorkOnScene(caller, incident),
+        IncidentAction.Close => CanClose(caller, incident.Station),
+        IncidentAction.Acknowledge => incident.Escalated.Any(clock => MayStop(caller, incident, clock)),
+        _ => false,
+    };
+
+    /// <summary>Everything the caller may do to the incident now, in a fixed order.</summary>
+    public static IReadOnlyList<IncidentAction> ActionsOn(Caller caller, Incident incident) =>
+        [.. Enum.GetValues<IncidentAction>().Where(action => May(caller, incident, action))];
+
+    /// <summary>What the caller may do at a station as a whole: report there, and read its figures.</summary>
+    public static IReadOnlyList<string> StationActions(Caller caller, StationId station) =>
+        [.. new[] { ("report", CanReport(caller, station)), ("read-reports", CanReadReports(caller, station)) }.Where(a => a.Item2).Select(a => a.Item1)];
+
     public static bool CanReadRoster(Caller caller, StationId station) => caller.Has(GlobalRole.Admin) || caller.ServesAt(station);
+
+    /// <summary>Whether the caller may change the station's roster at all: decided before anything is looked up, so a refusal reveals nothing.</summary>
+    public static bool CanManageRosterAt(Caller caller, StationId station) => caller.Has(GlobalRole.Admin) || caller.Is(StationRole.Chief, station);
 
     /// <summary>Admins manage any station's roster; a chief adds and removes the dispatchers, officers and duty officers of his own.</summary>
     public static bool CanManageRoster(Caller caller, StationId station, StationRole role) =>

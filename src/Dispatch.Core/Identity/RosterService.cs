@@ -23,12 +23,17 @@ public sealed class RosterService(IRosterStore roster)
     {
         call.Station = membership.Station;
         call.Change = $"roster put {membership.Person.Subject} as {membership.Role.Name()}{(membership.Unit is null ? "" : $" in {membership.Unit}")}";
+        RequireManager(call, membership.Station);
         var existing = await roster.FindAsync(membership.Station, membership.Person.Subject, cancellationToken);
         if (!AccessPolicy.CanManageRoster(call.Caller, membership.Station, membership.Role)
             || (existing is not null && !AccessPolicy.CanManageRoster(call.Caller, membership.Station, existing.Role)))
         {
-            throw new ForbiddenException(
-                $"Only admins, and the chief of {membership.Station} for its dispatchers, officers and duty officers, may change its roster.");
+            throw new ForbiddenException(ManagersOnly(membership.Station));
+        }
+
+        if (existing?.Role == StationRole.Chief && membership.Role != StationRole.Chief)
+        {
+            await RequireAnotherChiefAsync(membership.Station, existing.Person.Subject, "make", cancellationToken);
         }
 
         await roster.PutAsync(membership, call.Record(existing is null ? AuditOutcome.Created : AuditOutcome.Changed), cancellationToken);
@@ -40,18 +45,47 @@ public sealed class RosterService(IRosterStore roster)
     {
         call.Station = station;
         call.Change = $"roster remove {subject}";
-        var existing = await roster.FindAsync(station, subject, cancellationToken);
-        if (existing is null)
-        {
-            throw new FieldRefusedException("subject", $"'{subject}' is not on the roster of {station}.");
-        }
-
+        // Permission before any lookup: whether someone is on the roster is not for a caller who may not change it.
+        RequireManager(call, station);
+        var existing = await roster.FindAsync(station, subject, cancellationToken)
+            ?? throw new NotFoundException($"'{subject}' is not on the roster of {station}.");
         if (!AccessPolicy.CanManageRoster(call.Caller, station, existing.Role))
         {
-            throw new ForbiddenException($"Only admins, and the chief of {station} for its dispatchers, officers and duty officers, may change its roster.");
+            throw new ForbiddenException(ManagersOnly(station));
+        }
+
+        if (existing.Role == StationRole.Chief)
+        {
+            await RequireAnotherChiefAsync(station, subject, "remove", cancellationToken);
         }
 
         await roster.RemoveAsync(station, subject, call.Record(AuditOutcome.Removed), cancellationToken);
         call.MarkAuditCommitted();
     }
+
+    private static void RequireManager(ApiCall call, StationId station)
+    {
+        if (!AccessPolicy.CanManageRosterAt(call.Caller, station))
+        {
+            throw new ForbiddenException(ManagersOnly(station));
+        }
+    }
+
+    /// <summary>A station without a chief has nobody on the ladder's second rung: its last chief stays until another is named.</summary>
+    private async Task RequireAnotherChiefAsync(StationId station, string subject, string verb, CancellationToken cancellationToken)
+    {
+        var members = await roster.RosterOfAsync(station, cancellationToken);
+        if (!members.Any(m => m.Role == StationRole.Chief && m.Person.Subject != subject))
+        {
+            throw new RosterConflictException(verb == "remove"
+                ? $"'{subject}' is the only chief of {station}: name another chief first, or the chief's rung of its escalations reaches nobody."
+                : $"'{subject}' is the only chief of {station}: name another chief before giving this one another role, or the chief's rung of its escalations reaches nobody.");
+        }
+    }
+
+    private static string ManagersOnly(StationId station) =>
+        $"Only admins, and the chief of {station} for its dispatchers, officers and duty officers, may change its roster.";
 }
+
+/// <summary>A roster change the station's roster as it stands does not allow (409).</summary>
+public sealed class RosterConflictException(string message) : Exception(message);

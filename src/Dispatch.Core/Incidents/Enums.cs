@@ -17,6 +17,9 @@ public enum ClockState { Running, Met, Breached, Stopped }
 
 public enum EventKind { Reported, Dispatched, Reassigned, OnScene, Resolved, Closed, Cancelled, Warned, Escalated, Acknowledged, Notified }
 
+/// <summary>What a person may ask of an incident (each a POST route of the API); reads are not actions.</summary>
+public enum IncidentAction { Dispatch, Reassign, Arrive, Resolve, Close, Cancel, Acknowledge }
+
 /// <summary>What a notice is: a pre-breach warning, a rung of the escalation ladder, or a major matter reported at once.</summary>
 public enum NoticeKind { Warning, Escalation, Immediate }
 
@@ -95,6 +98,13 @@ public static class WireNames
         [GroupBy.Weekday] = "weekday", [GroupBy.Station] = "station",
     });
 
+    private static readonly NameTable<IncidentAction> Actions = Table(new Dictionary<IncidentAction, string>
+    {
+        [IncidentAction.Dispatch] = "dispatch", [IncidentAction.Reassign] = "reassign", [IncidentAction.Arrive] = "arrive",
+        [IncidentAction.Resolve] = "resolve", [IncidentAction.Close] = "close", [IncidentAction.Cancel] = "cancel",
+        [IncidentAction.Acknowledge] = "acknowledge",
+    });
+
     public static string Name(this Priority value) => Priorities.Name(value);
 
     public static string Name(this Zone value) => Zones.Name(value);
@@ -118,6 +128,9 @@ public static class WireNames
     public static string Name(this StatusFilter value) => StatusFilters.Name(value);
 
     public static string Name(this GroupBy value) => Groupings.Name(value);
+
+    /// <summary>The action's name in an incident's <c>actions</c> and in its route (<c>/incidents/{id}/{name}</c>).</summary>
+    public static string Name(this IncidentAction value) => Actions.Name(value);
 
     public static bool TryParse(string? text, out Priority value) => Priorities.TryParse(text, out value);
 
@@ -149,6 +162,7 @@ public static class WireNames
             var t when t == typeof(Channel) => Channels.Names,
             var t when t == typeof(IncidentStatus) => Statuses.Names,
             var t when t == typeof(ClockKind) => Clocks.Names,
+            var t when t == typeof(IncidentAction) => Actions.Names,
             _ => throw new ArgumentOutOfRangeException(nameof(T)),
         };
 

@@ -47,6 +47,12 @@ public interface IIncidentStore
     Task CheckHealthAsync(CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// A station and the instant it first had anything (its first incident or roster entry), so that nothing is
+/// reported for days before it existed. Null for a station recorded before that instant was kept.
+/// </summary>
+public readonly record struct KnownStation(StationId Id, Instant? Since);
+
 /// <summary>Lists, timelines and ranges for reports: the read side, apart from the writes.</summary>
 public interface IIncidentQueries
 {
@@ -57,8 +63,8 @@ public interface IIncidentQueries
     /// <summary>A station's incidents reported in [<paramref name="from"/>, <paramref name="until"/>): reads only those, never the station's whole history.</summary>
     IAsyncEnumerable<Incident> ReportedBetweenAsync(StationId station, Instant from, Instant until, CancellationToken cancellationToken);
 
-    /// <summary>Every station that has reported an incident or has a roster.</summary>
-    Task<IReadOnlyList<StationId>> StationsAsync(CancellationToken cancellationToken);
+    /// <summary>Every station that has reported an incident or has a roster, with since when.</summary>
+    Task<IReadOnlyList<KnownStation>> StationsAsync(CancellationToken cancellationToken);
 
     /// <summary>A token that changes whenever anything of the station changes (an incident, its roster); null before the first change.</summary>
     Task<string?> StationVersionAsync(StationId station, CancellationToken cancellationToken);

@@ -37,7 +37,18 @@ public sealed record Transition(Incident Incident, IReadOnlyList<IncidentEvent> 
 }
 
 /// <summary>A change that the incident's current state does not allow (a 409 to a client).</summary>
-public sealed class InvalidTransitionException(string message) : Exception(message);
+public class InvalidTransitionException(string message) : Exception(message);
+
+/// <summary>
+/// An acknowledgement names a level the incident's ladder does not stand at: it has climbed since the caller
+/// looked (or never got there). A 409 that tells the current level, so the caller can look again.
+/// </summary>
+public sealed class StaleLevelException(IncidentId id, int seen, int current) : InvalidTransitionException(seen < current
+    ? $"Incident {id}'s escalation has climbed to level {current} since you saw level {seen}: look again before acknowledging."
+    : $"Incident {id} has only reached escalation level {current}, not {seen}.")
+{
+    public int CurrentLevel { get; } = current;
+}
 
 /// <summary>
 /// An incident and its milestones. Immutable: every change returns a new incident and the events that
@@ -149,7 +160,7 @@ public sealed record Incident
 
     public Transition Dispatch(string unit, Person officer, Instant now, Person actor)
     {
-        Require(IncidentStatus.Reported, "dispatch");
+        Require(IncidentAction.Dispatch, "dispatch", IncidentStatus.Reported.Name());
         var assigned = this with { Assignments = [.. Assignments, new Assignment(now, unit, officer, actor)] };
         var next = assigned.Bump() with
         {
@@ -168,11 +179,7 @@ public sealed record Incident
     /// <summary>Hands the incident to another unit: the phases under way split into ownership periods at this instant.</summary>
     public Transition Reassign(string unit, Person officer, string? reason, Instant now, Person actor)
     {
-        if (Status is not (IncidentStatus.Dispatched or IncidentStatus.OnScene))
-        {
-            throw new InvalidTransitionException(
-                $"Cannot reassign incident {Id}: it is {Status.Name()}, and only a dispatched or on-scene incident can be.");
-        }
+        Require(IncidentAction.Reassign, "reassign", "dispatched or on-scene");
 
         if (string.Equals(unit, Unit, StringComparison.OrdinalIgnoreCase) && officer.Subject == Officer!.Subject)
         {
@@ -198,14 +205,14 @@ public sealed record Incident
 
     public Transition Arrive(Instant now, Person actor)
     {
-        Require(IncidentStatus.Dispatched, "mark on scene");
+        Require(IncidentAction.Arrive, "mark on scene", IncidentStatus.Dispatched.Name());
         var next = Bump() with { Status = IncidentStatus.OnScene, OnSceneAt = now, Clocks = Clocks.With(Meet(Clocks.Arrival, now)) };
         return new Transition(next, next.EventOf(next.Version, EventKind.OnScene, now, actor, new Dictionary<string, string>()));
     }
 
     public Transition Resolve(string outcome, Instant now, Person actor)
     {
-        Require(IncidentStatus.OnScene, "resolve");
+        Require(IncidentAction.Resolve, "resolve", IncidentStatus.OnScene.Name());
         var next = Bump() with
         {
             Status = IncidentStatus.Resolved,
@@ -218,7 +225,7 @@ public sealed record Incident
 
     public Transition Close(Instant now, Person actor)
     {
-        Require(IncidentStatus.Resolved, "close");
+        Require(IncidentAction.Close, "close", IncidentStatus.Resolved.Name());
         var next = Bump() with { Status = IncidentStatus.Closed, ClosedAt = now };
         return new Transition(next, next.EventOf(next.Version, EventKind.Closed, now, actor, new Dictionary<string, string>()));
     }
@@ -226,7 +233,7 @@ public sealed record Incident
     /// <summary>Cancels an open incident. Clocks still running stop; a clock already past its deadline stays breached.</summary>
     public Transition Cancel(string reason, Instant now, Person actor)
     {
-        if (!IsOpen)
+        if (!Allows(IncidentAction.Cancel))
         {
             throw new InvalidTransitionException($"Cannot cancel incident {Id}: it is already {Status.Name()}.");
         }
@@ -293,39 +300,67 @@ public sealed record Incident
         return new Transition(this with { Version = version, Clocks = clocks }, events, notices);
     }
 
-    /// <summary>The level <see cref="Acknowledge"/> would acknowledge, for deciding who may; null when nothing is escalated.</summary>
-    public int? AcknowledgeableLevel(int? level)
-    {
-        var escalated = Clocks.Where(c => c.Level > 0 && c.AcknowledgedAt is null && c.IsOpen).ToList();
-        return escalated.Count == 0 ? null : level ?? escalated.Max(c => c.Level);
-    }
+    /// <summary>The clocks whose ladder an acknowledgement could stop now: running, escalated, not yet acknowledged.</summary>
+    public IReadOnlyList<ResponseClock> Escalated => [.. Clocks.Where(c => c.Level > 0 && c.AcknowledgedAt is null && c.IsOpen)];
+
+    /// <summary>The highest escalation level an unacknowledged ladder stands at; 0 when none is escalated.</summary>
+    public int ReachedLevel => Escalated.Select(c => c.Level).DefaultIfEmpty(0).Max();
 
     /// <summary>
-    /// Records that someone has taken charge of the escalated clocks: their ladders stop climbing.
-    /// With <paramref name="level"/>, that level must have been reached.
+    /// Whether the incident's state allows <paramref name="action"/> at all, whoever asks. Who may ask is
+    /// <see cref="AccessPolicy"/>'s to say; an acknowledgement also needs a ladder the caller may stop.
     /// </summary>
-    public Transition Acknowledge(int? level, Instant now, Person actor)
+    public bool Allows(IncidentAction action) => action switch
     {
-        var escalated = Clocks.Where(c => c.Level > 0 && c.AcknowledgedAt is null && c.IsOpen).ToList();
+        IncidentAction.Dispatch => Status == IncidentStatus.Reported,
+        IncidentAction.Reassign => Status is IncidentStatus.Dispatched or IncidentStatus.OnScene,
+        IncidentAction.Arrive => Status == IncidentStatus.Dispatched,
+        IncidentAction.Resolve => Status == IncidentStatus.OnScene,
+        IncidentAction.Close => Status == IncidentStatus.Resolved,
+        IncidentAction.Cancel => IsOpen,
+        IncidentAction.Acknowledge => Escalated.Count > 0,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Records that someone has taken charge: the ladder of each escalated clock that <paramref name="mayStop"/>
+    /// allows stops climbing; every other clock is judged on its own and keeps climbing.
+    /// </summary>
+    /// <param name="seen">The level the caller saw, if they said; what is judged is the level each ladder has actually reached.</param>
+    /// <param name="mayStop">Whether the caller is entitled to the level this clock's ladder stands at (<see cref="AccessPolicy.MayStop"/>).</param>
+    /// <exception cref="InvalidTransitionException">Nothing is escalated (409).</exception>
+    /// <exception cref="StaleLevelException">The ladder stands at another level than the caller saw (409).</exception>
+    /// <exception cref="ForbiddenException">No escalated ladder stands at a level the caller is entitled to (403).</exception>
+    public Transition Acknowledge(int? seen, Func<ResponseClock, bool> mayStop, Instant now, Person actor)
+    {
+        var escalated = Escalated;
         if (escalated.Count == 0)
         {
             throw new InvalidTransitionException($"Incident {Id} has nothing escalated to acknowledge.");
         }
 
-        var reached = escalated.Max(c => c.Level);
-        if (level is { } l && l > reached)
+        var reached = ReachedLevel;
+        if (seen is { } level && level != reached)
         {
-            throw new InvalidTransitionException($"Incident {Id} has only reached escalation level {reached}, not {l}.");
+            throw new StaleLevelException(Id, level, reached);
+        }
+
+        var stopped = escalated.Where(mayStop).ToList();
+        if (stopped.Count == 0)
+        {
+            var lowest = escalated.Min(c => c.Level);
+            throw new ForbiddenException(
+                $"Only the audience of level {lowest} or above ({Plan.AudienceOf(lowest).Name()} and up) may acknowledge escalation level {lowest} of this incident.");
         }
 
         var next = Bump() with
         {
-            Clocks = Clocks.Select(c => escalated.Contains(c) ? c with { AcknowledgedAt = now, AcknowledgedBy = actor } : c),
+            Clocks = Clocks.Select(c => stopped.Contains(c) ? c with { AcknowledgedAt = now, AcknowledgedBy = actor } : c),
         };
         return new Transition(next, next.EventOf(next.Version, EventKind.Acknowledged, now, actor, new Dictionary<string, string>
         {
-            ["level"] = (level ?? reached).ToString(CultureInfo.InvariantCulture),
-            ["clocks"] = string.Join(",", escalated.Select(c => c.Kind.Name())),
+            ["level"] = stopped.Max(c => c.Level).ToString(CultureInfo.InvariantCulture),
+            ["clocks"] = string.Join(",", stopped.Select(c => c.Kind.Name())),
         }));
     }
 
@@ -415,12 +450,11 @@ public sealed record Incident
         return details;
     }
 
-    private void Require(IncidentStatus expected, string action)
+    private void Require(IncidentAction action, string verb, string expected)
     {
-        if (Status != expected)
+        if (!Allows(action))
         {
-            throw new InvalidTransitionException(
-                $"Cannot {action} incident {Id}: it is {Status.Name()}, and only a {expected.Name()} incident can be.");
+            throw new InvalidTransitionException($"Cannot {verb} incident {Id}: it is {Status.Name()}, and only a {expected} incident can be.");
         }
     }
 

@@ -7,7 +7,10 @@ using NodaTime;
 
 namespace Dispatch.Core.Incidents;
 
-public sealed class IncidentNotFoundException(IncidentId id) : Exception($"Incident {id} does not exist.");
+/// <summary>What the request names does not exist, or the caller may not know that it does (404).</summary>
+public class NotFoundException(string message) : Exception(message);
+
+public sealed class IncidentNotFoundException(IncidentId id) : NotFoundException($"Incident {id} does not exist.");
 
 /// <summary>The If-Match a client sent is not the incident's current version (412).</summary>
 public sealed class PreconditionFailedException(IncidentId id, string current)
@@ -109,23 +112,15 @@ public sealed class IncidentService(
     public Task<StoredIncident> DispatchAsync(ApiCall call, IncidentId id, string unit, string officer, string? ifMatch, CancellationToken cancellationToken)
     {
         call.Change = $"dispatch unit={unit} officer={officer}";
-        return ChangeAsync(call, id, ifMatch, officer,
-            (incident, found, now) =>
-            {
-                RequireTo(AccessPolicy.CanDispatch(call.Caller, incident.Station), "dispatch", "its dispatchers, duty officers and chief, or the command center");
-                return incident.Dispatch(unit, found!, now, call.Person);
-            }, cancellationToken);
+        return ChangeAsync(call, id, ifMatch, new Assignee(officer, unit, IncidentAction.Dispatch, "dispatch"),
+            (incident, found, now) => incident.Dispatch(unit, found!, now, call.Person), cancellationToken);
     }
 
     public Task<StoredIncident> ReassignAsync(ApiCall call, IncidentId id, string unit, string officer, string? reason, string? ifMatch, CancellationToken cancellationToken)
     {
         call.Change = $"reassign unit={unit} officer={officer}";
-        return ChangeAsync(call, id, ifMatch, officer,
-            (incident, found, now) =>
-            {
-                RequireTo(AccessPolicy.CanDispatch(call.Caller, incident.Station), "reassign", "its dispatchers, duty officers and chief, or the command center");
-                return incident.Reassign(unit, found!, reason, now, call.Person);
-            }, cancellationToken);
+        return ChangeAsync(call, id, ifMatch, new Assignee(officer, unit, IncidentAction.Reassign, "reassign"),
+            (incident, found, now) => incident.Reassign(unit, found!, reason, now, call.Person), cancellationToken);
     }
 
     public Task<StoredIncident> ArriveAsync(ApiCall call, IncidentId id, string? ifMatch, CancellationToken cancellationToken)
@@ -133,7 +128,7 @@ public sealed class IncidentService(
         call.Change = "arrive";
         return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
         {
-            RequireTo(AccessPolicy.CanWorkOnScene(call.Caller, incident), "mark arrival at", "the officer or unit it was dispatched to, its duty officers and chief");
+            RequireTo(call, incident, IncidentAction.Arrive, "mark arrival at", "the officer or unit it was dispatched to, its duty officers and chief");
             return incident.Arrive(now, call.Person);
         }, cancellationToken);
     }
@@ -143,7 +138,7 @@ public sealed class IncidentService(
         call.Change = "resolve";
         return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
         {
-            RequireTo(AccessPolicy.CanWorkOnScene(call.Caller, incident), "resolve", "the officer or unit it was dispatched to, its duty officers and chief");
+            RequireTo(call, incident, IncidentAction.Resolve, "resolve", "the officer or unit it was dispatched to, its duty officers and chief");
             return incident.Resolve(outcome, now, call.Person);
         }, cancellationToken);
     }
@@ -153,7 +148,7 @@ public sealed class IncidentService(
         call.Change = "close";
         return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
         {
-            RequireTo(AccessPolicy.CanClose(call.Caller, incident.Station), "close", "its duty officers and chief");
+            RequireTo(call, incident, IncidentAction.Close, "close", "its duty officers and chief");
             return incident.Close(now, call.Person);
         }, cancellationToken);
     }
@@ -163,7 +158,7 @@ public sealed class IncidentService(
         call.Change = "cancel";
         return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
         {
-            RequireTo(AccessPolicy.CanDispatch(call.Caller, incident.Station), "cancel", "its dispatchers, duty officers and chief, or the command center");
+            RequireTo(call, incident, IncidentAction.Cancel, "cancel", "its dispatchers, duty officers and chief, or the command center");
             return incident.Cancel(reason, now, call.Person);
         }, cancellationToken);
     }
@@ -171,16 +166,9 @@ public sealed class IncidentService(
     public Task<StoredIncident> AcknowledgeAsync(ApiCall call, IncidentId id, int? level, string? ifMatch, CancellationToken cancellationToken)
     {
         call.Change = level is null ? "acknowledge" : $"acknowledge level {level}";
+        // Each clock is judged on its own, by the level its ladder has reached (README, "Who may do what").
         return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
-        {
-            if (incident.AcknowledgeableLevel(level) is { } acknowledged && acknowledged <= incident.Plan.Ladder.Count)
-            {
-                RequireTo(AccessPolicy.CanAcknowledge(call.Caller, incident.Station, incident.Plan, acknowledged),
-                    $"acknowledge escalation level {acknowledged} of", $"the audience of level {acknowledged} or above ({incident.Plan.AudienceOf(acknowledged).Name()} and up)");
-            }
-
-            return incident.Acknowledge(level, now, call.Person);
-        }, cancellationToken);
+            incident.Acknowledge(level, clock => AccessPolicy.MayStop(call.Caller, incident, clock), now, call.Person), cancellationToken);
     }
 
     public Task<IncidentPage> ListAsync(ApiCall call, StationId station, StatusFilter status, Priority? priority, int pageSize, string? continuationToken, CancellationToken cancellationToken)
@@ -205,7 +193,7 @@ public sealed class IncidentService(
         call.Change = "list stations";
         var all = call.Caller.Has(GlobalRole.CommandCenter) || call.Caller.Has(GlobalRole.Auditor) || call.Caller.Has(GlobalRole.Admin);
         return all
-            ? [.. (await queries.StationsAsync(cancellationToken)).OrderBy(s => s.Value, StringComparer.Ordinal)]
+            ? [.. (await queries.StationsAsync(cancellationToken)).Select(s => s.Id).OrderBy(s => s.Value, StringComparer.Ordinal)]
             : [.. call.Caller.Memberships.Select(m => m.Station).Distinct().OrderBy(s => s.Value, StringComparer.Ordinal)];
     }
 
@@ -249,13 +237,41 @@ public sealed class IncidentService(
         }
     }
 
-    private static void RequireTo(bool allowed, string action, string who)
+    /// <summary>
+    /// Refuses (403) a caller whose roles do not entitle them to the action, by the rule the incident's listed
+    /// actions come from (<see cref="AccessPolicy.May"/>); a state the action does not fit is the incident's to refuse (409).
+    /// </summary>
+    private static void RequireTo(ApiCall call, Incident incident, IncidentAction action, string verb, string who)
     {
-        if (!allowed)
+        if (!AccessPolicy.IsEntitledTo(call.Caller, incident, action))
         {
-            throw new ForbiddenException($"Only {who} may {action} this incident.");
+            throw new ForbiddenException($"Only {who} may {verb} this incident.");
         }
     }
+
+    /// <summary>
+    /// The person a dispatch names, as the roster has them, in the unit the roster gives them: a dispatch to another
+    /// unit would let that unit's officers mark arrival and resolve (issue 23).
+    /// </summary>
+    private static Person AssigneeOf(Membership? member, Assignee assignee, StationId station)
+    {
+        if (member is null)
+        {
+            throw new FieldRefusedException("officer", $"'{assignee.Officer}' is not on the roster of {station}: dispatch to someone the station's roster lists.");
+        }
+
+        if (member.Unit is null)
+        {
+            throw new FieldRefusedException("officer", $"'{assignee.Officer}' has no unit on the roster of {station}: give them one there before dispatching them.");
+        }
+
+        return string.Equals(member.Unit, assignee.Unit, StringComparison.OrdinalIgnoreCase)
+            ? member.Person
+            : throw new FieldRefusedException("unit", $"'{assignee.Unit}' is not {member.Person.Name}'s unit: the roster of {station} has them in {member.Unit}.");
+    }
+
+    /// <summary>Who a dispatch or reassignment names, and in which unit.</summary>
+    private sealed record Assignee(string Officer, string Unit, IncidentAction Action, string Verb);
 
     /// <summary>
     /// Reads, checks, changes and conditionally writes the incident with its audit record. With If-Match the
@@ -263,11 +279,11 @@ public sealed class IncidentService(
     /// update is ever lost.
     /// </summary>
     private async Task<StoredIncident> ChangeAsync(
-        ApiCall call, IncidentId id, string? ifMatch, string? officer, Func<Incident, Person?, Instant, Transition> change, CancellationToken cancellationToken)
+        ApiCall call, IncidentId id, string? ifMatch, Assignee? assignee, Func<Incident, Person?, Instant, Transition> change, CancellationToken cancellationToken)
     {
         Locate(call, id, "change");
         var prepared = audit.PrepareAsync(call.Record(AuditOutcome.Changed), cancellationToken);
-        var lookup = officer is null ? null : roster.FindAsync(id.Station, officer, cancellationToken);
+        var lookup = assignee is null ? null : roster.FindAsync(id.Station, assignee.Officer, cancellationToken);
         for (var attempt = 0; ; attempt++)
         {
             var stored = await store.FindAsync(id, cancellationToken) ?? throw new IncidentNotFoundException(id);
@@ -277,10 +293,11 @@ public sealed class IncidentService(
             }
 
             Person? found = null;
-            if (lookup is not null)
+            if (assignee is not null)
             {
-                found = (await lookup)?.Person ?? throw new FieldRefusedException("officer",
-                    $"'{officer}' is not on the roster of {id.Station}: dispatch to someone the station's roster lists.");
+                // Who may dispatch is settled before the roster answers, so a refusal tells nothing about the roster.
+                RequireTo(call, stored.Incident, assignee.Action, assignee.Verb, "its dispatchers, duty officers and chief, or the command center");
+                found = AssigneeOf(await lookup!, assignee, id.Station);
             }
 
             var transition = change(stored.Incident, found, clock.GetCurrentInstant());

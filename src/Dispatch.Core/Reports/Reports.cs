@@ -93,7 +93,7 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
     /// <summary>A station's incidents reported in the range; for every station, each station's in turn.</summary>
     public async Task<IReadOnlyList<Incident>> LoadAsync(ReportScope scope, ReportRange range, CancellationToken cancellationToken)
     {
-        var stations = scope.Station is { } one ? [one] : await queries.StationsAsync(cancellationToken);
+        var stations = scope.Station is { } one ? [one] : (await queries.StationsAsync(cancellationToken)).Select(s => s.Id).ToList();
         var incidents = new List<Incident>();
         foreach (var station in stations)
         {

@@ -42,7 +42,8 @@ public sealed record ShiftReport(
 /// <summary>
 /// At each station's day boundary, the chief gets the day: counts, compliance per clock and priority, the
 /// breaches with their holders, the bottom units. Sent for every completed day of the last
-/// <see cref="CatchUpDays"/> not yet sent, oldest first, so a day that ended during downtime is still reported.
+/// <see cref="CatchUpDays"/> not yet sent, oldest first, so a day that ended during downtime is still reported,
+/// but never for a day before the station first had anything.
 /// </summary>
 public sealed class ShiftReporter(IIncidentQueries queries, IShiftReportLedger ledger, IShiftReportPublisher publisher, IClock clock, ResponsePolicy policy)
 {
@@ -63,8 +64,14 @@ public sealed class ShiftReporter(IIncidentQueries queries, IShiftReportLedger l
                 continue;
             }
 
-            foreach (var station in await queries.StationsAsync(cancellationToken))
+            foreach (var (station, since) in await queries.StationsAsync(cancellationToken))
             {
+                // A station set up today has no yesterday: nothing is sent for a day that ended before it had anything.
+                if (since is { } first && day < ReportRange.DayOf(first, policy.TimeZone, policy.ReportRules.DayStartsAt))
+                {
+                    continue;
+                }
+
                 if (await ledger.WasSentAsync(station, day, cancellationToken))
                 {
                     continue;

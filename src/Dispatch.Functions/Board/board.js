@@ -21,6 +21,7 @@
     config: null,
     me: null,
     stations: [],
+    stationActions: {}, // station -> what the API says this person may do there as a whole
     incidents: new Map(), // station -> incidents
     etags: new Map(),
     offset: 0, // server time − browser time, in ms
@@ -45,6 +46,12 @@
     const h = Math.floor(s / 3600); s -= h * 3600;
     const m = Math.floor(s / 60); s -= m * 60;
     return h > 0 ? `${sign}${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}` : `${sign}${m}:${String(s).padStart(2, '0')}`;
+  }
+
+  /** An ISO-8601 duration as the API writes one (P1DT2H3M4S, PT2S), in ms. */
+  function isoDurationMs(iso) {
+    const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(iso) || [];
+    return ((((Number(m[1] || 0) * 24 + Number(m[2] || 0)) * 60 + Number(m[3] || 0)) * 60) + Number(m[4] || 0)) * 1000;
   }
 
   function localTime(iso) {
@@ -155,22 +162,18 @@
     document.querySelector('main').hidden = true;
   }
 
-  // ---- who may do what (the API decides; this only hides what it would refuse) ---------------------
+  // ---- who may do what: the API says, per incident (its actions) and per station; nothing is decided here --
 
-  const hasRole = (role) => state.me.roles.includes(role);
-  const rolesAt = (station) => state.me.memberships.filter((m) => m.station === station).map((m) => m.role);
-  const desk = (station) => hasRole('command-center') || rolesAt(station).some((r) => r === 'dispatcher' || r === 'duty-officer' || r === 'chief');
-  const lead = (station) => rolesAt(station).some((r) => r === 'duty-officer' || r === 'chief');
-  const onScene = (i) => lead(i.station) || i.officer?.id === state.me.person.id
-    || state.me.memberships.some((m) => m.station === i.station && m.unit && i.unit && m.unit.toLowerCase() === i.unit.toLowerCase());
-  const mayAcknowledge = (i) => hasRole('command-center') || lead(i.station);
-  const mayReadReports = (station) => hasRole('command-center') || hasRole('auditor') || lead(station);
+  const may = (i, action) => (i.actions || []).includes(action);
+  const mayAt = (station, action) => (state.stationActions[station] || []).includes(action);
 
   // ---- loading ------------------------------------------------------------------------------------
 
   async function loadMe() {
     state.me = await json('me');
-    state.stations = (await json('stations')).stations;
+    const stations = await json('stations');
+    state.stations = stations.stations;
+    state.stationActions = stations.actions || {};
     const roles = [...state.me.roles, ...state.me.memberships.map((m) => `${m.role}@${m.station}${m.unit ? `/${m.unit}` : ''}`)];
     el('who').textContent = `${state.me.person.name} (${state.me.person.id}) · ${roles.join(', ') || 'no station'}`;
     const select = el('filter-station');
@@ -178,7 +181,7 @@
     select.value = state.filters.station;
     el('filter-priority').value = state.filters.priority;
     el('filter-status').value = state.filters.status;
-    el('new-report').hidden = wall || !state.stations.some(desk);
+    el('new-report').hidden = wall || !state.stations.some((s) => mayAt(s, 'report'));
   }
 
   const watched = () => (state.filters.station ? [state.filters.station] : state.stations);
@@ -216,7 +219,7 @@
   }
 
   async function loadSummary() {
-    const station = watched().find(mayReadReports);
+    const station = watched().find((s) => mayAt(s, 'read-reports'));
     if (!station) return;
     const day = stationDay();
     for (const clock of CLOCKS) {
@@ -229,15 +232,17 @@
 
   // ---- what is shown -----------------------------------------------------------------------------
 
+  // A clock that has ended (met, or stopped by a cancellation) shows the figure frozen when it ended and never
+  // reads the time again: only a running clock counts. One met after its deadline reads as late by the API's
+  // frozen overdueBy and says it is over, so nobody takes it for a unit still not sent.
   function clockView(clock, t) {
-    const deadline = Date.parse(clock.deadline);
-    if (clock.state === 'met') {
-      const late = clock.overdueBy ? ` (+${clock.overdueBy.replace('PT', '').toLowerCase()} late)` : '';
-      return { state: clock.overdueBy ? 'breached' : 'met', text: `✓ met ${localTime(clock.metAt)}${late}`, left: Infinity };
+    const endedAt = clock.metAt || clock.stoppedAt;
+    if (endedAt) {
+      const how = clock.metAt ? '✓ met' : '■ stopped';
+      if (clock.overdueBy) return { state: 'late', text: `▲ ${duration(isoDurationMs(clock.overdueBy))} late · ${how} ${localTime(endedAt)}`, left: Infinity };
+      return clock.metAt ? { state: 'met', text: `${how} ${localTime(endedAt)}`, left: Infinity } : { state: 'stopped', text: how, left: Infinity };
     }
-    if (clock.state === 'stopped') return { state: 'stopped', text: '■ stopped', left: Infinity };
-    if (clock.state === 'breached' && clock.stoppedAt) return { state: 'breached', text: `▲ stopped late`, left: Infinity };
-    const left = deadline - t;
+    const left = Date.parse(clock.deadline) - t;
     return left >= 0
       ? { state: 'running', text: `● ${duration(left)}`, left, soon: left < 60000 }
       : { state: 'breached', text: `▲ ${duration(left)} overdue`, left };
@@ -255,7 +260,7 @@
     if (state.filters.status === 'overdue') list = list.filter((i) => leastLeft(i, t) < 0);
     if (state.filters.status === 'escalated') list = list.filter(escalatedUnacknowledged);
     return list
-      .map((i) => ({ i, left: leastLeft(i, t), mine: mayAcknowledge(i) && escalatedUnacknowledged(i) }))
+      .map((i) => ({ i, left: leastLeft(i, t), mine: may(i, 'acknowledge') }))
       .sort((a, b) => (b.mine - a.mine) || ((a.left < 0) !== (b.left < 0) ? (a.left < 0 ? -1 : 1) : a.left - b.left) || PRIORITY_RANK[a.i.priority] - PRIORITY_RANK[b.i.priority])
       .map((x) => x.i);
   }
@@ -376,17 +381,24 @@
     return tr;
   }
 
+  /** A button for each action the API lists for this person on this incident, and for nothing else. */
+  const BUTTONS = {
+    dispatch: ['Dispatch', (i) => openPanel(i.id, 'dispatch')],
+    reassign: ['Reassign', (i) => openPanel(i.id, 'reassign')],
+    arrive: ['Arrived', (i) => act(i, 'arrive', {})],
+    resolve: ['Resolve', (i) => openPanel(i.id, 'resolve')],
+    close: ['Close', (i) => act(i, 'close', {})],
+    acknowledge: ['Acknowledge', (i) => acknowledge(i)],
+    cancel: ['Cancel', (i) => openPanel(i.id, 'cancel')],
+  };
+
   function actionsFor(i) {
     if (wall) return [];
-    const list = [];
-    if (i.status === 'reported' && desk(i.station)) list.push(['Dispatch', () => openPanel(i.id, 'dispatch')]);
-    if (i.status === 'dispatched' && onScene(i)) list.push(['Arrived', () => act(i, 'arrive', {})]);
-    if (i.status === 'on-scene' && onScene(i)) list.push(['Resolve', () => openPanel(i.id, 'resolve')]);
-    if (i.status === 'resolved' && lead(i.station)) list.push(['Close', () => act(i, 'close', {})]);
-    if (escalatedUnacknowledged(i) && mayAcknowledge(i)) list.push(['Acknowledge', () => act(i, 'acknowledge', {})]);
-    if (i.status !== 'resolved' && desk(i.station)) list.push(['Cancel', () => openPanel(i.id, 'cancel')]);
-    return list;
+    return (i.actions || []).filter((a) => BUTTONS[a]).map((a) => [BUTTONS[a][0], () => BUTTONS[a][1](i)]);
   }
+
+  /** Acknowledges the level this board showed: if the ladder has climbed since, the API says so (409) and the next poll shows where it stands. */
+  const acknowledge = (i) => act(i, 'acknowledge', i.reachedLevel ? { level: i.reachedLevel } : {});
 
   function renderSummary(t) {
     const all = watched().flatMap((s) => state.incidents.get(s) || []);
@@ -470,7 +482,7 @@
     details.firstChild.textContent = `${i.zone} · ${i.location.address}`;
     details.lastChild.textContent = i.description || '';
     const forms = document.createElement('div');
-    if (state.form === 'dispatch') forms.append(await dispatchForm(i));
+    if (state.form === 'dispatch' || state.form === 'reassign') forms.append(await dispatchForm(i, state.form));
     if (state.form === 'resolve') forms.append(simpleForm(i, 'resolve', 'outcome', 'Outcome'));
     if (state.form === 'cancel') forms.append(simpleForm(i, 'cancel', 'reason', 'Reason'));
     const timeline = document.createElement('ol');
@@ -535,16 +547,17 @@
     return form;
   }
 
-  async function dispatchForm(i) {
-    const { form, submit } = formShell('Dispatch');
+  async function dispatchForm(i, action) {
+    const { form, submit } = formShell(action === 'reassign' ? 'Reassign' : 'Dispatch');
     const unit = document.createElement('input');
     unit.name = 'unit';
     const officer = document.createElement('select');
     officer.name = 'officer';
     try {
       const roster = await json(`stations/${encodeURIComponent(i.station)}/roster`);
-      for (const m of roster.members.filter((x) => x.role === 'officer')) {
-        const o = new Option(`${m.name} (${m.unit ?? 'no unit'})`, m.id);
+      // A dispatch goes to a member with a unit on the roster: the unit is theirs (the API refuses any other).
+      for (const m of roster.members.filter((x) => x.unit)) {
+        const o = new Option(`${m.name} (${m.unit})`, m.id);
         o.dataset.unit = m.unit ?? '';
         officer.append(o);
       }
@@ -555,7 +568,7 @@
     form.append(field('Officer', officer), field('Unit', unit), submit);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      const problem = await act(i, 'dispatch', { unit: unit.value, officer: officer.value });
+      const problem = await act(i, action, { unit: unit.value, officer: officer.value });
       if (problem) showErrors(form, problem); else closePanel();
     });
     return form;
@@ -568,7 +581,7 @@
     const { form, submit } = formShell('Report');
     const station = document.createElement('select');
     station.name = 'station';
-    for (const s of state.stations.filter(desk)) station.append(new Option(s, s));
+    for (const s of state.stations.filter((x) => mayAt(x, 'report'))) station.append(new Option(s, s));
     const input = (name, type = 'text') => { const x = document.createElement('input'); x.name = name; x.type = type; return x; };
     const choose = (name, values) => { const x = document.createElement('select'); x.name = name; values.forEach((v) => x.append(new Option(v, v))); return x; };
     const category = input('category');
@@ -630,7 +643,7 @@
     if (state.seen) {
       if (all.some((i) => i.priority === 'P1' && !state.seen.has(i.id))) tone([988, 988]);
       if (all.some((i) => snapshot.get(i.id).breached && state.seen.get(i.id) && !state.seen.get(i.id).breached)) tone([330]);
-      if (all.some((i) => mayAcknowledge(i) && state.seen.get(i.id) && snapshot.get(i.id).level > state.seen.get(i.id).level)) tone([523, 659, 784]);
+      if (all.some((i) => may(i, 'acknowledge') && state.seen.get(i.id) && snapshot.get(i.id).level > state.seen.get(i.id).level)) tone([523, 659, 784]);
     }
     state.seen = snapshot;
   }
@@ -668,7 +681,7 @@
       else if (e.key === 'Enter') { openPanel(state.order[state.selected]); e.preventDefault(); return; }
       else if (e.key === 'a') {
         const i = find(state.order[state.selected]);
-        if (i && escalatedUnacknowledged(i) && mayAcknowledge(i)) act(i, 'acknowledge', {});
+        if (i && may(i, 'acknowledge')) acknowledge(i);
         return;
       } else return;
       e.preventDefault();

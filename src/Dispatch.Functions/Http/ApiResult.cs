@@ -27,6 +27,10 @@ public sealed class ApiResult(int status, object? body, string contentType = "ap
     {
         var response = http.Response;
         response.StatusCode = status;
+        // Answers carry personal data (reporters' contacts, addresses): no cache keeps them, and no browser
+        // guesses another type than the one declared. A result may set its own Cache-Control (the board's files).
+        response.Headers.CacheControl = "no-store";
+        response.Headers.XContentTypeOptions = "nosniff";
         foreach (var (name, value) in headers)
         {
             response.Headers[name] = value;
@@ -54,6 +58,10 @@ public sealed class ApiResult(int status, object? body, string contentType = "ap
 /// <summary>RFC 9457 problem details, with an <c>errors</c> map from field to messages.</summary>
 public sealed record Problem(string Type, string Title, int Status, string? Detail, IReadOnlyDictionary<string, string[]>? Errors)
 {
+    /// <summary>Where an incident's escalation stands now, on a 409 to an acknowledgement that named another level.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? Level { get; init; }
+
     public const string ContentType = "application/problem+json";
 
     public static ApiResult Validation(IReadOnlyDictionary<string, string[]> errors) =>
@@ -75,6 +83,11 @@ public sealed record Problem(string Type, string Title, int Status, string? Deta
     public static ApiResult MethodNotAllowed(string method, IEnumerable<string> allowed) =>
         Of(405, "method-not-allowed", "This route does not take that method.", $"{method} is not allowed here; use {string.Join(" or ", allowed)}.");
 
+    public static ApiResult RosterConflict(string detail) => Of(409, "roster-conflict", "The station's roster does not allow this.", detail);
+
+    public static ApiResult Stale(string detail, int level) =>
+        new(409, new Problem("https://dispatch.local/problems/escalation-moved", "The escalation is not where you saw it.", 409, detail, null) { Level = level }, ContentType);
+
     public static ApiResult Conflict(string detail) => Of(409, "invalid-transition", "The incident's state does not allow this.", detail);
 
     public static ApiResult PreconditionFailed(string detail) => Of(412, "precondition-failed", "The incident has changed.", detail);
@@ -83,11 +96,18 @@ public sealed record Problem(string Type, string Title, int Status, string? Deta
         Of(413, "body-too-large", "The request body is too large.", $"Bodies are limited to {limit} bytes.");
 
     public static ApiResult UnsupportedMediaType(string? contentType) =>
-        Of(415, "unsupported-media-type", "The body must be JSON.", $"Content-Type '{contentType}' is not application/json.");
+        Of(415, "unsupported-media-type", "The body must be JSON.", string.IsNullOrEmpty(contentType)
+            ? "The body has no Content-Type: send it as application/json."
+            : $"Content-Type '{contentType}' is not application/json.");
 
     public static ApiResult Unprocessable(string field, string detail) =>
         Of(422, "idempotency-key-reused", "The Idempotency-Key was used for a different request.", detail,
             new Dictionary<string, string[]> { [field] = [detail] });
+
+    public static ApiResult TooManyRequests(int retryAfterSeconds) =>
+        Of(429, "too-many-requests", "Too many requests without a valid token.",
+            $"This address has sent too many requests without a valid token this minute; try again in {retryAfterSeconds} s with a valid one.")
+            .WithHeader("Retry-After", retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     public static ApiResult Unavailable(string detail) =>
         Of(503, "storage-unavailable", "Storage is not answering; retry shortly.", detail).WithHeader("Retry-After", "5");

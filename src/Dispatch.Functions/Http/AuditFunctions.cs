@@ -12,6 +12,11 @@ namespace Dispatch.Functions.Http;
 /// <summary>The audit trail, read-only: there is no function that writes, changes or deletes a record.</summary>
 public sealed class AuditFunctions(AuditService audit, Endpoint endpoint, IClock clock)
 {
+    /// <summary>The range any query may name; every instant in it has a key, so a range inside it returns all it holds.</summary>
+    private static readonly Instant Earliest = Instant.FromUtc(1, 1, 1, 0, 0);
+
+    private static readonly Instant Latest = Instant.FromUtc(9999, 12, 31, 23, 59, 59);
+
     [Function("GetAuditTrail")]
     public Task<IActionResult> Query(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "audit")] HttpRequest request) =>
@@ -75,28 +80,32 @@ public sealed class AuditFunctions(AuditService audit, Endpoint endpoint, IClock
             return null;
         }
 
-        if (InstantPattern.ExtendedIso.Parse(text) is { Success: true } instant)
+        Instant? parsed = InstantPattern.ExtendedIso.Parse(text) is { Success: true } instant ? instant.Value
+            : LocalDatePattern.Iso.Parse(text) is { Success: true } date ? date.Value.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant()
+            : null;
+        if (parsed is null)
         {
-            return instant.Value;
+            reader.Add(field, "Must be an ISO-8601 instant (2026-11-28T08:00:00Z) or date (2026-11-28, UTC).");
+            return null;
         }
 
-        if (LocalDatePattern.Iso.Parse(text) is { Success: true } date)
+        if (parsed < Earliest || parsed > Latest)
         {
-            return date.Value.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
+            reader.Add(field, "Must be from 0001-01-01 to 9999-12-31 (UTC): the trail serves no other years.");
+            return null;
         }
 
-        reader.Add(field, "Must be an ISO-8601 instant (2026-11-28T08:00:00Z) or date (2026-11-28, UTC).");
-        return null;
+        return parsed;
     }
 }
 
 public sealed record AuditRecordResource(
     string Id, Instant At, PersonResource Actor, IReadOnlyList<string> Roles, string Function, string? Station, string? IncidentId,
-    string? Change, int Outcome, string? ClientAddress, string CorrelationId)
+    string? Change, int Outcome, string? ClientAddress, string CorrelationId, int Count)
 {
     public static AuditRecordResource From(AuditRecord r) => new(
         r.Id, r.At, new PersonResource(r.Subject, r.Name), r.Roles, r.Function, r.Station?.Value, r.Incident?.Value,
-        string.IsNullOrEmpty(r.Change) ? null : r.Change, AuditStatus.Of(r.Outcome), string.IsNullOrEmpty(r.ClientAddress) ? null : r.ClientAddress, r.CorrelationId);
+        string.IsNullOrEmpty(r.Change) ? null : r.Change, AuditStatus.Of(r.Outcome), string.IsNullOrEmpty(r.ClientAddress) ? null : r.ClientAddress, r.CorrelationId, r.Count);
 }
 
 public sealed record AuditPageResource(IReadOnlyList<AuditRecordResource> Items, string? ContinuationToken, Instant From, Instant To);

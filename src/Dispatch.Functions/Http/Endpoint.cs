@@ -51,13 +51,21 @@ public sealed class Endpoint(
         {
             return (ApiResult)await handle(call, cancellationToken);
         }
-        catch (IncidentNotFoundException e)
+        catch (NotFoundException e)
         {
             return Problem.NotFound(e.Message);
+        }
+        catch (RosterConflictException e)
+        {
+            return Problem.RosterConflict(e.Message);
         }
         catch (ForbiddenException e)
         {
             return Problem.Forbidden(e.Message);
+        }
+        catch (StaleLevelException e)
+        {
+            return Problem.Stale(e.Message, e.CurrentLevel);
         }
         catch (InvalidTransitionException e)
         {

@@ -20,9 +20,12 @@ public static class FallbackFunction
     [Function("NoSuchRoute")]
     [Anonymous]
     public static IActionResult Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "patch", "delete", "head", "options", Route = "{*path}")] HttpRequest request, string path)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "patch", "delete", "head", "options", Route = "{*path}")] HttpRequest request, string? path)
     {
-        var allowed = Routes.Value.Where(r => r.Matcher.TryMatch($"/{path}", new RouteValueDictionary())).SelectMany(r => r.Methods)
+        // The catch-all's value is null for /api/ itself, and already decoded: taken as it is (the implicit string
+        // conversion would decode it again, and a "%00" in it threw). Both were 500s the fuzzing pass found.
+        path ??= "";
+        var allowed = Routes.Value.Where(r => r.Matcher.TryMatch(new PathString("/" + path), new RouteValueDictionary())).SelectMany(r => r.Methods)
             .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
         return allowed.Count > 0
             ? Problem.MethodNotAllowed(request.Method, allowed).WithHeader("Allow", string.Join(", ", allowed))

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -48,7 +49,8 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             }
 
             var stored = result.Stored!;
-            var response = Incident(stored, 201).WithHeader("Location", $"{BaseUrl(request)}/api/incidents/{stored.Incident.Id}");
+            // Relative links (RFC 9110 §10.2.2): built from the request's Host header they could point anywhere (issue 23).
+            var response = Incident(call, stored, 201).WithHeader("Location", $"/api/incidents/{stored.Incident.Id}");
             return result.Outcome == CreateOutcome.Replayed ? response.WithHeader("Idempotent-Replayed", "true") : response;
         });
 
@@ -62,7 +64,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
                 return failure!;
             }
 
-            return Incident(await incidents.FindAsync(call, incidentId, ct), 200);
+            return Incident(call, await incidents.FindAsync(call, incidentId, ct), 200);
         });
 
     [Function("ListIncidents")]
@@ -115,7 +117,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             var token = query["continuationToken"].ToString();
             // A board polls with If-None-Match: one point read answers "nothing of the station changed" (304).
             var version = await incidents.ListVersionAsync(call, station, status!.Value, priority, ct);
-            var etag = version is null ? null : ListETag(version, request.QueryString.Value ?? "");
+            var etag = version is null ? null : ListETag(version, request.QueryString.Value ?? "", call);
             if (etag is not null && request.Headers.IfNoneMatch.ToString() == etag)
             {
                 return new ApiResult(304, null).WithHeader("ETag", etag);
@@ -129,26 +131,35 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
                 var parameters = query.Where(q => q.Key != "continuationToken")
                     .Select(q => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(q.Value.ToString())}")
                     .Append($"continuationToken={page.ContinuationToken}");
-                next = $"{BaseUrl(request)}/api/incidents?{string.Join('&', parameters)}";
+                next = $"/api/incidents?{string.Join('&', parameters)}";
             }
 
-            var list = new ApiResult(200, new IncidentListResource(page.Items.Select(i => IncidentResource.From(i, now)).ToList(), page.ContinuationToken, next));
+            var list = new ApiResult(200, new IncidentListResource(page.Items.Select(i => IncidentResource.From(i, now, call.Caller)).ToList(), page.ContinuationToken, next));
             return etag is null ? list : list.WithHeader("ETag", etag);
         });
 
-    /// <summary>The stations the caller may read (a board's station picker).</summary>
+    /// <summary>The stations the caller may read (a board's station picker), and what the caller may do at each.</summary>
     [Function("ListStations")]
     public Task<IActionResult> Stations(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "stations")] HttpRequest request) =>
         endpoint.RunAsync(request, async (call, ct) =>
-            new ApiResult(200, new { stations = (await incidents.StationsAsync(call, ct)).Select(s => s.Value).ToList() }));
+        {
+            var stations = await incidents.StationsAsync(call, ct);
+            return new ApiResult(200, new StationsResource(
+                [.. stations.Select(s => s.Value)], stations.ToDictionary(s => s.Value, s => AccessPolicy.StationActions(call.Caller, s))));
+        });
 
     /// <summary>
     /// Weak: the body also carries states computed at the moment of the response, which can change with time
     /// alone; what the tag promises is that no incident or roster line of the station changed.
     /// </summary>
-    private static string ListETag(string version, string query) =>
-        $"W/\"{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{version}|{query}")))[..24]}\"";
+    /// <remarks>
+    /// The caller is part of the tag: each item lists what this caller may do, so another person's (or another
+    /// token's roles') answer is another body. Roster changes at the station move its version already.
+    /// </remarks>
+    private static string ListETag(string version, string query, ApiCall call) =>
+        $"W/\"{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+            $"{version}|{query}|{call.Person.Subject}|{string.Join(',', call.Caller.Roles.Order())}")))[..24]}\"";
 
     [Function("GetIncidentTimeline")]
     public Task<IActionResult> Timeline(
@@ -249,7 +260,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             }
 
             var stored = await change(call, incidentId, Endpoint.IfMatch(request), ct);
-            return Incident(stored, 200);
+            return Incident(call, stored, 200);
         });
 
     private static IncidentReport? ReadReport(RequestReader reader, JsonElement body)
@@ -289,8 +300,6 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             : new IncidentReport(station, category, priority.Value, zone.Value, location, description, channel.Value, contact);
     }
 
-    private ApiResult Incident(StoredIncident stored, int status) =>
-        new ApiResult(status, IncidentResource.From(stored.Incident, clock.GetCurrentInstant())).WithHeader("ETag", stored.ETag);
-
-    private static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}";
+    private ApiResult Incident(ApiCall call, StoredIncident stored, int status) =>
+        new ApiResult(status, IncidentResource.From(stored.Incident, clock.GetCurrentInstant(), call.Caller)).WithHeader("ETag", stored.ETag);
 }

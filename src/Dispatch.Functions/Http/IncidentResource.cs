@@ -13,7 +13,11 @@ public sealed record PersonResource(string Id, string Name)
     public static PersonResource? Maybe(Person? person) => person is null ? null : new(person.Subject, person.Name);
 }
 
-/// <summary>The incident as the API shows it, with each clock's state as of the moment of the response.</summary>
+/// <summary>
+/// The incident as the API shows it, with each clock's state as of the moment of the response; <c>reachedLevel</c>
+/// is where its unacknowledged escalation stands (what an acknowledgement names as seen), <c>actions</c> what the
+/// caller may do now.
+/// </summary>
 public sealed record IncidentResource(
     string Id,
     string Station,
@@ -40,16 +44,21 @@ public sealed record IncidentResource(
     string? Outcome,
     string? CancelReason,
     bool Overdue,
-    ClocksResource Clocks)
+    ClocksResource Clocks,
+    int ReachedLevel,
+    IReadOnlyList<string> Actions)
 {
-    public static IncidentResource From(Incident i, Instant now) => new(
+    /// <param name="caller">Whose answer this is: <c>actions</c> lists what they may do now, by the rule that judges their requests.</param>
+    public static IncidentResource From(Incident i, Instant now, Caller caller) => new(
         i.Id.Value, i.Station.Value, i.Report.Category, i.Report.Priority.Name(), i.Report.Zone.Name(), i.Report.Channel.Name(),
         i.Status.Name(), new LocationResource(i.Report.Location.Address, i.Report.Location.Latitude, i.Report.Location.Longitude),
         i.Report.Description, i.Report.ReporterContact, i.PolicyVersion, i.Version, i.ReportedAt, PersonResource.From(i.ReportedBy),
         i.DispatchedAt, i.OnSceneAt, i.ResolvedAt, i.ClosedAt, i.CancelledAt, i.Unit, PersonResource.Maybe(i.Officer),
         [.. i.Assignments.Select(a => new AssignmentResource(a.At, a.Unit, PersonResource.From(a.Officer), PersonResource.From(a.By)))],
         i.Outcome, i.CancelReason, i.IsOverdueAt(now),
-        new ClocksResource(ClockResource.From(i, ClockKind.Dispatch, now), ClockResource.From(i, ClockKind.Arrival, now), ClockResource.From(i, ClockKind.Resolution, now)));
+        new ClocksResource(ClockResource.From(i, ClockKind.Dispatch, now), ClockResource.From(i, ClockKind.Arrival, now), ClockResource.From(i, ClockKind.Resolution, now)),
+        i.ReachedLevel,
+        [.. AccessPolicy.ActionsOn(caller, i).Select(a => a.Name())]);
 }
 
 public sealed record LocationResource(string Address, double? Latitude, double? Longitude);
@@ -107,3 +116,6 @@ public sealed record EventResource(int Sequence, string Kind, Instant At, Person
 public sealed record TimelineResource(string IncidentId, IReadOnlyList<EventResource> Events);
 
 public sealed record IncidentListResource(IReadOnlyList<IncidentResource> Items, string? ContinuationToken, string? Next);
+
+/// <summary>The stations the caller may read, and per station what the caller may do there as a whole (<c>report</c>, <c>read-reports</c>).</summary>
+public sealed record StationsResource(IReadOnlyList<string> Stations, IReadOnlyDictionary<string, IReadOnlyList<string>> Actions);

@@ -14,6 +14,11 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
     /// <summary>Long enough for a year's comparison, short enough that one request stays within its budget.</summary>
     public const int MaxDays = 366;
 
+    /// <summary>The days a report can name: each has a start and an end in every time zone (years 1 to 9999).</summary>
+    private static readonly LocalDate FirstDay = new(1, 1, 1);
+
+    private static readonly LocalDate LastDay = new(9999, 12, 30);
+
     [Function("GetResponseTimeReport")]
     public Task<IActionResult> ResponseTimes(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "reports/response-times")] HttpRequest request) =>
@@ -99,6 +104,19 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
             return (scope, null);
         }
 
+        // A day's end is the next day's start: the calendar's last day has none (it was a 500, issue 23).
+        if (from < FirstDay || from > LastDay)
+        {
+            reader.Add("from", $"Reports serve days from {FirstDay:uuuu-MM-dd} to {LastDay:uuuu-MM-dd}.");
+            return (scope, null);
+        }
+
+        if (to < FirstDay || to > LastDay)
+        {
+            reader.Add("to", $"Reports serve days from {FirstDay:uuuu-MM-dd} to {LastDay:uuuu-MM-dd}.");
+            return (scope, null);
+        }
+
         if (to < from)
         {
             reader.Add("to", "Must be on or after 'from' (both days are included).");
@@ -111,7 +129,18 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
             return (scope, null);
         }
 
-        return (scope, reports.Range(from.Value, to.Value));
+        var range = reports.Range(from.Value, to.Value);
+        try
+        {
+            _ = (range.Start, range.End); // both ends exist as instants in the policy's zone, or it is the client's 400, not our 500
+        }
+        catch (Exception e) when (e is OverflowException or ArgumentOutOfRangeException)
+        {
+            reader.Add("to", "These days fall outside the instants the server can count in the policy's time zone.");
+            return (scope, null);
+        }
+
+        return (scope, range);
     }
 
     private static LocalDate? ReadDate(RequestReader reader, IQueryCollection query, string field)

@@ -55,6 +55,12 @@ public sealed class RequestReader
             buffer.Write(chunk, 0, read);
         }
 
+        // A body without a Content-Type is not JSON by declaration; only an empty body may go without one.
+        if (buffer.Length > 0 && string.IsNullOrEmpty(contentType))
+        {
+            return (default, Problem.UnsupportedMediaType(contentType));
+        }
+
         if (buffer.Length == 0)
         {
             return optional
@@ -70,6 +76,13 @@ public sealed class RequestReader
                 return (default, Problem.Field("$", "The body must be a JSON object."));
             }
 
+            // The parser leaves strings undecoded: bytes that are not UTF-8 (an overlong form, a stray 0xFF) or an
+            // escaped lone surrogate (\ud800) surface only when a string is read, and were a 500 there (issue 23).
+            if (FirstUnreadable(document.RootElement, "") is { } unreadable)
+            {
+                return (default, Problem.Field(unreadable, "Must be valid UTF-8 text: this has bytes that are not UTF-8, or a lone UTF-16 surrogate such as \\ud800."));
+            }
+
             // JSON parsers disagree on a repeated key (first wins, last wins, error); refusing it is the only safe answer.
             return FirstDuplicate(document.RootElement, "") is { } duplicate
                 ? (default, Problem.Field(duplicate, "This field appears more than once in the body."))
@@ -78,6 +91,58 @@ public sealed class RequestReader
         catch (JsonException e)
         {
             return (default, Problem.Field("$", $"The body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})."));
+        }
+    }
+
+    /// <summary>The field whose name or text cannot be decoded, or null when every string in the body can.</summary>
+    private static string? FirstUnreadable(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return Decodes(() => element.GetString()) ? null : path.Length == 0 ? "$" : path;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name = "";
+                    if (!Decodes(() => name = property.Name))
+                    {
+                        return path.Length == 0 ? "$" : path;
+                    }
+
+                    if (FirstUnreadable(property.Value, path.Length == 0 ? name : $"{path}.{name}") is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FirstUnreadable(item, $"{path}[{index++}]") is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static bool Decodes(Action read)
+    {
+        try
+        {
+            read();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 
@@ -119,9 +184,9 @@ public sealed class RequestReader
     public string? Subject(JsonElement body, string name, bool required)
     {
         var text = Text(body, name, required, Dispatch.Core.Identity.Person.MaxSubjectLength);
-        if (text is not null && !Dispatch.Core.Identity.Person.IsValidSubject(text))
+        if (text is not null && !Dispatch.Core.Identity.Person.IsPersonSubject(text))
         {
-            Add(name, $"Must be a person's id from the station's roster: {Dispatch.Core.Identity.Person.SubjectRule}.");
+            Add(name, $"Must be a person's id from the station's roster: {Dispatch.Core.Identity.Person.SubjectRule}; {Dispatch.Core.Identity.Person.ReservedRule}.");
             return null;
         }
 

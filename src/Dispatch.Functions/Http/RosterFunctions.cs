@@ -39,6 +39,10 @@ public sealed class RosterFunctions(RosterService roster, Endpoint endpoint)
             {
                 reader.Add("subject", $"Must be {Person.SubjectRule}.");
             }
+            else if (Person.IsReserved(subject))
+            {
+                reader.Add("subject", $"Must be a person's id: {Person.ReservedRule}.");
+            }
 
             var (body, failure) = await RequestReader.ReadObjectAsync(request, optional: false, ct);
             if (failure is not null)

@@ -18,7 +18,7 @@ namespace Dispatch.Functions.Identity;
 /// with the person's roster memberships.
 /// </summary>
 public sealed class RequestPipeline(
-    TokenValidator tokens, IRosterStore roster, IAuditTrail audit, IClock clock, IOptions<DispatchSettings> settings, Operations.DispatchMetrics metrics, ILogger<RequestPipeline> logger)
+    TokenValidator tokens, IRosterStore roster, RefusalLedger refusals, IClock clock, IOptions<DispatchSettings> settings, Operations.DispatchMetrics metrics, ILogger<RequestPipeline> logger)
 {
     /// <returns>The verified call, or null when the response (401 or 503) has been written.</returns>
     public async Task<ApiCall?> AuthenticateAsync(HttpContext http, string function)
@@ -27,18 +27,22 @@ public sealed class RequestPipeline(
         var info = new RequestInfo(Guid.NewGuid().ToString("N"), function, http.Connection.RemoteIpAddress?.ToString(), CorrelationId(http));
         if (check.Person is null)
         {
-            var refused = new ApiCall(new Caller(new Person("anonymous", "anonymous"), check.Roles, []), info, clock.GetCurrentInstant())
-            {
-                Change = check.Problem,
-            };
-            await RecordAsync(refused.Record(AuditOutcome.AnsweredWith(401)));
-            metrics.Request(function, 401, clock.GetCurrentInstant());
+            // One audit record per source and minute, with the count, and a limit: refused tokens must not drive writes (issue 23).
+            var (limited, retryAfter) = await refusals.RefuseAsync(info.ClientAddress, info, check.Problem!);
+            metrics.Request(function, limited ? 429 : 401, clock.GetCurrentInstant());
             Log.Unauthenticated(logger, function, check.Error ?? "none");
+            if (limited)
+            {
+                await Problem.TooManyRequests(retryAfter).WriteAsync(http);
+                return null;
+            }
+
             var challenge = check.Error is { Length: > 0 } error ? $"Bearer error=\"{error}\", error_description=\"{check.Problem}\"" : "Bearer";
             await Problem.Unauthorized(check.Problem!).WithHeader("WWW-Authenticate", challenge).WriteAsync(http);
             return null;
         }
 
+        await refusals.FlushAsync();
         IReadOnlyList<Membership> memberships;
         var budget = settings.Value.RequestBudgetTime;
         var deadline = RequestDeadline.Of(http, budget);
@@ -60,18 +64,6 @@ public sealed class RequestPipeline(
         }
 
         return new ApiCall(new Caller(check.Person, check.Roles, memberships), info, clock.GetCurrentInstant());
-    }
-
-    private async Task RecordAsync(AuditRecord record)
-    {
-        try
-        {
-            await audit.RecordAsync(record, CancellationToken.None);
-        }
-        catch (StorageUnavailableException e)
-        {
-            Log.AuditNotWritten(logger, e, record.Function, AuditStatus.Of(record.Outcome));
-        }
     }
 
     private static string CorrelationId(HttpContext http) => Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier;

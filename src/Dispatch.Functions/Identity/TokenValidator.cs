@@ -25,6 +25,12 @@ public sealed record TokenCheck(Person? Person, IReadOnlySet<GlobalRole> Roles, 
 /// </summary>
 public sealed class TokenValidator
 {
+    /// <summary>
+    /// The app role (infra/app-roles.json, for applications) an application's own token must carry. Any app in the
+    /// tenant can get an app-only token for the API's audience; only one granted this role may call it as itself.
+    /// </summary>
+    public const string ApplicationRole = "integration";
+
     private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
     private readonly JsonWebTokenHandler handler = new() { MapInboundClaims = false };
     private readonly List<TokenValidationParameters> issuers = [];
@@ -87,10 +93,25 @@ public sealed class TokenValidator
         }
 
         var identity = result.ClaimsIdentity;
+        // Entra: a person's (delegated) token carries the scopes the person granted in 'scp'; an application's own
+        // token has none, and 'idtyp' = app when the optional claim is on (Microsoft identity platform, access token claims).
+        var entra = !string.Equals(parameters.ValidIssuer, LocalTokens.Issuer, StringComparison.Ordinal);
+        var appOnly = identity.FindFirst("idtyp")?.Value == "app" || identity.FindFirst("scp") is null;
+        if (entra && appOnly && !identity.FindAll("roles").Any(c => c.Value == ApplicationRole))
+        {
+            return TokenCheck.Refused("invalid_token",
+                $"The token is an application's own (no delegated scope): accepted only from an application granted the app role '{ApplicationRole}'.");
+        }
+
         var subject = identity.FindFirst("oid")?.Value ?? identity.FindFirst("sub")?.Value;
         if (!Person.IsValidSubject(subject))
         {
             return TokenCheck.Refused("invalid_token", $"The token names no usable subject ('oid' or 'sub' must be {Person.SubjectRule}).");
+        }
+
+        if (Person.IsReserved(subject!))
+        {
+            return TokenCheck.Refused("invalid_token", $"The token names a reserved subject: {Person.ReservedRule}.");
         }
 
         var name = identity.FindFirst("name")?.Value ?? identity.FindFirst("preferred_username")?.Value ?? subject!;

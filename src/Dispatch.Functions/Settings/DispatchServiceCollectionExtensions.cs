@@ -68,6 +68,7 @@ public static class DispatchServiceCollectionExtensions
         services.TryAddSingleton<IShiftReportPublisher, ServiceBusShiftReportPublisher>();
         services.AddSingleton<ShiftReporter>();
         services.AddSingleton<TokenValidator>();
+        services.TryAddSingleton<RefusalLedger>();
         services.AddScoped<RequestPipeline>();
         services.AddScoped<CallContext>();
         services.AddScoped<Endpoint>();
@@ -206,6 +207,11 @@ public static class DispatchServiceCollectionExtensions
                 {
                     failures.Add("DISPATCH_AUTH_AUTHORITY names the local issuer, which is accepted only in development.");
                 }
+            }
+
+            if (settings.UnauthenticatedLimit < 1)
+            {
+                failures.Add($"DISPATCH_UNAUTHENTICATED_LIMIT must be a whole number of at least 1, not {settings.UnauthenticatedLimit}.");
             }
 
             if (settings.IndexShards is < 1 or > 8)

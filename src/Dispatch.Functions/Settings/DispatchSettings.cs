@@ -54,6 +54,10 @@ public sealed class DispatchSettings
     [ConfigurationKeyName("DISPATCH_REQUEST_BUDGET")]
     public string RequestBudget { get; set; } = "PT5S";
 
+    /// <summary>Requests without a valid token one source may make in a minute before it is answered 429 (per instance).</summary>
+    [ConfigurationKeyName("DISPATCH_UNAUTHENTICATED_LIMIT")]
+    public int UnauthenticatedLimit { get; set; } = 60;
+
     /// <summary>The due index's table: the main table's name with <c>due</c> after it.</summary>
     public string IndexTableName => TableName + "due";
 

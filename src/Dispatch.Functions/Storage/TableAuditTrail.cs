@@ -104,7 +104,10 @@ internal static class AuditRows
         row.GetString("Change"),
         AuditStatus.Read(row.GetInt32("Outcome") ?? 0),
         row.GetString("ClientAddress"),
-        row.GetString("CorrelationId") ?? "");
+        row.GetString("CorrelationId") ?? "")
+    {
+        Count = row.GetInt32("Count") ?? 1,
+    };
 
     private static TableEntity Fill(TableEntity row, AuditRecord record)
     {
@@ -120,6 +123,7 @@ internal static class AuditRows
         row["Outcome"] = AuditStatus.Of(record.Outcome);
         row["ClientAddress"] = record.ClientAddress ?? "";
         row["CorrelationId"] = record.CorrelationId;
+        row["Count"] = record.Count;
         return row;
     }
 }

@@ -91,10 +91,11 @@ public sealed class TableIncidentQueries(DispatchTable table) : IIncidentQueries
         while (continuation is not null);
     }
 
-    public async Task<IReadOnlyList<StationId>> StationsAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<KnownStation>> StationsAsync(CancellationToken cancellationToken)
     {
-        var rows = await table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.StationsPartition}"), ["RowKey"], cancellationToken);
-        return [.. rows.Where(r => StationId.TryParse(r.RowKey, out _)).Select(r => StationId.Parse(r.RowKey))];
+        var rows = await table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.StationsPartition}"), ["RowKey", TableKeys.StationSince], cancellationToken);
+        return [.. rows.Where(r => StationId.TryParse(r.RowKey, out _))
+            .Select(r => new KnownStation(StationId.Parse(r.RowKey), r.GetDateTimeOffset(TableKeys.StationSince) is { } since ? Instant.FromDateTimeOffset(since) : null))];
     }
 
     /// <summary>The ETag of the station's <c>_version</c> row, which every change of the station rewrites in its own transaction.</summary>

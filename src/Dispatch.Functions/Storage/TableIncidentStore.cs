@@ -19,7 +19,7 @@ public sealed class TableIncidentStore(DispatchTable table) : IIncidentStore, IN
     public async Task<CreateResult> CreateAsync(Transition opened, IdempotencyClaim? claim, AuditRecord audit, CancellationToken cancellationToken)
     {
         var incident = opened.Incident;
-        await RegisterStationAsync(incident.Station, cancellationToken);
+        await RegisterStationAsync(incident.Station, audit.At, cancellationToken);
         var body = IncidentRows.BodyOf(incident);
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, IncidentRows.Incident(incident, body)) };
         actions.AddRange(IncidentRows.ChangeRows(opened, body).Select(row => new TableTransactionAction(TableTransactionActionType.Add, row)));
@@ -156,14 +156,28 @@ public sealed class TableIncidentStore(DispatchTable table) : IIncidentStore, IN
     public Task CheckHealthAsync(CancellationToken cancellationToken) =>
         table.RunAsync(() => table.Client.GetEntityIfExistsAsync<TableEntity>(TableKeys.StationsPartition, "_health", ["RowKey"], cancellationToken), cancellationToken);
 
-    internal async Task RegisterStationAsync(StationId station, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the station in <c>_stations</c> the first time it has anything, with that instant as <c>Since</c>.
+    /// Insert-only, so the first sight is never moved by a later one (another process, a restart).
+    /// </summary>
+    internal async Task RegisterStationAsync(StationId station, Instant at, CancellationToken cancellationToken)
     {
         if (knownStations.ContainsKey(station.Value))
         {
             return;
         }
 
-        await table.RunAsync(() => table.Client.UpsertEntityAsync(new TableEntity(TableKeys.StationsPartition, station.Value), TableUpdateMode.Merge, cancellationToken), cancellationToken);
+        try
+        {
+            await table.RunAsync(
+                () => table.Client.AddEntityAsync(new TableEntity(TableKeys.StationsPartition, station.Value) { [TableKeys.StationSince] = at.ToDateTimeOffset() }, cancellationToken),
+                cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            // Known already: its first sight stays.
+        }
+
         knownStations[station.Value] = true;
     }
 }

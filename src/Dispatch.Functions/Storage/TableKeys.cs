@@ -16,6 +16,9 @@ internal static class TableKeys
     /// <summary>Stations that have reported an incident or have a roster.</summary>
     public const string StationsPartition = "_stations";
 
+    /// <summary>The property of a <see cref="StationsPartition"/> row holding when the station first had anything.</summary>
+    public const string StationSince = "Since";
+
     /// <summary>Audit records of requests that named no station (a refused token, a read of the audit trail).</summary>
     public const string GlobalAuditPartition = "_audit";
 
@@ -30,8 +33,9 @@ internal static class TableKeys
     /// Incident rows reported in [from, until), as exclusive bounds (<c>RowKey gt After and RowKey lt Before</c>):
     /// keys are newest first, so "until" gives the lower bound.
     /// </summary>
+    /// <remarks>Incident ids are ULIDs, which start in 1970: a range reaching back before then starts there.</remarks>
     public static (string After, string Before) IncidentRange(Instant from, Instant until) =>
-        ($"incident|{NewestFirstMilliseconds(until.ToUnixTimeMilliseconds())}|~", $"incident|{NewestFirstMilliseconds(from.ToUnixTimeMilliseconds())}|~");
+        ($"incident|{NewestFirstMilliseconds(Math.Max(0, until.ToUnixTimeMilliseconds()))}|~", $"incident|{NewestFirstMilliseconds(Math.Max(0, from.ToUnixTimeMilliseconds()))}|~");
 
     public static string EventRow(IncidentId id, int sequence) => $"event|{id.Value}|{sequence:D6}";
 
@@ -84,7 +88,19 @@ internal static class TableKeys
     /// <summary>Newest first by the id's own timestamp, so a point read can compute the key from the id alone.</summary>
     private static string NewestFirst(IncidentId id) => NewestFirstMilliseconds(id.Timestamp.ToUnixTimeMilliseconds());
 
-    private static string NewestFirst(Instant at) => (long.MaxValue - at.ToUnixTimeTicks()).ToString("D19", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// Newest first for any instant: from 1970 on, the ticks counted down from <see cref="long.MaxValue"/> (19 digits,
+    /// the keys stored ever since); before 1970, ':' (which sorts after every digit) and the ticks before 1970,
+    /// so older still sorts later. Counting down from the maximum overflowed there, and a range reaching back
+    /// before 1970 found nothing (issue 23).
+    /// </summary>
+    private static string NewestFirst(Instant at)
+    {
+        var ticks = at.ToUnixTimeTicks();
+        return ticks >= 0
+            ? (long.MaxValue - ticks).ToString("D19", CultureInfo.InvariantCulture)
+            : ":" + (-ticks).ToString("D19", CultureInfo.InvariantCulture);
+    }
 
     private static string NewestFirstMilliseconds(long milliseconds) => (long.MaxValue - milliseconds).ToString("D19", CultureInfo.InvariantCulture);
 }

@@ -47,7 +47,7 @@ public sealed class TableRosterStore(DispatchTable table, TableIncidentStore sta
 
     public async Task PutAsync(Membership membership, AuditRecord audit, CancellationToken cancellationToken)
     {
-        await stations.RegisterStationAsync(membership.Station, cancellationToken);
+        await stations.RegisterStationAsync(membership.Station, audit.At, cancellationToken);
         var station = membership.Station.Value;
         await table.RunAsync(() => table.Client.SubmitTransactionAsync(
         [

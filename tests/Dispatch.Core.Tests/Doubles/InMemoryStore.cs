@@ -169,11 +169,13 @@ public sealed class InMemoryStore : IIncidentStore, IIncidentQueries, INoticeOut
         }
     }
 
-    public Task<IReadOnlyList<StationId>> StationsAsync(CancellationToken cancellationToken)
+    /// <summary>Each station since its first incident's report.</summary>
+    public Task<IReadOnlyList<KnownStation>> StationsAsync(CancellationToken cancellationToken)
     {
         lock (gate)
         {
-            return Task.FromResult<IReadOnlyList<StationId>>([.. incidents.Keys.Select(i => i.Station).Distinct()]);
+            return Task.FromResult<IReadOnlyList<KnownStation>>([.. incidents.Values.GroupBy(i => i.Incident.Station)
+                .Select(g => new KnownStation(g.Key, g.Min(i => i.Incident.ReportedAt)))]);
         }
     }
 

@@ -211,7 +211,8 @@ public abstract class IncidentStoreContract
         Assert.NotNull(afterCreate);
         Assert.Equal(afterCreate, afterReads);
         Assert.NotEqual(afterCreate, afterSave);
-        Assert.Contains(station, await ports.Queries.StationsAsync(default));
+        // Known since its first incident (reported, and its request recorded, at T0).
+        Assert.Contains(new KnownStation(station, T0), await ports.Queries.StationsAsync(default));
     }
 
     [Fact]

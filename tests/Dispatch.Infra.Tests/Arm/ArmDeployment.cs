@@ -79,7 +79,7 @@ public sealed class ArmDeployment
             {
                 if (given.TryGetValue(name, out var value))
                 {
-                    parameters[name] = value;
+                    parameters[name] = Admitted(name, definition!.AsObject(), value);
                 }
                 else if (definition!["defaultValue"] is { } fallback)
                 {
@@ -98,6 +98,25 @@ public sealed class ArmDeployment
         }
 
         private string Where => module.Length == 0 ? "" : $"module {module}: ";
+
+        /// <summary>A given value, refused the way Resource Manager refuses it when the declaration does not admit it.</summary>
+        private object? Admitted(string name, JsonObject declared, object? value)
+        {
+            var schema = declared["$ref"]?.GetValue<string>() is { } reference
+                ? template["definitions"]![reference["#/definitions/".Length..]]!.AsObject()
+                : declared;
+            var json = ArmValue.ToJson(value);
+            var length = value switch { string s => s.Length, List<object?> l => l.Count, _ => -1 };
+            var refused =
+                (schema["allowedValues"] is JsonArray allowed && !allowed.Any(a => JsonNode.DeepEquals(a, json)))
+                || (schema["minValue"] is { } min && value is long low && low < min.GetValue<long>())
+                || (schema["maxValue"] is { } max && value is long high && high > max.GetValue<long>())
+                || (schema["minLength"] is { } shortest && length >= 0 && length < shortest.GetValue<int>())
+                || (schema["maxLength"] is { } longest && length > longest.GetValue<int>());
+            return refused
+                ? throw new ArgumentException($"{Where}the value {json?.ToJsonString()} of parameter '{name}' is not one its declaration admits")
+                : value;
+        }
 
         /// <summary>Every resource of this template and its modules; returns the evaluated outputs.</summary>
         public ArmObject EvaluateAll()
@@ -259,7 +278,8 @@ public sealed class ArmDeployment
                     continue;
                 }
 
-                result[key] = Evaluate(item, frame);
+                // A key may itself be an expression: userAssignedIdentities: { '[resourceId(...)]': {} }.
+                result[ArmExpression.IsExpression(key) ? ArmValue.Text(Evaluate(key, frame)) : key] = Evaluate(item, frame);
             }
 
             return result;
@@ -560,7 +580,10 @@ internal static class ArmValue
         JsonArray a => a.Select(FromJson).ToList(),
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
         JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
-        JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.TryGetValue(out long l) ? l : (object)v.GetValue<double>(),
+        // Read from the number's text: a value built in code (an int) holds a CLR type TryGetValue<long> refuses.
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number => long.TryParse(v.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var l)
+            ? l
+            : (object)double.Parse(v.ToJsonString(), CultureInfo.InvariantCulture),
         _ => null,
     };
 

@@ -1,0 +1,84 @@
+using Dispatch.Bus;
+using Dispatch.Contracts;
+using Dispatch.Testing;
+using NodaTime;
+
+namespace Dispatch.LocalHost.Tests;
+
+/// <summary><c>./dispatch demo</c> as a process: its story, told to the end, whatever the pace of the machine.</summary>
+public sealed class DemoTests(Azurite azurite) : IClassFixture<Azurite>
+{
+    [Fact]
+    public async Task The_demo_tells_its_story_to_the_end_and_the_chief_acknowledges_B_as_its_escalation_arrives()
+    {
+        await using var demo = UpProcess.Start("demo");
+
+        var exitCode = await demo.WaitForExitAsync(TimeSpan.FromMinutes(5));
+
+        AssertStory(exitCode, demo.Output);
+    }
+
+    [Fact]
+    public async Task The_story_holds_when_the_stacks_time_runs_ahead_of_the_demo_as_on_a_loaded_machine()
+    {
+        // The stack's clock runs 1.5 times as fast as the demo's. B (P2, suburban: 7.5 s to dispatch, demo policy)
+        // reaches the chief 3 s after its deadline and the command center 6 s after it: 10.7 s and 13.7 s of the
+        // stack's time from its report, 7.1 s and 9.1 s of the demo's. A demo that acknowledges at a fixed 12.5 s of
+        // its own (18.75 s of the stack's) finds the ladder past the chief's rung and is refused.
+        var keyFile = LocalTokens.KeyPath(RepoRoot.Path);
+        LocalTokens.LoadOrCreate(keyFile); // the demo mints its tokens from the same key
+        await using var bus = LocalBus.Start(BusConfig.Load(Path.Combine(RepoRoot.Path, "infra", "servicebus", "config.json")));
+        await using var api = await ApiHost.StartAsync(
+            azurite.ConnectionString,
+            new Dictionary<string, string?>
+            {
+                ["DISPATCH_POLICY_FILE"] = Path.Combine(RepoRoot.Path, "infra", "demo-policy.json"),
+                ["DISPATCH_SWEEP_SCHEDULE"] = "* * * * * *",
+                ["DISPATCH_AUTH_LOCAL_KEY_FILE"] = keyFile,
+            },
+            serviceBus: bus.ConnectionString,
+            runTimers: true);
+        await api.EnlistAsync([.. RosterFile.Load(Path.Combine(RepoRoot.Path, "infra", "roster.sample.json")).SelectMany(p => p.Memberships)]);
+        api.Clock.Reset(Instant.FromDateTimeOffset(TimeProvider.System.GetUtcNow())); // the demo's tokens are minted in real time
+        await using var running = new RunningClock(api.Clock, rate: 1.5);
+        await using var demo = UpProcess.Start("demo", "--api", api.BaseAddress.ToString(), "--connection", bus.ConnectionString);
+
+        var exitCode = await demo.WaitForExitAsync(TimeSpan.FromMinutes(5));
+
+        AssertStory(exitCode, demo.Output);
+    }
+
+    /// <summary>Every line of the story, and in order where one step waits for another.</summary>
+    private static void AssertStory(int exitCode, string output)
+    {
+        AssertInOrder(output,
+            "chief ← B: escalation level 2 dispatch overdue",
+            "Chief Zhang Wei acknowledges B at level 2, as it arrives",
+            "Li Ming dispatches B to patrol-5: late by PT",
+            "chief ← E: escalation level 2 dispatch overdue",
+            "End of shift");
+        AssertInOrder(output, "chief ← C: immediate level 0", "Wang Lei is on scene at A: ");
+        Assert.True(exitCode == 0, $"the demo exited {exitCode}:\n{output}");
+        Assert.DoesNotContain("demo:", output, StringComparison.Ordinal);
+        foreach (var line in new[]
+        {
+            "report A: P1 theft, urban", "report B: P2 burglary, suburban", "report C: P1 homicide, rural", "report D: P3 noise, urban",
+            "report E: P4 lost-property, rural", "Li Ming dispatches A to patrol-7: ", "Li Ming dispatches C to patrol-5: ",
+            "Li Ming dispatches D to patrol-7: ", "Zhao Min is on scene at C: ", "Wang Lei resolves A: ",
+        })
+        {
+            Assert.Contains(line, output, StringComparison.Ordinal);
+        }
+    }
+
+    private static void AssertInOrder(string output, params string[] lines)
+    {
+        var at = 0;
+        foreach (var line in lines)
+        {
+            var found = output.IndexOf(line, at, StringComparison.Ordinal);
+            Assert.True(found >= 0, $"'{line}' is not in the demo's output after what comes before it in the story:\n{output}");
+            at = found + line.Length;
+        }
+    }
+}
