@@ -40,7 +40,7 @@ public sealed class NameTableAndValueTests
     }
 
     [Fact]
-    public void Results_holders_list_filters_and_groupings_have_their_documented_wire_names_and_read_back_in_any_case()
+    public void Results_holders_list_filters_groupings_and_actions_have_their_documented_wire_names_and_read_back_in_any_case()
     {
         // README: clock outcomes (met | breached | stopped), holders (dispatcher | unit), ?status= and ?by= of the list and reports.
         Assert.Equal(["met", "breached", "stopped"], Enum.GetValues<ClockResult>().Select(WireNames.Name));
@@ -49,6 +49,8 @@ public sealed class NameTableAndValueTests
         Assert.Equal(
             ["priority", "zone", "category", "unit", "officer", "dispatcher", "hour", "day", "weekday", "station"],
             Enum.GetValues<GroupBy>().Select(WireNames.Name));
+        // README, "The API": POST /api/incidents/{id}/{action}; the same names in an incident's actions.
+        Assert.Equal(["dispatch", "reassign", "arrive", "resolve", "close", "cancel", "acknowledge"], WireNames.Names<IncidentAction>());
 
         Assert.All(Enum.GetValues<ClockResult>(), v => Assert.True(WireNames.TryParse(v.Name().ToUpperInvariant(), out ClockResult p) && p == v));
         Assert.All(Enum.GetValues<HolderKind>(), v => Assert.True(WireNames.TryParse(v.Name(), out HolderKind p) && p == v));
