@@ -214,7 +214,7 @@ public sealed class AcknowledgementRuleTests(ITestOutputHelper output)
             });
         }
 
-        return opened with { Clocks = clocks };
+        return opened with { Ladder = opened.Ladder with { Clocks = clocks } };
     }
 
     private static async Task<int> Outcome(Func<Task> act)

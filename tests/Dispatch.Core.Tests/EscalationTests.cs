@@ -128,7 +128,7 @@ public sealed class EscalationTests
         var level1 = SweepAt(fresh, Duration.FromMinutes(1)).Incident;
         Assert.Equal(1, Assert.Throws<StaleLevelException>(() => level1.Acknowledge(2, AnyClock, T0, Chief)).CurrentLevel);
         Assert.Throws<Dispatch.Core.Identity.ForbiddenException>(() => level1.Acknowledge(1, _ => false, T0, Chief));
-        Assert.Equal("1", level1.Acknowledge(1, AnyClock, T0, Chief).Events[0].Details["level"]);
+        Assert.Equal(1, Assert.IsType<EventDetails.Acknowledged>(level1.Acknowledge(1, AnyClock, T0, Chief).Events[0].Details).Level);
         Assert.Equal(1, level1.ReachedLevel);
         Assert.Equal(0, fresh.ReachedLevel);
     }

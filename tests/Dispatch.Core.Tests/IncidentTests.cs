@@ -159,8 +159,8 @@ public sealed class IncidentTests
         // The deadline (5 minutes) passed while patrol-5 held it: patrol-5 answers for the breach.
         Assert.Equal("patrol-5", arrival.Accountable.Unit);
         Assert.Equal(EventKind.Reassigned, Assert.Single(handoff.Events).Kind);
-        Assert.Equal(("patrol-5", "zhao.min", "patrol-7", "closer"),
-            (handoff.Events[0].Details["unit"], handoff.Events[0].Details["officer"], handoff.Events[0].Details["fromUnit"], handoff.Events[0].Details["reason"]));
+        var reassigned = Assert.IsType<EventDetails.Reassigned>(handoff.Events[0].Details);
+        Assert.Equal(("patrol-5", "zhao.min", "patrol-7", "closer"), (reassigned.Unit, reassigned.Officer.Subject, reassigned.FromUnit, reassigned.Reason));
         Assert.Equal(("patrol-5", Zhao), (incident.Unit, incident.Officer));
     }
 
@@ -187,7 +187,7 @@ public sealed class IncidentTests
     public void An_incident_stored_before_outcomes_were_kept_gets_them_from_its_milestones_marked_derived()
     {
         var met = Open().Dispatch("patrol-7", Wang, Noon + Duration.FromSeconds(90), Desk).Incident;
-        var legacy = met with { Clocks = met.Clocks.Select(c => c with { Outcome = null }) };
+        var legacy = met with { Ladder = met.Ladder with { Clocks = met.Clocks.Select(c => c with { Outcome = null }) } };
 
         var derived = legacy.OutcomeOf(ClockKind.Dispatch)!;
 

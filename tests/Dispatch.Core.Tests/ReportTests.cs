@@ -184,9 +184,8 @@ public sealed class ReportTests
         // As an incident stored before outcomes were kept reads: a milestone, no frozen facts; and resolved with no arrival.
         var legacy = dispatched with
         {
-            Status = IncidentStatus.Resolved,
-            ResolvedAt = World.T0 + Duration.FromMinutes(40),
-            Clocks = dispatched.Clocks.Select(c => c with { Outcome = null }),
+            Lifecycle = dispatched.Lifecycle with { Status = IncidentStatus.Resolved, ResolvedAt = World.T0 + Duration.FromMinutes(40) },
+            Ladder = dispatched.Ladder with { Clocks = dispatched.Clocks.Select(c => c with { Outcome = null }) },
         };
         await world.Store.CreateAsync(new Transition(legacy, [], []), null, world.AsCommandCenter().Record(AuditOutcome.Created), default);
         world.Clock.Reset(World.T0 + Duration.FromHours(2));

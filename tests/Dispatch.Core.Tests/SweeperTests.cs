@@ -119,7 +119,7 @@ public sealed class SweeperTests
         world.Store.AfterFind = null;
 
         Assert.Equal((1, 1), (reports.Sum(r => r.Changed), reports.Sum(r => r.Conflicts)));
-        Assert.Single(world.Store.Events(id), e => e.Kind == EventKind.Escalated && e.Details["clock"] == "dispatch");
+        Assert.Single(world.Store.Events(id), e => e.Details is EventDetails.Escalated { Clock: ClockKind.Dispatch });
         Assert.Single(world.SentIds, m => m == $"{id.Value}:dispatch:escalation:1");
         Assert.Equal(0, (await world.Sweeper.SweepAsync(default)).Relay.Sent);
     }

@@ -108,9 +108,10 @@ public sealed record OutcomeResource(string Result, Instant EndedAt, string Elap
         o.Derived);
 }
 
+/// <summary>One timeline event; <c>details</c> are its typed details as text, under the keys its stored row has (<see cref="Storage.EventDetailsText"/>).</summary>
 public sealed record EventResource(int Sequence, string Kind, Instant At, PersonResource Actor, IReadOnlyDictionary<string, string> Details)
 {
-    public static EventResource From(IncidentEvent e) => new(e.Sequence, e.Kind.Name(), e.At, PersonResource.From(e.Actor), e.Details);
+    public static EventResource From(IncidentEvent e) => new(e.Sequence, e.Kind.Name(), e.At, PersonResource.From(e.Actor), Storage.EventDetailsText.Of(e.Details));
 }
 
 public sealed record TimelineResource(string IncidentId, IReadOnlyList<EventResource> Events);
