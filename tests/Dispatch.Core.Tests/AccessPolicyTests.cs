@@ -52,15 +52,15 @@ public sealed class AccessPolicyTests
         var sameUnit = As(StationRole.Officer, "PATROL-7");
         var otherUnit = As(StationRole.Officer, "patrol-5");
 
-        Assert.True(AccessPolicy.CanWorkOnScene(officer, incident));
-        Assert.True(AccessPolicy.CanWorkOnScene(sameUnit, incident));
-        Assert.False(AccessPolicy.CanWorkOnScene(otherUnit, incident));
-        Assert.False(AccessPolicy.CanWorkOnScene(As(StationRole.Officer, "patrol-7", Yanta), incident));
-        Assert.True(AccessPolicy.CanWorkOnScene(As(StationRole.DutyOfficer), incident));
-        Assert.True(AccessPolicy.CanWorkOnScene(As(StationRole.Chief), incident));
-        Assert.False(AccessPolicy.CanWorkOnScene(As(StationRole.Chief, at: Yanta), incident));
-        Assert.False(AccessPolicy.CanWorkOnScene(As(StationRole.Dispatcher), incident));
-        Assert.False(AccessPolicy.CanWorkOnScene(Global(GlobalRole.CommandCenter), incident));
+        Assert.True(AccessPolicy.CanWorkOnScene(officer, incident.Access));
+        Assert.True(AccessPolicy.CanWorkOnScene(sameUnit, incident.Access));
+        Assert.False(AccessPolicy.CanWorkOnScene(otherUnit, incident.Access));
+        Assert.False(AccessPolicy.CanWorkOnScene(As(StationRole.Officer, "patrol-7", Yanta), incident.Access));
+        Assert.True(AccessPolicy.CanWorkOnScene(As(StationRole.DutyOfficer), incident.Access));
+        Assert.True(AccessPolicy.CanWorkOnScene(As(StationRole.Chief), incident.Access));
+        Assert.False(AccessPolicy.CanWorkOnScene(As(StationRole.Chief, at: Yanta), incident.Access));
+        Assert.False(AccessPolicy.CanWorkOnScene(As(StationRole.Dispatcher), incident.Access));
+        Assert.False(AccessPolicy.CanWorkOnScene(Global(GlobalRole.CommandCenter), incident.Access));
     }
 
     [Fact]

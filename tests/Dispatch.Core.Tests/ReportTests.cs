@@ -347,7 +347,7 @@ public sealed class ReportTests
         var incident = Incident.Open(IncidentId.New(World.Beilin, World.T0), World.Report(), ResponsePolicy.Default, World.T0, World.Dispatcher).Incident;
         var desk = new Holder(HolderKind.Dispatcher, World.Dispatcher, null);
         ClockSample Sample(bool met, bool breached, int level, int? ackSeconds) =>
-            new(incident, ClockKind.Dispatch, Duration.FromSeconds(30), met, breached, false, false, level,
+            new(ClockKind.Dispatch, Duration.FromSeconds(30), met, breached, false, false, level,
                 ackSeconds is { } s ? Duration.FromSeconds(s) : null, desk, false);
 
         var figures = Statistics.Figures("k", "l", [Sample(true, false, 0, null), Sample(true, false, 0, null), Sample(true, false, 2, 40),

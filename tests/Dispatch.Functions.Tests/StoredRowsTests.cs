@@ -188,6 +188,43 @@ public sealed class StoredRowsTests(Azurite azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_board_list_and_the_reports_read_the_old_rows_through_their_own_shapes()
+    {
+        var station = StationId.Parse("beilin-01");
+        var asOf = T("08:30:00");
+
+        var open = Assert.Single((await queries.ListAsync(new IncidentQuery(station, StatusFilter.Open, null, asOf, 50, null), default)).Items);
+        var any = (await queries.ListAsync(new IncidentQuery(station, StatusFilter.Any, null, asOf, 50, null), default)).Items;
+        var reported = new List<Dispatch.Core.Reports.ReportedIncident>();
+        await foreach (var incident in queries.ReportedBetweenAsync(station, T("08:00:00"), T("09:00:00"), asOf, default))
+        {
+            reported.Add(incident);
+        }
+
+        // The list: C alone is open; newest first, C (08:02:00), B (08:01:15), A (08:00:00).
+        Assert.Equal([C, B, A], any.Select(i => i.Id));
+        Assert.Equal((C, IncidentStatus.Dispatched, "patrol-2", OfficerTwo, false, 0, asOf), (open.Id, open.Status, open.Unit, open.Officer, open.Overdue, open.ReachedLevel, open.AsOf));
+        Assert.Equal([ClockState.Met, ClockState.Running, ClockState.Running], open.Clocks.Select(k => k.State));
+        Assert.Equal([IncidentAction.Reassign, IncidentAction.Arrive, IncidentAction.Cancel], open.Access.Allowed.Order());
+        Assert.Equal((null, T("09:32:00")), (open[ClockKind.Arrival].OverdueBy, open[ClockKind.Arrival].Deadline));
+
+        // The reports: A's dispatch met 30 s late, acknowledged 10 s after its breach; arrival met 1 min late under patrol-2; resolution met.
+        var a = Assert.Single(reported, i => i.Id == A);
+        Assert.Equal((IncidentStatus.Closed, false, 0, Priority.P1, Zone.Urban, "theft", Dispatcher), (a.Status, a.IsOpen, a.Findings.Count, a.Priority, a.Zone, a.Category, a.Dispatcher));
+        var dispatch = a[ClockKind.Dispatch];
+        Assert.Equal((Duration.FromSeconds(90), false, true, false, 1, Duration.FromSeconds(10), Desk, Duration.FromSeconds(30), DutyOfficer),
+            (dispatch.Elapsed, dispatch.Met, dispatch.Breached, dispatch.Running, dispatch.Level, dispatch.TimeToAcknowledge, dispatch.Accountable, dispatch.OverdueBy, dispatch.AcknowledgedBy));
+        Assert.Equal((Duration.FromMinutes(6), true, Patrol2, Duration.FromMinutes(1)), (a[ClockKind.Arrival].Elapsed, a[ClockKind.Arrival].Breached, a[ClockKind.Arrival].Accountable, a[ClockKind.Arrival].OverdueBy));
+        Assert.Equal((Duration.FromMinutes(16), true, false), (a[ClockKind.Resolution].Elapsed, a[ClockKind.Resolution].Met, a[ClockKind.Resolution].Breached));
+        Assert.Equal([(ClockKind.Dispatch, T("08:01:00")), (ClockKind.Arrival, T("08:05:00"))], a.Breaches.Select(b => (b.Clock, b.Deadline)));
+        // B stopped before every deadline: nothing met, nothing breached; C's arrival runs under patrol-2, not yet due.
+        var b = Assert.Single(reported, i => i.Id == B);
+        Assert.All(b.Clocks, k => Assert.Equal((null, false, false, false, Desk), (k.Elapsed, k.Met, k.Breached, k.Running, k.Accountable)));
+        var c = Assert.Single(reported, i => i.Id == C)[ClockKind.Arrival];
+        Assert.Equal((true, false, false, Patrol2, Duration.Zero), (c.Running, c.Breached, c.OverdueNow, c.Accountable, c.OverdueBy));
+    }
+
+    [Fact]
     public async Task A_dispatch_recorded_before_identity_names_its_officer_as_an_unverified_person()
     {
         // How a dispatch and an acknowledgement were stored before identity (commit 97cb10b): the officer by name, the acknowledger under "by".

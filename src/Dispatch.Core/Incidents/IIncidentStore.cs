@@ -1,4 +1,5 @@
 using Dispatch.Core.Audit;
+using Dispatch.Core.Reports;
 using NodaTime;
 
 namespace Dispatch.Core.Incidents;
@@ -17,7 +18,8 @@ public enum StatusFilter { Any, Open, Overdue, Closed }
 
 public sealed record IncidentQuery(StationId Station, StatusFilter Status, Priority? Priority, Instant Now, int PageSize, string? ContinuationToken);
 
-public sealed record IncidentPage(IReadOnlyList<Incident> Items, string? ContinuationToken);
+/// <summary>A page of a station's incidents, each as its readers show it at the query's <see cref="IncidentQuery.Now"/>.</summary>
+public sealed record IncidentPage(IReadOnlyList<IncidentView> Items, string? ContinuationToken);
 
 /// <summary>A conditional write lost to a concurrent one.</summary>
 public sealed class ConcurrencyConflictException() : Exception("The incident was changed by someone else.");
@@ -60,8 +62,11 @@ public interface IIncidentQueries
 
     Task<IReadOnlyList<IncidentEvent>> TimelineAsync(IncidentId id, CancellationToken cancellationToken);
 
-    /// <summary>A station's incidents reported in [<paramref name="from"/>, <paramref name="until"/>): reads only those, never the station's whole history.</summary>
-    IAsyncEnumerable<Incident> ReportedBetweenAsync(StationId station, Instant from, Instant until, CancellationToken cancellationToken);
+    /// <summary>
+    /// A station's incidents reported in [<paramref name="from"/>, <paramref name="until"/>), as the reports read them
+    /// at <paramref name="asOf"/>: reads only those, never the station's whole history.
+    /// </summary>
+    IAsyncEnumerable<ReportedIncident> ReportedBetweenAsync(StationId station, Instant from, Instant until, Instant asOf, CancellationToken cancellationToken);
 
     /// <summary>Every station that has reported an incident or has a roster, with since when.</summary>
     Task<IReadOnlyList<KnownStation>> StationsAsync(CancellationToken cancellationToken);

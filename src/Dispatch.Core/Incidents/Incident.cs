@@ -91,6 +91,10 @@ public sealed record Incident
     /// <inheritdoc cref="EscalationLadder.ReachedLevel"/>
     public int ReachedLevel => Ladder.ReachedLevel;
 
+    /// <summary>What the access rule reads of this incident (<see cref="AccessPolicy"/>).</summary>
+    public IncidentAccess Access => new(
+        Station, Plan, Officer, Unit, [.. Escalated.Select(c => c.Level)], Enum.GetValues<IncidentAction>().Where(Allows).ToHashSet());
+
     /// <summary>Open, with a clock past its deadline and not met.</summary>
     public bool IsOverdueAt(Instant now) => IsOpen && NextDeadline is { } next && next <= now;
 

@@ -202,7 +202,7 @@ public sealed class IncidentService(
     /// </summary>
     private static void RequireTo(ApiCall call, Incident incident, IncidentRequest request)
     {
-        if (request.Refusal is { } refusal && !AccessPolicy.IsEntitledTo(call.Caller, incident, request.Action))
+        if (request.Refusal is { } refusal && !AccessPolicy.IsEntitledTo(call.Caller, incident.Access, request.Action))
         {
             throw new ForbiddenException($"Only {refusal.Who} may {refusal.Verb} this incident.");
         }

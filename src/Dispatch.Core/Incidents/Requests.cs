@@ -114,7 +114,10 @@ public abstract record IncidentRequest
         public override (string Who, string Verb)? Refusal => null;
 
         // Each clock is judged on its own, by the level its ladder has reached (README, "Who may do what").
-        public override Transition ApplyTo(Incident incident, Person? assignee, Instant now, Caller caller) =>
-            incident.Acknowledge(Level, clock => AccessPolicy.MayStop(caller, incident, clock), now, caller.Person);
+        public override Transition ApplyTo(Incident incident, Person? assignee, Instant now, Caller caller)
+        {
+            var access = incident.Access;
+            return incident.Acknowledge(Level, clock => AccessPolicy.MayStop(caller, access, clock.Level), now, caller.Person);
+        }
     }
 }

@@ -124,7 +124,6 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             }
 
             var page = await incidents.ListAsync(call, station, status.Value, priority, pageSize, token.Length == 0 ? null : token, ct);
-            var now = clock.GetCurrentInstant();
             string? next = null;
             if (page.ContinuationToken is not null)
             {
@@ -134,7 +133,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
                 next = $"/api/incidents?{string.Join('&', parameters)}";
             }
 
-            var list = new ApiResult(200, new IncidentListResource(page.Items.Select(i => IncidentResource.From(i, now, call.Caller)).ToList(), page.ContinuationToken, next));
+            var list = new ApiResult(200, new IncidentListResource(page.Items.Select(i => IncidentResource.From(i, call.Caller)).ToList(), page.ContinuationToken, next));
             return etag is null ? list : list.WithHeader("ETag", etag);
         });
 
@@ -301,5 +300,5 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
     }
 
     private ApiResult Incident(ApiCall call, StoredIncident stored, int status) =>
-        new ApiResult(status, IncidentResource.From(stored.Incident, clock.GetCurrentInstant(), call.Caller)).WithHeader("ETag", stored.ETag);
+        new ApiResult(status, IncidentResource.From(IncidentView.Of(stored.Incident, clock.GetCurrentInstant()), call.Caller)).WithHeader("ETag", stored.ETag);
 }

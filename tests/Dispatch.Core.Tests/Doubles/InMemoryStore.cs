@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Dispatch.Core.Audit;
 using Dispatch.Core.Incidents;
+using Dispatch.Core.Reports;
 using NodaTime;
 
 namespace Dispatch.Core.Tests.Doubles;
@@ -127,7 +128,7 @@ public sealed class InMemoryStore : IIncidentStore, IIncidentQueries, INoticeOut
             var start = PageStart(query.ContinuationToken);
             var page = items.Skip(start).Take(query.PageSize).ToList();
             var next = start + page.Count < items.Count ? $"{PageToken}{start + page.Count}" : null;
-            return Task.FromResult(new IncidentPage(page, next));
+            return Task.FromResult(new IncidentPage([.. page.Select(i => IncidentView.Of(i, query.Now))], next));
         }
     }
 
@@ -145,7 +146,8 @@ public sealed class InMemoryStore : IIncidentStore, IIncidentQueries, INoticeOut
         }
     }
 
-    public async IAsyncEnumerable<Incident> ReportedBetweenAsync(StationId station, Instant from, Instant until, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<ReportedIncident> ReportedBetweenAsync(
+        StationId station, Instant from, Instant until, Instant asOf, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         List<Incident> found;
         lock (gate)
@@ -156,7 +158,7 @@ public sealed class InMemoryStore : IIncidentStore, IIncidentQueries, INoticeOut
         foreach (var incident in found)
         {
             await Task.Yield();
-            yield return incident;
+            yield return ReportedIncident.Of(incident, asOf);
         }
     }
 

@@ -155,7 +155,7 @@ public abstract class IncidentStoreContract
             ids.Add((await CreateAsync(ports, Open(T0 + Duration.FromSeconds(i)))).Incident.Id);
         }
 
-        var pages = new List<IReadOnlyList<Incident>>();
+        var pages = new List<IReadOnlyList<IncidentView>>();
         string? token = null;
         do
         {
@@ -183,7 +183,7 @@ public abstract class IncidentStoreContract
         await CreateAsync(ports, Open(T0 + Duration.FromMinutes(30), NewStation()));
 
         var found = new List<IncidentId>();
-        await foreach (var incident in ports.Queries.ReportedBetweenAsync(station, T0, T0 + hour, default))
+        await foreach (var incident in ports.Queries.ReportedBetweenAsync(station, T0, T0 + hour, T0 + hour, default))
         {
             found.Add(incident.Id);
         }
@@ -257,6 +257,6 @@ public abstract class IncidentStoreContract
     private async Task<StoredIncident> CreateAsync(Ports ports, Transition opened) =>
         (await ports.Store.CreateAsync(opened, null, Record(AuditOutcome.Created, opened.Incident.Station), default)).Stored!;
 
-    private async Task<IReadOnlyList<Incident>> ListAsync(Ports ports, StatusFilter status, Instant now, Priority? priority = null) =>
+    private async Task<IReadOnlyList<IncidentView>> ListAsync(Ports ports, StatusFilter status, Instant now, Priority? priority = null) =>
         (await ports.Queries.ListAsync(new IncidentQuery(station, status, priority, now, 50, null), default)).Items;
 }
