@@ -197,6 +197,23 @@ public sealed class ReportTests
         Assert.Equal(Duration.FromMinutes(1), report.Total.Median);
     }
 
+    [Fact]
+    public async Task The_shift_report_counts_the_findings_of_every_incident_of_the_day()
+    {
+        var world = new World();
+        // Two incidents stored with a milestone missing: each resolved with no arrival recorded.
+        foreach (var at in new[] { World.T0, World.T0 + Duration.FromMinutes(10) })
+        {
+            var dispatched = Incident.Open(IncidentId.New(World.Beilin, at), World.Report(priority: Priority.P3), world.Policy, at, World.Dispatcher).Incident
+                .Dispatch("patrol-7", World.Officer, at + Duration.FromMinutes(1), World.Dispatcher).Incident;
+            world.Store.Put(dispatched with { Lifecycle = dispatched.Lifecycle with { Status = IncidentStatus.Resolved, ResolvedAt = at + Duration.FromMinutes(40) } });
+        }
+
+        var day = await Reporter(world, new InMemoryLedger(), []).BuildAsync(World.Beilin, Day, World.T0 + Duration.FromHours(2), default);
+
+        Assert.Equal((2, 2), (day.Reported, day.Findings));
+    }
+
     [Theory]
     [InlineData("chief", true)]
     [InlineData("duty-officer", true)]

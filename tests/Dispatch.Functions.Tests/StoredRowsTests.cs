@@ -4,12 +4,9 @@ using Azure.Data.Tables;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
-using Dispatch.Functions.Operations;
-using Dispatch.Functions.Storage;
+using Dispatch.Core.Reports;
 using Dispatch.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
 using NodaTime;
-using NodaTime.Testing;
 
 namespace Dispatch.Functions.Tests;
 
@@ -37,8 +34,8 @@ public sealed class StoredRowsTests(Azurite azurite) : IAsyncLifetime
     private readonly string tableName = "rows" + Guid.NewGuid().ToString("N")[..12];
     private List<JsonObject> rows = null!;
     private ApiHost api = null!;
-    private TableIncidentStore store = null!;
-    private TableIncidentQueries queries = null!;
+    private IIncidentStore store = null!;
+    private IIncidentQueries queries = null!;
 
     public async Task InitializeAsync()
     {
@@ -51,10 +48,10 @@ public sealed class StoredRowsTests(Azurite azurite) : IAsyncLifetime
             await client.AddEntityAsync(Entity(row));
         }
 
-        var table = new DispatchTable(new TableServiceClient(azurite.ConnectionString), tableName, new DependencyMonitor(new FakeClock(ApiHost.Start), NullLogger<DependencyMonitor>.Instance));
-        store = new TableIncidentStore(table);
-        queries = new TableIncidentQueries(table);
+        // The app as it is wired, on the table that holds the rows.
         api = await ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_TABLE"] = tableName });
+        store = api.Service<IIncidentStore>();
+        queries = api.Service<IIncidentQueries>();
     }
 
     public async Task DisposeAsync() => await api.DisposeAsync();
@@ -195,7 +192,7 @@ public sealed class StoredRowsTests(Azurite azurite) : IAsyncLifetime
 
         var open = Assert.Single((await queries.ListAsync(new IncidentQuery(station, StatusFilter.Open, null, asOf, 50, null), default)).Items);
         var any = (await queries.ListAsync(new IncidentQuery(station, StatusFilter.Any, null, asOf, 50, null), default)).Items;
-        var reported = new List<Dispatch.Core.Reports.ReportedIncident>();
+        var reported = new List<ReportedIncident>();
         await foreach (var incident in queries.ReportedBetweenAsync(station, T("08:00:00"), T("09:00:00"), asOf, default))
         {
             reported.Add(incident);

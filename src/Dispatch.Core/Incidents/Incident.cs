@@ -199,8 +199,7 @@ public sealed record Incident
     /// Whether the incident's state allows <paramref name="action"/> at all, whoever asks. Who may ask is
     /// <see cref="AccessPolicy"/>'s to say; an acknowledgement also needs a ladder the caller may stop.
     /// </summary>
-    public bool Allows(IncidentAction action) =>
-        action == IncidentAction.Acknowledge ? Escalated.Count > 0 : Lifecycle.Allows(action);
+    public bool Allows(IncidentAction action) => IncidentRequest.IsAllowed(action, this);
 
     /// <summary>Records that someone has taken charge (<see cref="EscalationLadder.Acknowledge"/>).</summary>
     /// <param name="mayStop">Whether the caller is entitled to the level this clock's ladder stands at (<see cref="AccessPolicy.MayStop"/>).</param>
@@ -227,7 +226,8 @@ public sealed record Incident
             DueAt = rung.DueAt,
         };
 
-    private void Require(IncidentAction action, string verb, string expected)
+    /// <summary>Refuses (409) an action the incident's state does not allow (<see cref="IncidentRequest.IsAllowed"/>).</summary>
+    internal void Require(IncidentAction action, string verb, string expected)
     {
         if (!Allows(action))
         {
@@ -235,8 +235,8 @@ public sealed record Incident
         }
     }
 
-    /// <summary>The change <paramref name="next"/> as one more event.</summary>
-    private static Transition Record(Instant at, Person actor, EventDetails details, Incident next)
+    /// <summary><paramref name="next"/> (this incident, changed or not) with one more event recording the change.</summary>
+    internal static Transition Record(Instant at, Person actor, EventDetails details, Incident next)
     {
         var recorded = next with { Version = next.Version + 1 };
         return new Transition(recorded, recorded.EventOf(recorded.Version, at, actor, details));

@@ -109,27 +109,6 @@ public sealed class IncidentService(
         return await store.FindAsync(id, cancellationToken) ?? throw new IncidentNotFoundException(id);
     }
 
-    public Task<StoredIncident> DispatchAsync(ApiCall call, IncidentId id, string unit, string officer, string? ifMatch, CancellationToken cancellationToken) =>
-        ChangeAsync(call, id, new IncidentRequest.Dispatch(unit, officer), ifMatch, cancellationToken);
-
-    public Task<StoredIncident> ReassignAsync(ApiCall call, IncidentId id, string unit, string officer, string? reason, string? ifMatch, CancellationToken cancellationToken) =>
-        ChangeAsync(call, id, new IncidentRequest.Reassign(unit, officer, reason), ifMatch, cancellationToken);
-
-    public Task<StoredIncident> ArriveAsync(ApiCall call, IncidentId id, string? ifMatch, CancellationToken cancellationToken) =>
-        ChangeAsync(call, id, new IncidentRequest.Arrive(), ifMatch, cancellationToken);
-
-    public Task<StoredIncident> ResolveAsync(ApiCall call, IncidentId id, string outcome, string? ifMatch, CancellationToken cancellationToken) =>
-        ChangeAsync(call, id, new IncidentRequest.Resolve(outcome), ifMatch, cancellationToken);
-
-    public Task<StoredIncident> CloseAsync(ApiCall call, IncidentId id, string? ifMatch, CancellationToken cancellationToken) =>
-        ChangeAsync(call, id, new IncidentRequest.Close(), ifMatch, cancellationToken);
-
-    public Task<StoredIncident> CancelAsync(ApiCall call, IncidentId id, string reason, string? ifMatch, CancellationToken cancellationToken) =>
-        ChangeAsync(call, id, new IncidentRequest.Cancel(reason), ifMatch, cancellationToken);
-
-    public Task<StoredIncident> AcknowledgeAsync(ApiCall call, IncidentId id, int? level, string? ifMatch, CancellationToken cancellationToken) =>
-        ChangeAsync(call, id, new IncidentRequest.Acknowledge(level), ifMatch, cancellationToken);
-
     public Task<IncidentPage> ListAsync(ApiCall call, StationId station, StatusFilter status, Priority? priority, int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
         RequireList(call, station, status, priority);
@@ -230,11 +209,16 @@ public sealed class IncidentService(
     }
 
     /// <summary>
-    /// Reads, checks, changes and conditionally writes the incident with its audit record. With If-Match the
-    /// client's version must be current; without it a lost race is retried on fresh state, so no concurrent
-    /// update is ever lost.
+    /// Does what <paramref name="request"/> asks: reads, checks, changes and conditionally writes the incident with
+    /// its audit record. With If-Match the client's version must be current; without it a lost race is retried on
+    /// fresh state, so no concurrent update is ever lost.
     /// </summary>
-    private async Task<StoredIncident> ChangeAsync(ApiCall call, IncidentId id, IncidentRequest request, string? ifMatch, CancellationToken cancellationToken)
+    /// <exception cref="IncidentNotFoundException">No such incident, or one of a station the caller may not read (404).</exception>
+    /// <exception cref="PreconditionFailedException">If-Match names another version (412).</exception>
+    /// <exception cref="ForbiddenException">The caller's roles do not entitle them to it (403).</exception>
+    /// <exception cref="FieldRefusedException">The officer it names is not on the roster in that unit (422).</exception>
+    /// <exception cref="InvalidTransitionException">The incident's state does not allow it (409).</exception>
+    public async Task<StoredIncident> ChangeAsync(ApiCall call, IncidentId id, IncidentRequest request, string? ifMatch, CancellationToken cancellationToken)
     {
         Locate(call, id, request.AuditText);
         var prepared = audit.PrepareAsync(call.Record(AuditOutcome.Changed), cancellationToken);

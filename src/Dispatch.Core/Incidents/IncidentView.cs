@@ -18,28 +18,10 @@ public sealed record ClockView(
 /// <see cref="AccessPolicy.ActionsOn"/>, the rule that judges requests.
 /// </summary>
 public sealed record IncidentView(
-    IncidentId Id,
-    IncidentReport Report,
-    IncidentStatus Status,
-    string PolicyVersion,
-    int Version,
-    Instant ReportedAt,
-    Person ReportedBy,
-    Instant? DispatchedAt,
-    Instant? OnSceneAt,
-    Instant? ResolvedAt,
-    Instant? ClosedAt,
-    Instant? CancelledAt,
-    string? Unit,
-    Person? Officer,
-    IReadOnlyList<Assignment> Assignments,
-    string? Outcome,
-    string? CancelReason,
-    bool Overdue,
-    IReadOnlyList<ClockView> Clocks,
-    int ReachedLevel,
-    IncidentAccess Access,
-    Instant AsOf)
+    IncidentId Id, IncidentReport Report, IncidentStatus Status, string PolicyVersion, int Version, Instant ReportedAt, Person ReportedBy,
+    Instant? DispatchedAt, Instant? OnSceneAt, Instant? ResolvedAt, Instant? ClosedAt, Instant? CancelledAt,
+    string? Unit, Person? Officer, IReadOnlyList<Assignment> Assignments, string? Outcome, string? CancelReason,
+    bool Overdue, IReadOnlyList<ClockView> Clocks, int ReachedLevel, IncidentAccess Access, Instant AsOf)
 {
     public StationId Station => Report.Station;
 

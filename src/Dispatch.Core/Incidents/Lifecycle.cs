@@ -24,18 +24,6 @@ public sealed record Lifecycle(IncidentStatus Status)
 
     public bool IsOpen => Status is not (IncidentStatus.Closed or IncidentStatus.Cancelled);
 
-    /// <summary>Whether the status allows <paramref name="action"/>; an acknowledgement is the escalation ladder's to allow.</summary>
-    public bool Allows(IncidentAction action) => action switch
-    {
-        IncidentAction.Dispatch => Status == IncidentStatus.Reported,
-        IncidentAction.Reassign => Status is IncidentStatus.Dispatched or IncidentStatus.OnScene,
-        IncidentAction.Arrive => Status == IncidentStatus.Dispatched,
-        IncidentAction.Resolve => Status == IncidentStatus.OnScene,
-        IncidentAction.Close => Status == IncidentStatus.Resolved,
-        IncidentAction.Cancel => IsOpen,
-        _ => false,
-    };
-
     public Lifecycle Dispatched(Instant at) => this with { Status = IncidentStatus.Dispatched, DispatchedAt = at };
 
     public Lifecycle OnScene(Instant at) => this with { Status = IncidentStatus.OnScene, OnSceneAt = at };

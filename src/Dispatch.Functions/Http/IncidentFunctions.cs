@@ -181,7 +181,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
         {
             var unit = reader.Text(body, "unit", required: true, maxLength: 64);
             var officer = reader.Subject(body, "officer", required: true);
-            return (call, incidentId, ifMatch, ct) => incidents.DispatchAsync(call, incidentId, unit!, officer!, ifMatch, ct);
+            return new IncidentRequest.Dispatch(unit!, officer!);
         });
 
     [Function("ReassignIncident")]
@@ -192,14 +192,13 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             var unit = reader.Text(body, "unit", required: true, maxLength: 64);
             var officer = reader.Subject(body, "officer", required: true);
             var reason = reader.Text(body, "reason", required: false, maxLength: 500);
-            return (call, incidentId, ifMatch, ct) => incidents.ReassignAsync(call, incidentId, unit!, officer!, reason, ifMatch, ct);
+            return new IncidentRequest.Reassign(unit!, officer!, reason);
         });
 
     [Function("ArriveAtIncident")]
     public Task<IActionResult> Arrive(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/arrive")] HttpRequest request, string id) =>
-        ChangeAsync(request, id, optionalBody: true, [], (_, _) =>
-            (call, incidentId, ifMatch, ct) => incidents.ArriveAsync(call, incidentId, ifMatch, ct));
+        ChangeAsync(request, id, optionalBody: true, [], (_, _) => new IncidentRequest.Arrive());
 
     [Function("ResolveIncident")]
     public Task<IActionResult> Resolve(
@@ -207,14 +206,13 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
         ChangeAsync(request, id, optionalBody: false, ["outcome"], (reader, body) =>
         {
             var outcome = reader.Text(body, "outcome", required: true, maxLength: 500);
-            return (call, incidentId, ifMatch, ct) => incidents.ResolveAsync(call, incidentId, outcome!, ifMatch, ct);
+            return new IncidentRequest.Resolve(outcome!);
         });
 
     [Function("CloseIncident")]
     public Task<IActionResult> Close(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/close")] HttpRequest request, string id) =>
-        ChangeAsync(request, id, optionalBody: true, [], (_, _) =>
-            (call, incidentId, ifMatch, ct) => incidents.CloseAsync(call, incidentId, ifMatch, ct));
+        ChangeAsync(request, id, optionalBody: true, [], (_, _) => new IncidentRequest.Close());
 
     [Function("CancelIncident")]
     public Task<IActionResult> Cancel(
@@ -222,7 +220,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
         ChangeAsync(request, id, optionalBody: false, ["reason"], (reader, body) =>
         {
             var reason = reader.Text(body, "reason", required: true, maxLength: 500);
-            return (call, incidentId, ifMatch, ct) => incidents.CancelAsync(call, incidentId, reason!, ifMatch, ct);
+            return new IncidentRequest.Cancel(reason!);
         });
 
     [Function("AcknowledgeIncident")]
@@ -231,12 +229,11 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
         ChangeAsync(request, id, optionalBody: true, ["level"], (reader, body) =>
         {
             var level = reader.WholeNumber(body, "level", 1, 20);
-            return (call, incidentId, ifMatch, ct) => incidents.AcknowledgeAsync(call, incidentId, level, ifMatch, ct);
+            return new IncidentRequest.Acknowledge(level);
         });
 
-    private delegate Task<StoredIncident> Change(ApiCall call, IncidentId id, string? ifMatch, CancellationToken cancellationToken);
-
-    private Task<IActionResult> ChangeAsync(HttpRequest request, string id, bool optionalBody, string[] fields, Func<RequestReader, JsonElement, Change> bind) =>
+    /// <summary>Reads the body into the typed request <paramref name="bind"/> makes; a wrong field is a 400 before the use case sees it.</summary>
+    private Task<IActionResult> ChangeAsync(HttpRequest request, string id, bool optionalBody, string[] fields, Func<RequestReader, JsonElement, IncidentRequest> bind) =>
         endpoint.RunAsync(request, async (call, ct) =>
         {
             if (!Endpoint.TryParseId(id, out var incidentId, out var failure))
@@ -258,7 +255,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
                 return Problem.Validation(reader.Errors);
             }
 
-            var stored = await change(call, incidentId, Endpoint.IfMatch(request), ct);
+            var stored = await incidents.ChangeAsync(call, incidentId, change, Endpoint.IfMatch(request), ct);
             return Incident(call, stored, 200);
         });
 
