@@ -183,4 +183,23 @@ public sealed class AccessPolicyTests
         Assert.Equal(["dispatcher", "officer", "duty-officer", "chief"], RoleNames.StationRoles);
         Assert.Equal(["admin", "auditor", "command-center"], RoleNames.GlobalRoles);
     }
+
+    [Fact]
+    public void Only_a_ladder_that_has_climbed_can_be_stopped_even_by_the_command_center()
+    {
+        var access = Dispatched().Access;
+
+        Assert.False(AccessPolicy.MayStop(Global(GlobalRole.CommandCenter), access, 0));
+        Assert.True(AccessPolicy.MayStop(Global(GlobalRole.CommandCenter), access, 1));
+        Assert.False(Dispatched().Allows(IncidentAction.Acknowledge));
+    }
+
+    [Fact]
+    public void A_stations_own_actions_are_reporting_for_its_desk_and_reading_reports_for_its_chief()
+    {
+        Assert.Equal(["report"], AccessPolicy.StationActions(As(StationRole.Dispatcher), Beilin));
+        Assert.Equal(["report", "read-reports"], AccessPolicy.StationActions(As(StationRole.Chief), Beilin));
+        Assert.Empty(AccessPolicy.StationActions(As(StationRole.Officer, "patrol-7"), Beilin));
+        Assert.Equal(["read-reports"], AccessPolicy.StationActions(Global(GlobalRole.Auditor), Beilin));
+    }
 }
