@@ -72,11 +72,7 @@ public static class DispatchServiceCollectionExtensions
         services.AddScoped<RequestPipeline>();
         services.AddScoped<CallContext>();
         services.AddScoped<Endpoint>();
-        services.AddScoped<IncidentFunctions>();
-        services.AddScoped<RosterFunctions>();
-        services.AddScoped<AuditFunctions>();
-        services.AddScoped<HealthFunction>();
-        services.AddScoped<SweepFunction>();
+        // No function class is registered: both hosts make them with FunctionActivator, which a registration would not reach.
         return services;
     }
 
