@@ -39,7 +39,7 @@ public static class LocalFunctionsHost
         builder.Configuration.AddInMemoryCollection(Defaults);
         builder.Configuration.AddConfiguration(options.Configuration);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Address, options.Port));
-        builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
+        builder.Logging.SetMinimumLevel(options.MinimumLogLevel).WithoutPerRequestLines();
         builder.Services.AddDispatch(builder.Configuration);
         builder.Services.AddDispatchTelemetry(builder.Configuration);
         builder.Services.TryAddSingleton(TimeProvider.System);

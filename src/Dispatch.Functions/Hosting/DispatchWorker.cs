@@ -19,6 +19,7 @@ public static class DispatchWorker
         // Who is calling, before any function not marked [Anonymous]: the local host runs the same RequestPipeline.
         builder.UseMiddleware<AuthenticationMiddleware>();
         builder.Services.AddDispatch(builder.Configuration);
+        builder.Logging.WithoutPerRequestLines();
         // Function classes made the way the local host makes them (FunctionActivator).
         builder.Services.Replace(ServiceDescriptor.Singleton<IFunctionActivator, FunctionActivator>());
         builder.Services.AddDispatchTelemetry(builder.Configuration).UseFunctionsWorkerDefaults();
