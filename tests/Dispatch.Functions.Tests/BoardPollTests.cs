@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Data.Tables;
@@ -123,6 +124,28 @@ public sealed class BoardPollTests(Azurite azurite) : IAsyncLifetime
         using var removed = await staff.As(staff.Chief).DeleteAsync($"stations/{staff.Station.Value}/roster/{staff.Officer.Subject}");
         Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await officer.GetAsync(path)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_dispatch_sees_an_officers_removal_made_elsewhere_within_five_seconds()
+    {
+        var dispatcher = staff.As(staff.Dispatcher);
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add((await ApiHost.ReportAsync(dispatcher, ApiHost.Report(staff.Station.Value)))["id"]!.GetValue<string>());
+        }
+
+        var officer = new { unit = "patrol-1", officer = staff.Officer.Subject };
+        await Api.PostAsync(dispatcher, $"incidents/{ids[0]}/dispatch", officer); // the officer's line read at 08:00:00
+        var elsewhere = new TableRosterStore(stack.Service<DispatchTable>(), stack.Service<TableIncidentStore>());
+        Assert.True(await elsewhere.RemoveAsync(staff.Station, staff.Officer.Subject, Seed(staff.Station), CancellationToken.None));
+
+        stack.Clock.Advance(Duration.FromMilliseconds(4_999));
+        await Api.PostAsync(dispatcher, $"incidents/{ids[1]}/dispatch", officer);
+        stack.Clock.Advance(Duration.FromMilliseconds(1));
+        using var refused = await dispatcher.PostAsJsonAsync($"incidents/{ids[2]}/dispatch", officer);
+        await Api.AssertProblemAsync(refused, (HttpStatusCode)422, "officer");
     }
 
     [Fact]
