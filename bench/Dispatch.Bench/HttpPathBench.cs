@@ -41,7 +41,7 @@ public static class HttpPathBench
         var difference = overHttp.P50 - inProcess.P50;
         var figures = new List<Figure>
         {
-            new("intake POST over HTTP, 1 client, alternating with the use case in-process on the same table",
+            new("intake POST over HTTP, 1 client, in turns with the use case in-process on the same table",
                 $"p50 {Stats.Ms(overHttp.P50)} (p99 {Stats.Ms(overHttp.P99)})", $"use case in-process: p50 {Stats.Ms(inProcess.P50)} (p99 {Stats.Ms(inProcess.P99)})",
                 $"+{Stats.Ms(difference)}", $"goal: HTTP adds ≤ 1 ms at p50: {(difference <= 1 ? "met" : "missed")}; {count} each{Errors(overHttp, inProcess)}"),
         };

@@ -9,7 +9,7 @@ namespace Dispatch.Bench;
 
 /// <summary>
 /// Intake and a transition step by step, in-process, each step beside the raw storage work it stands for (issue 29
-/// §2), one after the other on the app's own table: the due-index entry and the by-person audit copy written before
+/// §2), in turns on the app's own table: the due-index entry and the by-person audit copy written before
 /// the commit against a raw upsert each, the commit against a raw transaction of five rows, the whole use cases
 /// against a raw transaction and a raw read + conditional update.
 /// </summary>
@@ -105,5 +105,5 @@ public static class StorageStepsBench
 
     private static Figure Step(string name, LoadResult ours, LoadResult raw, string rawName, int count) => new(
         name, $"{Stats.Rate(ours.PerSecond)} (p50 {Stats.Ms(ours.P50)})", $"{rawName}: {Stats.Rate(raw.PerSecond)} (p50 {Stats.Ms(raw.P50)})",
-        $"{ours.PerSecond / raw.PerSecond:0.00}×", $"one after the other, {count} each{HttpPathBench.Errors(ours, raw)}");
+        $"{ours.PerSecond / raw.PerSecond:0.00}×", $"in turns of 50, {count} each{HttpPathBench.Errors(ours, raw)}");
 }
