@@ -34,6 +34,12 @@ public static class ApiBench
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var raw = new TableServiceClient(stack.StorageConnectionString).GetTableClient("rawbaseline");
         await raw.CreateIfNotExistsAsync();
+        progress("the HTTP path: intake over HTTP and in-process, an unchanged poll, a static file");
+        figures.AddRange(await HttpPathBench.RunAsync(repoRoot, stack, http, raw, quick));
+        progress("intake and a transition step by step, in-process");
+        figures.AddRange(await StorageStepsBench.RunAsync(repoRoot, stack, raw, quick));
+        progress("open boards: storage requests per unchanged poll");
+        figures.AddRange(await BoardsBench.RunAsync(repoRoot, stack, quick));
 
         // P4: its windows are an hour long, so intake load does not turn into escalation load.
         var report = ReportBody("bench-intake", "P4");
@@ -255,7 +261,7 @@ public static class ApiBench
         $"{loaded.PerSecond / empty.PerSecond:0.00}×",
         goal + (loaded.Errors > 0 ? $"; ERRORS {loaded.Errors}: {loaded.FirstError}" : "; 0 errors"));
 
-    private static JsonObject ReportBody(string station, string priority = "P1") => new()
+    internal static JsonObject ReportBody(string station, string priority = "P1") => new()
     {
         ["station"] = station,
         ["category"] = "theft",

@@ -8,6 +8,8 @@
   const STALE_MS = 10000;
   const WALL_PAGE_MS = 10000;
   const TOKEN_KEY = 'dispatch.token';
+  // The API's root (/api/), from where this script was served (/api/board/board.js): the prefix is the app's to choose.
+  const API = new URL('..', document.currentScript.src).pathname;
   const CLOCKS = ['dispatch', 'arrival', 'resolution'];
   const PRIORITY_RANK = { P1: 1, P2: 2, P3: 3, P4: 4 };
 
@@ -85,7 +87,7 @@
     const headers = { ...(options.headers || {}), Authorization: `Bearer ${state.token}` };
     if (options.body !== undefined) headers['Content-Type'] = 'application/json';
     const sent = Date.now();
-    const response = await fetch(`/api/${path}`, { ...options, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), cache: 'no-store' });
+    const response = await fetch(`${API}${path}`, { ...options, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), cache: 'no-store' });
     const serverTime = response.headers.get('X-Server-Time');
     if (serverTime) state.offset = Date.parse(serverTime) - (sent + Date.now()) / 2;
     if (response.status === 401) {
@@ -104,7 +106,7 @@
   // ---- signing in ---------------------------------------------------------------------------------
 
   async function signIn() {
-    state.config = await (await fetch('/api/board/config.json', { cache: 'no-store' })).json();
+    state.config = await (await fetch(`${API}board/config.json`, { cache: 'no-store' })).json();
     const fragment = new URLSearchParams(location.hash.slice(1));
     if (fragment.get('token')) {
       // The token rides in the fragment, which browsers never send; keep it for this tab only and take it off the address bar.
@@ -125,7 +127,7 @@
     if (!window.msal) {
       await new Promise((resolve, reject) => {
         const script = document.createElement('script');
-        script.src = '/api/board/msal-browser.min.js';
+        script.src = `${API}board/msal-browser.min.js`;
         script.onload = resolve;
         script.onerror = () => reject(new Error('MSAL is not packaged with this app: run npm ci before dotnet publish.'));
         document.head.append(script);
@@ -133,7 +135,7 @@
     }
     const c = state.config;
     state.msal = new window.msal.PublicClientApplication({
-      auth: { clientId: c.clientId, authority: c.authority, redirectUri: `${location.origin}/api/board` },
+      auth: { clientId: c.clientId, authority: c.authority, redirectUri: `${location.origin}${API}board` },
       cache: { cacheLocation: 'sessionStorage' },
     });
     await state.msal.initialize();
@@ -198,7 +200,7 @@
         let items = page.items;
         let next = page.next;
         for (let pages = 1; next && pages < 5; pages++) {
-          const more = await json(next.slice(next.indexOf('/api/') + 5));
+          const more = await json(next.slice(API.length));
           items = items.concat(more.items);
           next = more.next;
         }

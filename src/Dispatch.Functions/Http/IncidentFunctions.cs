@@ -4,6 +4,7 @@ using Dispatch.Core.Incidents;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Dispatch.Contracts;
 using Dispatch.Core.Audit;
 using NodaTime;
 
@@ -50,7 +51,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
 
             var stored = result.Stored!;
             // Relative links (RFC 9110 §10.2.2): built from the request's Host header they could point anywhere (issue 23).
-            var response = Incident(call, stored, 201).WithHeader("Location", $"/api/incidents/{stored.Incident.Id}");
+            var response = Incident(call, stored, 201).WithHeader("Location", ApiRoute.Path($"incidents/{stored.Incident.Id}"));
             return result.Outcome == CreateOutcome.Replayed ? response.WithHeader("Idempotent-Replayed", "true") : response;
         });
 
@@ -130,7 +131,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
                 var parameters = query.Where(q => q.Key != "continuationToken")
                     .Select(q => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(q.Value.ToString())}")
                     .Append($"continuationToken={page.ContinuationToken}");
-                next = $"/api/incidents?{string.Join('&', parameters)}";
+                next = ApiRoute.Path($"incidents?{string.Join('&', parameters)}");
             }
 
             var list = new ApiResult(200, new IncidentListResource(page.Items.Select(i => IncidentResource.From(i, call.Caller)).ToList(), page.ContinuationToken, next));
