@@ -91,7 +91,7 @@ public static class StorageStepsBench
         var next = (Dispatch: 0, Update: 0);
         var (transition, update) = await Load.InterleavedAsync(count, async () =>
         {
-            var stored = await incidents.DispatchAsync(services.Call(), ids[next.Dispatch++], "patrol-7", "wang.lei", null, default);
+            var stored = await incidents.ChangeAsync(services.Call(), ids[next.Dispatch++], new IncidentRequest.Dispatch("patrol-7", "wang.lei"), null, default);
             return stored.Incident.Status == IncidentStatus.Dispatched;
         }, async () =>
         {
