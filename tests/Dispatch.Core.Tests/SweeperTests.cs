@@ -158,13 +158,7 @@ public sealed class SweeperTests
     [Fact]
     public async Task A_sweep_that_dies_on_the_fifth_save_loses_nothing_and_the_next_one_finishes_the_rest()
     {
-        var ids = new List<IncidentId>();
-        for (var i = 0; i < 10; i++)
-        {
-            ids.Add(await world.ReportAsync());
-        }
-
-        world.Clock.Advance(Duration.FromMinutes(1));
+        var ids = await TenDueAsync();
         var saves = 0;
         world.Store.BeforeSave = _ => Interlocked.Increment(ref saves) == 5 ? throw new StorageUnavailableException("storage went away") : Task.CompletedTask;
         var dying = new Sweeper(world.Store, world.Index, world.Relay, world.Clock) { Parallelism = 1 };
@@ -188,20 +182,10 @@ public sealed class SweeperTests
     [Fact]
     public async Task A_sweep_that_dies_after_some_of_its_sends_leaves_the_rest_to_the_next_sweep_and_sends_each_once()
     {
-        var ids = new List<IncidentId>();
-        for (var i = 0; i < 10; i++)
-        {
-            ids.Add(await world.ReportAsync());
-        }
-
-        world.Clock.Advance(Duration.FromMinutes(1));
+        var ids = await TenDueAsync();
         using var crash = new CancellationTokenSource();
         // One incident at a time: each is read, committed and sent before the next is read.
-        var dying = new Sweeper(world.Store, world.Index, new NoticeRelay(world.Store, new CrashAfter(world.Publisher, 4, crash), world.Index, world.Clock), world.Clock)
-        {
-            Parallelism = 1,
-            BatchSize = 1,
-        };
+        var dying = SendingFourThenDying(crash, batchSize: 1);
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dying.SweepAsync(crash.Token));
         Assert.Equal(4, world.Publisher.Sent.Count);
@@ -226,19 +210,10 @@ public sealed class SweeperTests
     [Fact]
     public async Task A_batched_sweep_that_dies_during_its_sends_leaves_the_batch_to_recovery_and_records_each_level_once()
     {
-        var ids = new List<IncidentId>();
-        for (var i = 0; i < 10; i++)
-        {
-            ids.Add(await world.ReportAsync());
-        }
-
-        world.Clock.Advance(Duration.FromMinutes(1));
+        var ids = await TenDueAsync();
         using var crash = new CancellationTokenSource();
         // The whole batch is read, its notices entries written and every incident committed before the first send.
-        var dying = new Sweeper(world.Store, world.Index, new NoticeRelay(world.Store, new CrashAfter(world.Publisher, 4, crash), world.Index, world.Clock), world.Clock)
-        {
-            Parallelism = 1,
-        };
+        var dying = SendingFourThenDying(crash, batchSize: 500);
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dying.SweepAsync(crash.Token));
         var soon = await world.Sweeper.SweepAsync(default);
@@ -264,13 +239,7 @@ public sealed class SweeperTests
     [Fact]
     public async Task A_batch_whose_index_update_fails_part_way_loses_no_entry_and_the_next_sweep_records_nothing_twice()
     {
-        var ids = new List<IncidentId>();
-        for (var i = 0; i < 10; i++)
-        {
-            ids.Add(await world.ReportAsync());
-        }
-
-        world.Clock.Advance(Duration.FromMinutes(1));
+        var ids = await TenDueAsync();
         var swaps = 0;
         world.Index.BeforeChange = (old, _) =>
             old?.Reason == DueReason.Clock && Interlocked.Increment(ref swaps) == 5 ? throw new StorageUnavailableException("storage went away") : Task.CompletedTask;
@@ -295,13 +264,7 @@ public sealed class SweeperTests
     [Fact]
     public async Task When_a_batchs_notices_entries_cannot_all_be_written_nothing_of_it_commits()
     {
-        var ids = new List<IncidentId>();
-        for (var i = 0; i < 10; i++)
-        {
-            ids.Add(await world.ReportAsync());
-        }
-
-        world.Clock.Advance(Duration.FromMinutes(1));
+        var ids = await TenDueAsync();
         var written = 0;
         world.Index.BeforeChange = (old, added) =>
             old is null && added?.Reason == DueReason.Notices && Interlocked.Increment(ref written) == 3 ? throw new StorageUnavailableException("storage went away") : Task.CompletedTask;
@@ -431,6 +394,27 @@ public sealed class SweeperTests
 
         Assert.Equal((1, World.T0), (count, oldest));
     }
+
+    /// <summary>Ten incidents reported, then a minute: each one's dispatch clock has breached.</summary>
+    private async Task<List<IncidentId>> TenDueAsync()
+    {
+        var ids = new List<IncidentId>();
+        for (var i = 0; i < 10; i++)
+        {
+            ids.Add(await world.ReportAsync());
+        }
+
+        world.Clock.Advance(Duration.FromMinutes(1));
+        return ids;
+    }
+
+    /// <summary>A sweep, one request at a time, whose process dies at its fifth send.</summary>
+    private Sweeper SendingFourThenDying(CancellationTokenSource crash, int batchSize) =>
+        new(world.Store, world.Index, new NoticeRelay(world.Store, new CrashAfter(world.Publisher, 4, crash), world.Index, world.Clock), world.Clock)
+        {
+            Parallelism = 1,
+            BatchSize = batchSize,
+        };
 
     private static Transition? Try(Func<Transition> change)
     {
