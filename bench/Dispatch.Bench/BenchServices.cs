@@ -3,12 +3,14 @@ using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
 using Azure.Data.Tables;
+using Dispatch.Functions.Operations;
 using Dispatch.Functions.Settings;
 using Dispatch.Functions.Storage;
 using Dispatch.LocalHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using NodaTime;
 
 namespace Dispatch.Bench;
@@ -19,8 +21,13 @@ public sealed class BenchServices : IAsyncDisposable
     public static readonly Person CommandCenter = new("bench.cc", "Bench (command center)");
 
     private readonly ServiceProvider provider;
+    private readonly string storage;
 
-    private BenchServices(ServiceProvider provider) => this.provider = provider;
+    private BenchServices(ServiceProvider provider, string storage)
+    {
+        this.provider = provider;
+        this.storage = storage;
+    }
 
     public T Get<T>()
         where T : notnull => provider.GetRequiredService<T>();
@@ -42,7 +49,7 @@ public sealed class BenchServices : IAsyncDisposable
             services.Replace(ServiceDescriptor.Singleton(clock));
         }
 
-        return new BenchServices(services.BuildServiceProvider());
+        return new BenchServices(services.BuildServiceProvider(), storage);
     }
 
     /// <summary>A request by the command center, as the API would make one.</summary>
@@ -58,8 +65,14 @@ public sealed class BenchServices : IAsyncDisposable
     public async Task<IReadOnlyList<IncidentId>> SeedAsync(int count, Func<int, StationId> station, Priority priority, Action<int>? progress = null)
     {
         const int Chunk = 5_000;
-        var table = Get<DispatchTable>();
-        var index = Get<IDueIndex>();
+        // The app's tables and index, through a client that waits longer than the app's 5 seconds: on the emulator a
+        // 100-row transaction queued behind others into a partition of tens of thousands of rows can take longer.
+        var options = new TableClientOptions();
+        options.Retry.NetworkTimeout = TimeSpan.FromMinutes(2);
+        var service = new TableServiceClient(storage, options);
+        var settings = Get<IOptions<DispatchSettings>>();
+        var table = new DispatchTable(service, settings.Value.TableName, Get<DependencyMonitor>());
+        var index = new TableDueIndex(new DueIndexTable(service, settings, Get<DependencyMonitor>()), settings);
         var policy = Get<ResponsePolicy>();
         var clock = Get<IClock>();
         var registered = new HashSet<StationId>();
@@ -97,8 +110,8 @@ public sealed class BenchServices : IAsyncDisposable
     }
 
     /// <summary>
-    /// The same row written so that a retry cannot fail on it: a 100-row transaction into a big partition can outlast
-    /// the client's 5-second network timeout on the emulator, and the client then sends it again after it committed.
+    /// The same row written so that a retry cannot fail on it: when a transaction outlasts the client's network timeout,
+    /// the client sends it again, although the first may have committed.
     /// </summary>
     private static TableTransactionAction Idempotent(TableTransactionAction action) =>
         action.ActionType == TableTransactionActionType.Add ? new(TableTransactionActionType.UpsertReplace, action.Entity) : action;
