@@ -21,6 +21,12 @@ public sealed record IncidentQuery(StationId Station, StatusFilter Status, Prior
 /// <summary>A page of a station's incidents, each as its readers show it at the query's <see cref="IncidentQuery.Now"/>.</summary>
 public sealed record IncidentPage(IReadOnlyList<IncidentView> Items, string? ContinuationToken);
 
+/// <summary>What became of one change of <see cref="IIncidentStore.SaveAllAsync"/>.</summary>
+public enum SaveOutcome { Saved, Conflict, NotAttempted }
+
+/// <summary>Each change's outcome, in order, and the storage failure that stopped the rest (null when none did).</summary>
+public sealed record SaveAllResult(IReadOnlyList<SaveOutcome> Outcomes, Exception? Failure);
+
 /// <summary>A conditional write lost to a concurrent one.</summary>
 public sealed class ConcurrencyConflictException() : Exception("The incident was changed by someone else.");
 
@@ -44,6 +50,15 @@ public interface IIncidentStore
     /// <summary>Saves a change made to <paramref name="previous"/>, with its events, notices and audit record, if the incident has not changed since.</summary>
     /// <exception cref="ConcurrencyConflictException">The incident changed since it was read.</exception>
     Task<StoredIncident> SaveAsync(StoredIncident previous, Transition change, AuditRecord? audit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Saves many changes that carry no audit record (the sweep's), each as <see cref="SaveAsync"/> would: its rows all or
+    /// nothing, conditional on the ETag it was read with. Changes of one station may share a request, and a change that
+    /// lost to a concurrent one is a <see cref="SaveOutcome.Conflict"/> that never stops the others. Storage failing stops
+    /// every write not yet started (<see cref="SaveOutcome.NotAttempted"/>) and is returned, not thrown, so that the
+    /// caller can finish what was saved first.
+    /// </summary>
+    Task<SaveAllResult> SaveAllAsync(IReadOnlyList<(StoredIncident Previous, Transition Change)> changes, CancellationToken cancellationToken);
 
     /// <summary>Throws <see cref="StorageUnavailableException"/> unless storage answers.</summary>
     Task CheckHealthAsync(CancellationToken cancellationToken);

@@ -109,6 +109,38 @@ public sealed class InMemoryStore : IIncidentStore, IIncidentQueries, INoticeOut
         }
     }
 
+    /// <summary>One save after another, each through <see cref="BeforeSave"/>, stopping at the first storage failure.</summary>
+    public async Task<SaveAllResult> SaveAllAsync(IReadOnlyList<(StoredIncident Previous, Transition Change)> changes, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            SaveAlls++;
+        }
+
+        var outcomes = Enumerable.Repeat(SaveOutcome.NotAttempted, changes.Count).ToArray();
+        for (var i = 0; i < changes.Count; i++)
+        {
+            try
+            {
+                await SaveAsync(changes[i].Previous, changes[i].Change, null, cancellationToken);
+                outcomes[i] = SaveOutcome.Saved;
+            }
+            catch (ConcurrencyConflictException)
+            {
+                outcomes[i] = SaveOutcome.Conflict;
+            }
+            catch (StorageUnavailableException e)
+            {
+                return new SaveAllResult(outcomes, e);
+            }
+        }
+
+        return new SaveAllResult(outcomes, null);
+    }
+
+    /// <summary>Calls of <see cref="SaveAllAsync"/>.</summary>
+    public int SaveAlls { get; private set; }
+
     public Task CheckHealthAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task<IncidentPage> ListAsync(IncidentQuery query, CancellationToken cancellationToken)
@@ -190,13 +222,17 @@ public sealed class InMemoryStore : IIncidentStore, IIncidentQueries, INoticeOut
         }
     }
 
-    public Task RemoveAsync(IncidentId incident, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
+    /// <summary>Calls of <see cref="RemoveAsync"/>, each with the stations of the notices it removed.</summary>
+    public List<IReadOnlyList<StationId>> Removals { get; } = [];
+
+    public Task RemoveAsync(IReadOnlyList<Notice> sent, CancellationToken cancellationToken)
     {
         lock (gate)
         {
-            foreach (var id in messageIds)
+            Removals.Add([.. sent.Select(n => n.Station).Distinct()]);
+            foreach (var notice in sent)
             {
-                outbox.Remove(id);
+                outbox.Remove(notice.MessageId);
             }
         }
 

@@ -230,9 +230,9 @@ public abstract class IncidentStoreContract
         var postponed = Assert.Single(await ports.Outbox.PendingAsync(id, default));
         await ports.Outbox.PostponeAsync(pending, retryAt + Duration.FromMinutes(5), default); // a second relay holding the old version
         var afterStale = Assert.Single(await ports.Outbox.PendingAsync(id, default));
-        await ports.Outbox.RemoveAsync(id, [pending.Notice.MessageId], default);
+        await ports.Outbox.RemoveAsync([pending.Notice], default);
         var afterRemove = await ports.Outbox.PendingAsync(id, default);
-        await ports.Outbox.RemoveAsync(id, [pending.Notice.MessageId], default); // already removed by another relay: not an error
+        await ports.Outbox.RemoveAsync([pending.Notice], default); // already removed by another relay: not an error
 
         Assert.Equal(($"{id}:immediate", 0, T0), (pending.Notice.MessageId, pending.Attempts, pending.NextAttemptAt));
         Assert.Equal((1, retryAt), (postponed.Attempts, postponed.NextAttemptAt));
