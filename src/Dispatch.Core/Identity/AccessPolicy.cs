@@ -101,6 +101,19 @@ public static class AccessPolicy
     public static bool CanReadOperations(Caller caller) =>
         caller.Has(GlobalRole.Admin) || caller.Has(GlobalRole.Auditor) || caller.Has(GlobalRole.CommandCenter);
 
+    /// <summary>Declare a unit (its name and kind): admins and the station's chief, as for its roster.</summary>
+    public static bool CanManageUnits(Caller caller, StationId station) => CanManageRosterAt(caller, station);
+
+    /// <summary>Set a unit's status: the unit's own officers, and whoever may dispatch at the station.</summary>
+    public static bool CanSetUnitStatus(Caller caller, StationId station, string unit) => CanDispatch(caller, station) || IsInUnit(caller, station, unit);
+
+    /// <summary>What the caller may do to one unit, as its <c>actions</c> list them.</summary>
+    public static IReadOnlyList<string> UnitActions(Caller caller, StationId station, string unit) =>
+        [.. new[] { ("set-status", CanSetUnitStatus(caller, station, unit)), ("declare", CanManageUnits(caller, station)) }.Where(a => a.Item2).Select(a => a.Item1)];
+
+    private static bool IsInUnit(Caller caller, StationId station, string unit) =>
+        caller.At(station).Any(m => string.Equals(m.Unit, unit, StringComparison.OrdinalIgnoreCase));
+
     private static bool DeskAt(Caller caller, StationId station) =>
         caller.Is(StationRole.Dispatcher, station) || caller.Is(StationRole.DutyOfficer, station) || caller.Is(StationRole.Chief, station);
 }

@@ -90,6 +90,8 @@ public sealed record Problem(string Type, string Title, int Status, string? Deta
 
     public static ApiResult Conflict(string detail) => Of(409, "invalid-transition", "The incident's state does not allow this.", detail);
 
+    public static ApiResult UnitConflict(string detail) => Of(409, "unit-state", "The unit's status does not allow this.", detail);
+
     public static ApiResult PreconditionFailed(string detail) => Of(412, "precondition-failed", "The incident has changed.", detail);
 
     public static ApiResult TooLarge(int limit) =>

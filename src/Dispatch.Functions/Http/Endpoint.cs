@@ -74,6 +74,10 @@ public sealed class Endpoint(
         {
             return Problem.Stale(e.Message, e.CurrentLevel);
         }
+        catch (Core.Units.UnitStateException e)
+        {
+            return Problem.UnitConflict(e.Message);
+        }
         catch (InvalidTransitionException e)
         {
             return Problem.Conflict(e.Message);

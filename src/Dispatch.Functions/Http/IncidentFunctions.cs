@@ -178,22 +178,24 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
     [Function("DispatchIncident")]
     public Task<IActionResult> Dispatch(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/dispatch")] HttpRequest request, string id) =>
-        ChangeAsync(request, id, optionalBody: false, ["unit", "officer"], (reader, body) =>
+        ChangeAsync(request, id, optionalBody: false, ["unit", "officer", "override"], (reader, body) =>
         {
             var unit = reader.Text(body, "unit", required: true, maxLength: 64);
             var officer = reader.Subject(body, "officer", required: true);
-            return new IncidentRequest.Dispatch(unit!, officer!);
+            var overrideReason = reader.Text(body, "override", required: false, maxLength: 500);
+            return new IncidentRequest.Dispatch(unit!, officer!, overrideReason);
         });
 
     [Function("ReassignIncident")]
     public Task<IActionResult> Reassign(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/reassign")] HttpRequest request, string id) =>
-        ChangeAsync(request, id, optionalBody: false, ["unit", "officer", "reason"], (reader, body) =>
+        ChangeAsync(request, id, optionalBody: false, ["unit", "officer", "reason", "override"], (reader, body) =>
         {
             var unit = reader.Text(body, "unit", required: true, maxLength: 64);
             var officer = reader.Subject(body, "officer", required: true);
             var reason = reader.Text(body, "reason", required: false, maxLength: 500);
-            return new IncidentRequest.Reassign(unit!, officer!, reason);
+            var overrideReason = reader.Text(body, "override", required: false, maxLength: 500);
+            return new IncidentRequest.Reassign(unit!, officer!, reason, overrideReason);
         });
 
     [Function("ArriveAtIncident")]

@@ -56,6 +56,8 @@ public static class DispatchServiceCollectionExtensions
         services.TryAddSingleton<TableRosterStore>();
         services.TryAddSingleton<IRosterStore>(sp => new RememberedRoster(sp.GetRequiredService<TableRosterStore>(), sp.GetRequiredService<IClock>()));
         services.TryAddSingleton<IAuditTrail, TableAuditTrail>();
+        services.TryAddSingleton<Core.Units.IUnitStore, TableUnitStore>();
+        services.AddSingleton<Core.Units.UnitService>();
         services.TryAddSingleton(_ => CreateServiceBus(configuration));
         services.TryAddSingleton(sp => sp.GetRequiredService<ServiceBusClient>().CreateSender(EscalationTopic.Name));
         services.TryAddSingleton<INoticePublisher, ServiceBusNoticePublisher>();

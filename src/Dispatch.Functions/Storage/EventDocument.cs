@@ -33,8 +33,9 @@ internal static class EventDetailsText
         {
             ["priority"] = r.Priority.Name(), ["zone"] = r.Zone.Name(), ["category"] = r.Category, ["policyVersion"] = r.PolicyVersion,
         },
-        EventDetails.Dispatched d => new() { ["unit"] = d.Unit, ["officer"] = d.Officer.Subject, ["officerName"] = d.Officer.Name },
-        EventDetails.Reassigned r => Reassigned(r),
+        EventDetails.Dispatched d => WithTerms(new() { ["unit"] = d.Unit, ["officer"] = d.Officer.Subject, ["officerName"] = d.Officer.Name }, d.Terms),
+        EventDetails.Reassigned r => WithTerms(Reassigned(r), r.Terms),
+        EventDetails.Diverted d => new() { ["unit"] = d.Unit, ["to"] = d.To.Value },
         EventDetails.Resolved r => new() { ["outcome"] = r.Outcome },
         EventDetails.Cancelled c => new() { ["reason"] = c.Reason },
         EventDetails.Warned w => Notice(NoticeKind.Warning, w.Audience, w.Warning, w.MessageId, w.Clock),
@@ -53,8 +54,8 @@ internal static class EventDetailsText
         {
             EventKind.Reported => new EventDetails.Reported(
                 row.Parse<Priority>("priority", WireNames.TryParse), row.Parse<Zone>("zone", WireNames.TryParse), row["category"], row["policyVersion"]),
-            EventKind.Dispatched => new EventDetails.Dispatched(row["unit"], row.Officer()),
-            EventKind.Reassigned => new EventDetails.Reassigned(row["unit"], row.Officer(), row["fromUnit"], row["fromOfficer"], row.Optional("reason")),
+            EventKind.Dispatched => new EventDetails.Dispatched(row["unit"], row.Officer()) { Terms = row.Terms() },
+            EventKind.Reassigned => new EventDetails.Reassigned(row["unit"], row.Officer(), row["fromUnit"], row["fromOfficer"], row.Optional("reason")) { Terms = row.Terms() },
             EventKind.OnScene => new EventDetails.OnScene(),
             EventKind.Resolved => new EventDetails.Resolved(row["outcome"]),
             EventKind.Closed => new EventDetails.Closed(),
@@ -64,6 +65,7 @@ internal static class EventDetailsText
             EventKind.Notified => new EventDetails.Notified(row.Audience(), row["messageId"]),
             EventKind.Acknowledged => new EventDetails.Acknowledged(
                 row.Number("level"), [.. row["clocks"].Split(',').Select(c => Parse<ClockKind>(c, "clocks", where, WireNames.TryParse))]),
+            EventKind.Diverted => new EventDetails.Diverted(row["unit"], row.Incident("to")),
             _ => throw new InvalidDataException($"Stored event {where} is of a kind with no stored form."),
         };
     }
@@ -77,6 +79,22 @@ internal static class EventDetailsText
         if (r.Reason is not null)
         {
             text["reason"] = r.Reason;
+        }
+
+        return text;
+    }
+
+    /// <summary>A dispatch's override reason and the incident its unit was pulled off, under keys only such dispatches carry.</summary>
+    private static Dictionary<string, string> WithTerms(Dictionary<string, string> text, UnitTerms terms)
+    {
+        if (terms.Override is not null)
+        {
+            text["override"] = terms.Override;
+        }
+
+        if (terms.DivertedFrom is { } from)
+        {
+            text["divertedFrom"] = from.Value;
         }
 
         return text;
@@ -113,6 +131,13 @@ internal static class EventDetailsText
             int.TryParse(this[key], NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : throw new InvalidDataException($"Stored event {where} has '{this[key]}' under '{key}', which is not a number.");
 
         public Audience Audience() => Parse<Audience>("audience", AudienceNames.TryParse);
+
+        public IncidentId Incident(string key) => Parse<IncidentId>(key, Core.Incidents.IncidentId.TryParse);
+
+        /// <summary>Rows written before units existed carry neither key: an available unit, no diversion.</summary>
+        public UnitTerms Terms() => Optional("override") is null && Optional("divertedFrom") is null
+            ? UnitTerms.None
+            : new UnitTerms(Optional("override"), Optional("divertedFrom") is { } from ? Parse<IncidentId>("divertedFrom", Core.Incidents.IncidentId.TryParse) : null);
 
         /// <summary>The officer a dispatch named: since identity, subject and name; before it, a name only, read as an unverified person (as <see cref="PersonDocument"/> reads actors).</summary>
         public Person Officer() => Optional("officerName") is { } name

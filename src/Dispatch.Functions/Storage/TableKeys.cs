@@ -55,6 +55,16 @@ internal static class TableKeys
 
     public static string RosterRow(string subject) => $"roster|{subject}";
 
+    /// <summary>A unit of the station: its key is its id in lower case (units match in any case, as on the roster), escaped for a row key.</summary>
+    public static string UnitRow(string unit) => $"unit|{UnitKey(unit)}";
+
+    /// <summary>One change of a unit's status, newest first; the suffix keeps two changes in one tick apart (in no particular order).</summary>
+    public static string UnitLogRow(string unit, Instant at) => $"unitlog|{UnitKey(unit)}|{NewestFirst(at)}|{Guid.NewGuid():N}";
+
+    public static string UnitLogPrefix(string unit) => $"unitlog|{UnitKey(unit)}|";
+
+    private static string UnitKey(string unit) => Uri.EscapeDataString(unit.ToLowerInvariant());
+
     public static string MemberPartition(string subject) => $"member|{subject}";
 
     public static string AuditByPartition(string subject) => $"auditby|{subject}";

@@ -1,0 +1,135 @@
+using Dispatch.Core.Identity;
+using Dispatch.Core.Incidents;
+using Dispatch.Core.Units;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using NodaTime;
+
+namespace Dispatch.Functions.Http;
+
+/// <summary>A station's units: who is free, what each is doing since when, and its timeline.</summary>
+public sealed class UnitFunctions(UnitService units, Endpoint endpoint, IClock clock)
+{
+    [Function("ListUnits")]
+    public Task<IActionResult> List(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "stations/{station}/units")] HttpRequest request, string station) =>
+        endpoint.RunAsync(request, async (call, ct) =>
+        {
+            if (!StationId.TryParse(station, out var stationId))
+            {
+                return Problem.Field("station", $"Must be {StationId.Rule}.");
+            }
+
+            var list = await units.ListAsync(call, stationId, ct);
+            return new ApiResult(200, new UnitListResource(stationId.Value, clock.GetCurrentInstant(),
+                [.. list.Select(view => UnitResource.From(view, AccessPolicy.UnitActions(call.Caller, stationId, view.Unit.Id)))],
+                AccessPolicy.CanManageUnits(call.Caller, stationId) ? ["declare"] : []));
+        });
+
+    [Function("PutUnit")]
+    public Task<IActionResult> Put(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "stations/{station}/units/{unit}")] HttpRequest request, string station, string unit) =>
+        endpoint.RunAsync(request, async (call, ct) =>
+        {
+            var reader = Route(station, unit, out var stationId);
+            var (body, failure) = await RequestReader.ReadObjectAsync(request, optional: false, ct);
+            if (failure is not null)
+            {
+                return failure;
+            }
+
+            reader.RejectUnknown(body, "", ["name", "kind"], ["id", "status", "statusSince", "members", "position"]);
+            var name = reader.Text(body, "name", required: true, maxLength: 100);
+            var kind = reader.Text(body, "kind", required: false, maxLength: 64);
+            if (reader.HasErrors)
+            {
+                return Problem.Validation(reader.Errors);
+            }
+
+            var (created, saved) = await units.PutAsync(call, stationId, unit, name!, kind, ct);
+            return new ApiResult(created ? 201 : 200, UnitResource.From(new UnitView(saved, []), AccessPolicy.UnitActions(call.Caller, stationId, saved.Id)));
+        });
+
+    [Function("SetUnitStatus")]
+    public Task<IActionResult> SetStatus(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "stations/{station}/units/{unit}/status")] HttpRequest request, string station, string unit) =>
+        endpoint.RunAsync(request, async (call, ct) =>
+        {
+            var reader = Route(station, unit, out var stationId);
+            var (body, failure) = await RequestReader.ReadObjectAsync(request, optional: false, ct);
+            if (failure is not null)
+            {
+                return failure;
+            }
+
+            reader.RejectUnknown(body, "", ["status", "reason"], ["statusSince", "by", "actor"]);
+            var status = reader.Choice<UnitStatus>(body, "status", UnitNames.TryParse, UnitNames.Settable);
+            if (status is UnitStatus.Dispatched or UnitStatus.OnScene)
+            {
+                reader.Add("status", $"A unit becomes {status.Value.Name()} when it is dispatched to or arrives at an incident. Set one of: {string.Join(", ", UnitNames.Settable)}.");
+            }
+
+            var reason = reader.Text(body, "reason", required: status == UnitStatus.OutOfService, maxLength: 200);
+            if (reader.HasErrors)
+            {
+                return Problem.Validation(reader.Errors);
+            }
+
+            var moved = await units.SetStatusAsync(call, stationId, unit, status!.Value, reason, ct);
+            return new ApiResult(200, UnitResource.From(new UnitView(moved, []), AccessPolicy.UnitActions(call.Caller, stationId, moved.Id)));
+        });
+
+    [Function("GetUnitTimeline")]
+    public Task<IActionResult> Timeline(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "stations/{station}/units/{unit}/timeline")] HttpRequest request, string station, string unit) =>
+        endpoint.RunAsync(request, async (call, ct) =>
+        {
+            var reader = Route(station, unit, out var stationId);
+            if (reader.HasErrors)
+            {
+                return Problem.Validation(reader.Errors);
+            }
+
+            var changes = await units.TimelineAsync(call, stationId, unit, ct);
+            return new ApiResult(200, new UnitTimelineResource(stationId.Value, unit, [.. changes.Select(UnitChangeResource.Of)]));
+        });
+
+    private static RequestReader Route(string station, string unit, out StationId stationId)
+    {
+        var reader = new RequestReader();
+        if (!StationId.TryParse(station, out stationId))
+        {
+            reader.Add("station", $"Must be {StationId.Rule}.");
+        }
+
+        if (!Unit.IsValidId(unit))
+        {
+            reader.Add("unit", $"Must be {Unit.IdRule}.");
+        }
+
+        return reader;
+    }
+}
+
+public sealed record UnitListResource(string Station, Instant At, IReadOnlyList<UnitResource> Units, IReadOnlyList<string> Actions);
+
+/// <param name="StatusSince">Null for a unit only the roster names, whose status nobody has changed.</param>
+public sealed record UnitResource(
+    string Id, string Name, string? Kind, IReadOnlyList<PersonResource> Members, string Status, Instant? StatusSince, string? Reason, string? Incident,
+    IReadOnlyList<string> Actions)
+{
+    public static UnitResource From(UnitView view, IReadOnlyList<string> actions) => new(
+        view.Unit.Id, view.Unit.Name, view.Unit.Kind, [.. view.Members.Select(PersonResource.From)], view.Unit.Status.Name(), view.Unit.StatusSince,
+        view.Unit.Reason, view.Unit.Incident?.Value, actions);
+}
+
+public sealed record UnitTimelineResource(string Station, string Unit, IReadOnlyList<UnitChangeResource> Changes);
+
+public sealed record UnitChangeResource(
+    Instant At, PersonResource By, string From, string To, string Cause, string? Reason, string? Incident, string? DivertedFrom)
+{
+    public static UnitChangeResource Of(UnitStatusChange change) => new(
+        change.At, PersonResource.From(change.Actor), change.From.Name(), change.To.Name(), change.Cause.Name(), change.Reason, change.Incident?.Value,
+        change.DivertedFrom?.Value);
+}
