@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Azure.Messaging.ServiceBus;
 using Dispatch.Bus;
@@ -193,6 +194,34 @@ public sealed class OperationsTests(Azurite azurite) : IAsyncLifetime
         public IEnumerable<double> Values(string name) => measurements.Where(m => m.Name == name).Select(m => m.Value);
 
         public void Dispose() => listener.Dispose();
+    }
+
+    [Fact]
+    public async Task No_trace_log_metric_or_audit_line_carries_a_units_position()
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == Telemetry.SourceName || source.Name.StartsWith("Azure.", StringComparison.Ordinal),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var metrics = new Recorded(stack.Service<IMeterFactory>());
+        var units = $"stations/{staff.Station.Value}/units/patrol-1";
+        await Api.PostAsync(staff.As(staff.Officer), $"{units}/position", new { latitude = 34.2617319, longitude = 108.9428467, accuracy = 7.25 });
+        await Api.GetAsync(staff.As(staff.Dispatcher), $"stations/{staff.Station.Value}/units");
+        await Api.GetAsync(staff.As(staff.Dispatcher), $"{units}/positions");
+        using var refused = await staff.As(staff.Officer).PostAsJsonAsync($"{units}/position", new { latitude = 34.2617319, longitude = 200.9428467, accuracy = 7.25 });
+        var audit = (await Api.GetAsync(stack.ClientAs("auditor.ops", GlobalRole.Auditor), $"audit?station={staff.Station.Value}&from=2026-11-26&to=2026-11-27"))["items"]!;
+
+        var everything = string.Join("\n", spans.SelectMany(s => s.TagObjects.Select(t => $"{s.DisplayName} {t.Key}={t.Value}")))
+            + "\n" + string.Join("\n", logs.Lines) + "\n" + string.Join("\n", metrics.Tags) + "\n" + audit.ToJsonString();
+        Assert.Contains("ReportUnitPosition", everything, StringComparison.Ordinal); // the requests were seen
+        foreach (var figure in new[] { "34.2617", "108.9428", "200.9428", "7.25" })
+        {
+            Assert.DoesNotContain(figure, everything, StringComparison.Ordinal);
+        }
     }
 
     private sealed class CapturedLogs : ILoggerProvider

@@ -204,3 +204,128 @@ public sealed class UnitApiTests(Azurite azurite) : IAsyncLifetime
 
     private static string Text(Instant at) => InstantPattern.ExtendedIso.Format(at);
 }
+
+/// <summary>
+/// Unit positions (issue 27 §2) on a real Azurite: validated ranges, the latest per unit with its server-time age,
+/// stale past the policy's limit (default 2 min), the trail kept 24 h by default and no longer, and readable only by
+/// the station's dispatchers, duty officers and chief.
+/// </summary>
+[Collection(SharedAzurite.Name)]
+public sealed class UnitPositionApiTests(Azurite azurite) : IAsyncLifetime
+{
+    private ApiHost stack = null!;
+    private Staff staff = null!;
+
+    public async Task InitializeAsync()
+    {
+        stack = await ApiHost.StartAsync(azurite.ConnectionString);
+        staff = await stack.StaffAsync(ApiHost.NewStation());
+    }
+
+    public async Task DisposeAsync() => await stack.DisposeAsync();
+
+    private string Units => $"stations/{staff.Station.Value}/units";
+
+    [Fact]
+    public async Task A_position_out_of_range_or_missing_is_a_problem_naming_the_field_and_nothing_is_kept()
+    {
+        var officer = staff.As(staff.Officer);
+        foreach (var (body, field) in new (object Body, string Field)[]
+        {
+            (new { latitude = 90.5, longitude = 108.9, accuracy = 10 }, "latitude"),
+            (new { latitude = 34.2, longitude = -180.1, accuracy = 10 }, "longitude"),
+            (new { latitude = 34.2, longitude = 108.9, accuracy = -1 }, "accuracy"),
+            (new { latitude = 34.2, longitude = 108.9 }, "accuracy"),
+            (new { latitude = "34.2", longitude = 108.9, accuracy = 5 }, "latitude"),
+        })
+        {
+            using var response = await officer.PostAsJsonAsync($"{Units}/patrol-1/position", body);
+            await Api.AssertProblemAsync(response, HttpStatusCode.BadRequest, field);
+        }
+
+        Assert.Null((await Api.GetAsync(staff.As(staff.Dispatcher), Units))["units"]!.AsArray().Single()!["position"]);
+        Assert.Empty((await Api.GetAsync(staff.As(staff.Dispatcher), $"{Units}/patrol-1/positions"))["positions"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task The_latest_position_has_its_server_time_age_and_turns_stale_after_two_minutes()
+    {
+        await Api.PostAsync(staff.As(staff.Officer), $"{Units}/patrol-1/position", new { latitude = 34.2610, longitude = 108.9423, accuracy = 8 });
+        stack.Clock.Advance(Duration.FromSeconds(30));
+        var position = (await Api.GetAsync(staff.As(staff.Dispatcher), Units))["units"]!.AsArray().Single()!["position"]!;
+        Assert.Equal((34.2610, 108.9423, 8.0), ((double)position["latitude"]!, (double)position["longitude"]!, (double)position["accuracy"]!));
+        Assert.Equal(("2026-11-26T08:00:00Z", "PT30S", false), ((string)position["at"]!, (string)position["age"]!, (bool)position["stale"]!));
+
+        // Two minutes is the default limit (README, "Units"): at exactly 2 min it still counts, a second later it is stale.
+        stack.Clock.Advance(Duration.FromSeconds(90));
+        Assert.False((bool)(await Api.GetAsync(staff.As(staff.Dispatcher), Units))["units"]!.AsArray().Single()!["position"]!["stale"]!);
+        stack.Clock.Advance(Duration.FromSeconds(1));
+        position = (await Api.GetAsync(staff.As(staff.Dispatcher), Units))["units"]!.AsArray().Single()!["position"]!;
+        Assert.Equal(("PT2M1S", true), ((string)position["age"]!, (bool)position["stale"]!));
+    }
+
+    [Fact]
+    public async Task The_trail_keeps_twenty_four_hours_and_deletes_what_is_older()
+    {
+        var officer = staff.As(staff.Officer);
+        await Api.PostAsync(officer, $"{Units}/patrol-1/position", new { latitude = 34.2610, longitude = 108.9423, accuracy = 8 });
+        stack.Clock.Advance(Duration.FromHours(12));
+        await Api.PostAsync(officer, $"{Units}/patrol-1/position", new { latitude = 34.2630, longitude = 108.9395, accuracy = 12 });
+        Assert.Equal(2, (await Api.GetAsync(staff.As(staff.Chief), $"{Units}/patrol-1/positions"))["positions"]!.AsArray().Count);
+
+        stack.Clock.Advance(Duration.FromHours(12) + Duration.FromSeconds(1));
+        await Api.PostAsync(officer, $"{Units}/patrol-1/position", new { latitude = 34.2518, longitude = 108.9469, accuracy = 5 });
+        var trail = (await Api.GetAsync(staff.As(staff.Chief), $"{Units}/patrol-1/positions"))["positions"]!.AsArray();
+        Assert.Equal([34.2518, 34.2630], trail.Select(p => (double)p!["latitude"]!));
+        // Deleted, not only hidden: the table holds two trail points for the unit.
+        var table = stack.Service<Storage.DispatchTable>();
+        var rows = await table.QueryAsync(Azure.Data.Tables.TableClient.CreateQueryFilter(
+            $"PartitionKey eq {staff.Station.Value} and RowKey gt {"trail|"} and RowKey lt {"trail}"}"), ["RowKey"], default);
+        Assert.Equal(2, rows.Count);
+
+        // A unit that stops reporting: its latest point goes once a day has passed, at the next read of the station.
+        stack.Clock.Advance(Duration.FromHours(24) + Duration.FromSeconds(1));
+        Assert.Null((await Api.GetAsync(staff.As(staff.Dispatcher), Units))["units"]!.AsArray().Single()!["position"]);
+        var latest = await table.QueryAsync(Azure.Data.Tables.TableClient.CreateQueryFilter(
+            $"PartitionKey eq {staff.Station.Value} and RowKey gt {"pos|"} and RowKey lt {"pos}"}"), ["RowKey"], default);
+        Assert.Empty(latest);
+    }
+
+    [Fact]
+    public async Task Only_the_stations_dispatchers_duty_officers_and_chief_read_positions()
+    {
+        var other = await stack.StaffAsync(ApiHost.NewStation());
+        var crewmate = new Person($"crew.{staff.Station.Value}", "Crewmate");
+        await stack.EnlistAsync(new Membership(staff.Station, crewmate, StationRole.Officer, "patrol-2"));
+        await Api.PostAsync(staff.As(staff.Officer), $"{Units}/patrol-1/position", new { latitude = 34.2610, longitude = 108.9423, accuracy = 8 });
+        await Api.PostAsync(staff.As(staff.Dispatcher), $"{Units}/patrol-1/position", new { latitude = 34.2611, longitude = 108.9424, accuracy = 8 });
+        using var notHisUnit = await stack.ClientAs(crewmate).PostAsJsonAsync($"{Units}/patrol-1/position", new { latitude = 34.2, longitude = 108.9, accuracy = 8 });
+        await Api.AssertProblemAsync(notHisUnit, HttpStatusCode.Forbidden);
+
+        foreach (var reader in new[] { staff.As(staff.Dispatcher), staff.As(staff.DutyOfficer), staff.As(staff.Chief) })
+        {
+            Assert.NotNull((await Api.GetAsync(reader, Units))["units"]!.AsArray().Single(u => (string?)u!["id"] == "patrol-1")!["position"]);
+            Assert.Single((await Api.GetAsync(reader, $"{Units}/patrol-1/positions"))["positions"]!.AsArray(), p => (double)p!["latitude"]! == 34.2611);
+        }
+
+        var others = new Dictionary<string, HttpClient>
+        {
+            ["officer"] = staff.As(staff.Officer),
+            ["officer of another unit"] = stack.ClientAs(crewmate),
+            ["command center"] = stack.Client,
+            ["auditor"] = stack.ClientAs("auditor.positions", GlobalRole.Auditor),
+            ["chief of another station"] = other.As(other.Chief),
+        };
+        foreach (var (who, client) in others)
+        {
+            using var list = await client.GetAsync(Units);
+            if (list.StatusCode == HttpStatusCode.OK)
+            {
+                Assert.All((await ApiHost.ReadJsonAsync(list))!["units"]!.AsArray(), u => Assert.True(u!["position"] is null, $"{who} sees a position"));
+            }
+
+            using var trail = await client.GetAsync($"{Units}/patrol-1/positions");
+            Assert.True(trail.StatusCode == HttpStatusCode.Forbidden, $"{who}: the trail gave {(int)trail.StatusCode}");
+        }
+    }
+}

@@ -32,7 +32,7 @@ public static class PolicyParser
         {
             var root = document.RootElement;
             RequireKind(root, JsonValueKind.Object, "$");
-            RejectUnknown(root, "$", "version", "timeZone", "priorities", "zones", "warnAt", "escalation", "immediate", "reports");
+            RejectUnknown(root, "$", "version", "timeZone", "priorities", "zones", "warnAt", "escalation", "immediate", "reports", "units");
 
             var version = RequiredString(root, "version", "version");
             var zone = ParseTimeZone(root);
@@ -42,7 +42,8 @@ public static class PolicyParser
             var escalation = ParseEscalation(root);
             var immediate = ParseImmediate(root);
             var reports = ParseReports(root);
-            return new ResponsePolicy(version, zone, priorities, zones, warnAt, escalation, immediate, reports);
+            var units = ParseUnits(root);
+            return new ResponsePolicy(version, zone, priorities, zones, warnAt, escalation, immediate, reports, units);
         }
     }
 
@@ -267,5 +268,31 @@ public static class PolicyParser
         }
 
         return new ReportRules(dayStartsAt, edges);
+    }
+
+    /// <summary><c>"units": { "positionStaleAfter": "PT2M", "trailRetention": "PT24H" }</c>, each optional.</summary>
+    private static UnitRules? ParseUnits(JsonElement root)
+    {
+        if (!root.TryGetProperty("units", out var element))
+        {
+            return null;
+        }
+
+        RequireKind(element, JsonValueKind.Object, "units");
+        RejectUnknown(element, "units", "positionStaleAfter", "trailRetention");
+        var defaults = UnitRules.Default;
+        var staleAfter = element.TryGetProperty("positionStaleAfter", out _) ? RequiredDuration(element, "positionStaleAfter", "units.positionStaleAfter") : defaults.StaleAfter;
+        var retention = element.TryGetProperty("trailRetention", out _) ? RequiredDuration(element, "trailRetention", "units.trailRetention") : defaults.TrailRetention;
+        if (staleAfter <= Duration.Zero)
+        {
+            throw new PolicyException("units.positionStaleAfter", "must be positive");
+        }
+
+        if (retention < staleAfter)
+        {
+            throw new PolicyException("units.trailRetention", "must be at least units.positionStaleAfter: a position is kept at least as long as it counts");
+        }
+
+        return new UnitRules(staleAfter, retention);
     }
 }

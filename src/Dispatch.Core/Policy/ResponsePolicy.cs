@@ -26,10 +26,14 @@ public sealed record ResponsePolicy(
     IReadOnlyList<double> WarnAt,
     IReadOnlyList<EscalationLevel> Escalation,
     ImmediateRule Immediate,
-    ReportRules? Reports = null)
+    ReportRules? Reports = null,
+    UnitRules? Units = null)
 {
     /// <summary>How reports cut days and bucket durations; the defaults when the policy says nothing.</summary>
     public ReportRules ReportRules => Reports ?? ReportRules.Default;
+
+    /// <summary>How long unit positions count and are kept; the defaults when the policy says nothing.</summary>
+    public UnitRules UnitRules => Units ?? UnitRules.Default;
 
     /// <summary>The targets an incident of this priority and zone starts with.</summary>
     /// <remarks>Only the arrival window depends on the zone: travel distance is what differs.</remarks>
@@ -118,4 +122,14 @@ public sealed record ReportRules(LocalTime DayStartsAt, IReadOnlyDictionary<Cloc
         [ClockKind.Arrival] = [Duration.FromMinutes(5), Duration.FromMinutes(10), Duration.FromMinutes(15), Duration.FromMinutes(30)],
         [ClockKind.Resolution] = [Duration.FromHours(1), Duration.FromHours(2), Duration.FromHours(8), Duration.FromHours(24)],
     });
+}
+
+/// <summary>
+/// Unit positions: older than <paramref name="StaleAfter"/> a position is shown as stale rather than trusted (devices
+/// report every 5-30 s); a unit's trail is kept <paramref name="TrailRetention"/> and no longer (位置轨迹 is sensitive
+/// personal information under PIPL art. 28: keep it short).
+/// </summary>
+public sealed record UnitRules(Duration StaleAfter, Duration TrailRetention)
+{
+    public static UnitRules Default { get; } = new(Duration.FromMinutes(2), Duration.FromHours(24));
 }

@@ -9,7 +9,7 @@ using NodaTime;
 namespace Dispatch.Functions.Http;
 
 /// <summary>A station's units: who is free, what each is doing since when, and its timeline.</summary>
-public sealed class UnitFunctions(UnitService units, Endpoint endpoint, IClock clock)
+public sealed class UnitFunctions(UnitService units, PositionService positions, Endpoint endpoint, IClock clock)
 {
     [Function("ListUnits")]
     public Task<IActionResult> List(
@@ -22,8 +22,11 @@ public sealed class UnitFunctions(UnitService units, Endpoint endpoint, IClock c
             }
 
             var list = await units.ListAsync(call, stationId, ct);
-            return new ApiResult(200, new UnitListResource(stationId.Value, clock.GetCurrentInstant(),
-                [.. list.Select(view => UnitResource.From(view, AccessPolicy.UnitActions(call.Caller, stationId, view.Unit.Id)))],
+            var latest = await positions.LatestAsync(call, stationId, ct);
+            var now = clock.GetCurrentInstant();
+            return new ApiResult(200, new UnitListResource(stationId.Value, now,
+                [.. list.Select(view => UnitResource.From(view, AccessPolicy.UnitActions(call.Caller, stationId, view.Unit.Id))
+                    with { Position = latest is not null && latest.TryGetValue(view.Unit.Id, out var at) ? PositionResource.Of(at, now, positions.Rules) : null })],
                 AccessPolicy.CanManageUnits(call.Caller, stationId) ? ["declare"] : []));
         });
 
@@ -80,6 +83,56 @@ public sealed class UnitFunctions(UnitService units, Endpoint endpoint, IClock c
             return new ApiResult(200, UnitResource.From(new UnitView(moved, []), AccessPolicy.UnitActions(call.Caller, stationId, moved.Id)));
         });
 
+    [Function("ReportUnitPosition")]
+    public Task<IActionResult> ReportPosition(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "stations/{station}/units/{unit}/position")] HttpRequest request, string station, string unit) =>
+        endpoint.RunAsync(request, async (call, ct) =>
+        {
+            var reader = Route(station, unit, out var stationId);
+            var (body, failure) = await RequestReader.ReadObjectAsync(request, optional: false, ct);
+            if (failure is not null)
+            {
+                return failure;
+            }
+
+            reader.RejectUnknown(body, "", ["latitude", "longitude", "accuracy"], ["at", "age", "stale"]);
+            var latitude = reader.Number(body, "latitude", -90, 90);
+            var longitude = reader.Number(body, "longitude", -180, 180);
+            var accuracy = reader.Number(body, "accuracy", 0, Position.MaxAccuracy);
+            foreach (var (name, value) in new[] { ("latitude", latitude), ("longitude", longitude), ("accuracy", accuracy) })
+            {
+                if (value is null && !reader.Errors.ContainsKey(name))
+                {
+                    reader.Add(name, "This field is required.");
+                }
+            }
+
+            if (reader.HasErrors)
+            {
+                return Problem.Validation(reader.Errors);
+            }
+
+            var recorded = await positions.ReportAsync(call, stationId, unit, latitude!.Value, longitude!.Value, accuracy!.Value, ct);
+            return new ApiResult(200, PositionResource.Of(recorded, clock.GetCurrentInstant(), positions.Rules));
+        });
+
+    /// <summary>The unit's trail within retention, newest first: the station's dispatchers, duty officers and chief only.</summary>
+    [Function("GetUnitPositions")]
+    public Task<IActionResult> Trail(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "stations/{station}/units/{unit}/positions")] HttpRequest request, string station, string unit) =>
+        endpoint.RunAsync(request, async (call, ct) =>
+        {
+            var reader = Route(station, unit, out var stationId);
+            if (reader.HasErrors)
+            {
+                return Problem.Validation(reader.Errors);
+            }
+
+            var trail = await positions.TrailAsync(call, stationId, unit, ct);
+            var now = clock.GetCurrentInstant();
+            return new ApiResult(200, new TrailResource(stationId.Value, unit, [.. trail.Select(p => PositionResource.Of(p, now, positions.Rules))]));
+        });
+
     [Function("GetUnitTimeline")]
     public Task<IActionResult> Timeline(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "stations/{station}/units/{unit}/timeline")] HttpRequest request, string station, string unit) =>
@@ -119,6 +172,9 @@ public sealed record UnitResource(
     string Id, string Name, string? Kind, IReadOnlyList<PersonResource> Members, string Status, Instant? StatusSince, string? Reason, string? Incident,
     IReadOnlyList<string> Actions)
 {
+    /// <summary>The latest position, only for those who may read positions (<see cref="AccessPolicy.CanReadPositions"/>); null otherwise or when none is kept.</summary>
+    public PositionResource? Position { get; init; }
+
     public static UnitResource From(UnitView view, IReadOnlyList<string> actions) => new(
         view.Unit.Id, view.Unit.Name, view.Unit.Kind, [.. view.Members.Select(PersonResource.From)], view.Unit.Status.Name(), view.Unit.StatusSince,
         view.Unit.Reason, view.Unit.Incident?.Value, actions);
@@ -133,3 +189,12 @@ public sealed record UnitChangeResource(
         change.At, PersonResource.From(change.Actor), change.From.Name(), change.To.Name(), change.Cause.Name(), change.Reason, change.Incident?.Value,
         change.DivertedFrom?.Value);
 }
+
+/// <summary>A position with its age by the server's clock; <c>stale</c> once older than the policy's limit.</summary>
+public sealed record PositionResource(double Latitude, double Longitude, double Accuracy, Instant At, string Age, bool Stale)
+{
+    public static PositionResource Of(Position position, Instant now, Core.Policy.UnitRules rules) => new(
+        position.Latitude, position.Longitude, position.Accuracy, position.At, Core.IsoDuration.Format(position.AgeAt(now)), position.IsStaleAt(now, rules));
+}
+
+public sealed record TrailResource(string Station, string Unit, IReadOnlyList<PositionResource> Positions);

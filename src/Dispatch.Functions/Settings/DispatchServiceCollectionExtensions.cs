@@ -58,6 +58,8 @@ public static class DispatchServiceCollectionExtensions
         services.TryAddSingleton<IAuditTrail, TableAuditTrail>();
         services.TryAddSingleton<Core.Units.IUnitStore, TableUnitStore>();
         services.AddSingleton<Core.Units.UnitService>();
+        services.TryAddSingleton<Core.Units.IPositionStore, TablePositionStore>();
+        services.AddSingleton<Core.Units.PositionService>();
         services.TryAddSingleton(_ => CreateServiceBus(configuration));
         services.TryAddSingleton(sp => sp.GetRequiredService<ServiceBusClient>().CreateSender(EscalationTopic.Name));
         services.TryAddSingleton<INoticePublisher, ServiceBusNoticePublisher>();
