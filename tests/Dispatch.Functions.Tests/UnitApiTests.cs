@@ -329,3 +329,96 @@ public sealed class UnitPositionApiTests(Azurite azurite) : IAsyncLifetime
         }
     }
 }
+
+/// <summary>
+/// The recommendation (issue 27 §3) on a fixture with known distances around Xi'an's Bell Tower: expected distances
+/// and minutes are computed by hand from the haversine formula (see HaversineTests for its source and the worked
+/// South Gate case) with the policy's defaults, road factor 1.3 and 30 km/h in an urban zone:
+/// minutes = metres × 1.3 / 1000 / 30 × 60.
+/// </summary>
+[Collection(SharedAzurite.Name)]
+public sealed class CandidateApiTests(Azurite azurite) : IAsyncLifetime
+{
+    private static readonly string[] MoreUnits = ["patrol-2", "patrol-3", "patrol-4", "patrol-5", "patrol-6"];
+
+    private ApiHost stack = null!;
+    private Staff staff = null!;
+
+    public async Task InitializeAsync()
+    {
+        stack = await ApiHost.StartAsync(azurite.ConnectionString);
+        staff = await stack.StaffAsync(ApiHost.NewStation());
+        await stack.EnlistAsync([.. MoreUnits.Select(unit =>
+            new Membership(staff.Station, new Person($"{unit}.{staff.Station.Value}", unit), StationRole.Officer, unit))]);
+    }
+
+    public async Task DisposeAsync() => await stack.DisposeAsync();
+
+    private string Units => $"stations/{staff.Station.Value}/units";
+
+    [Fact]
+    public async Task Available_units_come_first_by_estimated_minutes_then_stale_ones_marked_then_those_without_a_position()
+    {
+        var desk = staff.As(staff.Dispatcher);
+        // Beilin Museum, 1,186.09 m from the Bell Tower: reported now, stale by the time the incident is ranked.
+        await Api.PostAsync(desk, $"{Units}/patrol-3/position", new { latitude = 34.2557, longitude = 108.9535, accuracy = 10 });
+        stack.Clock.Advance(Duration.FromMinutes(3));
+        await Api.PostAsync(desk, $"{Units}/patrol-1/position", new { latitude = 34.2518, longitude = 108.9469, accuracy = 10 }); // South Gate, 1,106.91 m
+        await Api.PostAsync(desk, $"{Units}/patrol-2/position", new { latitude = 34.2630, longitude = 108.9395, accuracy = 10 }); // Drum Tower, 340.10 m
+        await Api.PostAsync(desk, $"{Units}/patrol-4/position", new { latitude = 34.3000, longitude = 108.9400, accuracy = 10 }); // 4,341.75 m north
+        await Api.PostAsync(desk, $"{Units}/patrol-5/position", new { latitude = 34.2611, longitude = 108.9424, accuracy = 10 }); // nearest of all, but out of service
+        await Api.PostAsync(stack.ClientAs(new Person($"patrol-5.{staff.Station.Value}", "patrol-5")), $"{Units}/patrol-5/status", new { status = "out-of-service", reason = "repair" });
+        stack.Clock.Advance(Duration.FromSeconds(30));
+        var report = ApiHost.Report(staff.Station.Value, "P1"); // urban P1: arrival window 5 min
+        report["location"]!["latitude"] = 34.2610;
+        report["location"]!["longitude"] = 108.9423;
+        var id = (string)(await ApiHost.ReportAsync(desk, report))["id"]!;
+
+        var ranked = await Api.GetAsync(desk, $"incidents/{id}/candidates");
+
+        Assert.True((bool)ranked["ranked"]!);
+        Assert.Equal(1.3, (double)ranked["estimate"]!["roadFactor"]!);
+        var candidates = ranked["candidates"]!.AsArray();
+        Assert.Equal(["patrol-2", "patrol-1", "patrol-4", "patrol-3", "patrol-6", "patrol-5"], candidates.Select(c => (string)c!["unit"]!));
+        var byUnit = candidates.ToDictionary(c => (string)c!["unit"]!, c => c!);
+        // 340.10 × 1.3 / 1000 / 30 × 60 = 0.884 min; 1,106.91 → 2.878 min; 4,341.75 → 11.289 min (past the 5 min window); 1,186.09 → 3.084 min.
+        Assert.Equal((340.0, 0.9, true, false, "PT30S"), Row(byUnit["patrol-2"]));
+        Assert.Equal((1107.0, 2.9, true, false, "PT30S"), Row(byUnit["patrol-1"]));
+        Assert.Equal((4342.0, 11.3, false, false, "PT30S"), Row(byUnit["patrol-4"]));
+        Assert.Equal((1186.0, 3.1, true, true, "PT3M30S"), Row(byUnit["patrol-3"]));
+        Assert.Equal("out-of-service", (string?)byUnit["patrol-5"]["status"]);
+        Assert.Null(byUnit["patrol-6"]["distanceMeters"]);
+        Assert.Null(byUnit["patrol-6"]["withinArrivalWindow"]);
+    }
+
+    [Fact]
+    public async Task An_incident_without_coordinates_gets_the_available_units_unranked_and_says_why()
+    {
+        var desk = staff.As(staff.Dispatcher);
+        await Api.PostAsync(desk, $"{Units}/patrol-2/status", new { status = "off-duty" });
+        var report = ApiHost.Report(staff.Station.Value, "P2");
+        report["location"] = new JsonObject { ["address"] = "somewhere near the Drum Tower" };
+        var id = (string)(await ApiHost.ReportAsync(desk, report))["id"]!;
+
+        var answer = await Api.GetAsync(desk, $"incidents/{id}/candidates");
+
+        Assert.False((bool)answer["ranked"]!);
+        Assert.Contains("no coordinates", (string?)answer["reason"]);
+        Assert.Equal(["patrol-1", "patrol-3", "patrol-4", "patrol-5", "patrol-6"], answer["candidates"]!.AsArray().Select(c => (string)c!["unit"]!));
+        Assert.All(answer["candidates"]!.AsArray(), c => Assert.Null(c!["etaMinutes"]));
+    }
+
+    [Fact]
+    public async Task Only_those_who_may_dispatch_at_the_station_ask_for_candidates()
+    {
+        var id = (string)(await ApiHost.ReportAsync(staff.As(staff.Dispatcher), ApiHost.Report(staff.Station.Value)))["id"]!;
+        using var officer = await staff.As(staff.Officer).GetAsync($"incidents/{id}/candidates");
+        await Api.AssertProblemAsync(officer, HttpStatusCode.Forbidden);
+        using var stranger = await stack.ClientAs("stranger.candidates").GetAsync($"incidents/{id}/candidates");
+        await Api.AssertProblemAsync(stranger, HttpStatusCode.NotFound);
+        Assert.True((bool)(await Api.GetAsync(stack.Client, $"incidents/{id}/candidates"))["ranked"]!);
+    }
+
+    private static (double? Distance, double? Minutes, bool? Within, bool Stale, string? Age) Row(JsonNode c) =>
+        ((double?)c["distanceMeters"], (double?)c["etaMinutes"], (bool?)c["withinArrivalWindow"], (bool)c["stale"]!, (string?)c["positionAge"]);
+}

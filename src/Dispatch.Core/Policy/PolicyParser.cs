@@ -270,7 +270,7 @@ public static class PolicyParser
         return new ReportRules(dayStartsAt, edges);
     }
 
-    /// <summary><c>"units": { "positionStaleAfter": "PT2M", "trailRetention": "PT24H" }</c>, each optional.</summary>
+    /// <summary><c>"units": { "positionStaleAfter": "PT2M", "trailRetention": "PT24H", "roadFactor": 1.3, "speedsKmh": { "urban": 30, … } }</c>, each optional.</summary>
     private static UnitRules? ParseUnits(JsonElement root)
     {
         if (!root.TryGetProperty("units", out var element))
@@ -279,7 +279,7 @@ public static class PolicyParser
         }
 
         RequireKind(element, JsonValueKind.Object, "units");
-        RejectUnknown(element, "units", "positionStaleAfter", "trailRetention");
+        RejectUnknown(element, "units", "positionStaleAfter", "trailRetention", "roadFactor", "speedsKmh");
         var defaults = UnitRules.Default;
         var staleAfter = element.TryGetProperty("positionStaleAfter", out _) ? RequiredDuration(element, "positionStaleAfter", "units.positionStaleAfter") : defaults.StaleAfter;
         var retention = element.TryGetProperty("trailRetention", out _) ? RequiredDuration(element, "trailRetention", "units.trailRetention") : defaults.TrailRetention;
@@ -293,6 +293,32 @@ public static class PolicyParser
             throw new PolicyException("units.trailRetention", "must be at least units.positionStaleAfter: a position is kept at least as long as it counts");
         }
 
-        return new UnitRules(staleAfter, retention);
+        var roadFactor = defaults.RoadFactor;
+        if (element.TryGetProperty("roadFactor", out var factor))
+        {
+            roadFactor = factor.ValueKind == JsonValueKind.Number && factor.TryGetDouble(out var value) && value is >= 1 and <= 5
+                ? value
+                : throw new PolicyException("units.roadFactor", "must be a number from 1 to 5 (road distance over straight-line distance)");
+        }
+
+        var speeds = new Dictionary<Zone, double>(defaults.SpeedsKmh);
+        if (element.TryGetProperty("speedsKmh", out var speedElement))
+        {
+            RequireKind(speedElement, JsonValueKind.Object, "units.speedsKmh");
+            foreach (var property in speedElement.EnumerateObject())
+            {
+                var path = $"units.speedsKmh.{property.Name}";
+                if (!WireNames.TryParse(property.Name, out Zone zone))
+                {
+                    throw new PolicyException(path, "unknown zone; expected urban, suburban or rural");
+                }
+
+                speeds[zone] = property.Value.ValueKind == JsonValueKind.Number && property.Value.TryGetDouble(out var speed) && speed is > 0 and <= 200
+                    ? speed
+                    : throw new PolicyException(path, "must be a number of km/h greater than 0 and at most 200");
+            }
+        }
+
+        return new UnitRules(staleAfter, retention, roadFactor, speeds);
     }
 }

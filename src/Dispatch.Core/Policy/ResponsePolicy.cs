@@ -125,11 +125,16 @@ public sealed record ReportRules(LocalTime DayStartsAt, IReadOnlyDictionary<Cloc
 }
 
 /// <summary>
-/// Unit positions: older than <paramref name="StaleAfter"/> a position is shown as stale rather than trusted (devices
-/// report every 5-30 s); a unit's trail is kept <paramref name="TrailRetention"/> and no longer (位置轨迹 is sensitive
-/// personal information under PIPL art. 28: keep it short).
+/// Unit positions and the recommendation: older than <paramref name="StaleAfter"/> a position is shown as stale rather
+/// than trusted (devices report every 5-30 s); a unit's trail is kept <paramref name="TrailRetention"/> and no longer
+/// (行踪轨迹 is sensitive personal information under PIPL art. 28: keep it short). Travel time is estimated as the
+/// straight-line distance × <paramref name="RoadFactor"/> ÷ the zone's speed (README, "Response policy", for the
+/// sources of the defaults).
 /// </summary>
-public sealed record UnitRules(Duration StaleAfter, Duration TrailRetention)
+public sealed record UnitRules(Duration StaleAfter, Duration TrailRetention, double RoadFactor, IReadOnlyDictionary<Zone, double> SpeedsKmh)
 {
-    public static UnitRules Default { get; } = new(Duration.FromMinutes(2), Duration.FromHours(24));
+    public static UnitRules Default { get; } = new(Duration.FromMinutes(2), Duration.FromHours(24), 1.3, new Dictionary<Zone, double>
+    {
+        [Zone.Urban] = 30, [Zone.Suburban] = 45, [Zone.Rural] = 60,
+    });
 }

@@ -9,7 +9,7 @@ using NodaTime;
 namespace Dispatch.Functions.Http;
 
 /// <summary>A station's units: who is free, what each is doing since when, and its timeline.</summary>
-public sealed class UnitFunctions(UnitService units, PositionService positions, Endpoint endpoint, IClock clock)
+public sealed class UnitFunctions(UnitService units, PositionService positions, CandidateService candidates, Endpoint endpoint, IClock clock)
 {
     [Function("ListUnits")]
     public Task<IActionResult> List(
@@ -133,6 +133,21 @@ public sealed class UnitFunctions(UnitService units, PositionService positions, 
             return new ApiResult(200, new TrailResource(stationId.Value, unit, [.. trail.Select(p => PositionResource.Of(p, now, positions.Rules))]));
         });
 
+    /// <summary>Who to send: the station's units ranked for the incident, available first, by estimated travel time.</summary>
+    [Function("GetIncidentCandidates")]
+    public Task<IActionResult> Candidates(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "incidents/{id}/candidates")] HttpRequest request, string id) =>
+        endpoint.RunAsync(request, async (call, ct) =>
+        {
+            if (!Endpoint.TryParseId(id, out var incidentId, out var failure))
+            {
+                return failure!;
+            }
+
+            var ranked = await candidates.RankAsync(call, incidentId, ct);
+            return new ApiResult(200, CandidateListResource.From(ranked));
+        });
+
     [Function("GetUnitTimeline")]
     public Task<IActionResult> Timeline(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "stations/{station}/units/{unit}/timeline")] HttpRequest request, string station, string unit) =>
@@ -198,3 +213,25 @@ public sealed record PositionResource(double Latitude, double Longitude, double 
 }
 
 public sealed record TrailResource(string Station, string Unit, IReadOnlyList<PositionResource> Positions);
+
+/// <param name="Estimate">How the minutes are estimated: straight-line distance × <c>roadFactor</c> ÷ the zone's speed; an estimate, not a route.</param>
+public sealed record CandidateListResource(string Incident, bool Ranked, string? Reason, EstimateResource Estimate, IReadOnlyList<CandidateResource> Candidates)
+{
+    public static CandidateListResource From(CandidateList list) => new(
+        list.Incident.Value, list.Ranked, list.Reason,
+        new EstimateResource("straight-line distance (haversine) x roadFactor / the zone's speed: an estimate, not a route", list.Rules.RoadFactor,
+            list.Rules.SpeedsKmh.ToDictionary(s => s.Key.Name(), s => s.Value)),
+        [.. list.Candidates.Select(CandidateResource.From)]);
+}
+
+public sealed record EstimateResource(string Method, double RoadFactor, IReadOnlyDictionary<string, double> SpeedsKmh);
+
+/// <param name="DistanceMeters">Straight-line, rounded to the metre; null without a position (or without the incident's coordinates).</param>
+/// <param name="EtaMinutes">Estimated minutes, to a tenth.</param>
+public sealed record CandidateResource(
+    string Unit, string Name, string Status, double? DistanceMeters, double? EtaMinutes, string? PositionAge, bool Stale, bool? WithinArrivalWindow)
+{
+    public static CandidateResource From(Candidate c) => new(
+        c.Unit.Id, c.Unit.Name, c.Unit.Status.Name(), c.DistanceMeters is { } d ? Math.Round(d) : null, c.EtaMinutes is { } m ? Math.Round(m, 1) : null,
+        c.PositionAge is { } age ? Core.IsoDuration.Format(age) : null, c.Stale, c.WithinArrivalWindow);
+}

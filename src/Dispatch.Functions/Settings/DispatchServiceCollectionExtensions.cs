@@ -60,6 +60,7 @@ public static class DispatchServiceCollectionExtensions
         services.AddSingleton<Core.Units.UnitService>();
         services.TryAddSingleton<Core.Units.IPositionStore, TablePositionStore>();
         services.AddSingleton<Core.Units.PositionService>();
+        services.AddSingleton<Core.Units.CandidateService>();
         services.TryAddSingleton(_ => CreateServiceBus(configuration));
         services.TryAddSingleton(sp => sp.GetRequiredService<ServiceBusClient>().CreateSender(EscalationTopic.Name));
         services.TryAddSingleton<INoticePublisher, ServiceBusNoticePublisher>();
