@@ -73,7 +73,7 @@ public sealed class PolicyErrorTests
         { "bucket edges repeated", "reports.buckets.dispatch[1]", "edges must be positive and in increasing order" },
         { "bucket edge words", "reports.buckets.arrival[0]", "'soon' is not an ISO-8601 duration such as PT5M or P3D" },
         { "units an array", "units", "must be a JSON object" },
-        { "units field unknown", "units.speed", "unknown field; expected one of positionStaleAfter, trailRetention, roadFactor, speedsKmh" },
+        { "units field unknown", "units.speed", "unknown field; expected one of positionStaleAfter, trailRetention, roadFactor, speedsKmh, arrivalRadiusMeters" },
         { "road factor below one", "units.roadFactor", "must be a number from 1 to 5 (road distance over straight-line distance)" },
         { "speed zone unknown", "units.speedsKmh.city", "unknown zone; expected urban, suburban or rural" },
         { "speed zero", "units.speedsKmh.rural", "must be a number of km/h greater than 0 and at most 200" },

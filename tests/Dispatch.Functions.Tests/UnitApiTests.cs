@@ -419,6 +419,63 @@ public sealed class CandidateApiTests(Azurite azurite) : IAsyncLifetime
         Assert.True((bool)(await Api.GetAsync(stack.Client, $"incidents/{id}/candidates"))["ranked"]!);
     }
 
+    [Fact]
+    public async Task An_arrival_within_300_m_plus_accuracy_is_verified_a_farther_one_or_one_without_a_position_is_not_and_none_is_refused()
+    {
+        // Distances from the Bell Tower, by hand (HaversineTests): Drum Tower 340.10 m, South Gate 1,106.91 m.
+        var drumTower = await ArriveAsync("patrol-2", new { latitude = 34.2630, longitude = 108.9395, accuracy = 50 });
+        Assert.Equal((true, 340.0, 350.0), Check(drumTower)); // 340.10 <= 300 + 50
+        var tight = await ArriveAsync("patrol-3", new { latitude = 34.2630, longitude = 108.9395, accuracy = 30 });
+        Assert.Equal((false, 340.0, 330.0), Check(tight)); // 340.10 > 300 + 30: recorded, not refused
+        var southGate = await ArriveAsync("patrol-4", new { latitude = 34.2518, longitude = 108.9469, accuracy = 10 });
+        Assert.Equal((false, 1107.0, 310.0), Check(southGate));
+        Assert.Equal("on-scene", (string?)southGate["status"]);
+        var blind = await ArriveAsync("patrol-6", null);
+        Assert.Equal((false, (double?)null, 300.0), Check(blind));
+
+        var onScene = (await Api.GetAsync(stack.Client, $"incidents/{(string)southGate["id"]!}/timeline"))["events"]!.AsArray().Single(e => (string?)e!["kind"] == "on-scene")!;
+        Assert.Equal(("false", "1106.9", "310"), ((string?)onScene["details"]!["verified"], (string?)onScene["details"]!["distanceMeters"], (string?)onScene["details"]!["radiusMeters"]));
+    }
+
+    [Fact]
+    public async Task The_units_own_latest_position_far_from_the_scene_at_arrival_is_recorded()
+    {
+        await Api.PostAsync(staff.As(staff.Officer), $"{Units}/patrol-1/position", new { latitude = 34.2518, longitude = 108.9469, accuracy = 10 }); // South Gate
+        var arrived = await ArriveAsync("patrol-1", new { latitude = 34.2610, longitude = 108.9423, accuracy = 5 }); // says: at the Bell Tower
+
+        Assert.Equal((true, 0.0, 305.0), Check(arrived));
+        Assert.Equal((1107.0, true), ((double?)arrived["arrival"]!["unitDistanceMeters"], (bool)arrived["arrival"]!["unitFar"]!));
+    }
+
+    [Fact]
+    public async Task An_arrival_with_part_of_a_position_is_a_problem_naming_the_missing_field()
+    {
+        var id = await DispatchedAsync("patrol-1");
+        using var response = await staff.As(staff.Officer).PostAsJsonAsync($"incidents/{id}/arrive", new { latitude = 34.2610, longitude = 108.9423 });
+        await Api.AssertProblemAsync(response, HttpStatusCode.BadRequest, "accuracy");
+        Assert.Equal("dispatched", (string?)(await Api.GetAsync(stack.Client, $"incidents/{id}"))["status"]);
+    }
+
+    private async Task<string> DispatchedAsync(string unit)
+    {
+        var report = ApiHost.Report(staff.Station.Value, "P1");
+        report["location"]!["latitude"] = 34.2610;
+        report["location"]!["longitude"] = 108.9423;
+        var id = (string)(await ApiHost.ReportAsync(staff.As(staff.Dispatcher), report))["id"]!;
+        var officer = unit == "patrol-1" ? staff.Officer.Subject : $"{unit}.{staff.Station.Value}";
+        await Api.PostAsync(staff.As(staff.Dispatcher), $"incidents/{id}/dispatch", new { unit, officer });
+        return id;
+    }
+
+    private async Task<JsonObject> ArriveAsync(string unit, object? body)
+    {
+        var id = await DispatchedAsync(unit);
+        return await Api.PostAsync(staff.As(staff.DutyOfficer), $"incidents/{id}/arrive", body);
+    }
+
+    private static (bool Verified, double? Distance, double Radius) Check(JsonObject incident) =>
+        ((bool)incident["arrival"]!["verified"]!, (double?)incident["arrival"]!["distanceMeters"], (double)incident["arrival"]!["radiusMeters"]!);
+
     private static (double? Distance, double? Minutes, bool? Within, bool Stale, string? Age) Row(JsonNode c) =>
         ((double?)c["distanceMeters"], (double?)c["etaMinutes"], (bool?)c["withinArrivalWindow"], (bool)c["stale"]!, (string?)c["positionAge"]);
 }

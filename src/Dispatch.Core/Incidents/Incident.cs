@@ -168,11 +168,12 @@ public sealed record Incident
         return Record(now, actor, new EventDetails.Diverted(unit, to), this);
     }
 
-    public Transition Arrive(Instant now, Person actor)
+    /// <param name="arrival">Whether the map agrees (<see cref="Units.ArrivalCheck"/>); an arrival is never refused for distance.</param>
+    public Transition Arrive(Instant now, Person actor, Units.ArrivalCheck? arrival = null)
     {
         Require(IncidentAction.Arrive, "mark on scene", IncidentStatus.Dispatched.Name());
-        return Record(now, actor, new EventDetails.OnScene(),
-            this with { Lifecycle = Lifecycle.OnScene(now), Ladder = Ladder.Meet(ClockKind.Arrival, now, Ownership) });
+        return Record(now, actor, new EventDetails.OnScene { Arrival = arrival },
+            this with { Lifecycle = Lifecycle.OnScene(now, arrival), Ladder = Ladder.Meet(ClockKind.Arrival, now, Ownership) });
     }
 
     public Transition Resolve(string outcome, Instant now, Person actor)

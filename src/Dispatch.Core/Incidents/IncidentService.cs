@@ -31,9 +31,9 @@ public sealed class FieldRefusedException(string field, string message) : Except
 /// </summary>
 public sealed class IncidentService(
     IIncidentStore store, IIncidentQueries queries, IDueIndex index, IAuditTrail audit, IRosterStore roster,
-    NoticeRelay relay, IClock clock, ResponsePolicy policy, Units.IUnitStore units)
+    NoticeRelay relay, IClock clock, ResponsePolicy policy, Units.IUnitStore units, Units.IPositionStore positions)
 {
-    private readonly Units.UnitFollower follower = new(units, store);
+    private readonly Units.UnitFollower follower = new(units, store, positions, policy.UnitRules);
 
     private const int MaxConflictRetries = 8;
 

@@ -93,6 +93,9 @@ public abstract record EventDetails
     public sealed record OnScene : EventDetails
     {
         public override EventKind Kind => EventKind.OnScene;
+
+        /// <summary>Whether the map agreed; null for an arrival recorded before arrivals were checked.</summary>
+        public Units.ArrivalCheck? Arrival { get; init; }
     }
 
     public sealed record Resolved(string Outcome) : EventDetails
@@ -232,13 +235,17 @@ public abstract record IncidentRequest
             incident.Reassign(Unit, assignee!, Reason, now, caller.Person, new UnitTerms(Override, DivertedFrom));
     }
 
-    public sealed record Arrive : IncidentRequest
+    /// <param name="Reported">The device's position with the arrival, if it sent one.</param>
+    public sealed record Arrive(Units.ReportedPoint? Reported = null) : IncidentRequest
     {
         public override IncidentAction Action => IncidentAction.Arrive;
 
         public override (string Who, string Verb)? Refusal => (OnSceneCrew, "mark arrival at");
 
-        public override Transition ApplyTo(Incident incident, Person? assignee, Instant now, Caller caller) => incident.Arrive(now, caller.Person);
+        /// <summary>The check against the map, made by the use case from the policy and the unit's latest position.</summary>
+        public Units.ArrivalCheck? Check { get; init; }
+
+        public override Transition ApplyTo(Incident incident, Person? assignee, Instant now, Caller caller) => incident.Arrive(now, caller.Person, Check);
     }
 
     public sealed record Resolve(string Outcome) : IncidentRequest

@@ -279,7 +279,7 @@ public static class PolicyParser
         }
 
         RequireKind(element, JsonValueKind.Object, "units");
-        RejectUnknown(element, "units", "positionStaleAfter", "trailRetention", "roadFactor", "speedsKmh");
+        RejectUnknown(element, "units", "positionStaleAfter", "trailRetention", "roadFactor", "speedsKmh", "arrivalRadiusMeters");
         var defaults = UnitRules.Default;
         var staleAfter = element.TryGetProperty("positionStaleAfter", out _) ? RequiredDuration(element, "positionStaleAfter", "units.positionStaleAfter") : defaults.StaleAfter;
         var retention = element.TryGetProperty("trailRetention", out _) ? RequiredDuration(element, "trailRetention", "units.trailRetention") : defaults.TrailRetention;
@@ -319,6 +319,14 @@ public static class PolicyParser
             }
         }
 
-        return new UnitRules(staleAfter, retention, roadFactor, speeds);
+        var radius = defaults.ArrivalRadiusMeters;
+        if (element.TryGetProperty("arrivalRadiusMeters", out var radiusElement))
+        {
+            radius = radiusElement.ValueKind == JsonValueKind.Number && radiusElement.TryGetDouble(out var value) && value is >= 10 and <= 5000
+                ? value
+                : throw new PolicyException("units.arrivalRadiusMeters", "must be a number of metres from 10 to 5000");
+        }
+
+        return new UnitRules(staleAfter, retention, roadFactor, speeds, radius);
     }
 }

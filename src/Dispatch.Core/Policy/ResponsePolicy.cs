@@ -131,7 +131,8 @@ public sealed record ReportRules(LocalTime DayStartsAt, IReadOnlyDictionary<Cloc
 /// straight-line distance × <paramref name="RoadFactor"/> ÷ the zone's speed (README, "Response policy", for the
 /// sources of the defaults).
 /// </summary>
-public sealed record UnitRules(Duration StaleAfter, Duration TrailRetention, double RoadFactor, IReadOnlyDictionary<Zone, double> SpeedsKmh)
+/// <param name="ArrivalRadiusMeters">An arrival this close to the incident's coordinates (plus the device's accuracy) is verified: it absorbs geocoding error of a reported address, a few hundred metres in dense districts.</param>
+public sealed record UnitRules(Duration StaleAfter, Duration TrailRetention, double RoadFactor, IReadOnlyDictionary<Zone, double> SpeedsKmh, double ArrivalRadiusMeters = 300)
 {
     public static UnitRules Default { get; } = new(Duration.FromMinutes(2), Duration.FromHours(24), 1.3, new Dictionary<Zone, double>
     {

@@ -9,7 +9,7 @@ namespace Dispatch.Core.Units;
 /// frees the unit it leaves), an arrival puts it on scene, a resolution or cancellation frees it. A unit moves only
 /// when it is this incident's: a unit already diverted elsewhere stays where it is.
 /// </summary>
-public sealed class UnitFollower(IUnitStore units, IIncidentStore incidents)
+public sealed class UnitFollower(IUnitStore units, IIncidentStore incidents, IPositionStore positions, Policy.UnitRules rules)
 {
     /// <summary>
     /// Applies <paramref name="request"/> to <paramref name="before"/>, with the unit moves it makes and, for a unit
@@ -44,6 +44,13 @@ public sealed class UnitFollower(IUnitStore units, IIncidentStore incidents)
                 IncidentRequest.Reassign r => r with { DivertedFrom = divertedFrom },
                 _ => request,
             };
+        }
+
+        if (request is IncidentRequest.Arrive arrive)
+        {
+            // The unit's own latest position, reported apart from the arrival: where it was when it said it was there.
+            var latest = before.Unit is { } unit ? (await positions.LatestAsync(station, now - rules.TrailRetention, cancellationToken)).GetValueOrDefault(unit) : null;
+            request = arrive with { Check = ArrivalCheck.Of(before.Report.Location, arrive.Reported, latest, rules) };
         }
 
         var transition = request.ApplyTo(before, assignee, now, caller);

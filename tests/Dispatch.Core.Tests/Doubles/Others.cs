@@ -140,3 +140,16 @@ public sealed class InMemoryUnits : Dispatch.Core.Units.IUnitStore
     public Task<IReadOnlyList<Dispatch.Core.Units.UnitStatusChange>> TimelineAsync(StationId station, string unit, int limit, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<Dispatch.Core.Units.UnitStatusChange>>([]);
 }
+
+/// <summary>No unit has reported a position: arrivals are checked against the device's point alone.</summary>
+public sealed class NoPositions : Dispatch.Core.Units.IPositionStore
+{
+    public Task RecordAsync(StationId station, string unit, Dispatch.Core.Units.Position position, NodaTime.Instant keepFrom, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("The lifecycle tests report no positions.");
+
+    public Task<IReadOnlyDictionary<string, Dispatch.Core.Units.Position>> LatestAsync(StationId station, NodaTime.Instant keepFrom, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<string, Dispatch.Core.Units.Position>>(new Dictionary<string, Dispatch.Core.Units.Position>());
+
+    public Task<IReadOnlyList<Dispatch.Core.Units.Position>> TrailAsync(StationId station, string unit, NodaTime.Instant keepFrom, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Dispatch.Core.Units.Position>>([]);
+}
