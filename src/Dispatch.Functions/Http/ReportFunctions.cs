@@ -1,3 +1,4 @@
+using Dispatch.Contracts;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Reports;
 using Microsoft.AspNetCore.Http;
@@ -18,6 +19,9 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
     private static readonly LocalDate FirstDay = new(1, 1, 1);
 
     private static readonly LocalDate LastDay = new(9999, 12, 30);
+
+    private static readonly Phrase ServedDays = Phrase.Of("field.report-days",
+        ("first", FirstDay.ToString("uuuu-MM-dd", System.Globalization.CultureInfo.InvariantCulture)), ("last", LastDay.ToString("uuuu-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
 
     [Function("GetResponseTimeReport")]
     public Task<IActionResult> ResponseTimes(
@@ -49,7 +53,7 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
             var bottom = 10;
             if (request.Query["bottom"].ToString() is { Length: > 0 } text && (!int.TryParse(text, out bottom) || bottom is < 1 or > 1000))
             {
-                reader.Add("bottom", "Must be a whole number from 1 to 1000: how many of the lowest to list.");
+                reader.Add("bottom", Phrase.Of("field.bottom"));
             }
 
             if (reader.HasErrors)
@@ -94,7 +98,7 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
         }
         else
         {
-            reader.Add("station", $"Required: a station ({StationId.Rule}), or 'all'.");
+            reader.Add("station", Phrase.Of("field.report-station", ("rule", Phrase.Of("rule.station"))));
         }
 
         var from = ReadDate(reader, query, "from");
@@ -107,25 +111,25 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
         // A day's end is the next day's start: the calendar's last day has none (it was a 500, issue 23).
         if (from < FirstDay || from > LastDay)
         {
-            reader.Add("from", $"Reports serve days from {FirstDay:uuuu-MM-dd} to {LastDay:uuuu-MM-dd}.");
+            reader.Add("from", ServedDays);
             return (scope, null);
         }
 
         if (to < FirstDay || to > LastDay)
         {
-            reader.Add("to", $"Reports serve days from {FirstDay:uuuu-MM-dd} to {LastDay:uuuu-MM-dd}.");
+            reader.Add("to", ServedDays);
             return (scope, null);
         }
 
         if (to < from)
         {
-            reader.Add("to", "Must be on or after 'from' (both days are included).");
+            reader.Add("to", Phrase.Of("field.to-after-from"));
             return (scope, null);
         }
 
         if (Period.Between(from.Value, to.Value, PeriodUnits.Days).Days + 1 > MaxDays)
         {
-            reader.Add("to", $"A report covers at most {MaxDays} days.");
+            reader.Add("to", Phrase.Of("field.max-days", ("max", MaxDays)));
             return (scope, null);
         }
 
@@ -136,7 +140,7 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
         }
         catch (Exception e) when (e is OverflowException or ArgumentOutOfRangeException)
         {
-            reader.Add("to", "These days fall outside the instants the server can count in the policy's time zone.");
+            reader.Add("to", Phrase.Of("field.outside-zone"));
             return (scope, null);
         }
 
@@ -151,9 +155,7 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
             return date.Value;
         }
 
-        reader.Add(field, text.Length == 0
-            ? "Required: an ISO date (2026-11-28), a local day in the policy's time zone starting at its dayStartsAt."
-            : $"'{Endpoint.Truncate(text)}' is not an ISO date such as 2026-11-28.");
+        reader.Add(field, text.Length == 0 ? Phrase.Of("field.date-required") : Phrase.Of("field.date", ("value", Endpoint.Truncate(text))));
         return null;
     }
 
@@ -170,7 +172,7 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
             return kind;
         }
 
-        reader.Add("clock", "Must be dispatch, arrival or resolution.");
+        reader.Add("clock", Phrase.Of("field.clock"));
         return ClockKind.Arrival;
     }
 
@@ -187,7 +189,7 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
             return by;
         }
 
-        reader.Add(field, $"Must be one of {string.Join(", ", allowed.Select(a => a.Name()))}.");
+        reader.Add(field, Phrase.Of("field.one-of", ("allowed", string.Join(", ", allowed.Select(a => a.Name())))));
         return fallback;
     }
 }

@@ -34,6 +34,8 @@ public static class DispatchServiceCollectionExtensions
             .Bind(configuration)
             .Validate(settings => System.Text.RegularExpressions.Regex.IsMatch(settings.TableName, "^[A-Za-z][A-Za-z0-9]{2,59}$"),
                 "DISPATCH_TABLE must be a table name: 3-60 letters and digits, starting with a letter (the due index is the same name with due after it).")
+            .Validate(settings => LanguageNames.TryParse(settings.Language, out _),
+                $"DISPATCH_LANGUAGE must be one of the languages the API speaks: {string.Join(", ", LanguageNames.All)}.")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<DispatchSettings>, PolicyValidation>();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<DispatchSettings>>().Value.LoadPolicy());
