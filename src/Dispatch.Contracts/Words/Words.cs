@@ -124,6 +124,7 @@ public sealed class Words
     {
         null => "",
         Phrase phrase => phrase.In(this),
+        IEnumerable<Phrase> alternatives => Alternatives(alternatives.Select(p => p.In(this))),
         int or long when digits > 0 => Convert.ToInt64(value, CultureInfo.InvariantCulture).ToString(new string('0', digits), CultureInfo.InvariantCulture),
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",

@@ -4,7 +4,10 @@ using Dispatch.Core.Policy;
 namespace Dispatch.Core.Identity;
 
 /// <summary>The person may not do this (403).</summary>
-public sealed class ForbiddenException(string message) : Exception(message);
+public sealed class ForbiddenException(string message) : Exception(message), IRefused
+{
+    public Refusal? Refusal { get; init; }
+}
 
 /// <summary>
 /// Who may do what (README, "Who may do what"). Station roles count only at their own station; an incident

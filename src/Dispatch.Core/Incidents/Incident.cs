@@ -37,7 +37,13 @@ public sealed record Transition(Incident Incident, IReadOnlyList<IncidentEvent> 
 }
 
 /// <summary>A change that the incident's current state does not allow (a 409 to a client).</summary>
-public class InvalidTransitionException(string message) : Exception(message);
+public class InvalidTransitionException(string message) : Exception(message), IRefused
+{
+    protected InvalidTransitionException(string message, Refusal refusal)
+        : this(message) => Refusal = refusal;
+
+    public Refusal? Refusal { get; init; }
+}
 
 /// <summary>
 /// An acknowledgement names a level the incident's ladder does not stand at: it has climbed since the caller
@@ -45,7 +51,8 @@ public class InvalidTransitionException(string message) : Exception(message);
 /// </summary>
 public sealed class StaleLevelException(IncidentId id, int seen, int current) : InvalidTransitionException(seen < current
     ? $"Incident {id}'s escalation has climbed to level {current} since you saw level {seen}: look again before acknowledging."
-    : $"Incident {id} has only reached escalation level {current}, not {seen}.")
+    : $"Incident {id} has only reached escalation level {current}, not {seen}.",
+    new Refusal(seen < current ? "escalation-climbed" : "escalation-not-reached", ("incident", id.Value), ("seen", seen), ("current", current)))
 {
     public int CurrentLevel { get; } = current;
 }
@@ -160,7 +167,7 @@ public sealed record Incident
 
     public Transition Dispatch(string unit, Person officer, Instant now, Person actor)
     {
-        Require(IncidentAction.Dispatch, "dispatch", IncidentStatus.Reported.Name());
+        Require(IncidentAction.Dispatch, "dispatch", IncidentStatus.Reported);
         var assigned = this with { Assignments = [.. Assignments, new Assignment(now, unit, officer, actor)] };
         var next = assigned.Bump() with
         {
@@ -179,11 +186,14 @@ public sealed record Incident
     /// <summary>Hands the incident to another unit: the phases under way split into ownership periods at this instant.</summary>
     public Transition Reassign(string unit, Person officer, string? reason, Instant now, Person actor)
     {
-        Require(IncidentAction.Reassign, "reassign", "dispatched or on-scene");
+        Require(IncidentAction.Reassign, "reassign", IncidentStatus.Dispatched, IncidentStatus.OnScene);
 
         if (string.Equals(unit, Unit, StringComparison.OrdinalIgnoreCase) && officer.Subject == Officer!.Subject)
         {
-            throw new InvalidTransitionException($"Incident {Id} is already with {unit} and {officer.Name}.");
+            throw new InvalidTransitionException($"Incident {Id} is already with {unit} and {officer.Name}.")
+            {
+                Refusal = new("already-assigned", ("incident", Id.Value), ("unit", unit), ("officer", officer.Name)),
+            };
         }
 
         var details = new Dictionary<string, string>
@@ -205,14 +215,14 @@ public sealed record Incident
 
     public Transition Arrive(Instant now, Person actor)
     {
-        Require(IncidentAction.Arrive, "mark on scene", IncidentStatus.Dispatched.Name());
+        Require(IncidentAction.Arrive, "mark on scene", IncidentStatus.Dispatched);
         var next = Bump() with { Status = IncidentStatus.OnScene, OnSceneAt = now, Clocks = Clocks.With(Meet(Clocks.Arrival, now)) };
         return new Transition(next, next.EventOf(next.Version, EventKind.OnScene, now, actor, new Dictionary<string, string>()));
     }
 
     public Transition Resolve(string outcome, Instant now, Person actor)
     {
-        Require(IncidentAction.Resolve, "resolve", IncidentStatus.OnScene.Name());
+        Require(IncidentAction.Resolve, "resolve", IncidentStatus.OnScene);
         var next = Bump() with
         {
             Status = IncidentStatus.Resolved,
@@ -225,7 +235,7 @@ public sealed record Incident
 
     public Transition Close(Instant now, Person actor)
     {
-        Require(IncidentAction.Close, "close", IncidentStatus.Resolved.Name());
+        Require(IncidentAction.Close, "close", IncidentStatus.Resolved);
         var next = Bump() with { Status = IncidentStatus.Closed, ClosedAt = now };
         return new Transition(next, next.EventOf(next.Version, EventKind.Closed, now, actor, new Dictionary<string, string>()));
     }
@@ -235,7 +245,10 @@ public sealed record Incident
     {
         if (!Allows(IncidentAction.Cancel))
         {
-            throw new InvalidTransitionException($"Cannot cancel incident {Id}: it is already {Status.Name()}.");
+            throw new InvalidTransitionException($"Cannot cancel incident {Id}: it is already {Status.Name()}.")
+            {
+                Refusal = new("already-ended", ("incident", Id.Value), ("status", Status)),
+            };
         }
 
         var next = Bump() with
@@ -336,7 +349,7 @@ public sealed record Incident
         var escalated = Escalated;
         if (escalated.Count == 0)
         {
-            throw new InvalidTransitionException($"Incident {Id} has nothing escalated to acknowledge.");
+            throw new InvalidTransitionException($"Incident {Id} has nothing escalated to acknowledge.") { Refusal = new("nothing-escalated", ("incident", Id.Value)) };
         }
 
         var reached = ReachedLevel;
@@ -350,7 +363,10 @@ public sealed record Incident
         {
             var lowest = escalated.Min(c => c.Level);
             throw new ForbiddenException(
-                $"Only the audience of level {lowest} or above ({Plan.AudienceOf(lowest).Name()} and up) may acknowledge escalation level {lowest} of this incident.");
+                $"Only the audience of level {lowest} or above ({Plan.AudienceOf(lowest).Name()} and up) may acknowledge escalation level {lowest} of this incident.")
+            {
+                Refusal = new("may-not-acknowledge", ("level", lowest), ("audience", Plan.AudienceOf(lowest))),
+            };
         }
 
         var next = Bump() with
@@ -450,11 +466,14 @@ public sealed record Incident
         return details;
     }
 
-    private void Require(IncidentAction action, string verb, string expected)
+    private void Require(IncidentAction action, string verb, params IncidentStatus[] expected)
     {
         if (!Allows(action))
         {
-            throw new InvalidTransitionException($"Cannot {verb} incident {Id}: it is {Status.Name()}, and only a {expected} incident can be.");
+            throw new InvalidTransitionException($"Cannot {verb} incident {Id}: it is {Status.Name()}, and only a {string.Join(" or ", expected.Select(s => s.Name()))} incident can be.")
+            {
+                Refusal = new("wrong-state", ("action", action), ("incident", Id.Value), ("status", Status), ("expected", expected)),
+            };
         }
     }
 

@@ -114,7 +114,10 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
         {
             throw new ForbiddenException(scope.Station is { } station
                 ? $"Only the chief and duty officers of {station}, the command center and auditors may read its reports."
-                : "Only the command center and auditors may read every station's reports.");
+                : "Only the command center and auditors may read every station's reports.")
+            {
+                Refusal = scope.Station is { } code ? new("may-not-read-reports", ("station", code.Value)) : new("may-not-read-all-reports"),
+            };
         }
     }
 

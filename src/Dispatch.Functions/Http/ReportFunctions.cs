@@ -1,5 +1,6 @@
 using Dispatch.Contracts;
 using Dispatch.Core.Incidents;
+using Dispatch.Core.Policy;
 using Dispatch.Core.Reports;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -30,6 +31,7 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
         {
             var reader = new RequestReader();
             var (scope, range) = ReadScopeAndRange(reader, request.Query);
+            var labels = ReadLabels(reader, request);
             var kind = ReadClock(reader, request.Query);
             var by = ReadBy(reader, request.Query, "by", GroupBy.Priority, Enum.GetValues<GroupBy>());
             if (reader.HasErrors)
@@ -37,8 +39,8 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
                 return Problem.Validation(reader.Errors);
             }
 
-            var report = ResponseTimesResource.From(await reports.ResponseTimesAsync(call, scope!, range!, kind, by, ct));
-            return WantsCsv(request) ? ApiResult.Text(ReportCsv.Of(report), ReportCsv.ContentType) : new ApiResult(200, report);
+            var report = ResponseTimesResource.From(await reports.ResponseTimesAsync(call, scope!, range!, kind, by, ct), Words.For(ApiLanguage.Of(request.HttpContext)));
+            return WantsCsv(request) ? ApiResult.Text(ReportCsv.Of(report, labels), ReportCsv.ContentType) : new ApiResult(200, report);
         });
 
     [Function("GetRankingReport")]
@@ -48,6 +50,7 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
         {
             var reader = new RequestReader();
             var (scope, range) = ReadScopeAndRange(reader, request.Query);
+            var labels = ReadLabels(reader, request);
             var kind = ReadClock(reader, request.Query);
             var by = ReadBy(reader, request.Query, "by", GroupBy.Unit, ReportService.RankableBy);
             var bottom = 10;
@@ -61,8 +64,8 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
                 return Problem.Validation(reader.Errors);
             }
 
-            var report = RankingResource.From(await reports.RankingAsync(call, scope!, range!, kind, by, bottom, ct));
-            return WantsCsv(request) ? ApiResult.Text(ReportCsv.Of(report), ReportCsv.ContentType) : new ApiResult(200, report);
+            var report = RankingResource.From(await reports.RankingAsync(call, scope!, range!, kind, by, bottom, ct), Words.For(ApiLanguage.Of(request.HttpContext)));
+            return WantsCsv(request) ? ApiResult.Text(ReportCsv.Of(report, labels), ReportCsv.ContentType) : new ApiResult(200, report);
         });
 
     [Function("GetBreachReport")]
@@ -72,14 +75,33 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
         {
             var reader = new RequestReader();
             var (scope, range) = ReadScopeAndRange(reader, request.Query);
+            var labels = ReadLabels(reader, request);
             if (reader.HasErrors)
             {
                 return Problem.Validation(reader.Errors);
             }
 
             var report = BreachesResource.From(await reports.BreachesAsync(call, scope!, range!, ct));
-            return WantsCsv(request) ? ApiResult.Text(ReportCsv.Of(report), ReportCsv.ContentType) : new ApiResult(200, report);
+            return WantsCsv(request) ? ApiResult.Text(ReportCsv.Of(report, labels), ReportCsv.ContentType) : new ApiResult(200, report);
         });
+
+    /// <summary>A CSV's row of column names people read: in <c>?labels=</c>'s language, else in the one Accept-Language asks for; none for a client that asks for neither.</summary>
+    private static Words? ReadLabels(RequestReader reader, HttpRequest request)
+    {
+        var text = request.Query["labels"].ToString();
+        if (text.Length == 0)
+        {
+            return ApiLanguage.Asked(request) is { } asked ? Words.For(asked) : null;
+        }
+
+        if (LanguageNames.TryMatch(text, out var language))
+        {
+            return Words.For(language);
+        }
+
+        reader.Add("labels", Phrase.Of("field.choice", ("value", Endpoint.Truncate(text)), ("allowed", string.Join(", ", LanguageNames.All))));
+        return null;
+    }
 
     private static bool WantsCsv(HttpRequest request) =>
         request.Headers.Accept.ToString().Contains(ReportCsv.ContentType, StringComparison.OrdinalIgnoreCase);
