@@ -24,11 +24,11 @@ public sealed record FiguresResource(
 {
     /// <summary>The figures of a group, its label in the reader's words (a priority, zone, category or weekday as the language says it; the desk).</summary>
     public static FiguresResource From(GroupFigures g, GroupBy by, Words words) => new(
-        g.Key, Label(g, by, words), g.N, Iso(g.Median), Iso(g.P90), Iso(g.P95), Iso(g.Min), Iso(g.Max), g.Met, g.Breached, g.Compliance, g.StillRunning, g.OverdueNow,
+        g.Key, LabelOf(g, by, words), g.N, Iso(g.Median), Iso(g.P90), Iso(g.P95), Iso(g.Min), Iso(g.Max), g.Met, g.Breached, g.Compliance, g.StillRunning, g.OverdueNow,
         g.EscalationsByLevel.ToDictionary(l => l.Key.ToString(CultureInfo.InvariantCulture), l => l.Value), Iso(g.MedianTimeToAcknowledge), g.Derived, g.SmallSample);
 
     /// <summary>The total's label and the desk's (before any unit was dispatched) are words too; keys stay as they are.</summary>
-    private static string Label(GroupFigures g, GroupBy by, Words words) => g.Key switch
+    private static string LabelOf(GroupFigures g, GroupBy by, Words words) => g.Key switch
     {
         "total" => words["group.total"],
         "(desk)" => words["group.desk"],
