@@ -24,16 +24,16 @@ public sealed partial class CatalogueTests
     /// </summary>
     private static readonly Dictionary<string, IReadOnlyCollection<string>> Families = new()
     {
-        ["priority"] = [.. WireNames.Names<Priority>()],
-        ["priority-word"] = [.. WireNames.Names<Priority>()],
-        ["zone"] = [.. WireNames.Names<Zone>()],
-        ["channel"] = [.. WireNames.Names<Channel>()],
-        ["status"] = [.. WireNames.Names<IncidentStatus>()],
-        ["clock"] = [.. WireNames.Names<ClockKind>()],
-        ["event"] = [.. WireNames.Names<EventKind>()],
-        ["action"] = [.. WireNames.Names<IncidentAction>()],
-        ["verb"] = [.. WireNames.Names<IncidentAction>()],
-        ["notice"] = [.. WireNames.Names<NoticeKind>()],
+        ["priority"] = [.. Enum.GetValues<Priority>().Select(v => v.Name())],
+        ["priority-word"] = [.. Enum.GetValues<Priority>().Select(v => v.Name())],
+        ["zone"] = [.. Enum.GetValues<Zone>().Select(v => v.Name())],
+        ["channel"] = [.. Enum.GetValues<Channel>().Select(v => v.Name())],
+        ["status"] = [.. Enum.GetValues<IncidentStatus>().Select(v => v.Name())],
+        ["clock"] = [.. Enum.GetValues<ClockKind>().Select(v => v.Name())],
+        ["event"] = [.. Enum.GetValues<EventKind>().Select(v => v.Name())],
+        ["action"] = [.. Enum.GetValues<IncidentAction>().Select(v => v.Name())],
+        ["verb"] = [.. Enum.GetValues<IncidentAction>().Select(v => v.Name())],
+        ["notice"] = [.. Enum.GetValues<NoticeKind>().Select(v => v.Name())],
         ["holder"] = ["dispatcher", "unit"],
         ["role"] = [.. RoleNames.StationRoles, .. Enum.GetValues<GlobalRole>().Select(r => r.Name())],
         ["audience"] = [.. AudienceNames.All],
@@ -250,7 +250,7 @@ public sealed partial class CatalogueTests
         var parts = key.Split('.');
         return (parts is ["problem", var type, "title"] && quoted.Contains(type))
             || (parts is ["refusal", var code] && quoted.Contains(code))
-            || (parts is ["refusal", "who", var action] && WireNames.Names<IncidentAction>().Contains(action))
+            || (parts is ["refusal", "who", var action] && Enum.GetValues<IncidentAction>().Select(v => v.Name()).Contains(action))
             || (parts is ["csv", var column] && quoted.Contains(column));
     }
 
