@@ -168,6 +168,7 @@ public sealed partial class CatalogueTests
             Escape ArrowDown ArrowUp Enter
             en CA numeric digit hour minute second year month day hourCycle percent style
             dispatch token msal browser min js login microsoftonline sessionStorage signed out
+            use strict no store main script nearest location reporterContact class for text true UTC
             """);
         return allowed;
     }
