@@ -40,4 +40,21 @@ internal sealed class StoredMessage
     public Dictionary<string, object> Changes { get; } = new(StringComparer.Ordinal);
 
     public string? DeadLetterSource { get; set; }
+
+    /// <summary>What a receiver or a peek is shown, taken under the entity's lock so it can be encoded outside it.</summary>
+    public MessageSnapshot Snapshot() =>
+        new(Encoded, SequenceNumber, EnqueuedAt, LockedUntil, State, DeliveryCount, Changes.Count == 0 ? null : new Dictionary<string, object>(Changes, StringComparer.Ordinal), DeadLetterSource);
 }
+
+/// <summary>A stored message as it stood at one instant: a delivery, a peek, a receive of a deferred message.</summary>
+/// <param name="DeliveryCount">Deliveries before this one (AMQP header delivery-count).</param>
+/// <param name="Changes">Application properties changed by abandon or dead-letter; null when none were.</param>
+internal sealed record MessageSnapshot(
+    byte[] Encoded,
+    long SequenceNumber,
+    DateTimeOffset EnqueuedAt,
+    DateTimeOffset LockedUntil,
+    MessageState State,
+    int DeliveryCount,
+    IReadOnlyDictionary<string, object>? Changes,
+    string? DeadLetterSource);

@@ -97,7 +97,7 @@ public sealed record DeskOptions(
 
         return new DeskOptions(
             connection ?? environment("DISPATCH_SERVICEBUS") ?? LocalBroker,
-            (api ?? environment("DISPATCH_API") ?? "http://127.0.0.1:7071/api").TrimEnd('/') + "/",
+            (api ?? environment("DISPATCH_API") ?? ApiRoute.On("http://127.0.0.1:7071")).TrimEnd('/') + "/",
             subscription ?? EscalationTopic.SubscriptionOf(Core.Policy.Audience.Chief),
             station,
             json,

@@ -1,56 +1,45 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
+using Dispatch.Functions.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
 
 namespace Dispatch.LocalHost;
 
-public sealed record HttpFunction(string Name, MethodInfo Method, string Route, IReadOnlyList<string> Methods, AuthorizationLevel Level);
+/// <param name="Anonymous">Served without asking who is calling (<see cref="AppFunctions.IsAnonymous"/>, the worker's middleware asks the same).</param>
+public sealed record HttpFunction(string Name, MethodInfo Method, string Route, IReadOnlyList<string> Methods, AuthorizationLevel Level, bool Anonymous);
 
 public sealed record TimerFunction(string Name, MethodInfo Method, string Schedule);
 
 /// <summary>
-/// Finds every function in an assembly from its <c>[Function]</c>, <c>[HttpTrigger]</c> and
-/// <c>[TimerTrigger]</c> attributes, the same attributes the Functions SDK turns into functions.metadata:
-/// there is no second route table to keep in step.
+/// What the local host serves and fires: <see cref="AppFunctions"/>, the app's own table of its functions (the
+/// attributes the Functions SDK turns into functions.metadata), with <c>%SETTING%</c> expressions resolved and every
+/// function checked at start for parameters this host can supply.
 /// </summary>
 public static partial class FunctionCatalog
 {
-    public static (IReadOnlyList<HttpFunction> Http, IReadOnlyList<TimerFunction> Timers) Discover(Assembly assembly, IConfiguration configuration)
+    public static (IReadOnlyList<HttpFunction> Http, IReadOnlyList<TimerFunction> Timers) Discover(IConfiguration configuration)
     {
         var http = new List<HttpFunction>();
         var timers = new List<TimerFunction>();
-        foreach (var type in assembly.GetExportedTypes())
+        foreach (var function in AppFunctions.All)
         {
-            foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static))
+            if (function.Http is { } trigger)
             {
-                if (method.GetCustomAttribute<FunctionAttribute>() is not { } function)
+                RequireBindable(function, typeof(HttpRequest));
+                http.Add(new HttpFunction(function.Name, function.Method, Resolve(function.Route!, configuration, function.Name), function.HttpMethods, trigger.AuthLevel, function.Anonymous));
+            }
+            else if (function.Timer is { } timer)
+            {
+                if (timer.RunOnStartup)
                 {
-                    continue;
+                    throw new InvalidOperationException($"Function {function.Name}: RunOnStartup is not allowed (it fires on every scale-out).");
                 }
 
-                foreach (var parameter in method.GetParameters())
-                {
-                    if (parameter.GetCustomAttribute<HttpTriggerAttribute>() is { } trigger)
-                    {
-                        RequireBindable(function.Name, method, typeof(HttpRequest));
-                        var route = trigger.Route ?? function.Name;
-                        var methods = (trigger.Methods ?? ["get", "post", "put", "patch", "delete", "head", "options"])
-                            .Select(m => m.ToUpperInvariant()).ToList();
-                        http.Add(new HttpFunction(function.Name, method, Resolve(route, configuration, function.Name), methods, trigger.AuthLevel));
-                    }
-                    else if (parameter.GetCustomAttribute<TimerTriggerAttribute>() is { } timer)
-                    {
-                        if (timer.RunOnStartup)
-                        {
-                            throw new InvalidOperationException($"Function {function.Name}: RunOnStartup is not allowed (it fires on every scale-out).");
-                        }
-
-                        RequireBindable(function.Name, method, typeof(TimerInfo));
-                        timers.Add(new TimerFunction(function.Name, method, Resolve(timer.Schedule, configuration, function.Name)));
-                    }
-                }
+                RequireBindable(function, typeof(TimerInfo));
+                timers.Add(new TimerFunction(function.Name, function.Method, Resolve(timer.Schedule, configuration, function.Name)));
             }
         }
 
@@ -64,17 +53,25 @@ public static partial class FunctionCatalog
                 ? value
                 : throw new InvalidOperationException($"Function {functionName}: app setting '{match.Groups[1].Value}' (used as %{match.Groups[1].Value}%) is not set."));
 
-    /// <summary>Refuses at start a function whose parameters the local host could not supply.</summary>
-    private static void RequireBindable(string name, MethodInfo method, Type triggerType)
+    /// <summary>Refuses at start a function whose parameters or return type the local host could not handle.</summary>
+    private static void RequireBindable(AppFunction function, Type triggerType)
     {
-        foreach (var parameter in method.GetParameters())
+        foreach (var parameter in function.Method.GetParameters())
         {
             var type = parameter.ParameterType;
             if (type != triggerType && type != typeof(CancellationToken) && (type != typeof(string) || triggerType != typeof(HttpRequest)))
             {
                 throw new InvalidOperationException(
-                    $"Function {name}: the local host cannot bind parameter '{parameter.Name}' of type {type.Name}.");
+                    $"Function {function.Name}: the local host cannot bind parameter '{parameter.Name}' of type {type.Name}.");
             }
+        }
+
+        var returns = function.Method.ReturnType;
+        Type[] served = triggerType == typeof(HttpRequest) ? [typeof(IActionResult), typeof(Task<IActionResult>)] : [typeof(void), typeof(Task)];
+        if (!served.Contains(returns))
+        {
+            throw new InvalidOperationException(
+                $"Function {function.Name}: the local host cannot use a result of type {returns.Name}; return {string.Join(" or ", served.Select(t => t.Name))}.");
         }
     }
 

@@ -1,6 +1,8 @@
-using Dispatch.Functions.Operations;
 using System.Reflection;
+using Dispatch.Contracts;
+using Dispatch.Functions.Hosting;
 using Dispatch.Functions.Identity;
+using Dispatch.Functions.Operations;
 using Dispatch.Functions.Settings;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -22,9 +24,6 @@ namespace Dispatch.LocalHost;
 /// </summary>
 public static class LocalFunctionsHost
 {
-    /// <summary>The Functions host's default route prefix (host.json <c>extensions.http.routePrefix</c>).</summary>
-    public const string RoutePrefix = "api";
-
     /// <summary>Settings the local host supplies when they are not set (README, "Settings").</summary>
     public static readonly IReadOnlyDictionary<string, string?> Defaults = new Dictionary<string, string?>
     {
@@ -34,15 +33,13 @@ public static class LocalFunctionsHost
         ["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development",
     };
 
-    public static readonly Assembly FunctionsAssembly = typeof(DispatchServiceCollectionExtensions).Assembly;
-
     public static WebApplication Build(LocalHostOptions options)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(Defaults);
         builder.Configuration.AddConfiguration(options.Configuration);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Address, options.Port));
-        builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
+        builder.Logging.SetMinimumLevel(options.MinimumLogLevel).WithoutPerRequestLines();
         builder.Services.AddDispatch(builder.Configuration);
         builder.Services.AddDispatchTelemetry(builder.Configuration);
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -51,7 +48,7 @@ public static class LocalFunctionsHost
         options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
-        var (http, timers) = FunctionCatalog.Discover(FunctionsAssembly, app.Configuration);
+        var (http, timers) = FunctionCatalog.Discover(app.Configuration);
         if (options.RunTimers)
         {
             foreach (var timer in timers)
@@ -61,54 +58,63 @@ public static class LocalFunctionsHost
         }
         foreach (var function in http)
         {
-            app.MapMethods($"/{RoutePrefix}/{function.Route}", function.Methods, context => InvokeAsync(function, context))
-                .WithName(function.Name);
+            var invoker = new FunctionInvoker(function);
+            app.MapMethods(ApiRoute.Path(function.Route), function.Methods, invoker.InvokeAsync).WithName(function.Name);
         }
 
         return app;
     }
 
-    private static async Task InvokeAsync(HttpFunction function, HttpContext context)
+    /// <summary>
+    /// One HTTP function, called as the worker calls it: who is calling first (the same request pipeline the
+    /// worker's middleware runs), then an instance made by <see cref="FunctionActivator"/>, its arguments bound from
+    /// the request. Everything reflection can tell is found here once, not on every request.
+    /// </summary>
+    private sealed class FunctionInvoker
     {
-        var method = function.Method;
-        // The same request pipeline the worker middleware runs in Azure: who is calling, before the function.
-        if (method.GetCustomAttribute<AnonymousAttribute>() is null)
+        private readonly HttpFunction function;
+        private readonly MethodInvoker method;
+        private readonly Func<HttpContext, object?>[] arguments;
+
+        public FunctionInvoker(HttpFunction function)
         {
-            var call = await context.RequestServices.GetRequiredService<RequestPipeline>().AuthenticateAsync(context, function.Name);
-            if (call is null)
+            this.function = function;
+            method = MethodInvoker.Create(function.Method);
+            arguments = [.. function.Method.GetParameters().Select(Bind)];
+        }
+
+        public async Task InvokeAsync(HttpContext context)
+        {
+            if (!function.Anonymous)
             {
-                return;
+                var call = await context.RequestServices.GetRequiredService<RequestPipeline>().AuthenticateAsync(context, function.Name);
+                if (call is null)
+                {
+                    return;
+                }
+
+                context.RequestServices.GetRequiredService<CallContext>().Call = call;
             }
 
-            context.RequestServices.GetRequiredService<CallContext>().Call = call;
+            var instance = function.Method.IsStatic ? null : FunctionActivator.Create(function.Method.DeclaringType!, context.RequestServices);
+            var values = new object?[arguments.Length];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = arguments[i](context);
+            }
+
+            // FunctionCatalog admits only these two results.
+            var returned = method.Invoke(instance, values.AsSpan());
+            var result = returned as IActionResult ?? await (Task<IActionResult>)returned!;
+            await result.ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), new ActionDescriptor()));
         }
 
-        var instance = method.IsStatic ? null : ActivatorUtilities.GetServiceOrCreateInstance(context.RequestServices, method.DeclaringType!);
-        var arguments = method.GetParameters().Select(p => p.ParameterType switch
+        private static Func<HttpContext, object?> Bind(ParameterInfo parameter)
         {
-            var t when t == typeof(HttpRequest) => context.Request,
-            var t when t == typeof(CancellationToken) => context.RequestAborted,
-            _ => (object?)context.GetRouteValue(p.Name!)?.ToString(),
-        }).ToArray();
-
-        var returned = method.Invoke(instance, arguments);
-        if (returned is Task task)
-        {
-            await task;
-            returned = task.GetType().GetProperty("Result")?.GetValue(task);
-        }
-
-        switch (returned)
-        {
-            case IActionResult result:
-                await result.ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), new ActionDescriptor()));
-                break;
-            case IResult result:
-                await result.ExecuteAsync(context);
-                break;
-            default:
-                context.Response.StatusCode = StatusCodes.Status204NoContent;
-                break;
+            var name = parameter.Name!;
+            return parameter.ParameterType == typeof(HttpRequest) ? context => context.Request
+                : parameter.ParameterType == typeof(CancellationToken) ? context => context.RequestAborted
+                : context => context.GetRouteValue(name)?.ToString();
         }
     }
 }

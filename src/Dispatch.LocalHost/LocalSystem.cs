@@ -21,7 +21,7 @@ public sealed class LocalSystem : IAsyncDisposable
 
     public required UpOptions Options { get; init; }
 
-    public string ApiUrl => $"http://127.0.0.1:{Options.ApiPort}/api";
+    public string ApiUrl => ApiRoute.On($"http://127.0.0.1:{Options.ApiPort}");
 
     public string BusConnectionString => parts?.Bus.ConnectionString ?? "";
 

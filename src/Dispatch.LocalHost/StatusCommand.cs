@@ -64,7 +64,7 @@ public static class StatusCommand
 
         var (pid, port) = running.OrderBy(s => s.Port == 7071 ? 0 : 1).First();
         var tokens = LocalTokens.Load(LocalTokens.KeyPath(root));
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/"), Timeout = TimeSpan.FromSeconds(10) };
+        using var http = new HttpClient { BaseAddress = new Uri(ApiRoute.On($"http://127.0.0.1:{port}") + "/"), Timeout = TimeSpan.FromSeconds(10) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
             tokens.Mint(new Person("dispatch.status", "dispatch status"), [GlobalRole.Admin], clock.GetCurrentInstant(), Duration.FromMinutes(5)));
         JsonNode detail;
@@ -86,7 +86,7 @@ public static class StatusCommand
     private static void Print(JsonNode d, int pid, int port, TextWriter o)
     {
         string S(JsonNode? n) => n?.ToString() ?? "—";
-        o.WriteLine($"Dispatch (pid {pid}, http://127.0.0.1:{port}/api): {S(d["status"])} at {S(d["now"])}");
+        o.WriteLine($"Dispatch (pid {pid}, {ApiRoute.On($"http://127.0.0.1:{port}")}): {S(d["status"])} at {S(d["now"])}");
         foreach (var problem in d["problems"]!.AsArray())
         {
             o.WriteLine($"  ! {problem}");

@@ -1,3 +1,4 @@
+using Dispatch.Functions.Hosting;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -64,7 +65,7 @@ public sealed partial class TimerScheduler(IServiceScopeFactory scopes, TimeProv
     {
         await using var scope = scopes.CreateAsyncScope();
         var method = function.Method;
-        var instance = method.IsStatic ? null : ActivatorUtilities.GetServiceOrCreateInstance(scope.ServiceProvider, method.DeclaringType!);
+        var instance = method.IsStatic ? null : FunctionActivator.Create(method.DeclaringType!, scope.ServiceProvider);
         var arguments = method.GetParameters()
             .Select(p => p.ParameterType == typeof(TimerInfo) ? info : (object)cancellationToken)
             .ToArray();

@@ -21,6 +21,9 @@ public abstract class BoardTests(BoardFixture fixture, ITestOutputHelper output)
     private LiveApi stack = null!;
     private Staff staff = null!;
 
+    /// <summary>The browsers and the Azurite the tests of both languages share.</summary>
+    protected BoardFixture Fixture { get; } = fixture;
+
     /// <summary>What the board says in this language, as its people expect to read it (language.md's words, not the catalogue's output).</summary>
     protected abstract Speech Says { get; }
 
@@ -34,7 +37,7 @@ public abstract class BoardTests(BoardFixture fixture, ITestOutputHelper output)
 
     public async Task InitializeAsync()
     {
-        stack = await LiveApi.StartAsync(fixture);
+        stack = await LiveApi.StartAsync(Fixture);
         staff = await stack.Host.StaffAsync(ApiHost.NewStation());
     }
 

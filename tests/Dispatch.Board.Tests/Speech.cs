@@ -32,7 +32,7 @@ public sealed class EnglishBoardTests(BoardFixture fixture, ITestOutputHelper ou
 {
     protected override Speech Says => Speech.English;
 
-    protected override IBrowser Browser => fixture.Browser;
+    protected override IBrowser Browser => Fixture.Browser;
 }
 
 /// <summary>The same flow in a Chromium started with <c>--lang=zh-CN</c>: the board speaks Chinese without being asked.</summary>
@@ -41,14 +41,14 @@ public sealed class ChineseBoardTests(BoardFixture fixture, ITestOutputHelper ou
 {
     protected override Speech Says => Speech.Chinese;
 
-    protected override IBrowser Browser => fixture.ChineseBrowser;
+    protected override IBrowser Browser => Fixture.ChineseBrowser;
 
     [Fact]
     public async Task A_link_with_lang_wins_a_choice_made_on_the_page_is_remembered_and_headings_follow()
     {
-        await using var stack = await LiveApi.StartAsync(fixture);
+        await using var stack = await LiveApi.StartAsync(Fixture);
         var staff = await stack.Host.StaffAsync(ApiHost.NewStation());
-        var page = await stack.OpenAsync(fixture.ChineseBrowser, staff.Chief, "?lang=en", locale: "zh-CN");
+        var page = await stack.OpenAsync(Fixture.ChineseBrowser, staff.Chief, "?lang=en", locale: "zh-CN");
         var englishHeading = await page.Locator("h1").TextContentAsync();
         var englishLang = await page.Locator("html").GetAttributeAsync("lang");
 

@@ -21,6 +21,8 @@ public static class BusConfigs
               { "Name": "scheduled" },
               { "Name": "busy" },
               { "Name": "crowd" },
+              { "Name": "fan-in" },
+              { "Name": "contended" },
               { "Name": "disconnect", "Properties": { "LockDuration": "PT2S" } },
               { "Name": "peeked" },
               { "Name": "deferred" },

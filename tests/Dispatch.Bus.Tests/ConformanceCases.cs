@@ -45,6 +45,9 @@ public static class ConformanceCases
         new("A processor with concurrent calls handles every message exactly once", ProcessorExactlyOnce, "busy"),
         new("Many senders and receivers at once lose and duplicate nothing", ManySendersAndReceivers, "crowd"),
         new("A client that disconnects mid-lock loses nothing", DisconnectMidLock, "disconnect"),
+        new("Eight receivers on their own connections get each message once, each in queue order", ManyReceiversEachMessageOnce, "fan-in"),
+        new("Completions and abandons racing on one queue settle every lock once", RacingSettlements, "contended"),
+        new("A message larger than a frame arrives whole", LargeMessageArrivesWhole, "plain"),
     ];
 
     private static async Task ReceivedWithPropertiesAndCompleted(BusContext bus)
@@ -526,6 +529,123 @@ public static class ConformanceCases
         Assert.Equal("survivor", again.MessageId);
         Assert.Equal(2, again.DeliveryCount);
         await bus.Receiver("disconnect").CompleteMessageAsync(again);
+    }
+
+    /// <summary>
+    /// Eight senders at once, eight receivers with prefetch on eight connections: every message is delivered exactly
+    /// once (the broker's own count of deliveries says so, not only what the receivers saw), every completion holds,
+    /// and each receiver gets its messages in the queue's order.
+    /// </summary>
+    private static async Task ManyReceiversEachMessageOnce(BusContext bus)
+    {
+        const int senders = 8;
+        const int perSender = 50;
+        const int total = senders * perSender;
+        var before = bus.Bus.CountDeliveries("fan-in");
+        var received = new ConcurrentDictionary<string, int>();
+        var outOfOrder = new ConcurrentQueue<string>();
+        var sending = Enumerable.Range(0, senders).Select(async s =>
+        {
+            var sender = bus.Client.CreateSender("fan-in");
+            await using (sender)
+            {
+                for (var i = 0; i < perSender; i++)
+                {
+                    await sender.SendMessageAsync(new ServiceBusMessage($"{s}-{i}"));
+                }
+            }
+        });
+        var receiving = Enumerable.Range(0, 8).Select(async r =>
+        {
+            await using var client = BusConfigs.NewClient(bus.Bus);
+            await using var receiver = client.CreateReceiver("fan-in", new ServiceBusReceiverOptions { PrefetchCount = 10 });
+            var last = 0L;
+            var idle = 0;
+            while (received.Count < total && idle < 20)
+            {
+                var batch = await receiver.ReceiveMessagesAsync(10, TimeSpan.FromMilliseconds(500));
+                idle = batch.Count == 0 ? idle + 1 : 0;
+                foreach (var message in batch)
+                {
+                    if (message.SequenceNumber <= last)
+                    {
+                        outOfOrder.Enqueue($"receiver {r}: {message.SequenceNumber} after {last}");
+                    }
+
+                    last = message.SequenceNumber;
+                    received.AddOrUpdate(message.Body.ToString(), 1, (_, n) => n + 1);
+                    await receiver.CompleteMessageAsync(message);
+                }
+            }
+        });
+        await Task.WhenAll(sending.Concat(receiving));
+
+        Assert.Equal(total, received.Count);
+        Assert.All(received, r => Assert.Equal(1, r.Value));
+        Assert.Empty(outOfOrder);
+        Assert.Equal(total, bus.Bus.CountDeliveries("fan-in") - before);
+        await Dispatch.Testing.Wait.UntilAsync(() => bus.Bus.CountMessages("fan-in") == 0, "every message completed");
+    }
+
+    /// <summary>
+    /// Four receivers settle at once on one queue: odd sequence numbers are abandoned on their first delivery and
+    /// completed on the second, even ones completed at once. No settlement may fail, none may count twice.
+    /// </summary>
+    private static async Task RacingSettlements(BusContext bus)
+    {
+        const int count = 200;
+        var sender = bus.Sender("contended");
+        for (var i = 0; i < count; i += 50)
+        {
+            await sender.SendMessagesAsync(Enumerable.Range(i, 50).Select(n => new ServiceBusMessage($"{n}")));
+        }
+
+        var before = bus.Bus.CountDeliveries("contended");
+        var completed = new ConcurrentDictionary<string, int>();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            await using var receiver = bus.Client.CreateReceiver("contended", new ServiceBusReceiverOptions { PrefetchCount = 5 });
+            var idle = 0;
+            while (completed.Count < count && idle < 20)
+            {
+                var batch = await receiver.ReceiveMessagesAsync(5, TimeSpan.FromMilliseconds(500));
+                idle = batch.Count == 0 ? idle + 1 : 0;
+                await Task.WhenAll(batch.Select(async message =>
+                {
+                    if (message.SequenceNumber % 2 == 1 && message.DeliveryCount == 1)
+                    {
+                        await receiver.AbandonMessageAsync(message);
+                        return;
+                    }
+
+                    await receiver.CompleteMessageAsync(message);
+                    var expected = message.SequenceNumber % 2 == 1 ? 2 : 1;
+                    completed.AddOrUpdate(message.Body.ToString(), message.DeliveryCount - expected, (_, _) => int.MinValue);
+                }));
+            }
+        }));
+
+        Assert.Equal(count, completed.Count);
+        // 0: completed once, on the delivery it was meant to be completed on; anything else is a wrong count or a second completion.
+        Assert.All(completed, c => Assert.Equal(0, c.Value));
+        // Half the messages went out twice (abandoned once), the other half once: 300 deliveries, each settled once.
+        Assert.Equal(count + (count / 2), bus.Bus.CountDeliveries("contended") - before);
+        Assert.Equal(0, bus.Bus.CountLocked("contended"));
+        await Dispatch.Testing.Wait.UntilAsync(() => bus.Bus.CountMessages("contended") == 0, "every message completed");
+    }
+
+    /// <summary>200 KB: several transfer frames of at most 64 KB each, read by the broker across several receives.</summary>
+    private static async Task LargeMessageArrivesWhole(BusContext bus)
+    {
+        var body = new byte[200 * 1024];
+        new Random(29).NextBytes(body);
+        await bus.Sender("plain").SendMessageAsync(new ServiceBusMessage(body) { MessageId = "large-1" });
+
+        var received = await bus.Receiver("plain").ReceiveMessageAsync(Wait);
+
+        Assert.NotNull(received);
+        Assert.Equal(body, received.Body.ToArray());
+        await bus.Receiver("plain").CompleteMessageAsync(received);
     }
 
     /// <summary>

@@ -52,15 +52,15 @@ public sealed class AccessPolicyTests
         var sameUnit = As(StationRole.Officer, "PATROL-7");
         var otherUnit = As(StationRole.Officer, "patrol-5");
 
-        Assert.True(AccessPolicy.CanWorkOnScene(officer, incident));
-        Assert.True(AccessPolicy.CanWorkOnScene(sameUnit, incident));
-        Assert.False(AccessPolicy.CanWorkOnScene(otherUnit, incident));
-        Assert.False(AccessPolicy.CanWorkOnScene(As(StationRole.Officer, "patrol-7", Yanta), incident));
-        Assert.True(AccessPolicy.CanWorkOnScene(As(StationRole.DutyOfficer), incident));
-        Assert.True(AccessPolicy.CanWorkOnScene(As(StationRole.Chief), incident));
-        Assert.False(AccessPolicy.CanWorkOnScene(As(StationRole.Chief, at: Yanta), incident));
-        Assert.False(AccessPolicy.CanWorkOnScene(As(StationRole.Dispatcher), incident));
-        Assert.False(AccessPolicy.CanWorkOnScene(Global(GlobalRole.CommandCenter), incident));
+        Assert.True(AccessPolicy.CanWorkOnScene(officer, incident.Access));
+        Assert.True(AccessPolicy.CanWorkOnScene(sameUnit, incident.Access));
+        Assert.False(AccessPolicy.CanWorkOnScene(otherUnit, incident.Access));
+        Assert.False(AccessPolicy.CanWorkOnScene(As(StationRole.Officer, "patrol-7", Yanta), incident.Access));
+        Assert.True(AccessPolicy.CanWorkOnScene(As(StationRole.DutyOfficer), incident.Access));
+        Assert.True(AccessPolicy.CanWorkOnScene(As(StationRole.Chief), incident.Access));
+        Assert.False(AccessPolicy.CanWorkOnScene(As(StationRole.Chief, at: Yanta), incident.Access));
+        Assert.False(AccessPolicy.CanWorkOnScene(As(StationRole.Dispatcher), incident.Access));
+        Assert.False(AccessPolicy.CanWorkOnScene(Global(GlobalRole.CommandCenter), incident.Access));
     }
 
     [Fact]
@@ -182,5 +182,24 @@ public sealed class AccessPolicyTests
         Assert.False(RoleNames.TryParse("root", out GlobalRole _));
         Assert.Equal(["dispatcher", "officer", "duty-officer", "chief"], RoleNames.StationRoles);
         Assert.Equal(["admin", "auditor", "command-center"], RoleNames.GlobalRoles);
+    }
+
+    [Fact]
+    public void Only_a_ladder_that_has_climbed_can_be_stopped_even_by_the_command_center()
+    {
+        var access = Dispatched().Access;
+
+        Assert.False(AccessPolicy.MayStop(Global(GlobalRole.CommandCenter), access, 0));
+        Assert.True(AccessPolicy.MayStop(Global(GlobalRole.CommandCenter), access, 1));
+        Assert.False(Dispatched().Allows(IncidentAction.Acknowledge));
+    }
+
+    [Fact]
+    public void A_stations_own_actions_are_reporting_for_its_desk_and_reading_reports_for_its_chief()
+    {
+        Assert.Equal(["report"], AccessPolicy.StationActions(As(StationRole.Dispatcher), Beilin));
+        Assert.Equal(["report", "read-reports"], AccessPolicy.StationActions(As(StationRole.Chief), Beilin));
+        Assert.Empty(AccessPolicy.StationActions(As(StationRole.Officer, "patrol-7"), Beilin));
+        Assert.Equal(["read-reports"], AccessPolicy.StationActions(Global(GlobalRole.Auditor), Beilin));
     }
 }

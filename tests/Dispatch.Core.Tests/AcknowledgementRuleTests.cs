@@ -74,7 +74,7 @@ public sealed class AcknowledgementRuleTests(ITestOutputHelper output)
                             world.Store.Put(before);
                             var (status, stopped) = Expected(who, before, requested);
                             var caller = call();
-                            var listed = AccessPolicy.ActionsOn(caller.Caller, before).Contains(IncidentAction.Acknowledge);
+                            var listed = AccessPolicy.ActionsOn(caller.Caller, before.Access).Contains(IncidentAction.Acknowledge);
                             var actual = await Outcome(() => world.Incidents.AcknowledgeAsync(caller, before.Id, requested, null, default));
                             var after = world.Get(before.Id);
                             var label = $"{who} acknowledging level {requested?.ToString() ?? "(none)"} with dispatch={dispatch} arrival={arrival} resolution={resolution}";
@@ -214,7 +214,7 @@ public sealed class AcknowledgementRuleTests(ITestOutputHelper output)
             });
         }
 
-        return opened with { Clocks = clocks };
+        return opened with { Ladder = opened.Ladder with { Clocks = clocks } };
     }
 
     private static async Task<int> Outcome(Func<Task> act)

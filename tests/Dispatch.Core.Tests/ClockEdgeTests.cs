@@ -114,13 +114,13 @@ public sealed class ClockEdgeTests
         // The duty officer may stop the arrival ladder (level 1, his rung) but not the dispatch ladder (level 2, the chief's).
         await world.Incidents.AcknowledgeAsync(world.Call(World.DutyOfficer), id, null, null, default);
         var afterDuty = world.Get(id).Clocks;
-        var dutyDetails = world.Store.Events(id)[^1].Details;
+        var dutyDetails = Assert.IsType<EventDetails.Acknowledged>(world.Store.Events(id)[^1].Details);
         await world.Incidents.AcknowledgeAsync(world.Call(World.Chief), id, 2, null, default);
 
         Assert.Equal((World.DutyOfficer, (Person?)null), (afterDuty.Arrival.AcknowledgedBy, afterDuty.Dispatch.AcknowledgedBy));
-        Assert.Equal(("1", "arrival"), (dutyDetails["level"], dutyDetails["clocks"]));
-        var details = world.Store.Events(id)[^1].Details;
-        Assert.Equal(("2", "dispatch"), (details["level"], details["clocks"]));
+        Assert.Equal((1, ClockKind.Arrival), (dutyDetails.Level, Assert.Single(dutyDetails.Clocks)));
+        var details = Assert.IsType<EventDetails.Acknowledged>(world.Store.Events(id)[^1].Details);
+        Assert.Equal((2, ClockKind.Dispatch), (details.Level, Assert.Single(details.Clocks)));
         Assert.Equal(World.Chief, world.Get(id).Clocks.Dispatch.AcknowledgedBy);
     }
 
@@ -171,11 +171,13 @@ public sealed class ClockEdgeTests
         var id = await world.ReportAsync();
         var reported = world.Get(id);
         var at = World.T0 + Duration.FromMinutes(10);
+        Incident With(Lifecycle lifecycle) => reported with { Lifecycle = lifecycle };
+        var milestones = reported.Lifecycle;
 
         Assert.Empty(Finding.In(reported));
-        Assert.Empty(Finding.In(reported with { DispatchedAt = at, OnSceneAt = at, ResolvedAt = at, ClosedAt = at }));
-        Assert.Equal(["on scene with no dispatch recorded"], Finding.In(reported with { OnSceneAt = at }).Select(f => f.Problem));
-        Assert.Equal(["resolved with no arrival recorded"], Finding.In(reported with { DispatchedAt = at, ResolvedAt = at }).Select(f => f.Problem));
-        Assert.Equal(["closed with no resolution recorded"], Finding.In(reported with { DispatchedAt = at, OnSceneAt = at, ClosedAt = at }).Select(f => f.Problem));
+        Assert.Empty(Finding.In(With(milestones with { DispatchedAt = at, OnSceneAt = at, ResolvedAt = at, ClosedAt = at })));
+        Assert.Equal(["on scene with no dispatch recorded"], Finding.In(With(milestones with { OnSceneAt = at })).Select(f => f.Problem));
+        Assert.Equal(["resolved with no arrival recorded"], Finding.In(With(milestones with { DispatchedAt = at, ResolvedAt = at })).Select(f => f.Problem));
+        Assert.Equal(["closed with no resolution recorded"], Finding.In(With(milestones with { DispatchedAt = at, OnSceneAt = at, ClosedAt = at })).Select(f => f.Problem));
     }
 }

@@ -128,7 +128,7 @@ public sealed class EscalationTests
         var level1 = SweepAt(fresh, Duration.FromMinutes(1)).Incident;
         Assert.Equal(1, Assert.Throws<StaleLevelException>(() => level1.Acknowledge(2, AnyClock, T0, Chief)).CurrentLevel);
         Assert.Throws<Dispatch.Core.Identity.ForbiddenException>(() => level1.Acknowledge(1, _ => false, T0, Chief));
-        Assert.Equal("1", level1.Acknowledge(1, AnyClock, T0, Chief).Events[0].Details["level"]);
+        Assert.Equal(1, Assert.IsType<EventDetails.Acknowledged>(level1.Acknowledge(1, AnyClock, T0, Chief).Events[0].Details).Level);
         Assert.Equal(1, level1.ReachedLevel);
         Assert.Equal(0, fresh.ReachedLevel);
     }
@@ -201,5 +201,47 @@ public sealed class EscalationTests
         Assert.Equal(Duration.FromSeconds(1), NoticeRelay.Backoff(1));
         Assert.Equal(Duration.FromSeconds(8), NoticeRelay.Backoff(4));
         Assert.Equal(Duration.FromMinutes(5), NoticeRelay.Backoff(30));
+    }
+
+    [Fact]
+    public void One_sweep_that_climbs_two_rungs_numbers_their_events_in_turn()
+    {
+        // Dispatched at 90 s; at 7 minutes the arrival ladder has passed its deadline (5) and the chief's rung (5 + 2).
+        var dispatched = Open().Dispatch("patrol-7", Wang, T0 + Duration.FromSeconds(90), Desk).Incident;
+
+        var swept = dispatched.Sweep(T0 + Duration.FromMinutes(7));
+
+        Assert.Equal(
+            [(3, ClockKind.Arrival, 1, Audience.DutyOfficer), (4, ClockKind.Arrival, 2, Audience.Chief)],
+            swept.Events.Select(e => Assert.IsType<EventDetails.Escalated>(e.Details) is var d ? (e.Sequence, d.Clock, d.Level, d.Audience) : default));
+        Assert.Equal(4, swept.Incident.Version);
+    }
+
+    [Fact]
+    public void A_warning_names_no_breach_and_is_not_overdue_while_an_escalation_says_how_late_it_is()
+    {
+        var warning = Assert.Single(SweepAt(Open(), Duration.FromSeconds(30)).Notices);
+        var escalation = Assert.Single(SweepAt(Open(), Duration.FromSeconds(90)).Notices);
+
+        Assert.Equal((NoticeKind.Warning, (Instant?)null, Duration.Zero, T0 + Duration.FromMinutes(1), T0 + Duration.FromSeconds(30)),
+            (warning.Kind, warning.BreachedAt, warning.OverdueBy, warning.Deadline, warning.DueAt));
+        // Both warnings are moot by 90 s; the breach was due at the deadline and goes out 30 s after it.
+        Assert.Equal((NoticeKind.Escalation, T0 + Duration.FromMinutes(1), Duration.FromSeconds(30), T0 + Duration.FromMinutes(1)),
+            (escalation.Kind, escalation.BreachedAt, escalation.OverdueBy, escalation.DueAt));
+    }
+
+    [Fact]
+    public void Acknowledging_two_ladders_records_the_highest_level_stopped_and_a_refusal_names_the_lowest_standing()
+    {
+        // At 5 minutes the dispatch ladder stands at 2 (since 3 min) and the arrival ladder at 1 (its deadline).
+        var (escalated, _) = SweepAt(Open(), Duration.FromMinutes(5));
+
+        var both = escalated.Acknowledge(null, AnyClock, T0 + Duration.FromMinutes(6), Chief);
+        var refused = Assert.Throws<ForbiddenException>(() => escalated.Acknowledge(null, _ => false, T0 + Duration.FromMinutes(6), Desk));
+
+        var recorded = Assert.IsType<EventDetails.Acknowledged>(Assert.Single(both.Events).Details);
+        Assert.Equal((2, "Dispatch,Arrival"), (recorded.Level, string.Join(",", recorded.Clocks)));
+        Assert.Equal("Only the audience of level 1 or above (duty-officer and up) may acknowledge escalation level 1 of this incident.", refused.Message);
+        Assert.Equal([2, 1], escalated.Access.EscalatedLevels);
     }
 }

@@ -159,8 +159,8 @@ public sealed class IncidentTests
         // The deadline (5 minutes) passed while patrol-5 held it: patrol-5 answers for the breach.
         Assert.Equal("patrol-5", arrival.Accountable.Unit);
         Assert.Equal(EventKind.Reassigned, Assert.Single(handoff.Events).Kind);
-        Assert.Equal(("patrol-5", "zhao.min", "patrol-7", "closer"),
-            (handoff.Events[0].Details["unit"], handoff.Events[0].Details["officer"], handoff.Events[0].Details["fromUnit"], handoff.Events[0].Details["reason"]));
+        var reassigned = Assert.IsType<EventDetails.Reassigned>(handoff.Events[0].Details);
+        Assert.Equal(("patrol-5", "zhao.min", "patrol-7", "closer"), (reassigned.Unit, reassigned.Officer.Subject, reassigned.FromUnit, reassigned.Reason));
         Assert.Equal(("patrol-5", Zhao), (incident.Unit, incident.Officer));
     }
 
@@ -187,7 +187,7 @@ public sealed class IncidentTests
     public void An_incident_stored_before_outcomes_were_kept_gets_them_from_its_milestones_marked_derived()
     {
         var met = Open().Dispatch("patrol-7", Wang, Noon + Duration.FromSeconds(90), Desk).Incident;
-        var legacy = met with { Clocks = met.Clocks.Select(c => c with { Outcome = null }) };
+        var legacy = met with { Ladder = met.Ladder with { Clocks = met.Clocks.Select(c => c with { Outcome = null }) } };
 
         var derived = legacy.OutcomeOf(ClockKind.Dispatch)!;
 
@@ -246,5 +246,62 @@ public sealed class IncidentTests
         Assert.Equal(IncidentService.HashOf(Report()), IncidentService.HashOf(Report()));
         Assert.NotEqual(IncidentService.HashOf(Report()), IncidentService.HashOf(Report(Priority.P2)));
         Assert.NotEqual(IncidentService.HashOf(Report()), IncidentService.HashOf(Report() with { ReporterContact = "x" }));
+    }
+
+    [Fact]
+    public void A_clock_keeps_when_it_started_and_counts_its_running_time_from_then()
+    {
+        var clock = ResponseClock.Start(ClockKind.Arrival, Noon + Duration.FromMinutes(1), Duration.FromMinutes(5));
+
+        Assert.Equal((Noon + Duration.FromMinutes(1), Duration.FromMinutes(5), Noon + Duration.FromMinutes(6)), (clock.StartedAt, clock.Target, clock.Deadline));
+        Assert.Equal(Duration.FromMinutes(2), clock.RunningTimeAt(Noon + Duration.FromMinutes(3)));
+        Assert.Equal(Noon + Duration.FromSeconds(210), clock.WarningAt(0.5));
+        // Each of an incident's clocks starts at the report; met at 90 s, the dispatch clock ran 90 s.
+        var dispatched = Open().Dispatch("patrol-7", Wang, Noon + Duration.FromSeconds(90), Desk).Incident;
+        Assert.All(dispatched.Clocks, c => Assert.Equal(Noon, c.StartedAt));
+        Assert.Equal(Duration.FromSeconds(90), dispatched.Clocks.Dispatch.Outcome!.Elapsed);
+    }
+
+    [Fact]
+    public void The_view_of_an_incident_shows_each_clock_as_of_its_instant()
+    {
+        // P1 urban: dispatched at 90 s (30 s late); at 7 minutes the arrival ladder has reached the chief (deadline 5 + 2).
+        var dispatched = Open().Dispatch("patrol-7", Wang, Noon + Duration.FromSeconds(90), Desk).Incident;
+        var incident = dispatched.Sweep(Noon + Duration.FromMinutes(7)).Incident;
+
+        var view = IncidentView.Of(incident, Noon + Duration.FromMinutes(8));
+
+        Assert.Equal((incident.Id, IncidentStatus.Dispatched, "patrol-7", Wang, true, 2, Noon + Duration.FromMinutes(8)),
+            (view.Id, view.Status, view.Unit, view.Officer, view.Overdue, view.ReachedLevel, view.AsOf));
+        Assert.Equal((Noon + Duration.FromSeconds(90), (Instant?)null, Desk, 4), (view.DispatchedAt, view.OnSceneAt, view.ReportedBy, view.Version));
+        var dispatch = view[ClockKind.Dispatch];
+        Assert.Equal((ClockState.Breached, Duration.FromSeconds(30), ClockResult.Breached), (dispatch.State, dispatch.OverdueBy, dispatch.Outcome!.Result));
+        var arrival = view[ClockKind.Arrival];
+        // Still running 3 minutes past its 5-minute deadline: breached at the deadline while patrol-7 held it.
+        Assert.Equal((ClockState.Breached, Duration.FromMinutes(3), 2, (ClockOutcome?)null), (arrival.State, arrival.OverdueBy, arrival.Level, arrival.Outcome));
+        Assert.Equal((Noon + Duration.FromMinutes(5), "patrol-7"), (arrival.Breach!.At, arrival.Breach.Holder.Unit));
+        var resolution = view[ClockKind.Resolution];
+        Assert.Equal((ClockState.Running, (Duration?)null, Noon + Duration.FromHours(2)), (resolution.State, resolution.OverdueBy, resolution.Deadline));
+        Assert.Equal([IncidentAction.Reassign, IncidentAction.Arrive, IncidentAction.Cancel, IncidentAction.Acknowledge], view.Access.Allowed.Order());
+        Assert.Equal((StationId.Parse("beilin-01"), Wang, "patrol-7", 2), (view.Access.Station, view.Access.Officer, view.Access.Unit, Assert.Single(view.Access.EscalatedLevels)));
+    }
+
+    [Fact]
+    public void A_view_before_any_deadline_is_not_overdue_and_a_closed_one_never_is()
+    {
+        var opened = Open();
+        var closed = opened.Dispatch("patrol-7", Wang, Noon + Duration.FromSeconds(30), Desk).Incident
+            .Arrive(Noon + Duration.FromMinutes(4), Wang).Incident
+            .Resolve("arrested", Noon + Duration.FromMinutes(30), Wang).Incident
+            .Close(Noon + Duration.FromMinutes(31), Desk).Incident;
+
+        var early = IncidentView.Of(opened, Noon + Duration.FromSeconds(30));
+        var late = IncidentView.Of(closed, Noon + Duration.FromHours(10));
+
+        Assert.Equal((false, 0, (Duration?)null), (early.Overdue, early.ReachedLevel, early[ClockKind.Dispatch].OverdueBy));
+        Assert.Equal([IncidentAction.Dispatch, IncidentAction.Cancel], early.Access.Allowed.Order());
+        Assert.Equal((false, IncidentStatus.Closed, "arrested", Noon + Duration.FromMinutes(31)), (late.Overdue, late.Status, late.Outcome, late.ClosedAt));
+        Assert.All(late.Clocks, c => Assert.Equal(ClockState.Met, c.State));
+        Assert.Empty(late.Access.Allowed);
     }
 }

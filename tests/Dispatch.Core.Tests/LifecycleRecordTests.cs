@@ -15,10 +15,9 @@ public sealed class LifecycleRecordTests
 {
     private readonly World world = new();
 
-    private static string D(params (string Key, string Value)[] pairs) => R(pairs.ToDictionary(p => p.Key, p => p.Value));
-
-    private static string R(IReadOnlyDictionary<string, string> details) =>
-        string.Join("; ", details.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => $"{d.Key}={d.Value}"));
+    /// <summary>An acknowledgement's level and the clocks it stopped, comparable by value.</summary>
+    private static (int Level, string Clocks) Acknowledged(EventDetails details) =>
+        Assert.IsType<EventDetails.Acknowledged>(details) is var a ? (a.Level, string.Join(",", a.Clocks)) : default;
 
     [Fact]
     public async Task A_whole_lifecycle_records_each_milestone_with_its_details_actor_and_audit_line()
@@ -39,15 +38,15 @@ public sealed class LifecycleRecordTests
 
         Assert.Equal(
             [
-                (1, EventKind.Reported, World.T0, "li.ming", D(("priority", "P1"), ("zone", "urban"), ("category", "theft"), ("policyVersion", "builtin-2026-11"))),
-                (2, EventKind.Dispatched, World.T0 + Duration.FromSeconds(20), "li.ming", D(("unit", "patrol-7"), ("officer", "wang.lei"), ("officerName", "Wang Lei"))),
+                (1, EventKind.Reported, World.T0, "li.ming", new EventDetails.Reported(Priority.P1, Zone.Urban, "theft", "builtin-2026-11")),
+                (2, EventKind.Dispatched, World.T0 + Duration.FromSeconds(20), "li.ming", new EventDetails.Dispatched("patrol-7", new Person("wang.lei", "Wang Lei"))),
                 (3, EventKind.Reassigned, World.T0 + Duration.FromSeconds(60), "li.ming",
-                    D(("unit", "patrol-5"), ("officer", "zhao.min"), ("officerName", "Zhao Min"), ("fromUnit", "patrol-7"), ("fromOfficer", "wang.lei"), ("reason", "closer"))),
-                (4, EventKind.OnScene, World.T0 + Duration.FromMinutes(4), "zhao.min", D()),
-                (5, EventKind.Resolved, World.T0 + Duration.FromMinutes(34), "zhao.min", D(("outcome", "arrested"))),
-                (6, EventKind.Closed, World.T0 + Duration.FromMinutes(39), "sun.hao", D()),
+                    new EventDetails.Reassigned("patrol-5", new Person("zhao.min", "Zhao Min"), "patrol-7", "wang.lei", "closer")),
+                (4, EventKind.OnScene, World.T0 + Duration.FromMinutes(4), "zhao.min", new EventDetails.OnScene()),
+                (5, EventKind.Resolved, World.T0 + Duration.FromMinutes(34), "zhao.min", new EventDetails.Resolved("arrested")),
+                (6, EventKind.Closed, World.T0 + Duration.FromMinutes(39), "sun.hao", (EventDetails)new EventDetails.Closed()),
             ],
-            timeline.Select(e => (e.Sequence, e.Kind, e.At, e.Actor.Subject, R(e.Details))));
+            timeline.Select(e => (e.Sequence, e.Kind, e.At, e.Actor.Subject, e.Details)));
         Assert.Equal(
             ["report P1 theft (urban)", "dispatch unit=patrol-7 officer=wang.lei", "reassign unit=patrol-5 officer=zhao.min", "arrive", "resolve", "close"],
             world.Store.CommittedAudit.Select(a => a.Change));
@@ -66,8 +65,8 @@ public sealed class LifecycleRecordTests
         await world.Incidents.CancelAsync(call, id, "duplicate call", null, default);
 
         var events = world.Store.Events(id);
-        Assert.False(events[2].Details.ContainsKey("reason"));
-        Assert.Equal((EventKind.Cancelled, D(("reason", "duplicate call"))), (events[3].Kind, R(events[3].Details)));
+        Assert.Null(Assert.IsType<EventDetails.Reassigned>(events[2].Details).Reason);
+        Assert.Equal((EventKind.Cancelled, new EventDetails.Cancelled("duplicate call")), (events[3].Kind, events[3].Details));
         Assert.Equal(("cancel", true), (call.Change, call.AuditCommitted));
         Assert.Equal("duplicate call", world.Get(id).CancelReason);
     }
@@ -162,8 +161,8 @@ public sealed class LifecycleRecordTests
         Assert.Equal($"Incident {id} has only reached escalation level 1, not 2.", tooHigh.Message);
         Assert.Equal("Only the audience of level 1 or above (duty-officer and up) may acknowledge escalation level 1 of this incident.", forbidden.Message);
         var acknowledged = world.Store.Events(id)[^1];
-        Assert.Equal((EventKind.Acknowledged, "sun.hao", D(("level", "1"), ("clocks", "dispatch"))),
-            (acknowledged.Kind, acknowledged.Actor.Subject, R(acknowledged.Details)));
+        Assert.Equal((EventKind.Acknowledged, "sun.hao", (1, "Dispatch")),
+            (acknowledged.Kind, acknowledged.Actor.Subject, Acknowledged(acknowledged.Details)));
         Assert.Equal("acknowledge level 1", call.Change);
         Assert.Equal((World.T0 + Duration.FromMinutes(1), World.DutyOfficer), (world.Get(id).Clocks.Dispatch.AcknowledgedAt, world.Get(id).Clocks.Dispatch.AcknowledgedBy));
     }
@@ -181,7 +180,7 @@ public sealed class LifecycleRecordTests
         await world.Incidents.AcknowledgeAsync(call, id, null, null, default);
 
         Assert.Equal("Only the audience of level 2 or above (chief and up) may acknowledge escalation level 2 of this incident.", dutyOfficer.Message);
-        Assert.Equal(("acknowledge", D(("level", "2"), ("clocks", "dispatch"))), (call.Change, R(world.Store.Events(id)[^1].Details)));
+        Assert.Equal(("acknowledge", (2, "Dispatch")), (call.Change, Acknowledged(world.Store.Events(id)[^1].Details)));
     }
 
     [Fact]
@@ -213,10 +212,10 @@ public sealed class LifecycleRecordTests
 
         Assert.Equal(
             [
-                (2, EventKind.Warned, D(("kind", "warning"), ("audience", "duty-officer"), ("level", "1"), ("messageId", $"{id}:dispatch:warning:1"), ("clock", "dispatch"))),
-                (3, EventKind.Escalated, D(("kind", "escalation"), ("audience", "duty-officer"), ("level", "1"), ("messageId", $"{id}:dispatch:escalation:1"), ("clock", "dispatch"))),
+                (2, EventKind.Warned, new EventDetails.Warned(ClockKind.Dispatch, 1, Audience.DutyOfficer, $"{id}:dispatch:warning:1")),
+                (3, EventKind.Escalated, (EventDetails)new EventDetails.Escalated(ClockKind.Dispatch, 1, Audience.DutyOfficer, $"{id}:dispatch:escalation:1")),
             ],
-            events.Select(e => (e.Sequence, e.Kind, R(e.Details))));
+            events.Select(e => (e.Sequence, e.Kind, e.Details)));
         Assert.All(events, e => Assert.Equal("system:sweep", e.Actor.Subject));
         Assert.Equal(3, world.Get(id).Version);
     }
@@ -228,8 +227,8 @@ public sealed class LifecycleRecordTests
 
         var id = result.Stored!.Incident.Id;
         var notified = world.Store.Events(id)[1];
-        Assert.Equal((2, EventKind.Notified, D(("kind", "immediate"), ("audience", "chief"), ("level", "0"), ("messageId", $"{id}:immediate"))),
-            (notified.Sequence, notified.Kind, R(notified.Details)));
+        Assert.Equal((2, EventKind.Notified, (EventDetails)new EventDetails.Notified(Audience.Chief, $"{id}:immediate")),
+            (notified.Sequence, notified.Kind, notified.Details));
         Assert.Equal(2, world.Get(id).Version);
     }
 

@@ -184,9 +184,8 @@ public sealed class ReportTests
         // As an incident stored before outcomes were kept reads: a milestone, no frozen facts; and resolved with no arrival.
         var legacy = dispatched with
         {
-            Status = IncidentStatus.Resolved,
-            ResolvedAt = World.T0 + Duration.FromMinutes(40),
-            Clocks = dispatched.Clocks.Select(c => c with { Outcome = null }),
+            Lifecycle = dispatched.Lifecycle with { Status = IncidentStatus.Resolved, ResolvedAt = World.T0 + Duration.FromMinutes(40) },
+            Ladder = dispatched.Ladder with { Clocks = dispatched.Clocks.Select(c => c with { Outcome = null }) },
         };
         await world.Store.CreateAsync(new Transition(legacy, [], []), null, world.AsCommandCenter().Record(AuditOutcome.Created), default);
         world.Clock.Reset(World.T0 + Duration.FromHours(2));
@@ -196,6 +195,23 @@ public sealed class ReportTests
         Assert.Equal("resolved with no arrival recorded", Assert.Single(report.Findings).Problem);
         Assert.Equal(1, report.Total.Derived);
         Assert.Equal(Duration.FromMinutes(1), report.Total.Median);
+    }
+
+    [Fact]
+    public async Task The_shift_report_counts_the_findings_of_every_incident_of_the_day()
+    {
+        var world = new World();
+        // Two incidents stored with a milestone missing: each resolved with no arrival recorded.
+        foreach (var at in new[] { World.T0, World.T0 + Duration.FromMinutes(10) })
+        {
+            var dispatched = Incident.Open(IncidentId.New(World.Beilin, at), World.Report(priority: Priority.P3), world.Policy, at, World.Dispatcher).Incident
+                .Dispatch("patrol-7", World.Officer, at + Duration.FromMinutes(1), World.Dispatcher).Incident;
+            world.Store.Put(dispatched with { Lifecycle = dispatched.Lifecycle with { Status = IncidentStatus.Resolved, ResolvedAt = at + Duration.FromMinutes(40) } });
+        }
+
+        var day = await Reporter(world, new InMemoryLedger(), []).BuildAsync(World.Beilin, Day, World.T0 + Duration.FromHours(2), default);
+
+        Assert.Equal((2, 2), (day.Reported, day.Findings));
     }
 
     [Theory]
@@ -348,7 +364,7 @@ public sealed class ReportTests
         var incident = Incident.Open(IncidentId.New(World.Beilin, World.T0), World.Report(), ResponsePolicy.Default, World.T0, World.Dispatcher).Incident;
         var desk = new Holder(HolderKind.Dispatcher, World.Dispatcher, null);
         ClockSample Sample(bool met, bool breached, int level, int? ackSeconds) =>
-            new(incident, ClockKind.Dispatch, Duration.FromSeconds(30), met, breached, false, false, level,
+            new(ClockKind.Dispatch, Duration.FromSeconds(30), met, breached, false, false, level,
                 ackSeconds is { } s ? Duration.FromSeconds(s) : null, desk, false);
 
         var figures = Statistics.Figures("k", "l", [Sample(true, false, 0, null), Sample(true, false, 0, null), Sample(true, false, 2, 40),
@@ -523,5 +539,43 @@ public sealed class ReportTests
             sent.Add(report);
             return Task.CompletedTask;
         }
+    }
+
+    [Fact]
+    public void The_reports_read_an_incident_as_its_clocks_stood_at_the_reports_instant()
+    {
+        // P1 urban: dispatched 30 s late, cancelled at 6 minutes: arrival's 5-minute deadline had passed, resolution stopped in time.
+        var running = Incident.Open(IncidentId.New(World.Beilin, World.T0), World.Report(), ResponsePolicy.Default, World.T0, World.Dispatcher).Incident;
+        var cancelled = running.Dispatch("patrol-7", World.Officer, World.T0 + Duration.FromSeconds(90), World.Dispatcher).Incident
+            .Cancel("duplicate", World.T0 + Duration.FromMinutes(6), World.Dispatcher).Incident;
+
+        var read = ReportedIncident.Of(cancelled, World.T0 + Duration.FromHours(1));
+        var early = ReportedIncident.Of(running, World.T0 + Duration.FromSeconds(30));
+        var late = ReportedIncident.Of(running, World.T0 + Duration.FromMinutes(3));
+
+        Assert.Equal((IncidentStatus.Cancelled, false, "theft", Priority.P1, Zone.Urban, World.Dispatcher, 0),
+            (read.Status, read.IsOpen, read.Category, read.Priority, read.Zone, read.Dispatcher, read.Findings.Count));
+        Assert.Equal(
+            [(ClockKind.Dispatch, World.T0 + Duration.FromMinutes(1), Duration.FromSeconds(30), false, "desk"), (ClockKind.Arrival, World.T0 + Duration.FromMinutes(5), Duration.FromMinutes(1), false, "patrol-7")],
+            read.Breaches.Select(b => (b.Clock, b.Deadline, b.OverdueBy, b.StillRunning, b.Holder.Unit ?? "desk")));
+        Assert.Equal((false, false, (Duration?)null), (read[ClockKind.Resolution].Met, read[ClockKind.Resolution].Breached, read[ClockKind.Resolution].Elapsed));
+        // Still running: nothing overdue 30 s in; two minutes past its deadline at 3 minutes, held by the desk.
+        Assert.Equal((true, false, Duration.Zero), (early[ClockKind.Dispatch].Running, early[ClockKind.Dispatch].Breached, early[ClockKind.Dispatch].OverdueBy));
+        Assert.Empty(early.Breaches);
+        var overdue = Assert.Single(late.Breaches);
+        Assert.Equal((ClockKind.Dispatch, Duration.FromMinutes(2), true, HolderKind.Dispatcher), (overdue.Clock, overdue.OverdueBy, overdue.StillRunning, overdue.Holder.Kind));
+        Assert.True(late.IsOpen);
+    }
+
+    [Fact]
+    public void An_acknowledged_breach_reads_who_acknowledged_it_and_when()
+    {
+        var opened = Incident.Open(IncidentId.New(World.Beilin, World.T0), World.Report(), ResponsePolicy.Default, World.T0, World.Dispatcher).Incident;
+        var acknowledged = opened.Sweep(World.T0 + Duration.FromMinutes(1)).Incident
+            .Acknowledge(1, _ => true, World.T0 + Duration.FromSeconds(75), World.DutyOfficer).Incident;
+
+        var line = Assert.Single(ReportedIncident.Of(acknowledged, World.T0 + Duration.FromMinutes(2)).Breaches);
+
+        Assert.Equal((1, World.DutyOfficer, World.T0 + Duration.FromSeconds(75)), (line.Level, line.AcknowledgedBy, line.AcknowledgedAt));
     }
 }

@@ -119,7 +119,7 @@ public sealed class SweeperTests
         world.Store.AfterFind = null;
 
         Assert.Equal((1, 1), (reports.Sum(r => r.Changed), reports.Sum(r => r.Conflicts)));
-        Assert.Single(world.Store.Events(id), e => e.Kind == EventKind.Escalated && e.Details["clock"] == "dispatch");
+        Assert.Single(world.Store.Events(id), e => e.Details is EventDetails.Escalated { Clock: ClockKind.Dispatch });
         Assert.Single(world.SentIds, m => m == $"{id.Value}:dispatch:escalation:1");
         Assert.Equal(0, (await world.Sweeper.SweepAsync(default)).Relay.Sent);
     }
@@ -158,13 +158,7 @@ public sealed class SweeperTests
     [Fact]
     public async Task A_sweep_that_dies_on_the_fifth_save_loses_nothing_and_the_next_one_finishes_the_rest()
     {
-        var ids = new List<IncidentId>();
-        for (var i = 0; i < 10; i++)
-        {
-            ids.Add(await world.ReportAsync());
-        }
-
-        world.Clock.Advance(Duration.FromMinutes(1));
+        var ids = await TenDueAsync();
         var saves = 0;
         world.Store.BeforeSave = _ => Interlocked.Increment(ref saves) == 5 ? throw new StorageUnavailableException("storage went away") : Task.CompletedTask;
         var dying = new Sweeper(world.Store, world.Index, world.Relay, world.Clock) { Parallelism = 1 };
@@ -188,18 +182,10 @@ public sealed class SweeperTests
     [Fact]
     public async Task A_sweep_that_dies_after_some_of_its_sends_leaves_the_rest_to_the_next_sweep_and_sends_each_once()
     {
-        var ids = new List<IncidentId>();
-        for (var i = 0; i < 10; i++)
-        {
-            ids.Add(await world.ReportAsync());
-        }
-
-        world.Clock.Advance(Duration.FromMinutes(1));
+        var ids = await TenDueAsync();
         using var crash = new CancellationTokenSource();
-        var dying = new Sweeper(world.Store, world.Index, new NoticeRelay(world.Store, new CrashAfter(world.Publisher, 4, crash), world.Index, world.Clock), world.Clock)
-        {
-            Parallelism = 1,
-        };
+        // One incident at a time: each is read, committed and sent before the next is read.
+        var dying = SendingFourThenDying(crash, batchSize: 1);
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dying.SweepAsync(crash.Token));
         Assert.Equal(4, world.Publisher.Sent.Count);
@@ -219,6 +205,104 @@ public sealed class SweeperTests
         Assert.Empty(world.Store.Outbox);
         Assert.DoesNotContain(world.Index.Entries, e => e.Reason == DueReason.Notices);
         Assert.Equal(5, soon.Changed); // the five the crashed sweep never reached
+    }
+
+    [Fact]
+    public async Task A_batched_sweep_that_dies_during_its_sends_leaves_the_batch_to_recovery_and_records_each_level_once()
+    {
+        var ids = await TenDueAsync();
+        using var crash = new CancellationTokenSource();
+        // The whole batch is read, its notices entries written and every incident committed before the first send.
+        var dying = SendingFourThenDying(crash, batchSize: 500);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dying.SweepAsync(crash.Token));
+        var soon = await world.Sweeper.SweepAsync(default);
+        world.Clock.Advance(NoticeRelay.RecoveryDelay);
+        var recovered = await world.Sweeper.SweepAsync(default);
+        var quiet = await world.Sweeper.SweepAsync(default);
+
+        Assert.Equal((0, 0, 0), (soon.Entries, soon.Changed, soon.Reindexed)); // committed, and moved on while the notices went out
+        // The station's outbox rows go in one request after its sends, so the four sent before the crash were still
+        // there: recovery sends all ten, and the topic's duplicate detection drops the four repeats.
+        Assert.Equal(10, recovered.Relay.Sent);
+        Assert.Equal(0, quiet.Relay.Sent + quiet.Changed);
+        foreach (var id in ids)
+        {
+            Assert.Single(world.Store.Events(id), e => e.Kind == EventKind.Escalated);
+            Assert.InRange(world.SentIds.Count(m => m == $"{id.Value}:dispatch:escalation:1"), 1, 2);
+            Assert.Equal([DueEntry.ForClock(id, world.Get(id).NextDueAt!.Value)], world.Index.Of(id));
+        }
+
+        Assert.Empty(world.Store.Outbox);
+    }
+
+    [Fact]
+    public async Task A_batch_whose_index_update_fails_part_way_loses_no_entry_and_the_next_sweep_records_nothing_twice()
+    {
+        var ids = await TenDueAsync();
+        var swaps = 0;
+        world.Index.BeforeChange = (old, _) =>
+            old?.Reason == DueReason.Clock && Interlocked.Increment(ref swaps) == 5 ? throw new StorageUnavailableException("storage went away") : Task.CompletedTask;
+
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => world.Sweeper.SweepAsync(default));
+        world.Index.BeforeChange = null;
+        var next = await world.Sweeper.SweepAsync(default);
+        world.Clock.Advance(NoticeRelay.RecoveryDelay);
+        var recovered = await world.Sweeper.SweepAsync(default);
+
+        Assert.Equal(10, world.Publisher.Sent.Count); // the notices went out before the failure
+        Assert.Equal((0, 6), (next.Changed, next.Reindexed)); // four entries had moved; six stale ones move now
+        Assert.Equal(0, recovered.Relay.Sent); // the notices entries the failure left find nothing waiting
+        foreach (var id in ids)
+        {
+            Assert.Single(world.Store.Events(id), e => e.Kind == EventKind.Escalated);
+            Assert.Single(world.SentIds, m => m == $"{id.Value}:dispatch:escalation:1");
+            Assert.Equal([DueEntry.ForClock(id, world.Get(id).NextDueAt!.Value)], world.Index.Of(id));
+        }
+    }
+
+    [Fact]
+    public async Task When_a_batchs_notices_entries_cannot_all_be_written_nothing_of_it_commits()
+    {
+        var ids = await TenDueAsync();
+        var written = 0;
+        world.Index.BeforeChange = (old, added) =>
+            old is null && added?.Reason == DueReason.Notices && Interlocked.Increment(ref written) == 3 ? throw new StorageUnavailableException("storage went away") : Task.CompletedTask;
+        var saves = world.Store.Saves;
+
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => world.Sweeper.SweepAsync(default));
+        Assert.Equal(saves, world.Store.Saves);
+        world.Index.BeforeChange = null;
+        var next = await world.Sweeper.SweepAsync(default);
+
+        Assert.Equal(10, next.Changed);
+        foreach (var id in ids)
+        {
+            Assert.Single(world.Store.Events(id), e => e.Kind == EventKind.Escalated);
+            Assert.Single(world.SentIds, m => m == $"{id.Value}:dispatch:escalation:1");
+        }
+    }
+
+    [Fact]
+    public async Task A_batch_hands_its_index_writes_over_together_and_removes_sent_notices_a_station_at_a_time()
+    {
+        world.Roster.Add(new Membership(World.Yanta, World.Dispatcher, StationRole.Dispatcher, null));
+        for (var i = 0; i < 30; i++)
+        {
+            await world.ReportAsync(station: i % 3 == 0 ? World.Yanta : World.Beilin);
+        }
+
+        world.Clock.Advance(Duration.FromMinutes(1));
+        var (adds, batches) = (world.Index.Adds, world.Index.Batches);
+
+        var report = await world.Sweeper.SweepAsync(default);
+
+        Assert.Equal((30, 30), (report.Changed, report.Relay.Sent));
+        // One write of the thirty notices entries; one hand-over of the thirty clock entries' moves, one of the
+        // notices entries' retirement (the index splits each by partition into requests of up to 100).
+        Assert.Equal((1, 2), (world.Index.Adds - adds, world.Index.Batches - batches));
+        Assert.Equal(2, world.Store.Removals.Count);
+        Assert.All(world.Store.Removals, stations => Assert.Single(stations));
     }
 
     [Fact]
@@ -310,6 +394,27 @@ public sealed class SweeperTests
 
         Assert.Equal((1, World.T0), (count, oldest));
     }
+
+    /// <summary>Ten incidents reported, then a minute: each one's dispatch clock has breached.</summary>
+    private async Task<List<IncidentId>> TenDueAsync()
+    {
+        var ids = new List<IncidentId>();
+        for (var i = 0; i < 10; i++)
+        {
+            ids.Add(await world.ReportAsync());
+        }
+
+        world.Clock.Advance(Duration.FromMinutes(1));
+        return ids;
+    }
+
+    /// <summary>A sweep, one request at a time, whose process dies at its fifth send.</summary>
+    private Sweeper SendingFourThenDying(CancellationTokenSource crash, int batchSize) =>
+        new(world.Store, world.Index, new NoticeRelay(world.Store, new CrashAfter(world.Publisher, 4, crash), world.Index, world.Clock), world.Clock)
+        {
+            Parallelism = 1,
+            BatchSize = batchSize,
+        };
 
     private static Transition? Try(Func<Transition> change)
     {

@@ -90,7 +90,7 @@ public sealed class AuditTrailTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task Nothing_in_the_api_writes_changes_or_deletes_an_audit_record()
     {
-        var (functions, _) = FunctionCatalog.Discover(LocalFunctionsHost.FunctionsAssembly,
+        var (functions, _) = FunctionCatalog.Discover(
             new ConfigurationBuilder().AddInMemoryCollection(LocalFunctionsHost.Defaults).Build());
 
         var audit = functions.Where(f => f.Route.StartsWith("audit", StringComparison.Ordinal)).ToList();

@@ -52,7 +52,7 @@ public sealed class FuzzTests(Azurite azurite, ITestOutputHelper output) : IAsyn
         });
         staff = await stack.StaffAsync(ApiHost.NewStation());
         incident = (await ApiHost.ReportAsync(staff.As(staff.Dispatcher), ApiHost.Report(staff.Station.Value)))["id"]!.GetValue<string>();
-        routes = [.. FunctionCatalog.Discover(LocalFunctionsHost.FunctionsAssembly, new ConfigurationBuilder().AddInMemoryCollection(LocalFunctionsHost.Defaults).Build()).Http];
+        routes = [.. FunctionCatalog.Discover(new ConfigurationBuilder().AddInMemoryCollection(LocalFunctionsHost.Defaults).Build()).Http];
         var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(1) };
         HttpClient Client() => new(handler, disposeHandler: false) { BaseAddress = stack.BaseAddress, Timeout = Budget + TimeSpan.FromSeconds(3) };
         callers = new()

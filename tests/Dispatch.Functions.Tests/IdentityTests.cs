@@ -33,7 +33,7 @@ public sealed class IdentityTests(Azurite azurite) : IAsyncLifetime
     public async Task Every_http_function_refuses_a_caller_without_a_token_except_the_anonymous_ones()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(LocalFunctionsHost.Defaults).Build();
-        var (functions, _) = FunctionCatalog.Discover(LocalFunctionsHost.FunctionsAssembly, configuration);
+        var (functions, _) = FunctionCatalog.Discover(configuration);
         var anonymous = functions.Where(f => Attribute.IsDefined(f.Method, typeof(AnonymousAttribute))).Select(f => f.Name).Order().ToList();
 
         Assert.Equal(["Board", "BoardAsset", "Health", "NoSuchRoute"], anonymous); // the board's static files hold no data
@@ -60,6 +60,7 @@ public sealed class IdentityTests(Azurite azurite) : IAsyncLifetime
         using var page = await stack.Anonymous.GetAsync("board");
         using var config = await stack.Anonymous.GetAsync("board/config.json");
         using var missing = await stack.Anonymous.GetAsync("board/secrets.txt");
+        using var slashed = await new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }).GetAsync(new Uri(stack.BaseAddress, "board/?wall=1"));
         var body = await config.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
@@ -68,6 +69,8 @@ public sealed class IdentityTests(Azurite azurite) : IAsyncLifetime
         Assert.Equal("no-referrer", page.Headers.GetValues("Referrer-Policy").Single());
         Assert.Equal("{\"clientId\":null,\"authority\":null,\"scope\":null,\"timeZone\":\"Asia/Shanghai\",\"dayStartsAt\":\"08:00\",\"language\":\"zh-CN\"}", body);
         await Api.AssertProblemAsync(missing, HttpStatusCode.NotFound);
+        // The page's links are relative to /api/board: its address with a slash at the end is sent there.
+        Assert.Equal((HttpStatusCode.PermanentRedirect, "/api/board?wall=1"), (slashed.StatusCode, slashed.Headers.Location?.ToString()));
     }
 
     public static TheoryData<string> BadTokens => ["alg-none", "tampered", "expired", "not-yet-valid", "wrong-issuer", "wrong-audience", "other-key", "not-a-jwt"];

@@ -90,6 +90,9 @@ public sealed class IntakeAtomicityTests(Azurite azurite)
         public Task<StoredIncident> SaveAsync(StoredIncident previous, Transition change, AuditRecord? audit, CancellationToken cancellationToken) =>
             store.SaveAsync(previous, change, audit, cancellationToken);
 
+        public Task<SaveAllResult> SaveAllAsync(IReadOnlyList<(StoredIncident Previous, Transition Change)> changes, CancellationToken cancellationToken) =>
+            store.SaveAllAsync(changes, cancellationToken);
+
         public Task CheckHealthAsync(CancellationToken cancellationToken) => store.CheckHealthAsync(cancellationToken);
     }
 }

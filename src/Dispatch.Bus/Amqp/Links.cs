@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Azure.Amqp;
 using Microsoft.Azure.Amqp.Encoding;
 using Microsoft.Azure.Amqp.Framing;
@@ -95,6 +96,11 @@ internal sealed class Consumer : IConsumer
     public const string LockLostCondition = "com.microsoft:message-lock-lost";
     private readonly SendingAmqpLink link;
     private readonly MessageEntity entity;
+    private readonly ConcurrentQueue<AssignedMessage> outgoing = new();
+
+    /// <summary>Assigned by the entity and not yet handed to the link, which has not taken their credit yet.</summary>
+    private int unsent;
+    private int flushing;
 
     public Consumer(SendingAmqpLink link, MessageEntity entity)
     {
@@ -102,18 +108,59 @@ internal sealed class Consumer : IConsumer
         this.entity = entity;
         link.RegisterCreditListener((_, _, _) => entity.Pump());
         link.RegisterDispositionListener(OnDisposition);
-        link.Closed += (_, _) => entity.Detach(this);
+        link.Closed += (_, _) =>
+        {
+            entity.Detach(this);
+            // Whatever was assigned and not yet sent goes back to the entity.
+            Flush();
+        };
         entity.Attach(this);
     }
 
-    public int Credit => link.State == AmqpObjectState.Opened ? (int)link.LinkCredit : 0;
+    public int Credit => link.State == AmqpObjectState.Opened ? (int)link.LinkCredit - Volatile.Read(ref unsent) : 0;
 
     public bool ReceiveAndDelete => link.Settings.SettleType == SettleMode.SettleOnSend;
 
-    public void Deliver(StoredMessage message, Guid lockToken)
+    public void Assign(AssignedMessage message)
     {
-        var amqp = MessageCodec.ForDelivery(message, locked: !ReceiveAndDelete);
-        link.SendMessageNoWait(amqp, new ArraySegment<byte>(lockToken.ToByteArray()), default);
+        Interlocked.Increment(ref unsent);
+        outgoing.Enqueue(message);
+    }
+
+    /// <summary>One thread at a time sends, in the order the entity assigned; a caller that finds another sending leaves it to that one.</summary>
+    public void Flush()
+    {
+        while (!outgoing.IsEmpty && Interlocked.CompareExchange(ref flushing, 1, 0) == 0)
+        {
+            while (outgoing.TryDequeue(out var message))
+            {
+                try
+                {
+                    Send(message);
+                }
+                catch (Exception e) when (e is AmqpException or ObjectDisposedException or InvalidOperationException or InvalidCastException)
+                {
+                    entity.ReturnUndelivered(this, message, e);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref unsent);
+                }
+            }
+
+            Volatile.Write(ref flushing, 0);
+        }
+    }
+
+    private void Send(AssignedMessage message)
+    {
+        if (link.State != AmqpObjectState.Opened)
+        {
+            throw new InvalidOperationException($"The link is {link.State}.");
+        }
+
+        var amqp = MessageCodec.ForDelivery(message.Shown, locked: !ReceiveAndDelete);
+        link.SendMessageNoWait(amqp, new ArraySegment<byte>(message.LockToken.ToByteArray()), default);
     }
 
     private void OnDisposition(Delivery delivery)

@@ -79,7 +79,6 @@ internal sealed class Management(MessageEntity? entity, IDestination? destinatio
         foreach (var (message, token) in entity!.ReceiveDeferred(sequences))
         {
             using var amqp = MessageCodec.ForDelivery(message, locked: true);
-            message.DeliveryCount++;
             list.Add(new AmqpMap
             {
                 [new MapKey("message")] = new ArraySegment<byte>(MessageCodec.Encode(amqp)),

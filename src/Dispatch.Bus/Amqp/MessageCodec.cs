@@ -93,8 +93,10 @@ internal static class MessageCodec
         };
     }
 
+    private static readonly Dictionary<string, object> EmptyChanges = [];
+
     /// <summary>A fresh message for one delivery: the client's sections plus the broker's annotations.</summary>
-    public static AmqpMessage ForDelivery(StoredMessage stored, bool locked)
+    public static AmqpMessage ForDelivery(MessageSnapshot stored, bool locked)
     {
         using var source = Decode(stored.Encoded);
         var message = source.BodyType switch
@@ -142,7 +144,7 @@ internal static class MessageCodec
             }
         }
 
-        foreach (var (key, value) in stored.Changes)
+        foreach (var (key, value) in stored.Changes ?? EmptyChanges)
         {
             message.ApplicationProperties.Map[key] = value;
         }

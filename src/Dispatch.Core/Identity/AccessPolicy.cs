@@ -10,6 +10,15 @@ public sealed class ForbiddenException(string message) : Exception(message), IRe
 }
 
 /// <summary>
+/// What the access rule reads of an incident: its station, whom it is dispatched to, the levels its unacknowledged
+/// ladders stand at, and which actions its state allows at all. The incident judges requests by it, and an
+/// incident's read shape lists the caller's actions by it, so both follow one rule.
+/// </summary>
+/// <param name="EscalatedLevels">The level of each running, escalated ladder not yet acknowledged.</param>
+public sealed record IncidentAccess(
+    StationId Station, EscalationPlan Plan, Person? Officer, string? Unit, IReadOnlyList<int> EscalatedLevels, IReadOnlySet<IncidentAction> Allowed);
+
+/// <summary>
 /// Who may do what (README, "Who may do what"). Station roles count only at their own station; an incident
 /// of a station the caller may not read is reported as not found, so its existence is not revealed.
 /// </summary>
@@ -25,7 +34,7 @@ public static class AccessPolicy
     public static bool CanDispatch(Caller caller, StationId station) => CanReport(caller, station);
 
     /// <summary>Arrive and resolve: the officer it was dispatched to or a member of that unit; the station's duty officers and chief.</summary>
-    public static bool CanWorkOnScene(Caller caller, Incident incident) =>
+    public static bool CanWorkOnScene(Caller caller, IncidentAccess incident) =>
         caller.Is(StationRole.DutyOfficer, incident.Station) || caller.Is(StationRole.Chief, incident.Station)
         || incident.Officer?.Subject == caller.Person.Subject
         || (incident.Unit is { } unit && caller.At(incident.Station).Any(m => string.Equals(m.Unit, unit, StringComparison.OrdinalIgnoreCase)));
@@ -49,27 +58,27 @@ public static class AccessPolicy
     /// An acknowledgement stops a clock's ladder only when the caller is entitled to the level that ladder has
     /// actually reached; what the caller says they saw is never what is judged.
     /// </summary>
-    public static bool MayStop(Caller caller, Incident incident, ResponseClock clock) =>
-        clock.Level > 0 && CanAcknowledge(caller, incident.Station, incident.Plan, clock.Level);
+    public static bool MayStop(Caller caller, IncidentAccess incident, int level) =>
+        level > 0 && CanAcknowledge(caller, incident.Station, incident.Plan, level);
 
     /// <summary>
     /// Whether this caller may take <paramref name="action"/> on the incident now: the incident's state allows
     /// it and the caller's roles do. The API judges requests by this and lists it as the incident's <c>actions</c>.
     /// </summary>
-    public static bool May(Caller caller, Incident incident, IncidentAction action) => incident.Allows(action) && IsEntitledTo(caller, incident, action);
+    public static bool May(Caller caller, IncidentAccess incident, IncidentAction action) => incident.Allowed.Contains(action) && IsEntitledTo(caller, incident, action);
 
     /// <summary>The caller's part of <see cref="May"/>: whether their roles entitle them to the action on this incident, whatever its state.</summary>
-    public static bool IsEntitledTo(Caller caller, Incident incident, IncidentAction action) => action switch
+    public static bool IsEntitledTo(Caller caller, IncidentAccess incident, IncidentAction action) => action switch
     {
         IncidentAction.Dispatch or IncidentAction.Reassign or IncidentAction.Cancel => CanDispatch(caller, incident.Station),
         IncidentAction.Arrive or IncidentAction.Resolve => CanWorkOnScene(caller, incident),
         IncidentAction.Close => CanClose(caller, incident.Station),
-        IncidentAction.Acknowledge => incident.Escalated.Any(clock => MayStop(caller, incident, clock)),
+        IncidentAction.Acknowledge => incident.EscalatedLevels.Any(level => MayStop(caller, incident, level)),
         _ => false,
     };
 
     /// <summary>Everything the caller may do to the incident now, in a fixed order.</summary>
-    public static IReadOnlyList<IncidentAction> ActionsOn(Caller caller, Incident incident) =>
+    public static IReadOnlyList<IncidentAction> ActionsOn(Caller caller, IncidentAccess incident) =>
         [.. Enum.GetValues<IncidentAction>().Where(action => May(caller, incident, action))];
 
     /// <summary>What the caller may do at a station as a whole: report there, and read its figures.</summary>

@@ -19,6 +19,9 @@ public sealed record DueEntry(IncidentId Incident, Instant At, DueReason Reason,
     public DueEntry Later(Instant at) => this with { At = at, Key = Guid.NewGuid().ToString("N")[..12] };
 }
 
+/// <summary>An entry replaced by a later one, or removed (no replacement): the replacement is in before the old entry is gone.</summary>
+public sealed record DueReplacement(DueEntry Old, DueEntry? Replacement);
+
 /// <summary>
 /// Where the sweep finds what is due, whichever station it is in, at a cost that follows what is due and not
 /// how many stations or incidents there are. It lives outside the incidents' partitions, so it cannot share
@@ -27,6 +30,8 @@ public sealed record DueEntry(IncidentId Incident, Instant At, DueReason Reason,
 /// </summary>
 public interface IDueIndex
 {
+    /// <summary>Writes entries, in as few requests as storage allows (entries that share a partition go together).</summary>
+    /// <remarks>When it throws, some entries may be in and others not; an entry written twice is one entry.</remarks>
     Task AddAsync(IReadOnlyList<DueEntry> entries, CancellationToken cancellationToken);
 
     /// <summary>Entries at or before <paramref name="now"/>, oldest first, at most <paramref name="max"/>.</summary>
@@ -34,6 +39,13 @@ public interface IDueIndex
 
     /// <summary>Writes <paramref name="replacement"/> (when given), then removes <paramref name="old"/>: never the other way round.</summary>
     Task ReplaceAsync(DueEntry old, DueEntry? replacement, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Many replacements, each in <see cref="ReplaceAsync"/>'s order, in as few requests as storage allows: those that
+    /// share a partition go together. An old entry already gone is not an error.
+    /// </summary>
+    /// <remarks>When it throws, some replacements may have happened and others not, but no old entry is gone whose replacement is not in.</remarks>
+    Task ReplaceAllAsync(IReadOnlyList<DueReplacement> replacements, CancellationToken cancellationToken);
 
     /// <summary>How many notices entries wait, and since when the oldest was raised: how far sending is behind.</summary>
     Task<(int Count, Instant? OldestSince)> PendingNoticesAsync(CancellationToken cancellationToken);
@@ -48,8 +60,11 @@ public interface INoticeOutbox
     /// <summary>The incident's notices not yet sent.</summary>
     Task<IReadOnlyList<PendingNotice>> PendingAsync(IncidentId incident, CancellationToken cancellationToken);
 
-    /// <summary>Removes sent notices; one already removed by another relay is not an error.</summary>
-    Task RemoveAsync(IncidentId incident, IReadOnlyList<string> messageIds, CancellationToken cancellationToken);
+    /// <summary>
+    /// Removes sent notices, of one incident or many, in as few requests as storage allows (a station's go together);
+    /// one already removed by another relay is not an error.
+    /// </summary>
+    Task RemoveAsync(IReadOnlyList<Notice> sent, CancellationToken cancellationToken);
 
     Task PostponeAsync(PendingNotice notice, Instant nextAttempt, CancellationToken cancellationToken);
 }

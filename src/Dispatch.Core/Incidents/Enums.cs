@@ -15,19 +15,15 @@ public enum ClockKind { Dispatch, Arrival, Resolution }
 /// <summary>Running until met or past its deadline; Stopped when the incident was cancelled first.</summary>
 public enum ClockState { Running, Met, Breached, Stopped }
 
-public enum EventKind { Reported, Dispatched, Reassigned, OnScene, Resolved, Closed, Cancelled, Warned, Escalated, Acknowledged, Notified }
-
-/// <summary>What a person may ask of an incident (each a POST route of the API); reads are not actions.</summary>
-public enum IncidentAction { Dispatch, Reassign, Arrive, Resolve, Close, Cancel, Acknowledge }
-
 /// <summary>What a notice is: a pre-breach warning, a rung of the escalation ladder, or a major matter reported at once.</summary>
 public enum NoticeKind { Warning, Escalation, Immediate }
 
 /// <summary>
 /// The names these values have on the wire and in stored rows: kebab-case, never the C# names. Read back in
-/// any letter case: they are typed by people into requests and query strings (<c>p1</c>, <c>Urban</c>).
+/// any letter case: they are typed by people into requests and query strings (<c>p1</c>, <c>Urban</c>). The names
+/// of event kinds and actions are in <c>Milestones.cs</c>, beside what each kind and action is.
 /// </summary>
-public static class WireNames
+public static partial class WireNames
 {
     private static readonly NameTable<Priority> Priorities = Table(new Dictionary<Priority, string>
     {
@@ -73,14 +69,6 @@ public static class WireNames
         [HolderKind.Dispatcher] = "dispatcher", [HolderKind.Unit] = "unit",
     });
 
-    private static readonly NameTable<EventKind> Events = Table(new Dictionary<EventKind, string>
-    {
-        [EventKind.Reported] = "reported", [EventKind.Dispatched] = "dispatched", [EventKind.Reassigned] = "reassigned", [EventKind.OnScene] = "on-scene",
-        [EventKind.Resolved] = "resolved", [EventKind.Closed] = "closed", [EventKind.Cancelled] = "cancelled",
-        [EventKind.Warned] = "warned", [EventKind.Escalated] = "escalated", [EventKind.Acknowledged] = "acknowledged",
-        [EventKind.Notified] = "notified",
-    });
-
     private static readonly NameTable<NoticeKind> Notices = Table(new Dictionary<NoticeKind, string>
     {
         [NoticeKind.Warning] = "warning", [NoticeKind.Escalation] = "escalation", [NoticeKind.Immediate] = "immediate",
@@ -96,13 +84,6 @@ public static class WireNames
         [GroupBy.Priority] = "priority", [GroupBy.Zone] = "zone", [GroupBy.Category] = "category", [GroupBy.Unit] = "unit",
         [GroupBy.Officer] = "officer", [GroupBy.Dispatcher] = "dispatcher", [GroupBy.Hour] = "hour", [GroupBy.Day] = "day",
         [GroupBy.Weekday] = "weekday", [GroupBy.Station] = "station",
-    });
-
-    private static readonly NameTable<IncidentAction> Actions = Table(new Dictionary<IncidentAction, string>
-    {
-        [IncidentAction.Dispatch] = "dispatch", [IncidentAction.Reassign] = "reassign", [IncidentAction.Arrive] = "arrive",
-        [IncidentAction.Resolve] = "resolve", [IncidentAction.Close] = "close", [IncidentAction.Cancel] = "cancel",
-        [IncidentAction.Acknowledge] = "acknowledge",
     });
 
     public static string Name(this Priority value) => Priorities.Name(value);
@@ -121,16 +102,11 @@ public static class WireNames
 
     public static string Name(this HolderKind value) => Holders.Name(value);
 
-    public static string Name(this EventKind value) => Events.Name(value);
-
     public static string Name(this NoticeKind value) => Notices.Name(value);
 
     public static string Name(this StatusFilter value) => StatusFilters.Name(value);
 
     public static string Name(this GroupBy value) => Groupings.Name(value);
-
-    /// <summary>The action's name in an incident's <c>actions</c> and in its route (<c>/incidents/{id}/{name}</c>).</summary>
-    public static string Name(this IncidentAction value) => Actions.Name(value);
 
     public static bool TryParse(string? text, out Priority value) => Priorities.TryParse(text, out value);
 
@@ -143,8 +119,6 @@ public static class WireNames
     public static bool TryParse(string? text, out ClockResult value) => ClockResults.TryParse(text, out value);
 
     public static bool TryParse(string? text, out HolderKind value) => Holders.TryParse(text, out value);
-
-    public static bool TryParse(string? text, out EventKind value) => Events.TryParse(text, out value);
 
     public static bool TryParse(string? text, out NoticeKind value) => Notices.TryParse(text, out value);
 

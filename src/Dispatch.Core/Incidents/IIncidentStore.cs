@@ -1,4 +1,5 @@
 using Dispatch.Core.Audit;
+using Dispatch.Core.Reports;
 using NodaTime;
 
 namespace Dispatch.Core.Incidents;
@@ -17,7 +18,14 @@ public enum StatusFilter { Any, Open, Overdue, Closed }
 
 public sealed record IncidentQuery(StationId Station, StatusFilter Status, Priority? Priority, Instant Now, int PageSize, string? ContinuationToken);
 
-public sealed record IncidentPage(IReadOnlyList<Incident> Items, string? ContinuationToken);
+/// <summary>A page of a station's incidents, each as its readers show it at the query's <see cref="IncidentQuery.Now"/>.</summary>
+public sealed record IncidentPage(IReadOnlyList<IncidentView> Items, string? ContinuationToken);
+
+/// <summary>What became of one change of <see cref="IIncidentStore.SaveAllAsync"/>.</summary>
+public enum SaveOutcome { Saved, Conflict, NotAttempted }
+
+/// <summary>Each change's outcome, in order, and the storage failure that stopped the rest (null when none did).</summary>
+public sealed record SaveAllResult(IReadOnlyList<SaveOutcome> Outcomes, Exception? Failure);
 
 /// <summary>A conditional write lost to a concurrent one.</summary>
 public sealed class ConcurrencyConflictException() : Exception("The incident was changed by someone else.");
@@ -43,6 +51,15 @@ public interface IIncidentStore
     /// <exception cref="ConcurrencyConflictException">The incident changed since it was read.</exception>
     Task<StoredIncident> SaveAsync(StoredIncident previous, Transition change, AuditRecord? audit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Saves many changes that carry no audit record (the sweep's), each as <see cref="SaveAsync"/> would: its rows all or
+    /// nothing, conditional on the ETag it was read with. Changes of one station may share a request, and a change that
+    /// lost to a concurrent one is a <see cref="SaveOutcome.Conflict"/> that never stops the others. Storage failing stops
+    /// every write not yet started (<see cref="SaveOutcome.NotAttempted"/>) and is returned, not thrown, so that the
+    /// caller can finish what was saved first.
+    /// </summary>
+    Task<SaveAllResult> SaveAllAsync(IReadOnlyList<(StoredIncident Previous, Transition Change)> changes, CancellationToken cancellationToken);
+
     /// <summary>Throws <see cref="StorageUnavailableException"/> unless storage answers.</summary>
     Task CheckHealthAsync(CancellationToken cancellationToken);
 }
@@ -60,8 +77,11 @@ public interface IIncidentQueries
 
     Task<IReadOnlyList<IncidentEvent>> TimelineAsync(IncidentId id, CancellationToken cancellationToken);
 
-    /// <summary>A station's incidents reported in [<paramref name="from"/>, <paramref name="until"/>): reads only those, never the station's whole history.</summary>
-    IAsyncEnumerable<Incident> ReportedBetweenAsync(StationId station, Instant from, Instant until, CancellationToken cancellationToken);
+    /// <summary>
+    /// A station's incidents reported in [<paramref name="from"/>, <paramref name="until"/>), as the reports read them
+    /// at <paramref name="asOf"/>: reads only those, never the station's whole history.
+    /// </summary>
+    IAsyncEnumerable<ReportedIncident> ReportedBetweenAsync(StationId station, Instant from, Instant until, Instant asOf, CancellationToken cancellationToken);
 
     /// <summary>Every station that has reported an incident or has a roster, with since when.</summary>
     Task<IReadOnlyList<KnownStation>> StationsAsync(CancellationToken cancellationToken);

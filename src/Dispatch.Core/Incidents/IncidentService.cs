@@ -51,7 +51,7 @@ public sealed class IncidentService(
     public async Task<CreateResult> ReportAsync(ApiCall call, IncidentReport report, string? idempotencyKey, CancellationToken cancellationToken)
     {
         call.Station = report.Station;
-        call.Change = $"report {report.Priority.Name()} {report.Category} ({report.Zone.Name()})";
+        call.Change = report.AuditText;
         if (!AccessPolicy.CanReport(call.Caller, report.Station))
         {
             throw new ForbiddenException($"Only dispatchers, duty officers and the chief of {report.Station} (or the command center) may report its incidents.")
@@ -123,68 +123,6 @@ public sealed class IncidentService(
         return await store.FindAsync(id, cancellationToken) ?? throw new IncidentNotFoundException(id);
     }
 
-    public Task<StoredIncident> DispatchAsync(ApiCall call, IncidentId id, string unit, string officer, string? ifMatch, CancellationToken cancellationToken)
-    {
-        call.Change = $"dispatch unit={unit} officer={officer}";
-        return ChangeAsync(call, id, ifMatch, new Assignee(officer, unit, IncidentAction.Dispatch, "dispatch"),
-            (incident, found, now) => incident.Dispatch(unit, found!, now, call.Person), cancellationToken);
-    }
-
-    public Task<StoredIncident> ReassignAsync(ApiCall call, IncidentId id, string unit, string officer, string? reason, string? ifMatch, CancellationToken cancellationToken)
-    {
-        call.Change = $"reassign unit={unit} officer={officer}";
-        return ChangeAsync(call, id, ifMatch, new Assignee(officer, unit, IncidentAction.Reassign, "reassign"),
-            (incident, found, now) => incident.Reassign(unit, found!, reason, now, call.Person), cancellationToken);
-    }
-
-    public Task<StoredIncident> ArriveAsync(ApiCall call, IncidentId id, string? ifMatch, CancellationToken cancellationToken)
-    {
-        call.Change = "arrive";
-        return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
-        {
-            RequireTo(call, incident, IncidentAction.Arrive, "mark arrival at", "the officer or unit it was dispatched to, its duty officers and chief");
-            return incident.Arrive(now, call.Person);
-        }, cancellationToken);
-    }
-
-    public Task<StoredIncident> ResolveAsync(ApiCall call, IncidentId id, string outcome, string? ifMatch, CancellationToken cancellationToken)
-    {
-        call.Change = "resolve";
-        return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
-        {
-            RequireTo(call, incident, IncidentAction.Resolve, "resolve", "the officer or unit it was dispatched to, its duty officers and chief");
-            return incident.Resolve(outcome, now, call.Person);
-        }, cancellationToken);
-    }
-
-    public Task<StoredIncident> CloseAsync(ApiCall call, IncidentId id, string? ifMatch, CancellationToken cancellationToken)
-    {
-        call.Change = "close";
-        return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
-        {
-            RequireTo(call, incident, IncidentAction.Close, "close", "its duty officers and chief");
-            return incident.Close(now, call.Person);
-        }, cancellationToken);
-    }
-
-    public Task<StoredIncident> CancelAsync(ApiCall call, IncidentId id, string reason, string? ifMatch, CancellationToken cancellationToken)
-    {
-        call.Change = "cancel";
-        return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
-        {
-            RequireTo(call, incident, IncidentAction.Cancel, "cancel", "its dispatchers, duty officers and chief, or the command center");
-            return incident.Cancel(reason, now, call.Person);
-        }, cancellationToken);
-    }
-
-    public Task<StoredIncident> AcknowledgeAsync(ApiCall call, IncidentId id, int? level, string? ifMatch, CancellationToken cancellationToken)
-    {
-        call.Change = level is null ? "acknowledge" : $"acknowledge level {level}";
-        // Each clock is judged on its own, by the level its ladder has reached (README, "Who may do what").
-        return ChangeAsync(call, id, ifMatch, null, (incident, _, now) =>
-            incident.Acknowledge(level, clock => AccessPolicy.MayStop(call.Caller, incident, clock), now, call.Person), cancellationToken);
-    }
-
     public Task<IncidentPage> ListAsync(ApiCall call, StationId station, StatusFilter status, Priority? priority, int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
         RequireList(call, station, status, priority);
@@ -242,12 +180,12 @@ public sealed class IncidentService(
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 
-    /// <summary>Names the incident in the audit record and refuses, as not found, a station the caller may not see.</summary>
+    /// <summary>Names the incident and the change in the audit record and refuses, as not found, a station the caller may not see.</summary>
     private static void Locate(ApiCall call, IncidentId id, string change)
     {
         call.Station = id.Station;
         call.Incident = id;
-        call.Change ??= change;
+        call.Change = change;
         if (!AccessPolicy.CanRead(call.Caller, id.Station))
         {
             throw new IncidentNotFoundException(id);
@@ -255,14 +193,17 @@ public sealed class IncidentService(
     }
 
     /// <summary>
-    /// Refuses (403) a caller whose roles do not entitle them to the action, by the rule the incident's listed
+    /// Refuses (403) a caller whose roles do not entitle them to the request, by the rule the incident's listed
     /// actions come from (<see cref="AccessPolicy.May"/>); a state the action does not fit is the incident's to refuse (409).
     /// </summary>
-    private static void RequireTo(ApiCall call, Incident incident, IncidentAction action, string verb, string who)
+    private static void RequireTo(ApiCall call, Incident incident, IncidentRequest request)
     {
-        if (!AccessPolicy.IsEntitledTo(call.Caller, incident, action))
+        if (request.Refusal is { } refusal && !AccessPolicy.IsEntitledTo(call.Caller, incident.Access, request.Action))
         {
-            throw new ForbiddenException($"Only {who} may {verb} this incident.") { Refusal = new("may-not-act", ("action", action)) };
+            throw new ForbiddenException($"Only {refusal.Who} may {refusal.Verb} this incident.")
+            {
+                Refusal = new("may-not-act", ("action", request.Action)),
+            };
         }
     }
 
@@ -270,7 +211,7 @@ public sealed class IncidentService(
     /// The person a dispatch names, as the roster has them, in the unit the roster gives them: a dispatch to another
     /// unit would let that unit's officers mark arrival and resolve (issue 23).
     /// </summary>
-    private static Person AssigneeOf(Membership? member, Assignee assignee, StationId station)
+    private static Person AssigneeOf(Membership? member, (string Officer, string Unit) assignee, StationId station)
     {
         if (member is null)
         {
@@ -296,20 +237,21 @@ public sealed class IncidentService(
             };
     }
 
-    /// <summary>Who a dispatch or reassignment names, and in which unit.</summary>
-    private sealed record Assignee(string Officer, string Unit, IncidentAction Action, string Verb);
-
     /// <summary>
-    /// Reads, checks, changes and conditionally writes the incident with its audit record. With If-Match the
-    /// client's version must be current; without it a lost race is retried on fresh state, so no concurrent
-    /// update is ever lost.
+    /// Does what <paramref name="request"/> asks: reads, checks, changes and conditionally writes the incident with
+    /// its audit record. With If-Match the client's version must be current; without it a lost race is retried on
+    /// fresh state, so no concurrent update is ever lost.
     /// </summary>
-    private async Task<StoredIncident> ChangeAsync(
-        ApiCall call, IncidentId id, string? ifMatch, Assignee? assignee, Func<Incident, Person?, Instant, Transition> change, CancellationToken cancellationToken)
+    /// <exception cref="IncidentNotFoundException">No such incident, or one of a station the caller may not read (404).</exception>
+    /// <exception cref="PreconditionFailedException">If-Match names another version (412).</exception>
+    /// <exception cref="ForbiddenException">The caller's roles do not entitle them to it (403).</exception>
+    /// <exception cref="FieldRefusedException">The officer it names is not on the roster in that unit (422).</exception>
+    /// <exception cref="InvalidTransitionException">The incident's state does not allow it (409).</exception>
+    public async Task<StoredIncident> ChangeAsync(ApiCall call, IncidentId id, IncidentRequest request, string? ifMatch, CancellationToken cancellationToken)
     {
-        Locate(call, id, "change");
+        Locate(call, id, request.AuditText);
         var prepared = audit.PrepareAsync(call.Record(AuditOutcome.Changed), cancellationToken);
-        var lookup = assignee is null ? null : roster.FindAsync(id.Station, assignee.Officer, cancellationToken);
+        var lookup = request.Assignee is { } named ? roster.FindAsync(id.Station, named.Officer, cancellationToken) : null;
         for (var attempt = 0; ; attempt++)
         {
             var stored = await store.FindAsync(id, cancellationToken) ?? throw new IncidentNotFoundException(id);
@@ -318,15 +260,10 @@ public sealed class IncidentService(
                 throw new PreconditionFailedException(id, stored.ETag);
             }
 
-            Person? found = null;
-            if (assignee is not null)
-            {
-                // Who may dispatch is settled before the roster answers, so a refusal tells nothing about the roster.
-                RequireTo(call, stored.Incident, assignee.Action, assignee.Verb, "its dispatchers, duty officers and chief, or the command center");
-                found = AssigneeOf(await lookup!, assignee, id.Station);
-            }
-
-            var transition = change(stored.Incident, found, clock.GetCurrentInstant());
+            // Who may ask is settled before the roster answers, so a refusal tells nothing about the roster.
+            RequireTo(call, stored.Incident, request);
+            var assignee = request.Assignee is { } asked ? AssigneeOf(await lookup!, asked, id.Station) : null;
+            var transition = request.ApplyTo(stored.Incident, assignee, clock.GetCurrentInstant(), call.Caller);
             await prepared;
             try
             {

@@ -7,6 +7,12 @@ public sealed record RelayReport(int Sent, int Failed)
     public static RelayReport operator +(RelayReport a, RelayReport b) => new(a.Sent + b.Sent, a.Failed + b.Failed);
 }
 
+/// <summary>Notices one commit wrote to its incident's outbox, and the notices entry written before that commit.</summary>
+public sealed record CommittedNotices(IncidentId Incident, IReadOnlyList<Notice> Notices, DueEntry Entry);
+
+/// <summary>What sending many commits' notices did, and what each commit's notices entry becomes (removed, or moved to the retry).</summary>
+public sealed record RelayedNotices(RelayReport Report, IReadOnlyList<DueReplacement> Entries);
+
 /// <summary>
 /// Sends notices and removes each from the outbox once sent. A failed send is kept and retried with
 /// backoff; a crash between send and removal resends, and the broker's duplicate detection drops the copy.
@@ -24,41 +30,64 @@ public sealed class NoticeRelay(INoticeOutbox outbox, INoticePublisher publisher
     /// <summary>Sends notices just committed by the caller, then retires the notices entry written before that commit.</summary>
     public async Task<RelayReport> SendCommittedAsync(IncidentId incident, IReadOnlyList<Notice> notices, DueEntry entry, CancellationToken cancellationToken)
     {
-        var sent = new List<string>();
-        var failed = new List<Notice>();
-        foreach (var notice in notices)
-        {
-            if (await TrySendAsync(notice, cancellationToken))
+        var relayed = await SendCommittedAsync([new CommittedNotices(incident, notices, entry)], parallelism: 1, cancellationToken);
+        await index.ReplaceAllAsync(relayed.Entries, cancellationToken);
+        return relayed.Report;
+    }
+
+    /// <summary>
+    /// Sends the notices of many commits, a station at a time (several stations at once), and removes each station's
+    /// sent notices from its outbox in one request as soon as they are out; those that fail are kept for a retry. The
+    /// caller then retires or moves each commit's notices entry as <see cref="RelayedNotices.Entries"/> says: the outbox
+    /// rows are gone first, so an entry never disappears while notices it points to wait unsent.
+    /// </summary>
+    public async Task<RelayedNotices> SendCommittedAsync(IReadOnlyList<CommittedNotices> committed, int parallelism, CancellationToken cancellationToken)
+    {
+        var failed = committed.Select(commit => new bool[commit.Notices.Count]).ToArray();
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, committed.Count).GroupBy(i => committed[i].Incident.Station),
+            new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+            async (station, ct) =>
             {
-                sent.Add(notice.MessageId);
-            }
-            else
+                var sent = new List<Notice>();
+                foreach (var i in station)
+                {
+                    for (var j = 0; j < committed[i].Notices.Count; j++)
+                    {
+                        if (await TrySendAsync(committed[i].Notices[j], ct))
+                        {
+                            sent.Add(committed[i].Notices[j]);
+                        }
+                        else
+                        {
+                            failed[i][j] = true;
+                        }
+                    }
+                }
+
+                if (sent.Count > 0)
+                {
+                    await outbox.RemoveAsync(sent, ct);
+                }
+            });
+
+        // In an outage every send fails: the postponements then go several at once, as the sends did.
+        var next = clock.GetCurrentInstant() + Backoff(1);
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, committed.Count).Where(i => failed[i].Any(f => f)),
+            new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+            async (i, ct) =>
             {
-                failed.Add(notice);
-            }
-        }
+                var failedHere = committed[i].Notices.Where((_, j) => failed[i][j]).Select(n => n.MessageId).ToHashSet();
+                foreach (var pending in (await outbox.PendingAsync(committed[i].Incident, ct)).Where(p => failedHere.Contains(p.Notice.MessageId)))
+                {
+                    await outbox.PostponeAsync(pending, next, ct);
+                }
+            });
 
-        if (sent.Count > 0)
-        {
-            await outbox.RemoveAsync(incident, sent, cancellationToken);
-        }
-
-        if (failed.Count == 0)
-        {
-            await index.ReplaceAsync(entry, null, cancellationToken);
-        }
-        else
-        {
-            var next = clock.GetCurrentInstant() + Backoff(1);
-            foreach (var pending in (await outbox.PendingAsync(incident, cancellationToken)).Where(p => failed.Any(f => f.MessageId == p.Notice.MessageId)))
-            {
-                await outbox.PostponeAsync(pending, next, cancellationToken);
-            }
-
-            await index.ReplaceAsync(entry, entry.Later(next), cancellationToken);
-        }
-
-        return new RelayReport(sent.Count, failed.Count);
+        var failures = failed.Sum(f => f.Count(x => x));
+        var entries = committed.Select((commit, i) => new DueReplacement(commit.Entry, failed[i].Any(f => f) ? commit.Entry.Later(next) : null)).ToList();
+        return new RelayedNotices(new RelayReport(committed.Sum(c => c.Notices.Count) - failures, failures), entries);
     }
 
     /// <summary>
@@ -70,7 +99,7 @@ public sealed class NoticeRelay(INoticeOutbox outbox, INoticePublisher publisher
         var now = clock.GetCurrentInstant();
         var pending = await outbox.PendingAsync(entry.Incident, cancellationToken);
         int sent = 0, failed = 0;
-        var removed = new List<string>();
+        var removed = new List<Notice>();
         Instant? next = null;
         foreach (var notice in pending)
         {
@@ -83,7 +112,7 @@ public sealed class NoticeRelay(INoticeOutbox outbox, INoticePublisher publisher
             if (await TrySendAsync(notice.Notice, cancellationToken))
             {
                 sent++;
-                removed.Add(notice.Notice.MessageId);
+                removed.Add(notice.Notice);
                 continue;
             }
 
@@ -95,7 +124,7 @@ public sealed class NoticeRelay(INoticeOutbox outbox, INoticePublisher publisher
 
         if (removed.Count > 0)
         {
-            await outbox.RemoveAsync(entry.Incident, removed, cancellationToken);
+            await outbox.RemoveAsync(removed, cancellationToken);
         }
 
         await index.ReplaceAsync(entry, next is { } at ? entry.Later(at) : null, cancellationToken);

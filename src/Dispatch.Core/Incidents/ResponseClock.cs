@@ -5,10 +5,16 @@ using NodaTime;
 namespace Dispatch.Core.Incidents;
 
 /// <summary>
-/// One response window of an incident. Its target and deadline are fixed when the incident is reported,
-/// so a later change of policy never moves them.
+/// One response window of an incident: when it started, its target, and how it ended. Its target is fixed when
+/// the incident is reported, so a later change of policy never moves it; its deadline follows from its start and
+/// its target.
 /// </summary>
-public sealed record ResponseClock(ClockKind Kind, Duration Target, Instant Deadline, Instant? MetAt, Instant? StoppedAt)
+/// <remarks>
+/// The start is kept, never derived from the deadline, so the deadline can come to depend on more than the start
+/// and the target (a paused clock's deadline moves by the time it was paused) while the running time still counts
+/// from the start. Rows stored before the start was kept read it back as <c>Deadline - Target</c>.
+/// </remarks>
+public sealed record ResponseClock(ClockKind Kind, Instant StartedAt, Duration Target, Instant? MetAt, Instant? StoppedAt)
 {
     /// <summary>How many of the plan's pre-breach warnings have been sent (or passed over as moot).</summary>
     public int WarningsSent { get; init; }
@@ -26,10 +32,18 @@ public sealed record ResponseClock(ClockKind Kind, Duration Target, Instant Dead
     /// <summary>Recorded when the clock was met or stopped.</summary>
     public ClockOutcome? Outcome { get; init; }
 
-    public Instant StartedAt => Deadline - Target;
+    public Instant Deadline => StartedAt + Target;
 
-    public static ResponseClock Start(ClockKind kind, Instant reportedAt, Duration target) =>
-        new(kind, target, reportedAt + target, null, null);
+    /// <summary>True while the clock is neither met nor stopped: the sweep watches these.</summary>
+    public bool IsOpen => MetAt is null && StoppedAt is null;
+
+    /// <summary>When it ended: met or stopped; null while it runs.</summary>
+    public Instant? EndedAt => MetAt ?? StoppedAt;
+
+    public static ResponseClock Start(ClockKind kind, Instant at, Duration target) => new(kind, at, target, null, null);
+
+    /// <summary>How long the clock has run by <paramref name="at"/>: the time that counts against its target.</summary>
+    public Duration RunningTimeAt(Instant at) => at - StartedAt;
 
     /// <summary>
     /// When the sweep next has something to do for this clock: the next warning, the breach, or the next
@@ -60,6 +74,7 @@ public sealed record ResponseClock(ClockKind Kind, Duration Target, Instant Dead
         return Deadline + plan.Ladder[Level].After;
     }
 
+    /// <summary>The instant the clock has run <paramref name="fraction"/> of its target.</summary>
     public Instant WarningAt(double fraction) => StartedAt + Duration.FromTicks((long)Math.Round(Target.TotalTicks * fraction));
 
     /// <summary>The clock's state as seen at <paramref name="now"/>.</summary>
@@ -78,9 +93,28 @@ public sealed record ResponseClock(ClockKind Kind, Duration Target, Instant Dead
         return now < Deadline ? ClockState.Running : ClockState.Breached;
     }
 
-    /// <summary>True while the clock is neither met nor stopped: the sweep watches these.</summary>
-    public bool IsOpen => MetAt is null && StoppedAt is null;
+    /// <summary>Met at <paramref name="at"/>, with its outcome frozen; unchanged when it has already ended.</summary>
+    public ResponseClock MeetAt(Instant at, Ownership owners) =>
+        IsOpen ? this with { MetAt = at, Outcome = OutcomeAt(at, stopped: false, owners) } : this;
 
-    /// <summary>When it ended: met or stopped; null while it runs.</summary>
-    public Instant? EndedAt => MetAt ?? StoppedAt;
+    /// <summary>Stopped unmet at <paramref name="at"/> (the incident was cancelled), with its outcome frozen; unchanged when it has already ended.</summary>
+    public ResponseClock StopAt(Instant at, Ownership owners) =>
+        IsOpen ? this with { StoppedAt = at, Outcome = OutcomeAt(at, stopped: true, owners) } : this;
+
+    /// <summary>
+    /// The outcome as recorded when it ended, or for a clock stored before outcomes were kept, reconstructed from
+    /// its end and marked <see cref="ClockOutcome.Derived"/>. Null while it runs.
+    /// </summary>
+    public ClockOutcome? OutcomeOf(Ownership owners) =>
+        Outcome ?? (EndedAt is { } end ? OutcomeAt(end, stopped: MetAt is null, owners) with { Derived = true } : null);
+
+    private ClockOutcome OutcomeAt(Instant end, bool stopped, Ownership owners)
+    {
+        var result = stopped
+            ? end < Deadline ? ClockResult.Stopped : ClockResult.Breached
+            : end <= Deadline ? ClockResult.Met : ClockResult.Breached;
+        var overdue = end > Deadline ? end - Deadline : Duration.Zero;
+        return new ClockOutcome(result, end, RunningTimeAt(end), overdue, owners.PeriodsOf(Kind, StartedAt, end),
+            owners.HolderAt(Kind, StartedAt, Instant.Min(end, Deadline)), Derived: false);
+    }
 }

@@ -13,9 +13,18 @@ namespace Dispatch.Core.Reports;
 /// <param name="Breached">The deadline passed unmet: met late, cancelled after it, or still running past it.</param>
 /// <param name="Accountable">Who held the phase when it was met, or when its deadline passed; while it runs, who holds it.</param>
 public sealed record ClockSample(
-    Incident Incident, ClockKind Kind, Duration? Elapsed, bool Met, bool Breached, bool Running, bool OverdueNow,
+    ClockKind Kind, Duration? Elapsed, bool Met, bool Breached, bool Running, bool OverdueNow,
     int Level, Duration? TimeToAcknowledge, Holder Accountable, bool Derived)
 {
+    public Instant Deadline { get; init; }
+
+    /// <summary>How far past its deadline it ended, or while it runs, how far past it is at <c>now</c>; zero when not past it.</summary>
+    public Duration OverdueBy { get; init; }
+
+    public Person? AcknowledgedBy { get; init; }
+
+    public Instant? AcknowledgedAt { get; init; }
+
     public static ClockSample Of(Incident incident, ClockKind kind, Instant now)
     {
         var clock = incident.Clocks[kind];
@@ -25,8 +34,8 @@ public sealed record ClockSample(
         var accountable = clock.Breach?.Holder ?? outcome?.Accountable ?? incident.HolderAt(kind, now);
         Duration? toAcknowledge = clock.AcknowledgedAt is { } ack ? ack - (clock.Breach?.At ?? clock.Deadline) : null;
         return new ClockSample(
-            incident, kind,
-            Elapsed: clock.MetAt is { } met ? met - clock.StartedAt : null,
+            kind,
+            Elapsed: clock.MetAt is { } met ? clock.RunningTimeAt(met) : null,
             Met: outcome?.Result == ClockResult.Met,
             Breached: breached,
             Running: running,
@@ -34,7 +43,13 @@ public sealed record ClockSample(
             Level: clock.Level,
             TimeToAcknowledge: toAcknowledge,
             Accountable: accountable,
-            Derived: outcome?.Derived == true);
+            Derived: outcome?.Derived == true)
+        {
+            Deadline = clock.Deadline,
+            OverdueBy = outcome?.OverdueBy ?? Duration.Max(now - clock.Deadline, Duration.Zero),
+            AcknowledgedBy = clock.AcknowledgedBy,
+            AcknowledgedAt = clock.AcknowledgedAt,
+        };
     }
 }
 
@@ -58,4 +73,24 @@ public sealed record Finding(IncidentId Incident, string Problem)
             yield return new Finding(incident.Id, "closed with no resolution recorded");
         }
     }
+}
+
+/// <summary>
+/// An incident as the reports read it, as of an instant: what they group by, count and list, and each clock's
+/// <see cref="ClockSample"/>. Built once from the incident where its row is read (<see cref="Of"/>), so the
+/// reports never hold whole incidents and a change to the aggregate stops at that one function.
+/// </summary>
+public sealed record ReportedIncident(
+    IncidentId Id, StationId Station, string Category, Priority Priority, Zone Zone, Instant ReportedAt, Person Dispatcher,
+    IncidentStatus Status, bool IsOpen, IReadOnlyList<Finding> Findings, IReadOnlyList<ClockSample> Clocks)
+{
+    public ClockSample this[ClockKind kind] => Clocks.Single(c => c.Kind == kind);
+
+    /// <summary>Each clock whose deadline passed unmet, with who held it then (deadline order is the reader's).</summary>
+    public IEnumerable<BreachLine> Breaches => Clocks.Where(s => s.Breached).Select(s => new BreachLine(
+        Id, Station, Category, Priority, s.Kind, s.Deadline, s.Accountable, s.OverdueBy, s.Running, s.Level, s.AcknowledgedBy, s.AcknowledgedAt));
+
+    public static ReportedIncident Of(Incident incident, Instant asOf) => new(
+        incident.Id, incident.Station, incident.Report.Category, incident.Report.Priority, incident.Report.Zone, incident.ReportedAt, incident.ReportedBy,
+        incident.Status, incident.IsOpen, [.. Finding.In(incident)], [.. incident.Clocks.Select(c => ClockSample.Of(incident, c.Kind, asOf))]);
 }

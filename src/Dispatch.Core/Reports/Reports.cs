@@ -45,14 +45,14 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
     {
         Authorize(call, scope, $"report response-times {kind.Name()} by {by.Name()} {range}");
         var now = clock.GetCurrentInstant();
-        var incidents = await LoadAsync(scope, range, cancellationToken);
-        var samples = incidents.Select(i => ClockSample.Of(i, kind, now)).ToList();
-        var groups = samples.GroupBy(s => KeyOf(s, by, range))
-            .Select(g => Statistics.Figures(g.Key.Key, g.Key.Label, [.. g]))
+        var incidents = await LoadAsync(scope, range, now, cancellationToken);
+        var groups = incidents.GroupBy(i => KeyOf(i, i[kind], by, range))
+            .Select(g => Statistics.Figures(g.Key.Key, g.Key.Label, [.. g.Select(i => i[kind])]))
             .OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        var samples = incidents.Select(i => i[kind]).ToList();
         var durations = samples.Where(s => s.Elapsed is not null).Select(s => s.Elapsed!.Value);
         return new ResponseTimeReport(scope, kind, by, range, incidents.Count, Statistics.Figures("total", "all", samples), groups,
-            Statistics.Buckets(durations, policy.ReportRules.BucketEdges[kind]), [.. incidents.SelectMany(Finding.In)], now);
+            Statistics.Buckets(durations, policy.ReportRules.BucketEdges[kind]), [.. incidents.SelectMany(i => i.Findings)], now);
     }
 
     public async Task<RankingReport> RankingAsync(ApiCall call, ReportScope scope, ReportRange range, ClockKind kind, GroupBy by, int bottom, CancellationToken cancellationToken)
@@ -69,35 +69,21 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
     {
         Authorize(call, scope, $"report breaches {range}");
         var now = clock.GetCurrentInstant();
-        var incidents = await LoadAsync(scope, range, cancellationToken);
-        return new BreachReport(scope, range, [.. incidents.SelectMany(i => BreachesOf(i, now)).OrderBy(b => b.Deadline)], now);
+        var incidents = await LoadAsync(scope, range, now, cancellationToken);
+        return new BreachReport(scope, range, [.. incidents.SelectMany(i => i.Breaches).OrderBy(b => b.Deadline)], now);
     }
 
-    public static IEnumerable<BreachLine> BreachesOf(Incident incident, Instant now)
-    {
-        foreach (var kind in new[] { ClockKind.Dispatch, ClockKind.Arrival, ClockKind.Resolution })
-        {
-            var sample = ClockSample.Of(incident, kind, now);
-            if (!sample.Breached)
-            {
-                continue;
-            }
+    /// <summary>A station's incidents reported in the range as of now; for every station, each station's in turn.</summary>
+    public Task<IReadOnlyList<ReportedIncident>> LoadAsync(ReportScope scope, ReportRange range, CancellationToken cancellationToken) =>
+        LoadAsync(scope, range, clock.GetCurrentInstant(), cancellationToken);
 
-            var clock = incident.Clocks[kind];
-            var overdue = incident.OutcomeOf(kind) is { } outcome ? outcome.OverdueBy : now - clock.Deadline;
-            yield return new BreachLine(incident.Id, incident.Station, incident.Report.Category, incident.Report.Priority, kind, clock.Deadline,
-                sample.Accountable, overdue, sample.Running, clock.Level, clock.AcknowledgedBy, clock.AcknowledgedAt);
-        }
-    }
-
-    /// <summary>A station's incidents reported in the range; for every station, each station's in turn.</summary>
-    public async Task<IReadOnlyList<Incident>> LoadAsync(ReportScope scope, ReportRange range, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ReportedIncident>> LoadAsync(ReportScope scope, ReportRange range, Instant asOf, CancellationToken cancellationToken)
     {
         var stations = scope.Station is { } one ? [one] : (await queries.StationsAsync(cancellationToken)).Select(s => s.Id).ToList();
-        var incidents = new List<Incident>();
+        var incidents = new List<ReportedIncident>();
         foreach (var station in stations)
         {
-            await foreach (var incident in queries.ReportedBetweenAsync(station, range.Start, range.End, cancellationToken))
+            await foreach (var incident in queries.ReportedBetweenAsync(station, range.Start, range.End, asOf, cancellationToken))
             {
                 incidents.Add(incident);
             }
@@ -121,19 +107,18 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
         }
     }
 
-    private static (string Key, string Label) KeyOf(ClockSample sample, GroupBy by, ReportRange range)
+    private static (string Key, string Label) KeyOf(ReportedIncident incident, ClockSample sample, GroupBy by, ReportRange range)
     {
-        var incident = sample.Incident;
         var holder = sample.Accountable;
         var reportedDay = range.DayOf(incident.ReportedAt);
         return by switch
         {
-            GroupBy.Priority => (incident.Report.Priority.Name(), incident.Report.Priority.Name()),
-            GroupBy.Zone => (incident.Report.Zone.Name(), incident.Report.Zone.Name()),
-            GroupBy.Category => (incident.Report.Category.ToLowerInvariant(), incident.Report.Category),
+            GroupBy.Priority => (incident.Priority.Name(), incident.Priority.Name()),
+            GroupBy.Zone => (incident.Zone.Name(), incident.Zone.Name()),
+            GroupBy.Category => (incident.Category.ToLowerInvariant(), incident.Category),
             GroupBy.Unit => holder.Unit is { } unit ? (unit, unit) : ("(desk)", "the desk, before any unit was dispatched"),
             GroupBy.Officer => holder.Kind == HolderKind.Unit ? (holder.Person.Subject, holder.Person.Name) : ("(desk)", "the desk, before any unit was dispatched"),
-            GroupBy.Dispatcher => (incident.ReportedBy.Subject, incident.ReportedBy.Name),
+            GroupBy.Dispatcher => (incident.Dispatcher.Subject, incident.Dispatcher.Name),
             GroupBy.Hour => (incident.ReportedAt.InZone(range.Zone).Hour.ToString("D2", System.Globalization.CultureInfo.InvariantCulture), $"{incident.ReportedAt.InZone(range.Zone).Hour:D2}:00"),
             GroupBy.Day => (reportedDay.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), reportedDay.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
             GroupBy.Weekday => (((int)reportedDay.DayOfWeek).ToString(System.Globalization.CultureInfo.InvariantCulture), reportedDay.DayOfWeek.ToString()),

@@ -91,25 +91,24 @@ public sealed class ShiftReporter(IIncidentQueries queries, IShiftReportLedger l
     public async Task<ShiftReport> BuildAsync(StationId station, LocalDate day, Instant now, CancellationToken cancellationToken)
     {
         var range = new ReportRange(day, day, policy.TimeZone, policy.ReportRules.DayStartsAt);
-        var incidents = new List<Incident>();
-        await foreach (var incident in queries.ReportedBetweenAsync(station, range.Start, range.End, cancellationToken))
+        var incidents = new List<ReportedIncident>();
+        await foreach (var incident in queries.ReportedBetweenAsync(station, range.Start, range.End, now, cancellationToken))
         {
             incidents.Add(incident);
         }
 
         var clocks = new[] { ClockKind.Dispatch, ClockKind.Arrival, ClockKind.Resolution }.Select(kind =>
         {
-            var samples = incidents.Select(i => ClockSample.Of(i, kind, now)).ToList();
-            var byPriority = samples.GroupBy(s => s.Incident.Report.Priority).OrderBy(g => g.Key)
-                .ToDictionary(g => g.Key, g => Statistics.Figures(g.Key.Name(), g.Key.Name(), [.. g]).Compliance);
-            return new ShiftClock(kind, Statistics.Figures("total", "all", samples), byPriority);
+            var byPriority = incidents.GroupBy(i => i.Priority).OrderBy(g => g.Key)
+                .ToDictionary(g => g.Key, g => Statistics.Figures(g.Key.Name(), g.Key.Name(), [.. g.Select(i => i[kind])]).Compliance);
+            return new ShiftClock(kind, Statistics.Figures("total", "all", [.. incidents.Select(i => i[kind])]), byPriority);
         }).ToList();
-        var breaches = incidents.SelectMany(i => ReportService.BreachesOf(i, now)).OrderBy(b => b.Deadline).ToList();
-        var units = incidents.Select(i => ClockSample.Of(i, ClockKind.Arrival, now)).Where(s => s.Accountable.Unit is not null)
+        var breaches = incidents.SelectMany(i => i.Breaches).OrderBy(b => b.Deadline).ToList();
+        var units = incidents.Select(i => i[ClockKind.Arrival]).Where(s => s.Accountable.Unit is not null)
             .GroupBy(s => s.Accountable.Unit!).Select(g => Statistics.Figures(g.Key, g.Key, [.. g]))
             .Where(g => g.Compliance is not null).OrderBy(g => g.Compliance).ThenByDescending(g => g.Median).Take(BottomUnits).ToList();
         return new ShiftReport(
             station, range, incidents.Count, incidents.Count(i => i.Status == IncidentStatus.Closed), incidents.Count(i => i.Status == IncidentStatus.Cancelled),
-            incidents.Count(i => i.IsOpen), clocks, breaches, units, incidents.Sum(i => Finding.In(i).Count()));
+            incidents.Count(i => i.IsOpen), clocks, breaches, units, incidents.Sum(i => i.Findings.Count));
     }
 }

@@ -12,6 +12,8 @@
   const LANGUAGE_KEY = 'dispatch.language';
   const LANGUAGES = ['zh-CN', 'en'];
   const CATEGORIES = ['theft', 'burglary', 'fight', 'traffic-accident', 'noise', 'lost-property', 'homicide', 'mass-incident', 'fire-casualty'];
+  // The API's root (/api/), from where this script was served (/api/board/board.js): the prefix is the app's to choose.
+  const API = new URL('..', document.currentScript.src).pathname;
   const CLOCKS = ['dispatch', 'arrival', 'resolution'];
   const PRIORITY_RANK = { P1: 1, P2: 2, P3: 3, P4: 4 };
 
@@ -70,7 +72,7 @@
   }
 
   async function setLanguage(language) {
-    const response = await fetch(`/api/board/words.${language}.json`, { cache: 'no-store' });
+    const response = await fetch(`${API}board/words.${language}.json`, { cache: 'no-store' });
     state.words = await response.json();
     state.language = language;
     document.documentElement.lang = language;
@@ -146,7 +148,7 @@
     const headers = { ...(options.headers || {}), Authorization: `Bearer ${state.token}`, 'Accept-Language': state.language };
     if (options.body !== undefined) headers['Content-Type'] = 'application/json';
     const sent = Date.now();
-    const response = await fetch(`/api/${path}`, { ...options, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), cache: 'no-store' });
+    const response = await fetch(`${API}${path}`, { ...options, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), cache: 'no-store' });
     const serverTime = response.headers.get('X-Server-Time');
     if (serverTime) state.offset = Date.parse(serverTime) - (sent + Date.now()) / 2;
     if (response.status === 401) {
@@ -165,7 +167,7 @@
   // ---- signing in ---------------------------------------------------------------------------------
 
   async function signIn() {
-    state.config = await (await fetch('/api/board/config.json', { cache: 'no-store' })).json();
+    state.config = await (await fetch(`${API}board/config.json`, { cache: 'no-store' })).json();
     await setLanguage(chooseLanguage());
     const fragment = new URLSearchParams(location.hash.slice(1));
     if (fragment.get('token')) {
@@ -187,7 +189,7 @@
     if (!window.msal) {
       await new Promise((resolve, reject) => {
         const script = document.createElement('script');
-        script.src = '/api/board/msal-browser.min.js';
+        script.src = `${API}board/msal-browser.min.js`;
         script.onload = resolve;
         script.onerror = () => reject(new Error(t('board.signin.no-msal')));
         document.head.append(script);
@@ -195,7 +197,7 @@
     }
     const c = state.config;
     state.msal = new window.msal.PublicClientApplication({
-      auth: { clientId: c.clientId, authority: c.authority, redirectUri: `${location.origin}/api/board` },
+      auth: { clientId: c.clientId, authority: c.authority, redirectUri: `${location.origin}${API}board` },
       cache: { cacheLocation: 'sessionStorage' },
     });
     await state.msal.initialize();
@@ -269,7 +271,7 @@
         let items = page.items;
         let next = page.next;
         for (let pages = 1; next && pages < 5; pages++) {
-          const more = await json(next.slice(next.indexOf('/api/') + 5));
+          const more = await json(next.slice(API.length));
           items = items.concat(more.items);
           next = more.next;
         }

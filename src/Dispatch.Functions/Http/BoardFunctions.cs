@@ -1,4 +1,3 @@
-using System.Reflection;
 using Dispatch.Contracts;
 using Dispatch.Core.Policy;
 using Dispatch.Functions.Identity;
@@ -30,10 +29,17 @@ public sealed class BoardFunctions(IOptions<DispatchSettings> settings, Response
         [".json"] = "application/json",
     };
 
+    /// <remarks>
+    /// The page names its files relative to its own address (<c>board/board.js</c>), so the prefix is the app's alone;
+    /// the same route with a slash at the end (which the hosts' routing also matches) is sent to the page's address.
+    /// </remarks>
     [Function("Board")]
     [Anonymous]
     public static IActionResult Page(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "board")] HttpRequest request) => Asset("index.html");
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "board")] HttpRequest request) =>
+        request.Path.Value?.EndsWith('/') == true
+            ? new ApiResult(308, null).WithHeader("Location", ApiRoute.Path("board") + request.QueryString)
+            : Asset("index.html");
 
     [Function("BoardAsset")]
     [Anonymous]

@@ -13,10 +13,11 @@ namespace Dispatch.Functions.Http;
 
 /// <summary>
 /// What every function shares: the request's time budget, the mapping of the domain's refusals to HTTP,
-/// and the audit record of the decision, whatever it was (a change has committed its own already).
+/// and the audit record of the decision, whatever it was (a change has committed its own already; an unchanged
+/// poll, a 304, is counted into its hour's summary by <see cref="PollLedger"/>).
 /// </summary>
 public sealed class Endpoint(
-    CallContext context, IAuditTrail audit, IOptions<DispatchSettings> settings, NodaTime.IClock clock, Operations.DispatchMetrics metrics, ILogger<Endpoint> logger)
+    CallContext context, IAuditTrail audit, PollLedger polls, IOptions<DispatchSettings> settings, NodaTime.IClock clock, Operations.DispatchMetrics metrics, ILogger<Endpoint> logger)
 {
     public async Task<IActionResult> RunAsync(HttpRequest request, Func<ApiCall, CancellationToken, Task<IActionResult>> handle)
     {
@@ -29,7 +30,12 @@ public sealed class Endpoint(
         activity?.SetTag("http.response.status_code", result.Status);
         activity?.SetTag("dispatch.station", call.Station?.Value);
         metrics.Request(call.Request.Function, result.Status, clock.GetCurrentInstant());
-        if (!call.AuditCommitted && result.Status != 499)
+        if (result.Status == 304)
+        {
+            // Nothing new was shown: counted into the person's hour at the station (PollLedger), not a record each.
+            polls.Count(call);
+        }
+        else if (!call.AuditCommitted && result.Status != 499)
         {
             try
             {
@@ -41,6 +47,7 @@ public sealed class Endpoint(
             }
         }
 
+        polls.FlushWhenDue();
         // The server's own time, for clients that count down to deadlines (the board corrects its clock by it).
         return result.WithHeader("X-Server-Time", NodaTime.Text.InstantPattern.ExtendedIso.Format(clock.GetCurrentInstant()));
     }

@@ -1,5 +1,5 @@
 using Dispatch.Contracts;
-using System.Reflection;
+using Dispatch.Functions.Hosting;
 using Dispatch.Functions.Identity;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -30,15 +30,11 @@ public static class FallbackFunction
             .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
         return allowed.Count > 0
             ? Problem.MethodNotAllowed(request.Method, allowed).WithHeader("Allow", string.Join(", ", allowed))
-            : Problem.NotFound(Phrase.Of("problem.no-route.detail", ("path", Endpoint.Truncate(path))));
+            : Problem.NotFound(Phrase.Of("problem.no-route.detail", ("path", ApiRoute.Path(Endpoint.Truncate(path)))));
     }
 
     private static List<(TemplateMatcher, string[])> Discover() =>
-        [.. typeof(FallbackFunction).Assembly.GetExportedTypes()
-            .SelectMany(t => t.GetMethods())
-            .SelectMany(m => m.GetParameters())
-            .Select(p => p.GetCustomAttribute<HttpTriggerAttribute>())
-            .OfType<HttpTriggerAttribute>()
-            .Where(t => t.Route is not null && !t.Route.StartsWith("{*", StringComparison.Ordinal))
-            .Select(t => (new TemplateMatcher(TemplateParser.Parse(t.Route!), new RouteValueDictionary()), (t.Methods ?? []).Select(m => m.ToUpperInvariant()).ToArray()))];
+        [.. AppFunctions.All
+            .Where(f => f.Route is { } route && !route.StartsWith("{*", StringComparison.Ordinal))
+            .Select(f => (new TemplateMatcher(TemplateParser.Parse(f.Route!), new RouteValueDictionary()), f.HttpMethods.ToArray()))];
 }

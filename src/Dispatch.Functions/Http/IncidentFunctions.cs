@@ -51,7 +51,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
 
             var stored = result.Stored!;
             // Relative links (RFC 9110 §10.2.2): built from the request's Host header they could point anywhere (issue 23).
-            var response = Incident(call, stored, 201).WithHeader("Location", $"/api/incidents/{stored.Incident.Id}");
+            var response = Incident(call, stored, 201).WithHeader("Location", ApiRoute.Path($"incidents/{stored.Incident.Id}"));
             return result.Outcome == CreateOutcome.Replayed ? response.WithHeader("Idempotent-Replayed", "true") : response;
         });
 
@@ -125,17 +125,16 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             }
 
             var page = await incidents.ListAsync(call, station, status.Value, priority, pageSize, token.Length == 0 ? null : token, ct);
-            var now = clock.GetCurrentInstant();
             string? next = null;
             if (page.ContinuationToken is not null)
             {
                 var parameters = query.Where(q => q.Key != "continuationToken")
                     .Select(q => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(q.Value.ToString())}")
                     .Append($"continuationToken={page.ContinuationToken}");
-                next = $"/api/incidents?{string.Join('&', parameters)}";
+                next = ApiRoute.Path($"incidents?{string.Join('&', parameters)}");
             }
 
-            var list = new ApiResult(200, new IncidentListResource(page.Items.Select(i => IncidentResource.From(i, now, call.Caller)).ToList(), page.ContinuationToken, next));
+            var list = new ApiResult(200, new IncidentListResource(page.Items.Select(i => IncidentResource.From(i, call.Caller)).ToList(), page.ContinuationToken, next));
             return etag is null ? list : list.WithHeader("ETag", etag);
         });
 
@@ -183,7 +182,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
         {
             var unit = reader.Text(body, "unit", required: true, maxLength: 64);
             var officer = reader.Subject(body, "officer", required: true);
-            return (call, incidentId, ifMatch, ct) => incidents.DispatchAsync(call, incidentId, unit!, officer!, ifMatch, ct);
+            return new IncidentRequest.Dispatch(unit!, officer!);
         });
 
     [Function("ReassignIncident")]
@@ -194,14 +193,13 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             var unit = reader.Text(body, "unit", required: true, maxLength: 64);
             var officer = reader.Subject(body, "officer", required: true);
             var reason = reader.Text(body, "reason", required: false, maxLength: 500);
-            return (call, incidentId, ifMatch, ct) => incidents.ReassignAsync(call, incidentId, unit!, officer!, reason, ifMatch, ct);
+            return new IncidentRequest.Reassign(unit!, officer!, reason);
         });
 
     [Function("ArriveAtIncident")]
     public Task<IActionResult> Arrive(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/arrive")] HttpRequest request, string id) =>
-        ChangeAsync(request, id, optionalBody: true, [], (_, _) =>
-            (call, incidentId, ifMatch, ct) => incidents.ArriveAsync(call, incidentId, ifMatch, ct));
+        ChangeAsync(request, id, optionalBody: true, [], (_, _) => new IncidentRequest.Arrive());
 
     [Function("ResolveIncident")]
     public Task<IActionResult> Resolve(
@@ -209,14 +207,13 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
         ChangeAsync(request, id, optionalBody: false, ["outcome"], (reader, body) =>
         {
             var outcome = reader.Text(body, "outcome", required: true, maxLength: 500);
-            return (call, incidentId, ifMatch, ct) => incidents.ResolveAsync(call, incidentId, outcome!, ifMatch, ct);
+            return new IncidentRequest.Resolve(outcome!);
         });
 
     [Function("CloseIncident")]
     public Task<IActionResult> Close(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/close")] HttpRequest request, string id) =>
-        ChangeAsync(request, id, optionalBody: true, [], (_, _) =>
-            (call, incidentId, ifMatch, ct) => incidents.CloseAsync(call, incidentId, ifMatch, ct));
+        ChangeAsync(request, id, optionalBody: true, [], (_, _) => new IncidentRequest.Close());
 
     [Function("CancelIncident")]
     public Task<IActionResult> Cancel(
@@ -224,7 +221,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
         ChangeAsync(request, id, optionalBody: false, ["reason"], (reader, body) =>
         {
             var reason = reader.Text(body, "reason", required: true, maxLength: 500);
-            return (call, incidentId, ifMatch, ct) => incidents.CancelAsync(call, incidentId, reason!, ifMatch, ct);
+            return new IncidentRequest.Cancel(reason!);
         });
 
     [Function("AcknowledgeIncident")]
@@ -233,12 +230,11 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
         ChangeAsync(request, id, optionalBody: true, ["level"], (reader, body) =>
         {
             var level = reader.WholeNumber(body, "level", 1, 20);
-            return (call, incidentId, ifMatch, ct) => incidents.AcknowledgeAsync(call, incidentId, level, ifMatch, ct);
+            return new IncidentRequest.Acknowledge(level);
         });
 
-    private delegate Task<StoredIncident> Change(ApiCall call, IncidentId id, string? ifMatch, CancellationToken cancellationToken);
-
-    private Task<IActionResult> ChangeAsync(HttpRequest request, string id, bool optionalBody, string[] fields, Func<RequestReader, JsonElement, Change> bind) =>
+    /// <summary>Reads the body into the typed request <paramref name="bind"/> makes; a wrong field is a 400 before the use case sees it.</summary>
+    private Task<IActionResult> ChangeAsync(HttpRequest request, string id, bool optionalBody, string[] fields, Func<RequestReader, JsonElement, IncidentRequest> bind) =>
         endpoint.RunAsync(request, async (call, ct) =>
         {
             if (!Endpoint.TryParseId(id, out var incidentId, out var failure))
@@ -260,7 +256,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
                 return Problem.Validation(reader.Errors);
             }
 
-            var stored = await change(call, incidentId, Endpoint.IfMatch(request), ct);
+            var stored = await incidents.ChangeAsync(call, incidentId, change, Endpoint.IfMatch(request), ct);
             return Incident(call, stored, 200);
         });
 
@@ -302,5 +298,5 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
     }
 
     private ApiResult Incident(ApiCall call, StoredIncident stored, int status) =>
-        new ApiResult(status, IncidentResource.From(stored.Incident, clock.GetCurrentInstant(), call.Caller)).WithHeader("ETag", stored.ETag);
+        new ApiResult(status, IncidentResource.From(IncidentView.Of(stored.Incident, clock.GetCurrentInstant()), call.Caller)).WithHeader("ETag", stored.ETag);
 }

@@ -49,16 +49,16 @@ public sealed record IncidentResource(
     IReadOnlyList<string> Actions)
 {
     /// <param name="caller">Whose answer this is: <c>actions</c> lists what they may do now, by the rule that judges their requests.</param>
-    public static IncidentResource From(Incident i, Instant now, Caller caller) => new(
+    public static IncidentResource From(IncidentView i, Caller caller) => new(
         i.Id.Value, i.Station.Value, i.Report.Category, i.Report.Priority.Name(), i.Report.Zone.Name(), i.Report.Channel.Name(),
         i.Status.Name(), new LocationResource(i.Report.Location.Address, i.Report.Location.Latitude, i.Report.Location.Longitude),
         i.Report.Description, i.Report.ReporterContact, i.PolicyVersion, i.Version, i.ReportedAt, PersonResource.From(i.ReportedBy),
         i.DispatchedAt, i.OnSceneAt, i.ResolvedAt, i.ClosedAt, i.CancelledAt, i.Unit, PersonResource.Maybe(i.Officer),
         [.. i.Assignments.Select(a => new AssignmentResource(a.At, a.Unit, PersonResource.From(a.Officer), PersonResource.From(a.By)))],
-        i.Outcome, i.CancelReason, i.IsOverdueAt(now),
-        new ClocksResource(ClockResource.From(i, ClockKind.Dispatch, now), ClockResource.From(i, ClockKind.Arrival, now), ClockResource.From(i, ClockKind.Resolution, now)),
+        i.Outcome, i.CancelReason, i.Overdue,
+        new ClocksResource(ClockResource.From(i[ClockKind.Dispatch]), ClockResource.From(i[ClockKind.Arrival]), ClockResource.From(i[ClockKind.Resolution])),
         i.ReachedLevel,
-        [.. AccessPolicy.ActionsOn(caller, i).Select(a => a.Name())]);
+        [.. AccessPolicy.ActionsOn(caller, i.Access).Select(a => a.Name())]);
 }
 
 public sealed record LocationResource(string Address, double? Latitude, double? Longitude);
@@ -76,17 +76,12 @@ public sealed record ClockResource(
     string State, string Target, Instant Deadline, Instant? MetAt, Instant? StoppedAt, string? OverdueBy,
     int Level, Instant? AcknowledgedAt, PersonResource? AcknowledgedBy, BreachResource? Breach, OutcomeResource? Outcome)
 {
-    public static ClockResource From(Incident incident, ClockKind kind, Instant now)
-    {
-        var clock = incident.Clocks[kind];
-        var state = clock.StateAt(now);
-        var end = clock.EndedAt ?? now;
-        var overdueBy = state == ClockState.Breached ? IsoDuration.Format(end - clock.Deadline) : null;
-        return new ClockResource(state.Name(), IsoDuration.Format(clock.Target), clock.Deadline, clock.MetAt, clock.StoppedAt, overdueBy,
+    public static ClockResource From(ClockView clock) =>
+        new(clock.State.Name(), IsoDuration.Format(clock.Target), clock.Deadline, clock.MetAt, clock.StoppedAt,
+            clock.OverdueBy is { } overdue ? IsoDuration.Format(overdue) : null,
             clock.Level, clock.AcknowledgedAt, PersonResource.Maybe(clock.AcknowledgedBy),
             clock.Breach is { } b ? new BreachResource(b.At, HolderResource.From(b.Holder), b.RecordedAt) : null,
-            incident.OutcomeOf(kind) is { } o ? OutcomeResource.From(o, clock.Target) : null);
-    }
+            clock.Outcome is { } o ? OutcomeResource.From(o, clock.Target) : null);
 }
 
 public sealed record HolderResource(string Kind, PersonResource Person, string? Unit)
@@ -108,9 +103,10 @@ public sealed record OutcomeResource(string Result, Instant EndedAt, string Elap
         o.Derived);
 }
 
+/// <summary>One timeline event; <c>details</c> are its typed details as text, under the keys its stored row has (<see cref="Storage.EventDetailsText"/>).</summary>
 public sealed record EventResource(int Sequence, string Kind, Instant At, PersonResource Actor, IReadOnlyDictionary<string, string> Details)
 {
-    public static EventResource From(IncidentEvent e) => new(e.Sequence, e.Kind.Name(), e.At, PersonResource.From(e.Actor), e.Details);
+    public static EventResource From(IncidentEvent e) => new(e.Sequence, e.Kind.Name(), e.At, PersonResource.From(e.Actor), Storage.EventDetailsText.Of(e.Details));
 }
 
 public sealed record TimelineResource(string IncidentId, IReadOnlyList<EventResource> Events);

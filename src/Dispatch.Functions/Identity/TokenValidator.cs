@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Net;
-using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
 using Dispatch.Contracts;
 using Dispatch.Core.Identity;
 using Dispatch.Functions.Settings;
@@ -57,16 +59,64 @@ public sealed class TokenValidator
         }
     }
 
+    /// <summary>Tokens remembered at most; past it, expired ones are let go, and if none has expired, all of them.</summary>
+    private const int Capacity = 50_000;
+
+    /// <summary>
+    /// Tokens that proved a person, by the SHA-256 of the token, until they expire: the same token on the next request
+    /// is the same answer without the signature checked again. Nothing the token says can change before it expires
+    /// (its roles are in it; memberships are read apart, see <see cref="RememberedRoster"/>), and a bearer token cannot
+    /// be withdrawn before then anyway. A token is remembered only once it has proved someone; refusals are not kept.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, (TokenCheck Check, Instant Until)> proven = new(StringComparer.Ordinal);
+
     public async Task<TokenCheck> ValidateAsync(string? authorization)
+    {
+        var key = authorization is null ? null : Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(authorization)));
+        var now = clock.GetCurrentInstant();
+        if (key is not null && proven.TryGetValue(key, out var remembered) && now < remembered.Until)
+        {
+            return remembered.Check;
+        }
+
+        var (check, expires) = await CheckAsync(authorization);
+        if (key is not null && check.Person is not null && expires is { } exp)
+        {
+            if (proven.Count >= Capacity)
+            {
+                Forget(now);
+            }
+
+            // Valid while now - skew < exp, as the lifetime check below decides.
+            proven[key] = (check, Instant.FromDateTimeUtc(DateTime.SpecifyKind(exp, DateTimeKind.Utc)) + Duration.FromTimeSpan(ClockSkew));
+        }
+
+        return check;
+    }
+
+    private void Forget(Instant now)
+    {
+        foreach (var expired in proven.Where(p => now >= p.Value.Until).Select(p => p.Key).ToList())
+        {
+            proven.TryRemove(expired, out _);
+        }
+
+        if (proven.Count >= Capacity)
+        {
+            proven.Clear();
+        }
+    }
+
+    private async Task<(TokenCheck Check, DateTime? Expires)> CheckAsync(string? authorization)
     {
         if (string.IsNullOrWhiteSpace(authorization))
         {
-            return TokenCheck.Refused("", "No bearer token: send 'Authorization: Bearer <token>'.");
+            return (TokenCheck.Refused("", "No bearer token: send 'Authorization: Bearer <token>'."), null);
         }
 
         if (!authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return TokenCheck.Refused("invalid_request", "The Authorization header must be 'Bearer <token>'.");
+            return (TokenCheck.Refused("invalid_request", "The Authorization header must be 'Bearer <token>'."), null);
         }
 
         var token = authorization["Bearer ".Length..].Trim();
@@ -77,19 +127,19 @@ public sealed class TokenValidator
         }
         catch (Exception e) when (e is ArgumentException or SecurityTokenMalformedException)
         {
-            return TokenCheck.Refused("invalid_token", "The bearer token is not a JWT.");
+            return (TokenCheck.Refused("invalid_token", "The bearer token is not a JWT."), null);
         }
 
         var parameters = issuers.FirstOrDefault(p => string.Equals(p.ValidIssuer, issuer, StringComparison.Ordinal)) ?? issuers.FirstOrDefault();
         if (parameters is null)
         {
-            return TokenCheck.Refused("invalid_token", "No token issuer is configured.");
+            return (TokenCheck.Refused("invalid_token", "No token issuer is configured."), null);
         }
 
         var result = await handler.ValidateTokenAsync(token, parameters);
         if (!result.IsValid)
         {
-            return TokenCheck.Refused("invalid_token", Describe(result.Exception));
+            return (TokenCheck.Refused("invalid_token", Describe(result.Exception)), null);
         }
 
         var identity = result.ClaimsIdentity;
@@ -99,25 +149,25 @@ public sealed class TokenValidator
         var appOnly = identity.FindFirst("idtyp")?.Value == "app" || identity.FindFirst("scp") is null;
         if (entra && appOnly && !identity.FindAll("roles").Any(c => c.Value == ApplicationRole))
         {
-            return TokenCheck.Refused("invalid_token",
-                $"The token is an application's own (no delegated scope): accepted only from an application granted the app role '{ApplicationRole}'.");
+            return (TokenCheck.Refused("invalid_token",
+                $"The token is an application's own (no delegated scope): accepted only from an application granted the app role '{ApplicationRole}'."), null);
         }
 
         var subject = identity.FindFirst("oid")?.Value ?? identity.FindFirst("sub")?.Value;
         if (!Person.IsValidSubject(subject))
         {
-            return TokenCheck.Refused("invalid_token", $"The token names no usable subject ('oid' or 'sub' must be {Person.SubjectRule}).");
+            return (TokenCheck.Refused("invalid_token", $"The token names no usable subject ('oid' or 'sub' must be {Person.SubjectRule})."), null);
         }
 
         if (Person.IsReserved(subject!))
         {
-            return TokenCheck.Refused("invalid_token", $"The token names a reserved subject: {Person.ReservedRule}.");
+            return (TokenCheck.Refused("invalid_token", $"The token names a reserved subject: {Person.ReservedRule}."), null);
         }
 
         var name = identity.FindFirst("name")?.Value ?? identity.FindFirst("preferred_username")?.Value ?? subject!;
         var roles = identity.FindAll("roles").Select(c => RoleNames.TryParse(c.Value, out GlobalRole role) ? role : (GlobalRole?)null)
             .OfType<GlobalRole>().ToHashSet();
-        return new TokenCheck(new Person(subject!, name.Length > Person.MaxNameLength ? name[..Person.MaxNameLength] : name), roles, null, null);
+        return (new TokenCheck(new Person(subject!, name.Length > Person.MaxNameLength ? name[..Person.MaxNameLength] : name), roles, null, null), result.SecurityToken.ValidTo);
     }
 
     private TokenValidationParameters Parameters(

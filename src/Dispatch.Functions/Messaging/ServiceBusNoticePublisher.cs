@@ -42,7 +42,7 @@ public sealed class ServiceBusNoticePublisher(
         var body = new EscalationMessage(
             notice.IncidentId.Value, notice.Station.Value, notice.Category, notice.Priority.Name(), notice.Clock?.Name(), notice.Kind.Name(), notice.Level,
             notice.Audience.Name(), notice.Deadline?.ToDateTimeOffset(), notice.BreachedAt?.ToDateTimeOffset(), notice.At.ToDateTimeOffset(),
-            IsoDuration.Format(notice.OverdueBy), NoticeText.Summary(notice, Words.For(language), policy.TimeZone), $"{publicUrl.TrimEnd('/')}/api/incidents/{notice.IncidentId.Value}");
+            IsoDuration.Format(notice.OverdueBy), NoticeText.Summary(notice, Words.For(language), policy.TimeZone), $"{ApiRoute.On(publicUrl)}/incidents/{notice.IncidentId.Value}");
         var message = new ServiceBusMessage(body.ToUtf8())
         {
             MessageId = notice.MessageId,

@@ -77,7 +77,7 @@ public static class ShiftReportText
             EscalationTopic.ReportKind, station, date, report.Range.Zone.Id, report.Range.Start.ToDateTimeOffset(), report.Range.End.ToDateTimeOffset(),
             report.Reported, report.Closed, report.Cancelled, report.StillOpen, clocks, breaches, units, report.Findings,
             summary,
-            $"{publicUrl.TrimEnd('/')}/api/reports/response-times?station={station}&from={date}&to={date}&clock={ClockKind.Arrival.Name()}&by={GroupBy.Unit.Name()}");
+            $"{ApiRoute.On(publicUrl)}/reports/response-times?station={station}&from={date}&to={date}&clock={ClockKind.Arrival.Name()}&by={GroupBy.Unit.Name()}");
     }
 
     private static string? Iso(Duration? duration) => duration is { } d ? IsoDuration.Format(d) : null;

@@ -55,7 +55,8 @@ public static class DispatchServiceCollectionExtensions
         services.TryAddSingleton<INoticeOutbox>(sp => sp.GetRequiredService<TableIncidentStore>());
         services.TryAddSingleton<IIncidentQueries, TableIncidentQueries>();
         services.TryAddSingleton<IDueIndex, TableDueIndex>();
-        services.TryAddSingleton<IRosterStore, TableRosterStore>();
+        services.TryAddSingleton<TableRosterStore>();
+        services.TryAddSingleton<IRosterStore>(sp => new RememberedRoster(sp.GetRequiredService<TableRosterStore>(), sp.GetRequiredService<IClock>()));
         services.TryAddSingleton<IAuditTrail, TableAuditTrail>();
         services.TryAddSingleton(_ => CreateServiceBus(configuration));
         services.TryAddSingleton(sp => sp.GetRequiredService<ServiceBusClient>().CreateSender(EscalationTopic.Name));
@@ -71,14 +72,12 @@ public static class DispatchServiceCollectionExtensions
         services.AddSingleton<ShiftReporter>();
         services.AddSingleton<TokenValidator>();
         services.TryAddSingleton<RefusalLedger>();
+        services.TryAddSingleton<PollLedger>();
+        services.AddHostedService(sp => sp.GetRequiredService<PollLedger>());
         services.AddScoped<RequestPipeline>();
         services.AddScoped<CallContext>();
         services.AddScoped<Endpoint>();
-        services.AddScoped<IncidentFunctions>();
-        services.AddScoped<RosterFunctions>();
-        services.AddScoped<AuditFunctions>();
-        services.AddScoped<HealthFunction>();
-        services.AddScoped<SweepFunction>();
+        // No function class is registered: both hosts make them with FunctionActivator, which a registration would not reach.
         return services;
     }
 

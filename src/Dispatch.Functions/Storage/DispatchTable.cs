@@ -121,6 +121,75 @@ public sealed class DispatchTable
             return rows;
         }, cancellationToken);
 
+    /// <summary>Table Storage's limit on the actions of one entity-group transaction.</summary>
+    public const int MaxBatchActions = 100;
+
+    /// <summary>Batched requests in flight at once.</summary>
+    private const int BatchConcurrency = 16;
+
+    /// <summary>
+    /// Runs groups of actions, each group all or nothing, in as few requests as they fit: groups of one partition share
+    /// entity-group transactions of up to 100 actions (a row at most once in each), several requests at once, and a
+    /// lone action goes as a plain request. When a transaction fails because a row it deletes is already gone, its
+    /// actions are run one by one in their order instead (a delete of a row already gone is not an error).
+    /// </summary>
+    /// <remarks>When it throws, some transactions may have committed and others not; each group has committed whole or not at all.</remarks>
+    public Task SubmitInBatchesAsync(IEnumerable<IReadOnlyList<TableTransactionAction>> groups, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(Pack(groups), new ParallelOptions { MaxDegreeOfParallelism = BatchConcurrency, CancellationToken = cancellationToken },
+            async (actions, ct) =>
+            {
+                if (actions.Count > 1)
+                {
+                    try
+                    {
+                        await RunAsync(() => Client.SubmitTransactionAsync(actions, ct), ct);
+                        return;
+                    }
+                    catch (TableTransactionFailedException e) when (e.Status == 404)
+                    {
+                        // Another sweep or relay removed one of the rows first: the rest still go, one by one.
+                    }
+                }
+
+                foreach (var action in actions)
+                {
+                    await RunAsync(() => action.ActionType switch
+                    {
+                        TableTransactionActionType.Delete => Client.DeleteEntityAsync(action.Entity.PartitionKey, action.Entity.RowKey, ETag.All, ct),
+                        TableTransactionActionType.UpsertReplace => Client.UpsertEntityAsync(action.Entity, TableUpdateMode.Replace, ct),
+                        TableTransactionActionType.UpsertMerge => Client.UpsertEntityAsync(action.Entity, TableUpdateMode.Merge, ct),
+                        _ => throw new ArgumentException($"{action.ActionType} is not batched here", nameof(groups)),
+                    }, ct);
+                }
+            });
+
+    /// <summary>Groups of one partition into transactions of at most 100 actions, each row at most once per transaction.</summary>
+    private static IEnumerable<List<TableTransactionAction>> Pack(IEnumerable<IReadOnlyList<TableTransactionAction>> groups)
+    {
+        foreach (var partition in groups.Where(g => g.Count > 0).GroupBy(g => g[0].Entity.PartitionKey, StringComparer.Ordinal))
+        {
+            var batch = new List<TableTransactionAction>();
+            var rows = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var group in partition)
+            {
+                if (batch.Count > 0 && (batch.Count + group.Count > MaxBatchActions || group.Any(a => rows.Contains(a.Entity.RowKey))))
+                {
+                    yield return batch;
+                    batch = [];
+                    rows.Clear();
+                }
+
+                batch.AddRange(group);
+                rows.UnionWith(group.Select(a => a.Entity.RowKey));
+            }
+
+            if (batch.Count > 0)
+            {
+                yield return batch;
+            }
+        }
+    }
+
     private async Task EnsureCreatedAsync(CancellationToken cancellationToken)
     {
         // Two callers racing here both call CreateIfNotExists, which is harmless; a failure is retried next time.

@@ -97,21 +97,22 @@ internal sealed record IncidentDocument(
         {
             Id = IncidentId.Parse(Id),
             Report = report,
-            Status = status,
             PolicyVersion = PolicyVersion,
-            Plan = Plan.ToPlan(),
             Version = Version,
             ReportedAt = ReportedAt,
-            ReportedBy = ReportedBy.ToPerson(),
-            DispatchedAt = DispatchedAt,
-            OnSceneAt = OnSceneAt,
-            ResolvedAt = ResolvedAt,
-            ClosedAt = ClosedAt,
-            CancelledAt = CancelledAt,
-            Assignments = assignments,
-            Outcome = Outcome,
-            CancelReason = CancelReason,
-            Clocks = new ClockSet(Dispatch.ToClock(ClockKind.Dispatch), Arrival.ToClock(ClockKind.Arrival), Resolution.ToClock(ClockKind.Resolution)),
+            Lifecycle = new Lifecycle(status)
+            {
+                DispatchedAt = DispatchedAt,
+                OnSceneAt = OnSceneAt,
+                ResolvedAt = ResolvedAt,
+                ClosedAt = ClosedAt,
+                CancelledAt = CancelledAt,
+                Outcome = Outcome,
+                CancelReason = CancelReason,
+            },
+            Ownership = new Ownership(ReportedBy.ToPerson(), assignments),
+            Ladder = new EscalationLadder(
+                Plan.ToPlan(), new ClockSet(Dispatch.ToClock(ClockKind.Dispatch), Arrival.ToClock(ClockKind.Arrival), Resolution.ToClock(ClockKind.Resolution))),
         };
     }
 }
@@ -192,17 +193,23 @@ internal sealed record BreachDocument(Instant At, HolderDocument Holder, Instant
     public BreachFact ToBreach() => new(At, Holder.ToHolder(), RecordedAt);
 }
 
+/// <summary>
+/// A clock as stored. <see cref="StartedAt"/> is kept since clocks kept their own start; a row from before reads
+/// it as <c>Deadline - Target</c>, which is what it was then. <see cref="Deadline"/> is still written, derived, so
+/// a row says its deadline to whoever reads the JSON.
+/// </summary>
 internal sealed record ClockDocument(
     long TargetSeconds, Instant Deadline, Instant? MetAt, Instant? StoppedAt, int WarningsSent, int Level, Instant? AcknowledgedAt, PersonDocument? AcknowledgedBy,
-    BreachDocument? Breach, OutcomeDocument? Outcome)
+    BreachDocument? Breach, OutcomeDocument? Outcome, Instant? StartedAt = null)
 {
     public static ClockDocument From(ResponseClock clock) =>
         new((long)clock.Target.TotalSeconds, clock.Deadline, clock.MetAt, clock.StoppedAt, clock.WarningsSent, clock.Level, clock.AcknowledgedAt,
             clock.AcknowledgedBy is { } by ? PersonDocument.From(by) : null,
             clock.Breach is { } b ? BreachDocument.From(b) : null,
-            clock.Outcome is { } o ? OutcomeDocument.From(o) : null);
+            clock.Outcome is { } o ? OutcomeDocument.From(o) : null,
+            clock.StartedAt);
 
-    public ResponseClock ToClock(ClockKind kind) => new(kind, Duration.FromSeconds(TargetSeconds), Deadline, MetAt, StoppedAt)
+    public ResponseClock ToClock(ClockKind kind) => new(kind, StartedAt ?? Deadline - Duration.FromSeconds(TargetSeconds), Duration.FromSeconds(TargetSeconds), MetAt, StoppedAt)
     {
         WarningsSent = WarningsSent,
         Level = Level,
@@ -265,15 +272,4 @@ internal sealed record NoticeDocument(
             DueAt = DueAt ?? At,
         };
     }
-}
-
-internal sealed record EventDocument(string IncidentId, int Sequence, string Kind, Instant At, PersonDocument Actor, Dictionary<string, string> Details)
-{
-    public static EventDocument From(IncidentEvent e) =>
-        new(e.IncidentId.Value, e.Sequence, e.Kind.Name(), e.At, PersonDocument.From(e.Actor), new Dictionary<string, string>(e.Details));
-
-    public IncidentEvent ToEvent() =>
-        WireNames.TryParse(Kind, out EventKind kind)
-            ? new IncidentEvent(Core.Incidents.IncidentId.Parse(IncidentId), Sequence, kind, At, Actor.ToPerson(), Details)
-            : throw new InvalidDataException($"Stored event {IncidentId}#{Sequence} has an unknown kind '{Kind}'.");
 }

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Azure.Data.Tables;
+using Dispatch.Core.Audit;
 using Dispatch.Core.Incidents;
+using NodaTime;
 
 namespace Dispatch.Functions.Storage;
 
@@ -14,6 +16,23 @@ internal static class IncidentRows
 
     public static TableEntity Incident(Incident incident, string body) =>
         WithBody(new TableEntity(incident.Station.Value, TableKeys.IncidentRow(incident.Id)), incident, body);
+
+    /// <summary>
+    /// What an intake inserts into the station's partition: the incident, its first event(s), its outbox notices, its
+    /// open-list entry and the audit record of the request (the station's version row and an idempotency record go
+    /// with them in the intake's transaction).
+    /// </summary>
+    public static IEnumerable<TableTransactionAction> Created(Transition opened, AuditRecord audit)
+    {
+        var body = BodyOf(opened.Incident);
+        yield return new(TableTransactionActionType.Add, Incident(opened.Incident, body));
+        foreach (var row in ChangeRows(opened, body))
+        {
+            yield return new(TableTransactionActionType.Add, row);
+        }
+
+        yield return new(TableTransactionActionType.Add, AuditRows.Row(audit));
+    }
 
     /// <summary>The rows a change adds or replaces besides the incident: events, outbox notices, the open-list entry.</summary>
     public static IEnumerable<TableEntity> ChangeRows(Transition change, string body)
@@ -44,6 +63,10 @@ internal static class IncidentRows
             yield return WithBody(new TableEntity(incident.Station.Value, TableKeys.OpenRow(incident.Id)), incident, body);
         }
     }
+
+    /// <summary>The station's row in the register of stations known (added once: the first sight of the station stays).</summary>
+    public static TableEntity StationRegistration(StationId station, Instant since) =>
+        new(TableKeys.StationsPartition, station.Value) { [TableKeys.StationSince] = since.ToDateTimeOffset() };
 
     /// <summary>Replaced by every change of the station: its ETag tells a board whether anything changed.</summary>
     public static TableEntity StationVersion(StationId station) =>

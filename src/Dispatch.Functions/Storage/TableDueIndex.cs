@@ -18,8 +18,9 @@ public sealed class TableDueIndex(DueIndexTable index, IOptions<DispatchSettings
     private readonly DispatchTable table = index.Table;
     private readonly int shards = settings.Value.IndexShards;
 
+    /// <summary>Entries of one partition in transactions of up to 100, the partitions' requests at once.</summary>
     public Task AddAsync(IReadOnlyList<DueEntry> entries, CancellationToken cancellationToken) =>
-        Task.WhenAll(entries.Select(entry => table.RunAsync(() => table.Client.UpsertEntityAsync(Row(entry), TableUpdateMode.Replace, cancellationToken), cancellationToken)));
+        table.SubmitInBatchesAsync(entries.Select(entry => (IReadOnlyList<TableTransactionAction>)[Upsert(Row(entry))]), cancellationToken);
 
     public async Task<IReadOnlyList<DueEntry>> DueAsync(Instant now, int max, CancellationToken cancellationToken)
     {
@@ -70,6 +71,40 @@ public sealed class TableDueIndex(DueIndexTable index, IOptions<DispatchSettings
         }, cancellationToken);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A replacement within one partition is one pair of actions (the new entry upserted, the old one deleted) that
+    /// always shares a transaction, so it is whole or not at all; pairs and removals of one partition go up to 50 to a
+    /// transaction. A replacement into another partition writes the new entry first and deletes the old one only
+    /// once every such write is in.
+    /// </remarks>
+    public async Task ReplaceAllAsync(IReadOnlyList<DueReplacement> replacements, CancellationToken cancellationToken)
+    {
+        var first = new List<IReadOnlyList<TableTransactionAction>>();
+        var then = new List<IReadOnlyList<TableTransactionAction>>();
+        foreach (var (old, replacement) in replacements)
+        {
+            var oldRow = Row(old);
+            var newRow = replacement is null ? null : Row(replacement);
+            if (newRow is null)
+            {
+                first.Add([Delete(oldRow)]);
+            }
+            else if (newRow.PartitionKey != oldRow.PartitionKey)
+            {
+                first.Add([Upsert(newRow)]);
+                then.Add([Delete(oldRow)]);
+            }
+            else
+            {
+                first.Add(newRow.RowKey == oldRow.RowKey ? [Upsert(newRow)] : [Upsert(newRow), Delete(oldRow)]);
+            }
+        }
+
+        await table.SubmitInBatchesAsync(first, cancellationToken);
+        await table.SubmitInBatchesAsync(then, cancellationToken);
+    }
+
     public async Task<(int Count, Instant? OldestSince)> PendingNoticesAsync(CancellationToken cancellationToken)
     {
         var pages = await Task.WhenAll(Enumerable.Range(0, shards).Select(shard => table.QueryAsync(
@@ -77,6 +112,10 @@ public sealed class TableDueIndex(DueIndexTable index, IOptions<DispatchSettings
         var entries = pages.SelectMany(rows => rows).Select(Parse).OfType<DueEntry>().ToList();
         return (entries.Count, entries.Select(e => e.Since).Where(s => s is not null).DefaultIfEmpty(null).Min());
     }
+
+    private static TableTransactionAction Upsert(TableEntity row) => new(TableTransactionActionType.UpsertReplace, row);
+
+    private static TableTransactionAction Delete(TableEntity row) => new(TableTransactionActionType.Delete, row, ETag.All);
 
     private TableEntity Row(DueEntry entry)
     {

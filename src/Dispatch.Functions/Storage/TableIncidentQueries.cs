@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
 using Dispatch.Core.Incidents;
+using Dispatch.Core.Reports;
 using NodaTime;
 
 namespace Dispatch.Functions.Storage;
@@ -44,7 +45,7 @@ public sealed class TableIncidentQueries(DispatchTable table) : IIncidentQueries
         }, cancellationToken);
         return page is null
             ? new IncidentPage([], null)
-            : new IncidentPage([.. page.Values.Select(IncidentRows.Read)], ContinuationTokens.Encode(page.ContinuationToken));
+            : new IncidentPage([.. page.Values.Select(row => IncidentView.Of(IncidentRows.Read(row), query.Now))], ContinuationTokens.Encode(page.ContinuationToken));
     }
 
     public async Task<IReadOnlyList<IncidentEvent>> TimelineAsync(IncidentId id, CancellationToken cancellationToken)
@@ -55,7 +56,8 @@ public sealed class TableIncidentQueries(DispatchTable table) : IIncidentQueries
         return [.. rows.Select(row => JsonSerializer.Deserialize<EventDocument>(row.GetString("Body"), Json.Options)!.ToEvent())];
     }
 
-    public async IAsyncEnumerable<Incident> ReportedBetweenAsync(StationId station, Instant from, Instant until, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<ReportedIncident> ReportedBetweenAsync(
+        StationId station, Instant from, Instant until, Instant asOf, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var (after, before) = TableKeys.IncidentRange(from, until);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {station.Value} and RowKey gt {after} and RowKey lt {before}");
@@ -82,7 +84,7 @@ public sealed class TableIncidentQueries(DispatchTable table) : IIncidentQueries
                 // The key holds the report's millisecond; the bounds are exact to the instant.
                 if (incident.ReportedAt >= from && incident.ReportedAt < until)
                 {
-                    yield return incident;
+                    yield return ReportedIncident.Of(incident, asOf);
                 }
             }
 

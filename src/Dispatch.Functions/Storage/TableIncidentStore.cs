@@ -20,10 +20,7 @@ public sealed class TableIncidentStore(DispatchTable table) : IIncidentStore, IN
     {
         var incident = opened.Incident;
         await RegisterStationAsync(incident.Station, audit.At, cancellationToken);
-        var body = IncidentRows.BodyOf(incident);
-        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, IncidentRows.Incident(incident, body)) };
-        actions.AddRange(IncidentRows.ChangeRows(opened, body).Select(row => new TableTransactionAction(TableTransactionActionType.Add, row)));
-        actions.Add(new(TableTransactionActionType.Add, AuditRows.Row(audit)));
+        var actions = IncidentRows.Created(opened, audit).ToList();
         actions.Add(new(TableTransactionActionType.UpsertReplace, IncidentRows.StationVersion(incident.Station)));
         var idempotencyKey = claim is null ? null : TableKeys.IdempotencyRow(claim.Key);
         if (claim is not null)
@@ -68,6 +65,108 @@ public sealed class TableIncidentStore(DispatchTable table) : IIncidentStore, IN
     /// </summary>
     public async Task<StoredIncident> SaveAsync(StoredIncident previous, Transition change, AuditRecord? audit, CancellationToken cancellationToken)
     {
+        var actions = SaveActions(previous, change, audit);
+        actions.Add(new(TableTransactionActionType.UpsertReplace, IncidentRows.StationVersion(change.Incident.Station)));
+        try
+        {
+            var response = await table.RunAsync(() => table.Client.SubmitTransactionAsync(actions, cancellationToken), cancellationToken);
+            return new StoredIncident(change.Incident, response.Value[0].Headers.ETag!.Value.ToString());
+        }
+        catch (TableTransactionFailedException e) when (e.Status is 412 or 409 or 404)
+        {
+            throw new ConcurrencyConflictException();
+        }
+    }
+
+    /// <summary>
+    /// A station's changes share transactions (up to 100 rows, the station's change marker once in each); when one of
+    /// them lost to a concurrent write, the transaction fails whole and its changes are saved one by one instead, so
+    /// that only the loser is a conflict.
+    /// </summary>
+    public async Task<SaveAllResult> SaveAllAsync(IReadOnlyList<(StoredIncident Previous, Transition Change)> changes, CancellationToken cancellationToken)
+    {
+        var outcomes = new SaveOutcome[changes.Count];
+        Array.Fill(outcomes, SaveOutcome.NotAttempted);
+        Exception? failure = null;
+        var actionsOf = changes.Select(c => SaveActions(c.Previous, c.Change, null)).ToArray();
+        var transactions = new List<List<int>>();
+        foreach (var station in Enumerable.Range(0, changes.Count).GroupBy(i => changes[i].Change.Incident.Station))
+        {
+            var (batch, rows) = (new List<int>(), 1);
+            foreach (var i in station)
+            {
+                var size = actionsOf[i].Count;
+                if (batch.Count > 0 && rows + size > DispatchTable.MaxBatchActions)
+                {
+                    transactions.Add(batch);
+                    (batch, rows) = ([], 1);
+                }
+
+                batch.Add(i);
+                rows += size;
+            }
+
+            transactions.Add(batch);
+        }
+
+        await Parallel.ForEachAsync(transactions, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (batch, ct) =>
+        {
+            if (Volatile.Read(ref failure) is not null)
+            {
+                return;
+            }
+
+            try
+            {
+                if (batch.Count > 1 && await TrySaveTogetherAsync([.. batch.SelectMany(i => actionsOf[i])], changes[batch[0]].Change.Incident.Station, ct))
+                {
+                    foreach (var i in batch)
+                    {
+                        outcomes[i] = SaveOutcome.Saved;
+                    }
+
+                    return;
+                }
+
+                foreach (var i in batch)
+                {
+                    try
+                    {
+                        await SaveAsync(changes[i].Previous, changes[i].Change, null, ct);
+                        outcomes[i] = SaveOutcome.Saved;
+                    }
+                    catch (ConcurrencyConflictException)
+                    {
+                        outcomes[i] = SaveOutcome.Conflict;
+                    }
+                }
+            }
+            catch (StorageUnavailableException e)
+            {
+                Interlocked.CompareExchange(ref failure, e, null);
+            }
+        });
+        return new SaveAllResult(outcomes, failure);
+    }
+
+    /// <returns>False when one of the changes lost to a concurrent write, and so none was saved.</returns>
+    private async Task<bool> TrySaveTogetherAsync(List<TableTransactionAction> actions, StationId station, CancellationToken cancellationToken)
+    {
+        actions.Add(new(TableTransactionActionType.UpsertReplace, IncidentRows.StationVersion(station)));
+        try
+        {
+            await table.RunAsync(() => table.Client.SubmitTransactionAsync(actions, cancellationToken), cancellationToken);
+            return true;
+        }
+        catch (TableTransactionFailedException e) when (e.Status is 412 or 409 or 404)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A change's rows besides the station's change marker: the incident conditional on its ETag, its events, outbox rows, list entry, audit record.</summary>
+    private static List<TableTransactionAction> SaveActions(StoredIncident previous, Transition change, AuditRecord? audit)
+    {
         var incident = change.Incident;
         var body = IncidentRows.BodyOf(incident);
         var actions = new List<TableTransactionAction>
@@ -91,16 +190,7 @@ public sealed class TableIncidentStore(DispatchTable table) : IIncidentStore, IN
             actions.Add(new(TableTransactionActionType.Add, AuditRows.Row(audit)));
         }
 
-        actions.Add(new(TableTransactionActionType.UpsertReplace, IncidentRows.StationVersion(incident.Station)));
-        try
-        {
-            var response = await table.RunAsync(() => table.Client.SubmitTransactionAsync(actions, cancellationToken), cancellationToken);
-            return new StoredIncident(incident, response.Value[0].Headers.ETag!.Value.ToString());
-        }
-        catch (TableTransactionFailedException e) when (e.Status is 412 or 409 or 404)
-        {
-            throw new ConcurrencyConflictException();
-        }
+        return actions;
     }
 
     public async Task<IReadOnlyList<PendingNotice>> PendingAsync(IncidentId incident, CancellationToken cancellationToken)
@@ -116,23 +206,12 @@ public sealed class TableIncidentStore(DispatchTable table) : IIncidentStore, IN
             row.ETag.ToString()))];
     }
 
-    public async Task RemoveAsync(IncidentId incident, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
-    {
-        var station = incident.Station.Value;
-        var actions = messageIds.Select(id => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(station, $"outbox|{id}"), ETag.All)).ToList();
-        try
-        {
-            await table.RunAsync(() => table.Client.SubmitTransactionAsync(actions, cancellationToken), cancellationToken);
-        }
-        catch (TableTransactionFailedException e) when (e.Status == 404)
-        {
-            // Another relay removed one of them first: remove the rest one by one.
-            foreach (var action in actions)
-            {
-                await table.RunAsync(() => table.Client.DeleteEntityAsync(action.Entity.PartitionKey, action.Entity.RowKey, ETag.All, cancellationToken), cancellationToken);
-            }
-        }
-    }
+    /// <summary>A station's sent notices in transactions of up to 100 deletes; the stations' requests at once.</summary>
+    public Task RemoveAsync(IReadOnlyList<Notice> sent, CancellationToken cancellationToken) =>
+        table.SubmitInBatchesAsync(
+            sent.DistinctBy(notice => notice.MessageId).Select(notice => (IReadOnlyList<TableTransactionAction>)
+                [new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(notice.Station.Value, TableKeys.OutboxRow(notice)), ETag.All)]),
+            cancellationToken);
 
     public Task PostponeAsync(PendingNotice notice, Instant nextAttempt, CancellationToken cancellationToken) =>
         table.RunAsync(async () =>
@@ -170,7 +249,7 @@ public sealed class TableIncidentStore(DispatchTable table) : IIncidentStore, IN
         try
         {
             await table.RunAsync(
-                () => table.Client.AddEntityAsync(new TableEntity(TableKeys.StationsPartition, station.Value) { [TableKeys.StationSince] = at.ToDateTimeOffset() }, cancellationToken),
+                () => table.Client.AddEntityAsync(IncidentRows.StationRegistration(station, at), cancellationToken),
                 cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status == 409)

@@ -27,8 +27,16 @@ public sealed class InMemoryIndex : IDueIndex
 
     public IReadOnlyList<DueEntry> Of(IncidentId id) => [.. Entries.Where(e => e.Incident == id)];
 
+    /// <summary>Calls of <see cref="AddAsync"/>.</summary>
+    public int Adds { get; private set; }
+
     public async Task AddAsync(IReadOnlyList<DueEntry> entries, CancellationToken cancellationToken)
     {
+        lock (gate)
+        {
+            Adds++;
+        }
+
         foreach (var entry in entries)
         {
             if (BeforeChange is { } hook)
@@ -72,6 +80,23 @@ public sealed class InMemoryIndex : IDueIndex
             }
         }
     }
+
+    /// <summary>One replacement after another, each through <see cref="BeforeChange"/>: a failure stops the rest, as a failed request of a batch would.</summary>
+    public async Task ReplaceAllAsync(IReadOnlyList<DueReplacement> replacements, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            Batches++;
+        }
+
+        foreach (var (old, replacement) in replacements)
+        {
+            await ReplaceAsync(old, replacement, cancellationToken);
+        }
+    }
+
+    /// <summary>Calls of <see cref="ReplaceAllAsync"/>.</summary>
+    public int Batches { get; private set; }
 
     public Task<(int Count, Instant? OldestSince)> PendingNoticesAsync(CancellationToken cancellationToken)
     {

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Dispatch.Core.Audit;
 using Dispatch.Core.Incidents;
+using Dispatch.Core.Reports;
 using NodaTime;
 
 namespace Dispatch.Core.Tests.Doubles;
@@ -108,6 +109,38 @@ public sealed class InMemoryStore : IIncidentStore, IIncidentQueries, INoticeOut
         }
     }
 
+    /// <summary>One save after another, each through <see cref="BeforeSave"/>, stopping at the first storage failure.</summary>
+    public async Task<SaveAllResult> SaveAllAsync(IReadOnlyList<(StoredIncident Previous, Transition Change)> changes, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            SaveAlls++;
+        }
+
+        var outcomes = Enumerable.Repeat(SaveOutcome.NotAttempted, changes.Count).ToArray();
+        for (var i = 0; i < changes.Count; i++)
+        {
+            try
+            {
+                await SaveAsync(changes[i].Previous, changes[i].Change, null, cancellationToken);
+                outcomes[i] = SaveOutcome.Saved;
+            }
+            catch (ConcurrencyConflictException)
+            {
+                outcomes[i] = SaveOutcome.Conflict;
+            }
+            catch (StorageUnavailableException e)
+            {
+                return new SaveAllResult(outcomes, e);
+            }
+        }
+
+        return new SaveAllResult(outcomes, null);
+    }
+
+    /// <summary>Calls of <see cref="SaveAllAsync"/>.</summary>
+    public int SaveAlls { get; private set; }
+
     public Task CheckHealthAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task<IncidentPage> ListAsync(IncidentQuery query, CancellationToken cancellationToken)
@@ -127,7 +160,7 @@ public sealed class InMemoryStore : IIncidentStore, IIncidentQueries, INoticeOut
             var start = PageStart(query.ContinuationToken);
             var page = items.Skip(start).Take(query.PageSize).ToList();
             var next = start + page.Count < items.Count ? $"{PageToken}{start + page.Count}" : null;
-            return Task.FromResult(new IncidentPage(page, next));
+            return Task.FromResult(new IncidentPage([.. page.Select(i => IncidentView.Of(i, query.Now))], next));
         }
     }
 
@@ -145,7 +178,8 @@ public sealed class InMemoryStore : IIncidentStore, IIncidentQueries, INoticeOut
         }
     }
 
-    public async IAsyncEnumerable<Incident> ReportedBetweenAsync(StationId station, Instant from, Instant until, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<ReportedIncident> ReportedBetweenAsync(
+        StationId station, Instant from, Instant until, Instant asOf, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         List<Incident> found;
         lock (gate)
@@ -156,7 +190,7 @@ public sealed class InMemoryStore : IIncidentStore, IIncidentQueries, INoticeOut
         foreach (var incident in found)
         {
             await Task.Yield();
-            yield return incident;
+            yield return ReportedIncident.Of(incident, asOf);
         }
     }
 
@@ -188,13 +222,17 @@ public sealed class InMemoryStore : IIncidentStore, IIncidentQueries, INoticeOut
         }
     }
 
-    public Task RemoveAsync(IncidentId incident, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
+    /// <summary>Calls of <see cref="RemoveAsync"/>, each with the stations of the notices it removed.</summary>
+    public List<IReadOnlyList<StationId>> Removals { get; } = [];
+
+    public Task RemoveAsync(IReadOnlyList<Notice> sent, CancellationToken cancellationToken)
     {
         lock (gate)
         {
-            foreach (var id in messageIds)
+            Removals.Add([.. sent.Select(n => n.Station).Distinct()]);
+            foreach (var notice in sent)
             {
-                outbox.Remove(id);
+                outbox.Remove(notice.MessageId);
             }
         }
 

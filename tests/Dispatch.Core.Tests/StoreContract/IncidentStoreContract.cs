@@ -155,7 +155,7 @@ public abstract class IncidentStoreContract
             ids.Add((await CreateAsync(ports, Open(T0 + Duration.FromSeconds(i)))).Incident.Id);
         }
 
-        var pages = new List<IReadOnlyList<Incident>>();
+        var pages = new List<IReadOnlyList<IncidentView>>();
         string? token = null;
         do
         {
@@ -183,7 +183,7 @@ public abstract class IncidentStoreContract
         await CreateAsync(ports, Open(T0 + Duration.FromMinutes(30), NewStation()));
 
         var found = new List<IncidentId>();
-        await foreach (var incident in ports.Queries.ReportedBetweenAsync(station, T0, T0 + hour, default))
+        await foreach (var incident in ports.Queries.ReportedBetweenAsync(station, T0, T0 + hour, T0 + hour, default))
         {
             found.Add(incident.Id);
         }
@@ -230,9 +230,9 @@ public abstract class IncidentStoreContract
         var postponed = Assert.Single(await ports.Outbox.PendingAsync(id, default));
         await ports.Outbox.PostponeAsync(pending, retryAt + Duration.FromMinutes(5), default); // a second relay holding the old version
         var afterStale = Assert.Single(await ports.Outbox.PendingAsync(id, default));
-        await ports.Outbox.RemoveAsync(id, [pending.Notice.MessageId], default);
+        await ports.Outbox.RemoveAsync([pending.Notice], default);
         var afterRemove = await ports.Outbox.PendingAsync(id, default);
-        await ports.Outbox.RemoveAsync(id, [pending.Notice.MessageId], default); // already removed by another relay: not an error
+        await ports.Outbox.RemoveAsync([pending.Notice], default); // already removed by another relay: not an error
 
         Assert.Equal(($"{id}:immediate", 0, T0), (pending.Notice.MessageId, pending.Attempts, pending.NextAttemptAt));
         Assert.Equal((1, retryAt), (postponed.Attempts, postponed.NextAttemptAt));
@@ -257,6 +257,6 @@ public abstract class IncidentStoreContract
     private async Task<StoredIncident> CreateAsync(Ports ports, Transition opened) =>
         (await ports.Store.CreateAsync(opened, null, Record(AuditOutcome.Created, opened.Incident.Station), default)).Stored!;
 
-    private async Task<IReadOnlyList<Incident>> ListAsync(Ports ports, StatusFilter status, Instant now, Priority? priority = null) =>
+    private async Task<IReadOnlyList<IncidentView>> ListAsync(Ports ports, StatusFilter status, Instant now, Priority? priority = null) =>
         (await ports.Queries.ListAsync(new IncidentQuery(station, status, priority, now, 50, null), default)).Items;
 }
