@@ -52,8 +52,11 @@ public sealed class EscalationFlowTests(Azurite azurite) : IAsyncLifetime
         var inEnglish = (await host.ReportAsync(ApiHost.Report(english, category: "homicide")))["id"]!.GetValue<string>();
         var inChinese = (await host.ReportAsync(ApiHost.Report(chinese, category: "homicide")))["id"]!.GetValue<string>();
 
-        var englishMessage = Assert.Single(await ReceiveAsync("chief", inEnglish));
-        var chineseMessage = Assert.Single(await ReceiveAsync("chief", inChinese));
+        // Both notices are on the subscription before either is looked for: one drain takes both (a drain for one
+        // incident completes, and so loses, the other's message).
+        var received = await ReceiveAsync("chief", incidentId: null, expecting: 2);
+        var englishMessage = Assert.Single(received, m => (string)m.ApplicationProperties["incidentId"] == inEnglish);
+        var chineseMessage = Assert.Single(received, m => (string)m.ApplicationProperties["incidentId"] == inChinese);
 
         Assert.Equal("P1 homicide at 1 Bell Tower Square: reported by Command Center (test)", JsonNode.Parse(englishMessage.Body.ToString())!["summary"]!.GetValue<string>());
         Assert.Equal("【重大警情】一级 命案，1 Bell Tower Square，Command Center (test) 接警", JsonNode.Parse(chineseMessage.Body.ToString())!["summary"]!.GetValue<string>());
