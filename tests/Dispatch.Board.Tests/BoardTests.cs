@@ -142,7 +142,7 @@ public abstract class BoardTests(BoardFixture fixture, ITestOutputHelper output)
         await dispatcher.ClickAsync("#new-report");
         await dispatcher.FillAsync("[name='category']", "");
         await dispatcher.ClickAsync("#panel button[type='submit']");
-        await Expect(dispatcher.Locator("[data-error-for='category']")).ToHaveTextAsync(Says.Required); // the API's own message, in the board's language
+        await Expect(dispatcher.Locator("[data-error-for='category']")).ToHaveTextAsync(Says.MustNotBeEmpty); // the API's own message for an empty field, in the board's language
         await dispatcher.FillAsync("[name='category']", "burglary");
         await dispatcher.SelectOptionAsync("[name='priority']", "P2");
         await dispatcher.FillAsync("[name='location.address']", "12 South Street");
