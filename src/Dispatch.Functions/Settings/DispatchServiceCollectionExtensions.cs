@@ -54,6 +54,7 @@ public static class DispatchServiceCollectionExtensions
         services.TryAddSingleton<IIncidentStore>(sp => sp.GetRequiredService<TableIncidentStore>());
         services.TryAddSingleton<INoticeOutbox>(sp => sp.GetRequiredService<TableIncidentStore>());
         services.TryAddSingleton<IIncidentQueries, TableIncidentQueries>();
+        services.TryAddSingleton<IDayDigests, TableDayDigests>();
         services.TryAddSingleton<IDueIndex, TableDueIndex>();
         services.TryAddSingleton<TableRosterStore>();
         services.TryAddSingleton<IRosterStore>(sp => new RememberedRoster(sp.GetRequiredService<TableRosterStore>(), sp.GetRequiredService<IClock>()));
