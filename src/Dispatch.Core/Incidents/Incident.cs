@@ -131,7 +131,7 @@ public sealed record Incident
 
     public Transition Dispatch(string unit, Person officer, Instant now, Person actor, UnitTerms? terms = null)
     {
-        Require(IncidentAction.Dispatch, "dispatch", IncidentStatus.Reported.Name());
+        Require(IncidentAction.Dispatch, "dispatch", IncidentStatus.Reported);
         var owners = Ownership.HandTo(new Assignment(now, unit, officer, actor));
         return Record(now, actor, new EventDetails.Dispatched(unit, officer) { Terms = terms ?? UnitTerms.None }, this with
         {
@@ -144,10 +144,13 @@ public sealed record Incident
     /// <summary>Hands the incident to another unit: the phases under way split into ownership periods at this instant.</summary>
     public Transition Reassign(string unit, Person officer, string? reason, Instant now, Person actor, UnitTerms? terms = null)
     {
-        Require(IncidentAction.Reassign, "reassign", "dispatched or on-scene");
+        Require(IncidentAction.Reassign, "reassign", IncidentStatus.Dispatched, IncidentStatus.OnScene);
         if (string.Equals(unit, Unit, StringComparison.OrdinalIgnoreCase) && officer.Subject == Officer!.Subject)
         {
-            throw new InvalidTransitionException($"Incident {Id} is already with {unit} and {officer.Name}.");
+            throw new InvalidTransitionException($"Incident {Id} is already with {unit} and {officer.Name}.")
+            {
+                Refusal = new("already-assigned", ("incident", Id.Value), ("unit", unit), ("officer", officer.Name)),
+            };
         }
 
         return Record(now, actor, new EventDetails.Reassigned(unit, officer, Unit!, Officer!.Subject, reason) { Terms = terms ?? UnitTerms.None },
@@ -171,21 +174,21 @@ public sealed record Incident
     /// <param name="arrival">Whether the map agrees (<see cref="Units.ArrivalCheck"/>); an arrival is never refused for distance.</param>
     public Transition Arrive(Instant now, Person actor, Units.ArrivalCheck? arrival = null)
     {
-        Require(IncidentAction.Arrive, "mark on scene", IncidentStatus.Dispatched.Name());
+        Require(IncidentAction.Arrive, "mark on scene", IncidentStatus.Dispatched);
         return Record(now, actor, new EventDetails.OnScene { Arrival = arrival },
             this with { Lifecycle = Lifecycle.OnScene(now, arrival), Ladder = Ladder.Meet(ClockKind.Arrival, now, Ownership) });
     }
 
     public Transition Resolve(string outcome, Instant now, Person actor)
     {
-        Require(IncidentAction.Resolve, "resolve", IncidentStatus.OnScene.Name());
+        Require(IncidentAction.Resolve, "resolve", IncidentStatus.OnScene);
         return Record(now, actor, new EventDetails.Resolved(outcome),
             this with { Lifecycle = Lifecycle.Resolved(now, outcome), Ladder = Ladder.Meet(ClockKind.Resolution, now, Ownership) });
     }
 
     public Transition Close(Instant now, Person actor)
     {
-        Require(IncidentAction.Close, "close", IncidentStatus.Resolved.Name());
+        Require(IncidentAction.Close, "close", IncidentStatus.Resolved);
         return Record(now, actor, new EventDetails.Closed(), this with { Lifecycle = Lifecycle.Closed(now) });
     }
 
@@ -194,7 +197,10 @@ public sealed record Incident
     {
         if (!Allows(IncidentAction.Cancel))
         {
-            throw new InvalidTransitionException($"Cannot cancel incident {Id}: it is already {Status.Name()}.");
+            throw new InvalidTransitionException($"Cannot cancel incident {Id}: it is already {Status.Name()}.")
+            {
+                Refusal = new("already-ended", ("incident", Id.Value), ("status", Status)),
+            };
         }
 
         return Record(now, actor, new EventDetails.Cancelled(reason),
@@ -242,11 +248,14 @@ public sealed record Incident
         };
 
     /// <summary>Refuses (409) an action the incident's state does not allow (<see cref="IncidentRequest.IsAllowed"/>).</summary>
-    internal void Require(IncidentAction action, string verb, string expected)
+    internal void Require(IncidentAction action, string verb, params IncidentStatus[] expected)
     {
         if (!Allows(action))
         {
-            throw new InvalidTransitionException($"Cannot {verb} incident {Id}: it is {Status.Name()}, and only a {expected} incident can be.");
+            throw new InvalidTransitionException($"Cannot {verb} incident {Id}: it is {Status.Name()}, and only a {string.Join(" or ", expected.Select(s => s.Name()))} incident can be.")
+            {
+                Refusal = new("wrong-state", ("action", action), ("incident", Id.Value), ("status", Status), ("expected", expected)),
+            };
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Dispatch.Contracts;
 using Dispatch.Core;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Reports;
@@ -21,9 +22,25 @@ public sealed record FiguresResource(
     string Key, string Label, int N, string? Median, string? P90, string? P95, string? Min, string? Max, int Met, int Breached, double? Compliance,
     int StillRunning, int OverdueNow, IReadOnlyDictionary<string, int> EscalationsByLevel, string? MedianTimeToAcknowledge, int Derived, bool SmallSample)
 {
-    public static FiguresResource From(GroupFigures g) => new(
-        g.Key, g.Label, g.N, Iso(g.Median), Iso(g.P90), Iso(g.P95), Iso(g.Min), Iso(g.Max), g.Met, g.Breached, g.Compliance, g.StillRunning, g.OverdueNow,
+    /// <summary>The figures of a group, its label in the reader's words (a priority, zone, category or weekday as the language says it; the desk).</summary>
+    public static FiguresResource From(GroupFigures g, GroupBy by, Words words) => new(
+        g.Key, LabelOf(g, by, words), g.N, Iso(g.Median), Iso(g.P90), Iso(g.P95), Iso(g.Min), Iso(g.Max), g.Met, g.Breached, g.Compliance, g.StillRunning, g.OverdueNow,
         g.EscalationsByLevel.ToDictionary(l => l.Key.ToString(CultureInfo.InvariantCulture), l => l.Value), Iso(g.MedianTimeToAcknowledge), g.Derived, g.SmallSample);
+
+    /// <summary>The total's label and the desk's (before any unit was dispatched) are words too; keys stay as they are.</summary>
+    private static string LabelOf(GroupFigures g, GroupBy by, Words words) => g.Key switch
+    {
+        "total" => words["group.total"],
+        "(desk)" => words["group.desk"],
+        _ => by switch
+        {
+            GroupBy.Priority => words.Word("priority", g.Key),
+            GroupBy.Zone => words.Word("zone", g.Key),
+            GroupBy.Category => words.Has($"category.{g.Key}") ? words.Word("category", g.Key) : g.Label,
+            GroupBy.Weekday => words.Word("weekday", g.Key),
+            _ => g.Label,
+        },
+    };
 
     public static string? Iso(Duration? duration) => duration is { } d ? IsoDuration.Format(d) : null;
 }
@@ -38,18 +55,18 @@ public sealed record ResponseTimesResource(
     CoverageResource Coverage, string Clock, string By, int Incidents, FiguresResource Total, IReadOnlyList<FiguresResource> Groups,
     IReadOnlyList<BucketResource> Buckets, FindingsResource Findings)
 {
-    public static ResponseTimesResource From(ResponseTimeReport r) => new(
+    public static ResponseTimesResource From(ResponseTimeReport r, Words words) => new(
         CoverageResource.Of(r.Scope, r.Range, r.AsOf), r.Clock.Name(), r.By.Name(), r.Incidents,
-        FiguresResource.From(r.Total), [.. r.Groups.Select(FiguresResource.From)],
+        FiguresResource.From(r.Total, r.By, words), [.. r.Groups.Select(g => FiguresResource.From(g, r.By, words))],
         [.. r.Buckets.Select(b => new BucketResource(IsoDuration.Format(b.From), b.To is { } to ? IsoDuration.Format(to) : null, b.Count))],
         new FindingsResource(r.Findings.Count, [.. r.Findings.Select(f => new FindingResource(f.Incident.Value, f.Problem))]));
 }
 
 public sealed record RankingResource(CoverageResource Coverage, string Clock, string By, IReadOnlyList<FiguresResource> Ranked, IReadOnlyList<FiguresResource> Unranked)
 {
-    public static RankingResource From(RankingReport r) => new(
+    public static RankingResource From(RankingReport r, Words words) => new(
         CoverageResource.Of(r.Scope, r.Range, r.AsOf), r.Clock.Name(), r.By.Name(),
-        [.. r.Ranked.Select(FiguresResource.From)], [.. r.Unranked.Select(FiguresResource.From)]);
+        [.. r.Ranked.Select(g => FiguresResource.From(g, r.By, words))], [.. r.Unranked.Select(g => FiguresResource.From(g, r.By, words))]);
 }
 
 public sealed record BreachResourceLine(
@@ -67,7 +84,8 @@ public sealed record BreachesResource(CoverageResource Coverage, int Count, IRea
 /// <summary>
 /// The same figures as the JSON, one row per group (the totals first, key <c>total</c>), RFC 4180: a comma
 /// between fields, quotes around any field with a comma, quote or line break. Durations are the JSON's ISO-8601;
-/// a text field starting with = + - @ gets a leading apostrophe so no spreadsheet runs it.
+/// a text field starting with = + - @ gets a leading apostrophe so no spreadsheet runs it. Asked for labels (in a
+/// language), a row of column names people read comes first, above the row of machine keys.
 /// </summary>
 public static class ReportCsv
 {
@@ -76,14 +94,17 @@ public static class ReportCsv
     private static readonly string[] FigureColumns =
         ["key", "label", "n", "median", "p90", "p95", "min", "max", "met", "breached", "compliance", "stillRunning", "overdueNow", "medianTimeToAcknowledge", "derived", "smallSample"];
 
-    public static string Of(ResponseTimesResource report) => Figures([report.Total, .. report.Groups]);
+    private static readonly string[] BreachColumns =
+        ["incidentId", "station", "category", "priority", "clock", "deadline", "holderKind", "holderId", "holderName", "unit", "overdueBy", "stillRunning", "level", "acknowledgedBy", "acknowledgedAt"];
 
-    public static string Of(RankingResource report) => Figures([.. report.Ranked, .. report.Unranked]);
+    public static string Of(ResponseTimesResource report, Words? labels = null) => Figures([report.Total, .. report.Groups], labels);
 
-    public static string Of(BreachesResource report)
+    public static string Of(RankingResource report, Words? labels = null) => Figures([.. report.Ranked, .. report.Unranked], labels);
+
+    public static string Of(BreachesResource report, Words? labels = null)
     {
         var csv = new StringBuilder();
-        Row(csv, ["incidentId", "station", "category", "priority", "clock", "deadline", "holderKind", "holderId", "holderName", "unit", "overdueBy", "stillRunning", "level", "acknowledgedBy", "acknowledgedAt"]);
+        Header(csv, BreachColumns, labels);
         foreach (var b in report.Breaches)
         {
             Row(csv, [b.IncidentId, b.Station, b.Category, b.Priority, b.Clock, b.Deadline.ToString(), b.Holder.Kind, b.Holder.Person.Id, b.Holder.Person.Name, b.Holder.Unit,
@@ -93,10 +114,10 @@ public static class ReportCsv
         return csv.ToString();
     }
 
-    private static string Figures(IEnumerable<FiguresResource> groups)
+    private static string Figures(IEnumerable<FiguresResource> groups, Words? labels)
     {
         var csv = new StringBuilder();
-        Row(csv, FigureColumns);
+        Header(csv, FigureColumns, labels);
         foreach (var g in groups)
         {
             Row(csv, [g.Key, g.Label, Int(g.N), g.Median, g.P90, g.P95, g.Min, g.Max, Int(g.Met), Int(g.Breached),
@@ -104,6 +125,16 @@ public static class ReportCsv
         }
 
         return csv.ToString();
+    }
+
+    private static void Header(StringBuilder csv, string[] columns, Words? labels)
+    {
+        if (labels is not null)
+        {
+            Row(csv, [.. columns.Select(c => labels[$"csv.{c}"])]);
+        }
+
+        Row(csv, columns);
     }
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);

@@ -1,3 +1,4 @@
+using Dispatch.Contracts;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Units;
@@ -18,7 +19,7 @@ public sealed class UnitFunctions(UnitService units, PositionService positions, 
         {
             if (!StationId.TryParse(station, out var stationId))
             {
-                return Problem.Field("station", $"Must be {StationId.Rule}.");
+                return Problem.Field("station", Phrase.Of("field.station", ("rule", Phrase.Of("rule.station"))));
             }
 
             var list = await units.ListAsync(call, stationId, ct);
@@ -70,7 +71,7 @@ public sealed class UnitFunctions(UnitService units, PositionService positions, 
             var status = reader.Choice<UnitStatus>(body, "status", UnitNames.TryParse, UnitNames.Settable);
             if (status is UnitStatus.Dispatched or UnitStatus.OnScene)
             {
-                reader.Add("status", $"A unit becomes {status.Value.Name()} when it is dispatched to or arrives at an incident. Set one of: {string.Join(", ", UnitNames.Settable)}.");
+                reader.Add("status", Phrase.Verbatim($"A unit becomes {status.Value.Name()} when it is dispatched to or arrives at an incident. Set one of: {string.Join(", ", UnitNames.Settable)}."));
             }
 
             var reason = reader.Text(body, "reason", required: status == UnitStatus.OutOfService, maxLength: 200);
@@ -103,7 +104,7 @@ public sealed class UnitFunctions(UnitService units, PositionService positions, 
             {
                 if (value is null && !reader.Errors.ContainsKey(name))
                 {
-                    reader.Add(name, "This field is required.");
+                    reader.Add(name, Phrase.Of("field.required"));
                 }
             }
 
@@ -168,12 +169,12 @@ public sealed class UnitFunctions(UnitService units, PositionService positions, 
         var reader = new RequestReader();
         if (!StationId.TryParse(station, out stationId))
         {
-            reader.Add("station", $"Must be {StationId.Rule}.");
+            reader.Add("station", Phrase.Of("field.station", ("rule", Phrase.Of("rule.station"))));
         }
 
         if (!Unit.IsValidId(unit))
         {
-            reader.Add("unit", $"Must be {Unit.IdRule}.");
+            reader.Add("unit", Phrase.Verbatim($"Must be {Unit.IdRule}."));
         }
 
         return reader;
