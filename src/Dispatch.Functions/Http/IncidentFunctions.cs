@@ -210,7 +210,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             var given = new[] { ("latitude", latitude), ("longitude", longitude), ("accuracy", accuracy) };
             if (!reader.HasErrors && given.Any(g => g.Item2 is not null) && given.Any(g => g.Item2 is null))
             {
-                reader.Add(given.First(g => g.Item2 is null).Item1, Phrase.Verbatim("Give latitude, longitude and accuracy together, or none."));
+                reader.Add(given.First(g => g.Item2 is null).Item1, Phrase.Of("field.position-together"));
             }
 
             return new IncidentRequest.Arrive(latitude is { } lat && longitude is { } lon && accuracy is { } acc ? new Core.Units.ReportedPoint(lat, lon, acc) : null);
