@@ -25,6 +25,9 @@ public sealed record ClockSample(
 
     public Instant? AcknowledgedAt { get; init; }
 
+    /// <summary>For the arrival clock of an incident the unit has reached: whether the map confirmed the arrival (an arrival recorded without a check, or before arrivals were checked, is unverified); null otherwise.</summary>
+    public bool? Verified { get; init; }
+
     public static ClockSample Of(Incident incident, ClockKind kind, Instant now)
     {
         var clock = incident.Clocks[kind];
@@ -49,6 +52,7 @@ public sealed record ClockSample(
             OverdueBy = outcome?.OverdueBy ?? Duration.Max(now - clock.Deadline, Duration.Zero),
             AcknowledgedBy = clock.AcknowledgedBy,
             AcknowledgedAt = clock.AcknowledgedAt,
+            Verified = kind == ClockKind.Arrival && incident.OnSceneAt is not null ? incident.Lifecycle.Arrival?.Verified == true : null,
         };
     }
 }

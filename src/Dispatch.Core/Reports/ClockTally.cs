@@ -19,7 +19,7 @@ public sealed class ClockTally
     private bool sorted;
 
     public ClockTally()
-        : this([], [], 0, 0, [], new SortedDictionary<int, int>(), 0)
+        : this([], [], 0, 0, [], new SortedDictionary<int, int>(), 0, VerifiedArrivals.None)
     {
     }
 
@@ -28,10 +28,12 @@ public sealed class ClockTally
     /// <param name="EndedBreached">Clocks that ended past their deadline (met late, or cancelled after it).</param>
     /// <param name="RunningDeadlines">Deadlines of clocks still running, sorted.</param>
     /// <param name="SamplesAtLevel">How many clocks reached each escalation level (level → clocks).</param>
+    /// <param name="arrivals">Arrivals, and how many of them the map confirmed (arrival clock only).</param>
     public ClockTally(
         IEnumerable<Duration> durations, IEnumerable<Duration> acknowledged, int met, int endedBreached,
-        IEnumerable<Instant> runningDeadlines, IEnumerable<KeyValuePair<int, int>> samplesAtLevel, int derived)
+        IEnumerable<Instant> runningDeadlines, IEnumerable<KeyValuePair<int, int>> samplesAtLevel, int derived, VerifiedArrivals arrivals)
     {
+        Arrivals = arrivals;
         this.durations = [.. durations];
         this.acknowledged = [.. acknowledged];
         this.runningDeadlines = [.. runningDeadlines];
@@ -54,6 +56,8 @@ public sealed class ClockTally
     public int EndedBreached { get; private set; }
 
     public int Derived { get; private set; }
+
+    public VerifiedArrivals Arrivals { get; private set; }
 
     /// <summary>Counts one clock; a running clock by its deadline, so the tally stays true whenever it is read.</summary>
     public ClockTally Add(ClockSample sample)
@@ -93,6 +97,7 @@ public sealed class ClockTally
             Derived++;
         }
 
+        Arrivals = Arrivals.Add(sample);
         return this;
     }
 
@@ -111,6 +116,7 @@ public sealed class ClockTally
         Met += other.Met;
         EndedBreached += other.EndedBreached;
         Derived += other.Derived;
+        Arrivals = Arrivals.Merge(other.Arrivals);
         return this;
     }
 
@@ -136,7 +142,10 @@ public sealed class ClockTally
             durations.Count == 0 ? null : durations[0], durations.Count == 0 ? null : durations[^1],
             Met, breached, Met + breached == 0 ? null : Math.Round((double)Met / (Met + breached), 4),
             runningDeadlines.Count, overdueNow, escalations.ToDictionary(), Statistics.NearestRank(acknowledged, 0.5), Derived,
-            durations.Count < Statistics.SmallSample);
+            durations.Count < Statistics.SmallSample)
+        {
+            Arrivals = Arrivals,
+        };
     }
 
     private static int CountAtOrBefore(List<Instant> sorted, Instant now)

@@ -9,7 +9,32 @@ namespace Dispatch.Core.Reports;
 public sealed record GroupFigures(
     string Key, string Label, int N, Duration? Median, Duration? P90, Duration? P95, Duration? Min, Duration? Max,
     int Met, int Breached, double? Compliance, int StillRunning, int OverdueNow,
-    IReadOnlyDictionary<int, int> EscalationsByLevel, Duration? MedianTimeToAcknowledge, int Derived, bool SmallSample);
+    IReadOnlyDictionary<int, int> EscalationsByLevel, Duration? MedianTimeToAcknowledge, int Derived, bool SmallSample)
+{
+    /// <summary>The group's arrivals and how many the map confirmed; <see cref="VerifiedArrivals.None"/> for the other clocks.</summary>
+    public VerifiedArrivals Arrivals { get; init; } = VerifiedArrivals.None;
+}
+
+/// <summary>
+/// Arrivals counted for the share the map confirmed (README, "Reports"): every arrival of the group, those verified,
+/// and those verified and on time, so a chief reads compliance on verified arrivals beside compliance on all.
+/// </summary>
+public readonly record struct VerifiedArrivals(int Arrived, int Verified, int VerifiedMet)
+{
+    public static VerifiedArrivals None => default;
+
+    /// <summary>Verified ÷ arrived, to four places; null without arrivals.</summary>
+    public double? Share => Arrived == 0 ? null : Math.Round((double)Verified / Arrived, 4);
+
+    /// <summary>Of the verified arrivals, the share met on time; null without verified arrivals.</summary>
+    public double? VerifiedCompliance => Verified == 0 ? null : Math.Round((double)VerifiedMet / Verified, 4);
+
+    public VerifiedArrivals Add(ClockSample sample) => sample.Verified is { } verified
+        ? new(Arrived + 1, Verified + (verified ? 1 : 0), VerifiedMet + (verified && sample.Met ? 1 : 0))
+        : this;
+
+    public VerifiedArrivals Merge(VerifiedArrivals other) => new(Arrived + other.Arrived, Verified + other.Verified, VerifiedMet + other.VerifiedMet);
+}
 
 /// <summary>Durations from <see cref="From"/> (included) up to <see cref="To"/> (excluded; null for no upper edge).</summary>
 public sealed record Bucket(Duration From, Duration? To, int Count);
@@ -45,7 +70,10 @@ public static class Statistics
             durations.Count == 0 ? null : durations[0], durations.Count == 0 ? null : durations[^1],
             met, breached, met + breached == 0 ? null : Math.Round((double)met / (met + breached), 4),
             samples.Count(s => s.Running), samples.Count(s => s.OverdueNow),
-            levels, NearestRank(acknowledged, 0.5), samples.Count(s => s.Derived), durations.Count < SmallSample);
+            levels, NearestRank(acknowledged, 0.5), samples.Count(s => s.Derived), durations.Count < SmallSample)
+        {
+            Arrivals = samples.Aggregate(VerifiedArrivals.None, (arrivals, sample) => arrivals.Add(sample)),
+        };
     }
 
     /// <summary>Counts of durations between the edges: [0, e1), [e1, e2), …, [ek, ∞).</summary>

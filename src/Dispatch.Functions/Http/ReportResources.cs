@@ -22,10 +22,17 @@ public sealed record FiguresResource(
     string Key, string Label, int N, string? Median, string? P90, string? P95, string? Min, string? Max, int Met, int Breached, double? Compliance,
     int StillRunning, int OverdueNow, IReadOnlyDictionary<string, int> EscalationsByLevel, string? MedianTimeToAcknowledge, int Derived, bool SmallSample)
 {
+    /// <summary>On the arrival clock only (null on the others): how many arrivals the map confirmed, and compliance on those beside <c>compliance</c> on all.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ArrivalsResource? Arrivals { get; init; }
+
     /// <summary>The figures of a group, its label in the reader's words (a priority, zone, category or weekday as the language says it; the desk).</summary>
-    public static FiguresResource From(GroupFigures g, GroupBy by, Words words) => new(
+    public static FiguresResource From(GroupFigures g, ClockKind clock, GroupBy by, Words words) => new(
         g.Key, LabelOf(g, by, words), g.N, Iso(g.Median), Iso(g.P90), Iso(g.P95), Iso(g.Min), Iso(g.Max), g.Met, g.Breached, g.Compliance, g.StillRunning, g.OverdueNow,
-        g.EscalationsByLevel.ToDictionary(l => l.Key.ToString(CultureInfo.InvariantCulture), l => l.Value), Iso(g.MedianTimeToAcknowledge), g.Derived, g.SmallSample);
+        g.EscalationsByLevel.ToDictionary(l => l.Key.ToString(CultureInfo.InvariantCulture), l => l.Value), Iso(g.MedianTimeToAcknowledge), g.Derived, g.SmallSample)
+    {
+        Arrivals = clock == ClockKind.Arrival ? new ArrivalsResource(g.Arrivals.Arrived, g.Arrivals.Verified, g.Arrivals.Share, g.Arrivals.VerifiedMet, g.Arrivals.VerifiedCompliance) : null,
+    };
 
     /// <summary>The total's label and the desk's (before any unit was dispatched) are words too; keys stay as they are.</summary>
     private static string LabelOf(GroupFigures g, GroupBy by, Words words) => g.Key switch
@@ -45,6 +52,10 @@ public sealed record FiguresResource(
     public static string? Iso(Duration? duration) => duration is { } d ? IsoDuration.Format(d) : null;
 }
 
+/// <param name="VerifiedShare">Verified ÷ arrived; null without arrivals.</param>
+/// <param name="VerifiedCompliance">Verified arrivals on time ÷ verified arrivals; null without verified arrivals.</param>
+public sealed record ArrivalsResource(int Arrived, int Verified, double? VerifiedShare, int VerifiedMet, double? VerifiedCompliance);
+
 public sealed record BucketResource(string From, string? To, int Count);
 
 public sealed record FindingResource(string IncidentId, string Problem);
@@ -57,7 +68,7 @@ public sealed record ResponseTimesResource(
 {
     public static ResponseTimesResource From(ResponseTimeReport r, Words words) => new(
         CoverageResource.Of(r.Scope, r.Range, r.AsOf), r.Clock.Name(), r.By.Name(), r.Incidents,
-        FiguresResource.From(r.Total, r.By, words), [.. r.Groups.Select(g => FiguresResource.From(g, r.By, words))],
+        FiguresResource.From(r.Total, r.Clock, r.By, words), [.. r.Groups.Select(g => FiguresResource.From(g, r.Clock, r.By, words))],
         [.. r.Buckets.Select(b => new BucketResource(IsoDuration.Format(b.From), b.To is { } to ? IsoDuration.Format(to) : null, b.Count))],
         new FindingsResource(r.Findings.Count, [.. r.Findings.Select(f => new FindingResource(f.Incident.Value, f.Problem))]));
 }
@@ -66,7 +77,7 @@ public sealed record RankingResource(CoverageResource Coverage, string Clock, st
 {
     public static RankingResource From(RankingReport r, Words words) => new(
         CoverageResource.Of(r.Scope, r.Range, r.AsOf), r.Clock.Name(), r.By.Name(),
-        [.. r.Ranked.Select(g => FiguresResource.From(g, r.By, words))], [.. r.Unranked.Select(g => FiguresResource.From(g, r.By, words))]);
+        [.. r.Ranked.Select(g => FiguresResource.From(g, r.Clock, r.By, words))], [.. r.Unranked.Select(g => FiguresResource.From(g, r.Clock, r.By, words))]);
 }
 
 public sealed record BreachResourceLine(

@@ -23,6 +23,13 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
     /// <summary>An entity holds 1 MiB.</summary>
     private const int MaxRowChars = 480_000;
 
+    /// <summary>
+    /// What a digest row holds, raised when a tally keeps more: a row of an older shape (before verified arrivals were
+    /// counted) is not used and is rewritten from its incidents, as a changed one is.
+    /// </summary>
+    private const int CurrentShape = 2;
+
+    private const string Shape = "Shape";
     private const string Changed = "Changed";
     private const string Cut = "Cut";
     private const string Incidents = "Incidents";
@@ -30,7 +37,7 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
 
     public async Task<IReadOnlyDictionary<LocalDate, StoredDigest>> ReadAsync(StationId station, LocalDate first, LocalDate last, ClockKind clock, GroupBy by, CancellationToken cancellationToken)
     {
-        var columns = new List<string> { "RowKey", Changed, Cut, Incidents, Findings, Column(clock, null) };
+        var columns = new List<string> { "RowKey", Shape, Changed, Cut, Incidents, Findings, Column(clock, null) };
         if (DayDigest.Grouped.Contains(by))
         {
             columns.Add(Column(clock, by));
@@ -43,7 +50,7 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
         foreach (var row in rows)
         {
             var day = TableKeys.DigestDay(row.RowKey);
-            var usable = row.GetBoolean(Changed) != true && row.GetString(Cut) == cut && row.GetString(Column(clock, null)) is not null;
+            var usable = row.GetInt32(Shape) == CurrentShape && row.GetBoolean(Changed) != true && row.GetString(Cut) == cut && row.GetString(Column(clock, null)) is not null;
             digests[day] = new StoredDigest(row.ETag.ToString(), usable ? SliceOf(station, day, row, clock, by) : null);
         }
 
@@ -61,6 +68,7 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
     {
         var row = new TableEntity(digest.Station.Value, TableKeys.DigestRow(digest.Day))
         {
+            [Shape] = CurrentShape,
             [Changed] = false,
             [Cut] = CutOf(policy),
             [Incidents] = digest.Incidents,
@@ -122,15 +130,17 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
     private sealed record GroupDocument(string K, string L, TallyDocument T);
 
     /// <summary>A tally in few characters: sorted lists as differences from the previous value, in nanoseconds (exact whatever the clock's resolution).</summary>
-    private sealed record TallyDocument(long[] D, long[] A, int M, int B, long[] R, Dictionary<int, int> L, int V)
+    /// <param name="W">Arrivals, verified ones, verified ones on time (<see cref="VerifiedArrivals"/>).</param>
+    private sealed record TallyDocument(long[] D, long[] A, int M, int B, long[] R, Dictionary<int, int> L, int V, int[] W)
     {
         public static TallyDocument From(ClockTally tally) => new(
             Deltas(tally.Durations.Select(d => d.ToInt64Nanoseconds())), Deltas(tally.Acknowledged.Select(d => d.ToInt64Nanoseconds())), tally.Met, tally.EndedBreached,
-            Deltas(tally.RunningDeadlines.Select(d => (d - NodaConstants.UnixEpoch).ToInt64Nanoseconds())), tally.SamplesAtLevel.ToDictionary(), tally.Derived);
+            Deltas(tally.RunningDeadlines.Select(d => (d - NodaConstants.UnixEpoch).ToInt64Nanoseconds())), tally.SamplesAtLevel.ToDictionary(), tally.Derived,
+            [tally.Arrivals.Arrived, tally.Arrivals.Verified, tally.Arrivals.VerifiedMet]);
 
         public ClockTally ToTally() => new(
             Sums(D).Select(Duration.FromNanoseconds), Sums(A).Select(Duration.FromNanoseconds), M, B,
-            Sums(R).Select(n => NodaConstants.UnixEpoch + Duration.FromNanoseconds(n)), L, V);
+            Sums(R).Select(n => NodaConstants.UnixEpoch + Duration.FromNanoseconds(n)), L, V, new VerifiedArrivals(W[0], W[1], W[2]));
 
         private static long[] Deltas(IEnumerable<long> sorted)
         {
