@@ -186,12 +186,59 @@ public sealed record Incident
             this with { Lifecycle = Lifecycle.Cancelled(now, reason), Ladder = Ladder.StopAll(now, Ownership) });
     }
 
-    /// <summary>Does everything that has come due by <paramref name="now"/> (<see cref="EscalationLadder.Sweep"/>), each rung a notice and an event.</summary>
+    /// <summary>
+    /// Pauses a running clock for <paramref name="reason"/> until someone resumes it or its maximum pause has passed.
+    /// Never after its deadline (a pause does not erase a breach), never twice at once, never once its phase has ended;
+    /// notices already sent stand.
+    /// </summary>
+    public Transition Pause(ClockKind kind, PauseReason reason, string? note, Instant now, Person actor)
+    {
+        Require(IncidentAction.Pause, "pause a clock of", "an open");
+        var clock = Clocks[kind];
+        if (!clock.IsOpen)
+        {
+            throw new InvalidTransitionException($"Cannot pause the {kind.Name()} clock of incident {Id}: its phase ended at {clock.EndedAt}.");
+        }
+
+        if (clock.Pause is { } current)
+        {
+            throw new InvalidTransitionException($"The {kind.Name()} clock of incident {Id} is already paused ({current.Reason}) since {current.At}.");
+        }
+
+        if (now >= clock.Deadline)
+        {
+            throw new InvalidTransitionException($"Cannot pause the {kind.Name()} clock of incident {Id}: its deadline passed at {clock.Deadline}, and a pause does not erase a breach.");
+        }
+
+        var pause = new ClockPause(reason.Name, now, actor, Unit, now + reason.MaxPause);
+        return Record(now, actor, new EventDetails.Paused(kind, reason.Name, pause.ResumesBy, note), this with { Ladder = Ladder.Pause(kind, pause) });
+    }
+
+    /// <summary>Runs a paused clock again: its deadline moves by exactly the time it was paused.</summary>
+    public Transition Resume(ClockKind kind, Instant now, Person actor)
+    {
+        Require(IncidentAction.Resume, "resume a clock of", "paused");
+        if (!Clocks[kind].IsPaused)
+        {
+            throw new InvalidTransitionException($"The {kind.Name()} clock of incident {Id} is not paused.");
+        }
+
+        var ladder = Ladder.Resume(kind, now, actor);
+        var clock = ladder.Clocks[kind];
+        return Record(now, actor, EventDetails.Resumed.Of(clock, clock.Pauses.Items[^1], automatic: false), this with { Ladder = ladder });
+    }
+
+    /// <summary>
+    /// Does everything that has come due by <paramref name="now"/> (<see cref="EscalationLadder.Sweep"/>): each pause
+    /// ended at its maximum an event, each rung a notice and an event.
+    /// </summary>
     public Transition Sweep(Instant now)
     {
-        var (ladder, rungs) = Ladder.Sweep(now, Ownership);
+        var (ladder, rungs, resumed) = Ladder.Sweep(now, Ownership);
         var notices = rungs.Select(rung => NoticeFor(rung, now)).ToList();
-        var events = notices.Select((notice, i) => EventOf(Version + i + 1, now, Person.Sweep, EventDetails.Of(notice))).ToList();
+        var events = resumed.Select(r => EventDetails.Resumed.Of(r.Clock, r.Pause, automatic: true) as EventDetails)
+            .Concat(notices.Select(EventDetails.Of))
+            .Select((details, i) => EventOf(Version + i + 1, now, Person.Sweep, details)).ToList();
         return new Transition(this with { Version = Version + events.Count, Ladder = ladder }, events, notices);
     }
 
