@@ -143,4 +143,27 @@ public sealed class PauseApiTests(Azurite azurite) : IAsyncLifetime
             (auto["details"]!["automatic"]!.GetValue<string>(), auto["details"]!["resumedAt"]!.GetValue<string>(), auto["actor"]!["name"]!.GetValue<string>()));
         Assert.Equal((1, "2026-11-26T08:31:00Z"), (breached["clocks"]!["dispatch"]!["level"]!.GetValue<int>(), breached["clocks"]!["dispatch"]!["breach"]!["at"]!.GetValue<string>()));
     }
+
+    [Fact]
+    public async Task The_response_time_report_shows_raw_and_adjusted_figures_and_the_pauses()
+    {
+        // Paused 60 s from 08:00:10, dispatched at 08:01:40: raw 100 s (breached, past 60 s), adjusted 40 s (met).
+        var id = await ReportAsync();
+        stack.Clock.Advance(Duration.FromSeconds(10));
+        await Api.PostAsync(DutyOfficer, $"incidents/{id}/pause", new { clock = "dispatch", reason = "road-closed" });
+        stack.Clock.Advance(Duration.FromSeconds(60));
+        await Api.PostAsync(DutyOfficer, $"incidents/{id}/resume", new { clock = "dispatch" });
+        stack.Clock.Advance(Duration.FromSeconds(30));
+        await Api.PostAsync(staff.As(staff.Dispatcher), $"incidents/{id}/dispatch", new { unit = "patrol-1", officer = staff.Officer.Subject });
+
+        var report = await Api.GetAsync(DutyOfficer, $"reports/response-times?station={staff.Station.Value}&from=2026-11-26&to=2026-11-26&clock=dispatch&by=priority");
+
+        var total = report["total"]!;
+        Assert.Equal(("PT40S", 1, 1.0), (total["median"]!.GetValue<string>(), total["met"]!.GetValue<int>(), total["compliance"]!.GetValue<double>()));
+        Assert.Equal(("PT1M40S", 1, 0.0), (total["raw"]!["median"]!.GetValue<string>(), total["raw"]!["breached"]!.GetValue<int>(), total["raw"]!["compliance"]!.GetValue<double>()));
+        Assert.Equal((1, "PT1M"), (total["pauses"]!.GetValue<int>(), total["pausedTime"]!.GetValue<string>()));
+        var reason = Assert.Single(report["pauses"]!["byReason"]!.AsArray())!;
+        Assert.Equal(("road-closed", 1, "PT1M"), (reason["key"]!.GetValue<string>(), reason["count"]!.GetValue<int>(), reason["time"]!.GetValue<string>()));
+        Assert.Equal(staff.DutyOfficer.Subject, Assert.Single(report["pauses"]!["byPerson"]!.AsArray())!["key"]!.GetValue<string>());
+    }
 }

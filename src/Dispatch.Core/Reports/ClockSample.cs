@@ -25,12 +25,26 @@ public sealed record ClockSample(
 
     public Instant? AcknowledgedAt { get; init; }
 
+    /// <summary>Start to completion with the paused time counted in, as if it had never been paused (issue 28); null as <see cref="Elapsed"/> is.</summary>
+    public Duration? RawElapsed { get; init; }
+
+    /// <summary>Met by the deadline it had before any pause.</summary>
+    public bool RawMet { get; init; }
+
+    /// <summary>Past the deadline it had before any pause: met late by it, stopped after it, or still running past it.</summary>
+    public bool RawBreached { get; init; }
+
+    /// <summary>Its pauses, each with how long it held the clock (by <c>now</c>, for one still on).</summary>
+    public IReadOnlyList<PausedSpan> Pauses { get; init; } = [];
+
     public static ClockSample Of(Incident incident, ClockKind kind, Instant now)
     {
         var clock = incident.Clocks[kind];
         var outcome = incident.OutcomeOf(kind);
         var running = outcome is null;
-        var breached = outcome?.Result == ClockResult.Breached || (running && now >= clock.Deadline);
+        // While paused the deadline moves on with the pause: judged as it stands now.
+        var deadline = clock.DeadlineAt(now);
+        var breached = outcome?.Result == ClockResult.Breached || (running && now >= deadline);
         var accountable = clock.Breach?.Holder ?? outcome?.Accountable ?? incident.HolderAt(kind, now);
         Duration? toAcknowledge = clock.AcknowledgedAt is { } ack ? ack - (clock.Breach?.At ?? clock.Deadline) : null;
         return new ClockSample(
@@ -39,19 +53,26 @@ public sealed record ClockSample(
             Met: outcome?.Result == ClockResult.Met,
             Breached: breached,
             Running: running,
-            OverdueNow: running && now >= clock.Deadline,
+            OverdueNow: running && now >= deadline,
             Level: clock.Level,
             TimeToAcknowledge: toAcknowledge,
             Accountable: accountable,
             Derived: outcome?.Derived == true)
         {
-            Deadline = clock.Deadline,
-            OverdueBy = outcome?.OverdueBy ?? Duration.Max(now - clock.Deadline, Duration.Zero),
+            Deadline = deadline,
+            OverdueBy = outcome?.OverdueBy ?? Duration.Max(now - deadline, Duration.Zero),
             AcknowledgedBy = clock.AcknowledgedBy,
             AcknowledgedAt = clock.AcknowledgedAt,
+            RawElapsed = clock.MetAt is { } metAt ? clock.RawTimeAt(metAt) : null,
+            RawMet = clock.MetAt <= clock.RawDeadline,
+            RawBreached = clock.MetAt > clock.RawDeadline || clock.StoppedAt >= clock.RawDeadline || (running && now >= clock.RawDeadline),
+            Pauses = [.. clock.Pauses.Items.Select(p => new PausedSpan(incident.Id, kind, p, p.LengthAt(clock.EndedAt ?? now)))],
         };
     }
 }
+
+/// <summary>One pause of one clock as a report counts it: how long it held the clock.</summary>
+public sealed record PausedSpan(IncidentId Incident, ClockKind Clock, ClockPause Pause, Duration Length);
 
 /// <summary>A milestone missing where one is expected: counted and listed, never silently dropped.</summary>
 public sealed record Finding(IncidentId Incident, string Problem)
