@@ -337,4 +337,38 @@ public sealed class PauseTests
         Assert.Equal(Instant.FromUtc(2026, 3, 29, 1, 20), dispatch.Deadline);
         Assert.Equal((Wall(2, 20), Offset.FromHours(1)), (dispatch.Deadline.InZone(london).LocalDateTime, london.GetUtcOffset(dispatch.Deadline)));
     }
+
+    /// <summary>
+    /// What a paused clock costs the sweep (issue 28): nothing but its own entry. Ten P1 incidents, five with all three
+    /// clocks paused 10 s after the report. The first sweep (T0 + 30 s) reads all ten, because every entry was written
+    /// at intake for T0 + 30 s; it moves each paused incident's entry to its resumption (T0 + 30:10). From then on a
+    /// sweep reads only the five running ones: one read each, no more.
+    /// </summary>
+    [Fact]
+    public async Task Paused_incidents_cost_a_sweep_nothing_until_their_own_entry_comes_due()
+    {
+        var ids = new List<IncidentId>();
+        for (var i = 0; i < 10; i++)
+        {
+            ids.Add(await world.ReportAsync());
+        }
+
+        world.Clock.Advance(Duration.FromSeconds(10));
+        foreach (var id in ids.Take(5))
+        {
+            foreach (var clock in Enum.GetValues<ClockKind>())
+            {
+                await Pause(id, clock, RoadClosed);
+            }
+        }
+
+        world.Clock.Advance(Duration.FromSeconds(20));
+        await world.Sweeper.SweepAsync(default);
+        world.Clock.Advance(Duration.FromSeconds(15)); // T0 + 45 s: the running ones' 75 % warning
+        var findsBefore = world.Store.Finds;
+        var report = await world.Sweeper.SweepAsync(default);
+
+        Assert.Equal((5, 5), (report.Entries, world.Store.Finds - findsBefore));
+        Assert.All(ids.Take(5), id => Assert.Equal([At(30, 10)], world.Index.Of(id).Select(e => e.At)));
+    }
 }
