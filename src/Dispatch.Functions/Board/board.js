@@ -244,6 +244,11 @@
       if (clock.overdueBy) return { state: 'late', text: `▲ ${duration(isoDurationMs(clock.overdueBy))} late · ${how} ${localTime(endedAt)}`, left: Infinity };
       return clock.metAt ? { state: 'met', text: `${how} ${localTime(endedAt)}`, left: Infinity } : { state: 'stopped', text: how, left: Infinity };
     }
+    // Paused (issue 28): no countdown; why, for how long so far, and when it resumes by itself.
+    if (clock.paused) {
+      const p = clock.paused;
+      return { state: 'paused', text: `⏸ ${p.reason} · ${duration(t - Date.parse(p.since))} · resumes by ${localTime(p.resumesBy)}`, left: Infinity };
+    }
     const left = Date.parse(clock.deadline) - t;
     return left >= 0
       ? { state: 'running', text: `● ${duration(left)}`, left, soon: left < 60000 }
@@ -392,6 +397,8 @@
     close: ['Close', (i) => act(i, 'close', {})],
     acknowledge: ['Acknowledge', (i) => acknowledge(i)],
     cancel: ['Cancel', (i) => openPanel(i.id, 'cancel')],
+    pause: ['Pause', (i) => openPanel(i.id, 'pause')],
+    resume: ['Resume', (i) => openPanel(i.id, 'resume')],
   };
 
   function actionsFor(i) {
@@ -487,13 +494,14 @@
     if (state.form === 'dispatch' || state.form === 'reassign') forms.append(await dispatchForm(i, state.form));
     if (state.form === 'resolve') forms.append(simpleForm(i, 'resolve', 'outcome', 'Outcome'));
     if (state.form === 'cancel') forms.append(simpleForm(i, 'cancel', 'reason', 'Reason'));
+    if (state.form === 'pause' || state.form === 'resume') forms.append(pauseForm(i, state.form));
     const timeline = document.createElement('ol');
     timeline.className = 'timeline';
     try {
       const events = (await json(`incidents/${encodeURIComponent(i.id)}/timeline`)).events;
       for (const e of events) {
         const li = document.createElement('li');
-        li.append(timeElement(e.at), ` ${e.kind} by ${e.actor.name}`);
+        li.append(timeElement(e.at), ` ${e.kind}${e.kind === 'paused' || e.kind === 'resumed' ? ` ${e.details.clock} (${e.details.reason})` : ''} by ${e.actor.name}`);
         timeline.append(li);
       }
     } catch { /* shown without its timeline */ }
@@ -544,6 +552,34 @@
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const problem = await act(i, action, { [name]: input.value });
+      if (problem) showErrors(form, problem); else closePanel();
+    });
+    return form;
+  }
+
+  /**
+   * Pause: a clock still running, and a reason from the policy's list (the API judges the rest: a clock past its
+   * deadline is refused, and the refusal shows in the form). Resume: one of the paused clocks.
+   */
+  function pauseForm(i, action) {
+    const { form, submit } = formShell(action === 'pause' ? 'Pause the clock' : 'Resume the clock');
+    const clock = document.createElement('select');
+    clock.name = 'clock';
+    for (const c of CLOCKS.filter((k) => !i.clocks[k].metAt && !i.clocks[k].stoppedAt && !!i.clocks[k].paused === (action === 'resume'))) clock.append(new Option(c, c));
+    form.append(field('Clock', clock));
+    const reason = document.createElement('select');
+    const note = document.createElement('input');
+    if (action === 'pause') {
+      reason.name = 'reason';
+      for (const r of state.config?.pauseReasons || []) reason.append(new Option(r, r));
+      note.name = 'note';
+      form.append(field('Reason', reason), field('Note', note));
+    }
+    form.append(submit);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const body = action === 'pause' ? { clock: clock.value, reason: reason.value, ...(note.value ? { note: note.value } : {}) } : { clock: clock.value };
+      const problem = await act(i, action, body);
       if (problem) showErrors(form, problem); else closePanel();
     });
     return form;

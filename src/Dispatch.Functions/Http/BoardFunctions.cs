@@ -52,7 +52,8 @@ public sealed class BoardFunctions(IOptions<DispatchSettings> settings, Response
         var s = settings.Value;
         return new BoardConfig(
             s.BoardClientId is { Length: > 0 } ? s.BoardClientId : null, s.AuthAuthority, s.BoardScope,
-            policy.TimeZone.Id, policy.ReportRules.DayStartsAt.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+            policy.TimeZone.Id, policy.ReportRules.DayStartsAt.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture),
+            [.. policy.PauseRules.Reasons.Select(r => r.Name)]);
     }
 
     private static ApiResult Asset(string file)
@@ -80,4 +81,5 @@ public sealed class BoardFunctions(IOptions<DispatchSettings> settings, Response
 }
 
 /// <param name="ClientId">The board's own (SPA) app registration in Entra ID; null locally, where links carry tokens.</param>
-public sealed record BoardConfig(string? ClientId, string? Authority, string? Scope, string TimeZone, string DayStartsAt);
+/// <param name="PauseReasons">The policy's reasons a clock may be paused for (issue 28), for the pause form.</param>
+public sealed record BoardConfig(string? ClientId, string? Authority, string? Scope, string TimeZone, string DayStartsAt, IReadOnlyList<string> PauseReasons);
