@@ -26,7 +26,7 @@ public sealed class NamesAndWordsTests
         AssertNames<ClockState>(WireNames.Name, "running", "met", "breached", "stopped");
         AssertNames<EventKind>(WireNames.Name,
             "reported", "dispatched", "reassigned", "on-scene", "resolved", "closed", "cancelled", "warned", "escalated", "acknowledged", "notified", "paused", "resumed");
-        AssertNames<NoticeKind>(WireNames.Name, "warning", "escalation", "immediate");
+        AssertNames<NoticeKind>(WireNames.Name, "warning", "escalation", "immediate", "long-pause");
         AssertNames<StationRole>(RoleNames.Name, "dispatcher", "officer", "duty-officer", "chief");
         AssertNames<GlobalRole>(RoleNames.Name, "admin", "auditor", "command-center");
         AssertNames<Audience>(AudienceNames.Name, "duty-officer", "chief", "command-center");

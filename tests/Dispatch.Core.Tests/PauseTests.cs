@@ -371,4 +371,43 @@ public sealed class PauseTests
         Assert.Equal((5, 5), (report.Entries, world.Store.Finds - findsBefore));
         Assert.All(ids.Take(5), id => Assert.Equal([At(30, 10)], world.Index.Of(id).Select(e => e.At)));
     }
+
+    /// <summary>
+    /// The chief is told once when a pause passes the policy's limit (default 20 min), and the clock still resumes at its
+    /// maximum (30 min). Paused at T0 + 10 s: told at T0 + 20:10, resumed at T0 + 30:10.
+    /// </summary>
+    [Fact]
+    public async Task The_chief_is_told_once_when_a_pause_passes_the_policys_limit_and_the_clock_still_resumes_at_its_maximum()
+    {
+        var id = await world.ReportAsync(Priority.P3);
+        world.Clock.Advance(Duration.FromSeconds(10));
+        await world.Incidents.ChangeAsync(world.Call(World.DutyOfficer), id,
+            new IncidentRequest.PauseClock(ClockKind.Dispatch, RoadClosed, null) { TellChiefAfter = PauseRules.Default.TellChiefAfter }, null, default);
+
+        var early = world.Get(id).Sweep(At(20, 9));
+        var told = world.Get(id).Sweep(At(20, 10));
+        var later = told.Incident.Sweep(At(25));
+        var resumed = told.Incident.Sweep(At(30, 10));
+
+        // The arrival clock (30 min, not paused) warns meanwhile: only the dispatch clock's notices are looked at.
+        Assert.DoesNotContain(early.Notices, n => n.Clock == ClockKind.Dispatch);
+        var notice = Assert.Single(told.Notices, n => n.Clock == ClockKind.Dispatch);
+        Assert.Equal((NoticeKind.LongPause, Audience.Chief, ClockKind.Dispatch, At(20, 10), 1), (notice.Kind, notice.Audience, notice.Clock, notice.DueAt, notice.Level));
+        Assert.Equal($"{id}:dispatch:long-pause:1", notice.MessageId);
+        Assert.Equal(new EventDetails.Notified(Audience.Chief, notice.MessageId) { Notice = NoticeKind.LongPause, Clock = ClockKind.Dispatch }, Assert.Single(told.Events, e => e.Details is EventDetails.Notified).Details);
+        Assert.True(told.Incident.Clocks.Dispatch.IsPaused);
+        Assert.DoesNotContain(later.Notices, n => n.Clock == ClockKind.Dispatch);
+        Assert.Equal(At(30, 10), resumed.Incident.Clocks.Dispatch.Pauses.Items[0].ResumedAt);
+        Assert.DoesNotContain(resumed.Notices, n => n.Clock == ClockKind.Dispatch);
+    }
+
+    [Fact]
+    public void A_reason_whose_maximum_comes_before_the_limit_never_tells_the_chief()
+    {
+        var incident = Incident.Open(IncidentId.New(World.Beilin, World.T0), World.Report(), ResponsePolicy.Default, World.T0, World.Dispatcher).Incident
+            .Pause(ClockKind.Resolution, new PauseReason("short-wait", Duration.FromMinutes(10)), null, World.T0, World.Chief, Duration.FromMinutes(20)).Incident;
+
+        Assert.Null(incident.Clocks.Resolution.Pause!.TellChiefAt);
+        Assert.DoesNotContain(incident.Sweep(At(15)).Notices, n => n.Kind == NoticeKind.LongPause);
+    }
 }

@@ -70,7 +70,12 @@ public sealed record EscalationLadder(EscalationPlan Plan, ClockSet Clocks)
             var clock = original;
             while (clock.IsOpen && clock.NextDueAt(Plan) is { } due && due <= now)
             {
-                if (clock.Pause is { } pause)
+                if (clock.Pause is { TellChiefAt: { } tell, ChiefTold: false } held && tell < held.ResumesBy)
+                {
+                    clock = clock with { Pauses = clock.Pauses.ChiefToldOfCurrent() };
+                    rungs.Add(new Rung(clock, NoticeKind.LongPause, clock.Pauses.Items.Count, Audience.Chief, tell));
+                }
+                else if (clock.Pause is { } pause)
                 {
                     clock = clock.ResumeAt(pause.ResumesBy, Person.Sweep);
                     resumed.Add(new AutoResume(clock, clock.Pauses.Items[^1]));

@@ -39,8 +39,15 @@ public sealed record BreachFact(Instant At, Holder Holder, Instant RecordedAt);
 /// </summary>
 /// <param name="Unit">The unit that held the incident when it was paused; null before a dispatch.</param>
 /// <param name="ResumesBy">The pause's start plus its reason's maximum pause: the sweep resumes the clock at this instant.</param>
-public sealed record ClockPause(string Reason, Instant At, Person By, string? Unit, Instant ResumesBy)
+/// <param name="TellChiefAt">When the chief is told the clock is still paused (the policy's limit after its start); null when it resumes by itself first.</param>
+public sealed record ClockPause(string Reason, Instant At, Person By, string? Unit, Instant ResumesBy, Instant? TellChiefAt = null)
 {
+    /// <summary>The chief has been told it passed the limit.</summary>
+    public bool ChiefTold { get; init; }
+
+    /// <summary>When the sweep next has something to do for it: tell the chief, or resume the clock.</summary>
+    public Instant NextDueAt => TellChiefAt is { } tell && !ChiefTold ? Instant.Min(tell, ResumesBy) : ResumesBy;
+
     public Instant? ResumedAt { get; init; }
 
     /// <summary>Who resumed it: a person, the sweep at the maximum, or null when the phase ended (met or stopped) while paused.</summary>
@@ -67,6 +74,9 @@ public sealed class PauseLog(IReadOnlyList<ClockPause> items) : IEquatable<Pause
 
     /// <summary>The current pause ended at <paramref name="at"/> by <paramref name="by"/>.</summary>
     public PauseLog EndCurrent(Instant at, Person? by) => new([.. items.Take(items.Count - 1), items[^1] with { ResumedAt = at, ResumedBy = by }]);
+
+    /// <summary>The current pause, with the chief told of it.</summary>
+    public PauseLog ChiefToldOfCurrent() => new([.. items.Take(items.Count - 1), items[^1] with { ChiefTold = true }]);
 
     public bool Equals(PauseLog? other) => other is not null && items.SequenceEqual(other.Items);
 

@@ -191,7 +191,8 @@ public sealed record Incident
     /// Never after its deadline (a pause does not erase a breach), never twice at once, never once its phase has ended;
     /// notices already sent stand.
     /// </summary>
-    public Transition Pause(ClockKind kind, PauseReason reason, string? note, Instant now, Person actor)
+    /// <param name="tellChiefAfter">The policy's limit: a pause still on after it is reported to the station's chief.</param>
+    public Transition Pause(ClockKind kind, PauseReason reason, string? note, Instant now, Person actor, Duration? tellChiefAfter = null)
     {
         Require(IncidentAction.Pause, "pause a clock of", "an open");
         var clock = Clocks[kind];
@@ -210,7 +211,8 @@ public sealed record Incident
             throw new InvalidTransitionException($"Cannot pause the {kind.Name()} clock of incident {Id}: its deadline passed at {clock.Deadline}, and a pause does not erase a breach.");
         }
 
-        var pause = new ClockPause(reason.Name, now, actor, Unit, now + reason.MaxPause);
+        var resumesBy = now + reason.MaxPause;
+        var pause = new ClockPause(reason.Name, now, actor, Unit, resumesBy, now + tellChiefAfter < resumesBy ? now + tellChiefAfter : null);
         return Record(now, actor, new EventDetails.Paused(kind, reason.Name, pause.ResumesBy, note), this with { Ladder = Ladder.Pause(kind, pause) });
     }
 
@@ -268,7 +270,7 @@ public sealed record Incident
     private Notice NoticeFor(Rung rung, Instant now) =>
         new(Id, Station, Report.Category, Report.Priority, Report.Location.Address, rung.Clock.Kind, rung.Kind, rung.Level, rung.Audience, rung.Clock.Deadline,
             rung.Kind == NoticeKind.Escalation ? rung.Clock.Deadline : null, now,
-            now > rung.Clock.Deadline ? now - rung.Clock.Deadline : Duration.Zero, Person.Sweep)
+            now > rung.Clock.Deadline && rung.Kind != NoticeKind.LongPause ? now - rung.Clock.Deadline : Duration.Zero, Person.Sweep)
         {
             DueAt = rung.DueAt,
         };

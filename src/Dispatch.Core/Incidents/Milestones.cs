@@ -63,6 +63,7 @@ public abstract record EventDetails
     {
         NoticeKind.Warning => new Warned(notice.Clock!.Value, notice.Level, notice.Audience, notice.MessageId),
         NoticeKind.Escalation => new Escalated(notice.Clock!.Value, notice.Level, notice.Audience, notice.MessageId),
+        NoticeKind.LongPause => new Notified(notice.Audience, notice.MessageId) { Notice = NoticeKind.LongPause, Clock = notice.Clock },
         _ => new Notified(notice.Audience, notice.MessageId),
     };
 
@@ -116,10 +117,17 @@ public abstract record EventDetails
         public override EventKind Kind => EventKind.Escalated;
     }
 
-    /// <summary>A major matter went to <paramref name="Audience"/> when it was reported, with no clock involved.</summary>
+    /// <summary>
+    /// <paramref name="Audience"/> was told of something no clock's ladder raised: a major matter when it was reported,
+    /// or (<see cref="Notice"/> <see cref="NoticeKind.LongPause"/>) a clock paused past the policy's limit.
+    /// </summary>
     public sealed record Notified(Audience Audience, string MessageId) : EventDetails
     {
         public override EventKind Kind => EventKind.Notified;
+
+        public NoticeKind Notice { get; init; } = NoticeKind.Immediate;
+
+        public ClockKind? Clock { get; init; }
     }
 
     /// <summary>
@@ -292,7 +300,11 @@ public abstract record IncidentRequest
 
         public override (string Who, string Verb)? Refusal => (Command, "pause a clock of");
 
-        public override Transition ApplyTo(Incident incident, Person? assignee, Instant now, Caller caller) => incident.Pause(Clock, Reason, Note, now, caller.Person);
+        /// <summary>The policy's limit after which the chief is told the clock is still paused; set by the service from its policy.</summary>
+        public Duration? TellChiefAfter { get; init; }
+
+        public override Transition ApplyTo(Incident incident, Person? assignee, Instant now, Caller caller) =>
+            incident.Pause(Clock, Reason, Note, now, caller.Person, TellChiefAfter);
     }
 
     public sealed record ResumeClock(ClockKind Clock) : IncidentRequest

@@ -81,10 +81,10 @@ public sealed record ResponseClock(ClockKind Kind, Instant StartedAt, Duration T
             return null;
         }
 
-        // While paused, warnings and the ladder wait: the only work is resuming it at its maximum.
+        // While paused, warnings and the ladder wait: the only work is telling the chief at the limit and resuming it at its maximum.
         if (Pause is { } pause)
         {
-            return pause.ResumesBy;
+            return pause.NextDueAt;
         }
 
         if (WarningsSent < plan.WarnAt.Count)

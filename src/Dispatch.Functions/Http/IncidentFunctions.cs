@@ -250,7 +250,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
 
             var note = reader.Text(body, "note", required: false, maxLength: 500);
             // Read only when the reader found no error: a missing clock or reason never reaches the use case.
-            return new IncidentRequest.PauseClock(clockKind ?? default, reason!, note);
+            return new IncidentRequest.PauseClock(clockKind ?? default, reason!, note) { TellChiefAfter = policy.PauseRules.TellChiefAfter };
         });
 
     [Function("ResumeIncidentClock")]

@@ -73,6 +73,7 @@ public static class NoticeText
         {
             NoticeKind.Immediate => $"{what}: reported by {notice.RaisedBy.Name}",
             NoticeKind.Warning => $"{what}: {notice.Clock!.Value.Name()} deadline {notice.Deadline:HH:mm:ss}Z approaching (warning {notice.Level})",
+            NoticeKind.LongPause => $"{what}: {notice.Clock!.Value.Name()} clock still paused at {notice.DueAt:HH:mm:ss}Z, past the station's pause limit",
             _ => $"{what}: {notice.Clock!.Value.Name()} deadline missed by {Overdue(notice.OverdueBy)}; escalated to level {notice.Level}",
         };
     }

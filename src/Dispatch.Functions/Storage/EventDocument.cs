@@ -41,7 +41,7 @@ internal static class EventDetailsText
         EventDetails.Cancelled c => new() { ["reason"] = c.Reason },
         EventDetails.Warned w => Notice(NoticeKind.Warning, w.Audience, w.Warning, w.MessageId, w.Clock),
         EventDetails.Escalated e => Notice(NoticeKind.Escalation, e.Audience, e.Level, e.MessageId, e.Clock),
-        EventDetails.Notified n => Notice(NoticeKind.Immediate, n.Audience, 0, n.MessageId, null),
+        EventDetails.Notified n => Notice(n.Notice, n.Audience, 0, n.MessageId, n.Clock),
         EventDetails.Acknowledged a => new() { ["level"] = Number(a.Level), ["clocks"] = string.Join(",", a.Clocks.Select(c => c.Name())) },
         EventDetails.Paused p => Paused(p),
         EventDetails.Resumed r => new()
@@ -69,7 +69,12 @@ internal static class EventDetailsText
             EventKind.Cancelled => new EventDetails.Cancelled(row["reason"]),
             EventKind.Warned => new EventDetails.Warned(row.Parse<ClockKind>("clock", WireNames.TryParse), row.Number("level"), row.Audience(), row["messageId"]),
             EventKind.Escalated => new EventDetails.Escalated(row.Parse<ClockKind>("clock", WireNames.TryParse), row.Number("level"), row.Audience(), row["messageId"]),
-            EventKind.Notified => new EventDetails.Notified(row.Audience(), row["messageId"]),
+            // "kind" was always written (immediate, before long pauses); a clock only for a long pause.
+            EventKind.Notified => new EventDetails.Notified(row.Audience(), row["messageId"])
+            {
+                Notice = row.Optional("kind") is { } noticeKind ? Parse<NoticeKind>(noticeKind, "kind", where, WireNames.TryParse) : NoticeKind.Immediate,
+                Clock = row.Optional("clock") is { } clock ? Parse<ClockKind>(clock, "clock", where, WireNames.TryParse) : null,
+            },
             EventKind.Acknowledged => new EventDetails.Acknowledged(
                 row.Number("level"), [.. row["clocks"].Split(',').Select(c => Parse<ClockKind>(c, "clocks", where, WireNames.TryParse))]),
             EventKind.Paused => new EventDetails.Paused(row.Parse<ClockKind>("clock", WireNames.TryParse), row["reason"], row.Instant("resumesBy"), row.Optional("note")),

@@ -223,12 +223,13 @@ internal sealed record ClockDocument(
     };
 }
 
-internal sealed record PauseDocument(string Reason, Instant At, PersonDocument By, string? Unit, Instant ResumesBy, Instant? ResumedAt, PersonDocument? ResumedBy)
+internal sealed record PauseDocument(
+    string Reason, Instant At, PersonDocument By, string? Unit, Instant ResumesBy, Instant? ResumedAt, PersonDocument? ResumedBy, Instant? TellChiefAt = null, bool ChiefTold = false)
 {
     public static PauseDocument From(ClockPause p) =>
-        new(p.Reason, p.At, PersonDocument.From(p.By), p.Unit, p.ResumesBy, p.ResumedAt, p.ResumedBy is { } by ? PersonDocument.From(by) : null);
+        new(p.Reason, p.At, PersonDocument.From(p.By), p.Unit, p.ResumesBy, p.ResumedAt, p.ResumedBy is { } by ? PersonDocument.From(by) : null, p.TellChiefAt, p.ChiefTold);
 
-    public ClockPause ToPause() => new(Reason, At, By.ToPerson(), Unit, ResumesBy) { ResumedAt = ResumedAt, ResumedBy = ResumedBy?.ToPerson() };
+    public ClockPause ToPause() => new(Reason, At, By.ToPerson(), Unit, ResumesBy, TellChiefAt) { ResumedAt = ResumedAt, ResumedBy = ResumedBy?.ToPerson(), ChiefTold = ChiefTold };
 }
 
 internal sealed record PlanDocument(double[] WarnAt, LevelDocument[] Ladder)
