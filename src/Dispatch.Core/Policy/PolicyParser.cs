@@ -218,13 +218,11 @@ public static class PolicyParser
     /// <summary><c>"reports": { "dayStartsAt": "08:00", "buckets": { "dispatch": ["PT30S", "PT1M"], … } }</c>, all optional.</summary>
     private static ReportRules? ParseReports(JsonElement root)
     {
-        if (!root.TryGetProperty("reports", out var element))
+        if (OptionalSection(root, "reports", "dayStartsAt", "buckets") is not { } element)
         {
             return null;
         }
 
-        RequireKind(element, JsonValueKind.Object, "reports");
-        RejectUnknown(element, "reports", "dayStartsAt", "buckets");
         var defaults = ReportRules.Default;
         var dayStartsAt = defaults.DayStartsAt;
         if (element.TryGetProperty("dayStartsAt", out _))
@@ -276,13 +274,11 @@ public static class PolicyParser
     /// </summary>
     private static PauseRules? ParsePauses(JsonElement root)
     {
-        if (!root.TryGetProperty("pauses", out var element))
+        if (OptionalSection(root, "pauses", "reasons", "tellChiefAfter") is not { } element)
         {
             return null;
         }
 
-        RequireKind(element, JsonValueKind.Object, "pauses");
-        RejectUnknown(element, "pauses", "reasons", "tellChiefAfter");
         var defaults = PauseRules.Default;
         var reasons = defaults.Reasons.ToList();
         if (element.TryGetProperty("reasons", out var named))
