@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Dispatch.Contracts;
@@ -51,6 +52,13 @@ public static class ReportBench
             }
         }
 
+        // As the shift-report run leaves them at each day's end: the month's day digests (issue 29 §5), written in-process, not timed.
+        progress("writing the month's day digests");
+        await using (var services = BenchServices.Create(repoRoot, stack.StorageConnectionString, stack.BusConnectionString, "incidents"))
+        {
+            await services.Get<ReportService>().ResponseTimesAsync(services.Call(), new ReportScope(Station), range, ClockKind.Arrival, GroupBy.Unit, default);
+        }
+
         progress("timing the 30-day report");
         var token = LocalTokens.Load(LocalTokens.KeyPath(repoRoot))
             .Mint(BenchServices.CommandCenter, [GlobalRole.CommandCenter], SystemClock.Instance.GetCurrentInstant(), Duration.FromHours(1));
@@ -97,20 +105,118 @@ public static class ReportBench
 
         var median = Stats.Percentile(times, 50);
         var rawMedian = Stats.Percentile(rawTimes, 50);
+        var digested = await DigestFiguresAsync(repoRoot, stack, range, quick, progress);
         return
         [
-            new Figure($"report: 30 days of one station, {incidents:N0} incidents (of {incidents * 2:N0} in its history)", $"{Stats.Ms(median)} (p99 {Stats.Ms(Stats.Percentile(times, 99))})",
-                $"raw range query of the same rows with their bodies: {Stats.Ms(rawMedian)}", $"{median / rawMedian:0.00}× the raw read", $"goal < 1 s; {requests:0} storage requests (pages of 1,000), median of 5"),
+            new Figure($"report over HTTP, from day digests: 30 days of one station, {incidents:N0} incidents (of {incidents * 2:N0} in its history)", $"{Stats.Ms(median)} (p99 {Stats.Ms(Stats.Percentile(times, 99))})",
+                $"raw range query of the same rows with their bodies: {Stats.Ms(rawMedian)}", $"{median / rawMedian:0.00}× the raw read", $"goal < 1 s; the incident-by-incident read makes {requests:0} storage requests (pages of 1,000); median of 5"),
+            .. digested,
         ];
     }
 
+    /// <summary>
+    /// Issue 29 §5: a month of the station above read from its day digests, beside every incident read in the same
+    /// run (the figures must be identical); then a month of many stations with 50 incidents a day each, from digests.
+    /// </summary>
+    private static async Task<IReadOnlyList<Figure>> DigestFiguresAsync(string repoRoot, StackProcess stack, ReportRange range, bool quick, Action<string> progress)
+    {
+        progress("a month of one station: day digests against every incident");
+        await using var services = BenchServices.Create(repoRoot, stack.StorageConnectionString, stack.BusConnectionString, "incidents");
+        var policy = services.Get<ResponsePolicy>();
+        var digested = services.Get<ReportService>();
+        var everyIncident = new ReportService(services.Get<IIncidentQueries>(), services.Get<IClock>(), policy);
+        var scope = new ReportScope(Station);
+        var (digestTimes, incidentTimes) = (new List<double>(), new List<double>());
+        for (var round = 0; round < 6; round++)
+        {
+            // The first digested read writes any digest the HTTP rounds above have not: it is not timed.
+            var (fromDigests, digestTime) = await TimeAsync(() => digested.ResponseTimesAsync(services.Call(), scope, range, ClockKind.Arrival, GroupBy.Unit, default));
+            var (fromIncidents, incidentTime) = await TimeAsync(() => everyIncident.ResponseTimesAsync(services.Call(), scope, range, ClockKind.Arrival, GroupBy.Unit, default));
+            // Read a few milliseconds apart: the same figures, but for the instant each was read at.
+            if (JsonSerializer.Serialize(fromDigests with { AsOf = fromIncidents.AsOf }, Json.Options) != JsonSerializer.Serialize(fromIncidents, Json.Options))
+            {
+                throw new InvalidOperationException("the report from digests differs from the report from every incident");
+            }
+
+            if (round > 0)
+            {
+                digestTimes.Add(digestTime);
+                incidentTimes.Add(incidentTime);
+            }
+        }
+
+        var stations = quick ? 100 : 1_000;
+        const int PerDay = 50;
+        var table = "digests" + Guid.NewGuid().ToString("N")[..12];
+        progress($"writing the digests of {stations:N0} stations × {range.Days} days × {PerDay} incidents");
+        await using var many = BenchServices.Create(repoRoot, stack.StorageConnectionString, stack.BusConnectionString, table);
+        var digests = many.Get<IDayDigests>();
+        var register = new TableClient(stack.StorageConnectionString, table);
+        await register.CreateIfNotExistsAsync();
+        var now = many.Get<IClock>().GetCurrentInstant();
+        var written = await Load.RunAsync(stations * range.Days, 16, async i =>
+        {
+            var (station, day) = (BenchServices.Station(i / range.Days), range.From.PlusDays(i % range.Days));
+            var days = new ReportRange(day, day, range.Zone, range.DayStartsAt);
+            var incidents = Enumerable.Range(0, PerDay)
+                .Select(n => ReportedIncident.Of(Finished(station, days.Start + Duration.FromMinutes(n * 25), policy, i * PerDay + n), now)).Reverse().ToList();
+            if (i % range.Days == 0)
+            {
+                await register.UpsertEntityAsync(IncidentRows.StationRegistration(station, days.Start));
+            }
+
+            return await digests.SaveAsync(DayDigest.Of(station, day, incidents, days), null, default);
+        });
+        if (written.Errors > 0)
+        {
+            throw new InvalidOperationException($"writing the digests failed {written.Errors} times: {written.FirstError}");
+        }
+
+        progress($"timing a month of {stations:N0} stations from digests");
+        var all = many.Get<ReportService>();
+        var manyTimes = new List<double>();
+        var reported = 0;
+        for (var round = 0; round < 4; round++)
+        {
+            var (report, time) = await TimeAsync(() => all.ResponseTimesAsync(many.Call(), ReportScope.All, range, ClockKind.Arrival, GroupBy.Unit, default));
+            reported = report.Incidents;
+            if (round > 0)
+            {
+                manyTimes.Add(time);
+            }
+        }
+
+        if (reported != stations * range.Days * PerDay)
+        {
+            throw new InvalidOperationException($"the report over {stations:N0} stations counted {reported:N0} incidents, not {stations * range.Days * PerDay:N0}");
+        }
+
+        var (digestMedian, incidentMedian, manyMedian) = (Stats.Percentile(digestTimes, 50), Stats.Percentile(incidentTimes, 50), Stats.Percentile(manyTimes, 50));
+        return
+        [
+            new Figure($"report from day digests: {range.Days} days of one station ({Station.Value} above), arrival by unit, in-process", Stats.Ms(digestMedian),
+                $"every incident read, same service, same run: {Stats.Ms(incidentMedian)}", $"{digestMedian / incidentMedian:0.00}×", "goal ≤ 100 ms; identical figures checked each round; median of 5"),
+            new Figure($"report from day digests: {range.Days} days of {stations:N0} stations × {PerDay} incidents a day ({reported:N0} incidents), station=all, arrival by unit, in-process", Stats.Ms(manyMedian),
+                "every incident: not measured (seeding 1.5 M incidents takes longer than this run has)", "—", $"goal ≤ 3 s; digests written directly from in-memory incidents, not seeded incidents; median of 3"),
+        ];
+    }
+
+    private static async Task<(T Result, double Milliseconds)> TimeAsync<T>(Func<Task<T>> run)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var result = await run();
+        return (result, stopwatch.Elapsed.TotalMilliseconds);
+    }
+
     /// <summary>An incident of the range, dispatched, on scene and resolved, with durations that vary.</summary>
-    private static Incident Finished(Instant reported, ResponsePolicy policy, int i)
+    private static Incident Finished(Instant reported, ResponsePolicy policy, int i) => Finished(Station, reported, policy, i);
+
+    private static Incident Finished(StationId station, Instant reported, ResponsePolicy policy, int i)
     {
         var desk = new Person("bench.desk", "Bench Desk");
         var officer = new Person($"officer-{i % 12}", $"Officer {i % 12}");
-        var report = BenchServices.Report(Station, Enum.GetValues<Priority>()[i % 4]);
-        var incident = Incident.Open(IncidentId.New(Station, reported), report, policy, reported, desk).Incident;
+        var report = BenchServices.Report(station, Enum.GetValues<Priority>()[i % 4]);
+        var incident = Incident.Open(IncidentId.New(station, reported), report, policy, reported, desk).Incident;
         incident = incident.Dispatch($"patrol-{i % 12}", officer, reported + Duration.FromSeconds(20 + (i * 37 % 300)), desk).Incident;
         incident = incident.Arrive(incident.DispatchedAt!.Value + Duration.FromSeconds(120 + (i * 53 % 900)), officer).Incident;
         return incident.Resolve("bench", incident.OnSceneAt!.Value + Duration.FromMinutes(10 + (i % 50)), officer).Incident;

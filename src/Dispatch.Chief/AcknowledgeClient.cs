@@ -6,8 +6,11 @@ using Dispatch.Contracts;
 namespace Dispatch.Chief;
 
 /// <summary>Acknowledges through the Dispatch HTTP API, as the person the desk signed in as.</summary>
-public sealed class AcknowledgeClient(HttpClient http, Func<CancellationToken, Task<string>> token)
+/// <param name="words">The desk's words: its own messages, and the language it asks the API to give its reasons in.</param>
+public sealed class AcknowledgeClient(HttpClient http, Func<CancellationToken, Task<string>> token, Func<Words>? words = null)
 {
+    private Words Words => words?.Invoke() ?? Words.For(Core.Policy.Language.En);
+
     public async Task<(bool Ok, string Message)> AcknowledgeAsync(EscalationMessage escalation, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"incidents/{Uri.EscapeDataString(escalation.IncidentId)}/acknowledge")
@@ -17,10 +20,11 @@ public sealed class AcknowledgeClient(HttpClient http, Func<CancellationToken, T
         try
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await token(cancellationToken));
+            request.Headers.AcceptLanguage.ParseAdd(Core.Policy.LanguageNames.Tag(Words.Language));
             using var response = await http.SendAsync(request, cancellationToken);
             if (response.IsSuccessStatusCode)
             {
-                return (true, $"Acknowledged {escalation.IncidentId}.");
+                return (true, Words["desk.acknowledged", ("incident", escalation.IncidentId)]);
             }
 
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -29,11 +33,11 @@ public sealed class AcknowledgeClient(HttpClient http, Func<CancellationToken, T
         }
         catch (HttpRequestException e)
         {
-            return (false, $"The API at {http.BaseAddress} did not answer: {e.Message}");
+            return (false, Words["desk.no-answer", ("api", http.BaseAddress), ("reason", e.Message)]);
         }
         catch (Azure.Identity.AuthenticationFailedException e)
         {
-            return (false, $"Could not sign in for the API: {e.Message}");
+            return (false, Words["desk.no-sign-in", ("reason", e.Message)]);
         }
     }
 

@@ -13,8 +13,8 @@ public sealed class DeskCaption(TimeProvider time)
 
     private (string Text, DateTimeOffset At)? error;
 
-    /// <summary>Spectre markup.</summary>
-    public string Status { get; set; } = "Waiting for escalations…";
+    /// <summary>Spectre markup; until something happens, that the desk is waiting (in the desk's words).</summary>
+    public string? Status { get; set; }
 
     /// <summary>Keeps its first line only: the client's messages carry a stack trace that would push every row off the screen.</summary>
     public void Error(string message) => error = (message.Split('\n', 2)[0].Trim(), time.GetUtcNow());
@@ -22,6 +22,6 @@ public sealed class DeskCaption(TimeProvider time)
     /// <summary>A message came in: receiving works.</summary>
     public void Received() => error = null;
 
-    public string Markup() =>
-        error is { } e && time.GetUtcNow() - e.At < ErrorShownFor ? $"[red]{Spectre.Console.Markup.Escape(e.Text)}[/]" : Status;
+    public string Markup(Dispatch.Contracts.Words words) =>
+        error is { } e && time.GetUtcNow() - e.At < ErrorShownFor ? $"[red]{Spectre.Console.Markup.Escape(e.Text)}[/]" : Status ?? words["desk.waiting"];
 }

@@ -8,10 +8,11 @@ namespace Dispatch.Chief;
 
 /// <summary>The desk's settings, from the command line first, then the environment.</summary>
 public sealed record DeskOptions(
-    string Connection, string Api, string Subscription, string? Station, bool Json, string? Token = null, string? As = null, string? Audience = null)
+    string Connection, string Api, string Subscription, string? Station, bool Json, string? Token = null, string? As = null, string? Audience = null,
+    Core.Policy.Language? Language = null)
 {
     public const string Usage = """
-        Usage: ./dispatch chief [--station S] [--json] [--subscription NAME] [--connection CS] [--api URL]
+        Usage: ./dispatch chief [--station S] [--json] [--subscription NAME] [--connection CS] [--api URL] [--lang zh-CN|en]
                                 [--as NAME | --token TOKEN | --audience URI]
 
           --station S         show only station S's escalations
@@ -20,6 +21,7 @@ public sealed record DeskOptions(
           --connection CS     Service Bus connection string, or a namespace host name (x.servicebus.windows.net)
                               to sign in with Azure identity (env DISPATCH_SERVICEBUS; default: the local broker on 5672)
           --api URL           Dispatch API base URL (env DISPATCH_API; default http://127.0.0.1:7071/api)
+          --lang zh-CN|en     the desk's language (default: the language of the stations' policy)
           --as NAME           locally: acknowledge as NAME with a token from the local stack's key (default zhang.wei, the sample chief)
           --token TOKEN       a bearer token to acknowledge with (env DISPATCH_TOKEN)
           --audience URI      in Azure: get a token for the API's audience with Azure identity (env DISPATCH_AUTH_AUDIENCE)
@@ -64,6 +66,7 @@ public sealed record DeskOptions(
     public static DeskOptions Parse(string[] args, Func<string, string?> environment)
     {
         string? connection = null, api = null, subscription = null, station = null, token = null, actor = null, audience = null;
+        Core.Policy.Language? language = null;
         var json = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -78,6 +81,11 @@ public sealed record DeskOptions(
                 case "--token": token = Value(); break;
                 case "--audience": audience = Value(); break;
                 case "--json": json = true; break;
+                case "--lang":
+                    var tag = Value();
+                    language = Core.Policy.LanguageNames.TryMatch(tag, out var named) ? named
+                        : throw new ArgumentException($"--lang must be one of {string.Join(", ", Core.Policy.LanguageNames.All)}, not '{tag}'.");
+                    break;
                 default: throw new ArgumentException($"Unknown option '{args[i]}'.");
             }
         }
@@ -95,6 +103,7 @@ public sealed record DeskOptions(
             json,
             token ?? environment("DISPATCH_TOKEN"),
             actor,
-            audience ?? environment("DISPATCH_AUTH_AUDIENCE"));
+            audience ?? environment("DISPATCH_AUTH_AUDIENCE"),
+            language);
     }
 }

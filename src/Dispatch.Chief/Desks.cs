@@ -2,6 +2,7 @@ using System.Text.Json;
 using Azure.Messaging.ServiceBus;
 using Dispatch.Contracts;
 using Dispatch.Core.Incidents;
+using Dispatch.Core.Policy;
 using Spectre.Console;
 
 namespace Dispatch.Chief;
@@ -53,14 +54,16 @@ internal sealed class JsonDesk(TextWriter output) : IDesk
 /// The live board: escalations with overdue-by counters that tick every second until their clock ends (asked
 /// of the API every few seconds); keys 1-9 acknowledge the row with that number through the API; q quits.
 /// </summary>
-/// <param name="zone">The stations' time zone, once the API has said (UTC until then: the desk may start before the API).</param>
-internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowledge, ClockEnds clockEnds, TimeProvider time, Task<TimeZoneInfo> zone) : IDesk
+/// <param name="station">The stations' time zone and language, once the API has said (UTC until then: the desk may start before the API).</param>
+internal sealed class BoardDesk(
+    DeskOptions options, Func<BoardDesk, AcknowledgeClient> acknowledgeClient, ClockEnds clockEnds, TimeProvider time, Task<(TimeZoneInfo Zone, Language? Language)> station) : IDesk
 {
     private static readonly string[] LeadingReportColumns = ["station", "day", "incidents", "breaches"];
-    private static readonly string[] TrailingReportColumns = ["bottom units", "full report"];
+    private static readonly string[] TrailingReportColumns = ["bottom-units", "url"];
     private static readonly TimeSpan EndsRefresh = TimeSpan.FromSeconds(3);
 
     private readonly DeskCaption caption = new(time);
+    private AcknowledgeClient? acknowledge;
 
     private readonly Board board = new();
     private readonly List<TaskCompletionSource> waitingToBeShown = [];
@@ -92,7 +95,10 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
 
     public void Error(string message) => caption.Error(message);
 
-    private TimeZoneInfo Zone => zone.IsCompletedSuccessfully ? zone.Result : TimeZoneInfo.Utc;
+    private TimeZoneInfo Zone => station.IsCompletedSuccessfully ? station.Result.Zone : TimeZoneInfo.Utc;
+
+    /// <summary><c>--lang</c>, else the stations' policy's language once the API has said, else Chinese (the people the desk is for).</summary>
+    public Words Words => Words.For(options.Language ?? (station.IsCompletedSuccessfully ? station.Result.Language : null) ?? Language.ZhCn);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -149,6 +155,7 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
             return;
         }
 
+        acknowledge ??= acknowledgeClient(this);
         var (ok, message) = await acknowledge.AcknowledgeAsync(rows[index].Escalation, cancellationToken);
         if (ok)
         {
@@ -160,17 +167,20 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
 
     private Rows Render()
     {
+        var words = Words;
+        var escalations = Escalations(board, time.GetUtcNow(), options, Zone, words, caption.Markup(words));
         var reports = board.Reports(options.Station);
         if (reports.Count == 0)
         {
-            return new Rows(RenderEscalations());
+            return new Rows(escalations);
         }
 
-        var table = new Table().Border(TableBorder.Rounded).Expand().Title("[bold]Shift reports[/] — the last day of each station");
+        var table = new Table().Border(TableBorder.Rounded).Expand().Title($"[bold]{Markup.Escape(words["desk.reports.title"])}[/]");
         var clocks = WireNames.Names<ClockKind>().ToList();
-        foreach (var column in LeadingReportColumns.Concat(clocks).Concat(TrailingReportColumns))
+        foreach (var column in LeadingReportColumns.Select(c => words[$"desk.reports.{c}"]).Concat(clocks.Select(c => words.Word("clock", c)))
+            .Concat(TrailingReportColumns.Select(c => words[$"desk.reports.{c}"])))
         {
-            table.AddColumn(column);
+            table.AddColumn(Markup.Escape(column));
         }
 
         foreach (var r in reports)
@@ -184,18 +194,23 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
             ]);
         }
 
-        return new Rows(RenderEscalations(), table);
+        return new Rows(escalations, table);
     }
 
-    private Table RenderEscalations()
+    /// <summary>
+    /// The escalations in the desk's words. Spectre measures each cell by its display width (a Chinese character takes
+    /// two columns), so the columns line up whatever the language (a test checks the rendered lines).
+    /// </summary>
+    internal static Table Escalations(Board board, DateTimeOffset now, DeskOptions options, TimeZoneInfo zone, Words words, string caption)
     {
-        var now = time.GetUtcNow();
+        var title = options.Station is null ? "" : $" · {words["desk.title-station", ("station", options.Station)]}";
         var table = new Table().Border(TableBorder.Rounded).Expand()
-            .Title($"[bold]Chief's desk[/] — {Markup.Escape(options.Subscription)}{(options.Station is null ? "" : $" · station {Markup.Escape(options.Station)}")}")
-            .Caption($"{caption.Markup()}  ·  [grey]1-9 acknowledge · q quit[/]");
-        foreach (var column in new[] { "#", "overdue by", "level", "kind", "incident", "priority", "category", "clock", $"deadline ({Zone.Id} / UTC)", "summary" })
+            .Title($"[bold]{Markup.Escape(words["desk.title"])}[/] — {Markup.Escape(options.Subscription)}{Markup.Escape(title)}")
+            .Caption($"{caption}  ·  [grey]{Markup.Escape(words["desk.keys"])}[/]");
+        foreach (var column in new[] { "#", words["desk.column.overdue"], words["desk.column.level"], words["desk.column.kind"], words["desk.column.incident"],
+            words["desk.column.priority"], words["desk.column.category"], words["desk.column.clock"], words["desk.column.deadline", ("zone", zone.Id)], words["desk.column.summary"] })
         {
-            table.AddColumn(column);
+            table.AddColumn(Markup.Escape(column));
         }
 
         var rows = board.Rows(now, options.Station);
@@ -206,15 +221,15 @@ internal sealed class BoardDesk(DeskOptions options, AcknowledgeClient acknowled
             var colour = rows[i].AcknowledgedBy is not null || rows[i].Ended is not null ? "grey" : overdue > TimeSpan.FromMinutes(5) ? "red" : overdue > TimeSpan.Zero ? "yellow" : "white";
             table.AddRow(
                 i < 9 ? $"{i + 1}" : "",
-                $"[{colour}]{Markup.Escape(rows[i].Figure(now))}[/]",
+                $"[{colour}]{Markup.Escape(rows[i].Figure(now, words))}[/]",
                 e.Level.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Markup.Escape(e.Kind) + (rows[i].AcknowledgedBy is { } by ? $" [grey](ack {Markup.Escape(by)})[/]" : ""),
+                Markup.Escape(words.Word("notice", e.Kind)) + (rows[i].AcknowledgedBy is { } by ? $" [grey]{Markup.Escape(words["desk.acknowledged-by", ("name", by)])}[/]" : ""),
                 Markup.Escape(e.IncidentId),
-                Markup.Escape(e.Priority),
-                Markup.Escape(e.Category),
-                Markup.Escape(e.Clock ?? "—"),
+                Markup.Escape(words.Word("priority", e.Priority)),
+                Markup.Escape(words.Word("category", e.Category)),
+                Markup.Escape(e.Clock is { } clock ? words.Word("clock", clock) : "—"),
                 e.Deadline is { } deadline
-                    ? $"{TimeZoneInfo.ConvertTime(deadline, Zone):HH:mm:ss} / {deadline.UtcDateTime:HH:mm:ss}"
+                    ? $"{TimeZoneInfo.ConvertTime(deadline, zone):HH:mm:ss} / {deadline.UtcDateTime:HH:mm:ss}"
                     : "—",
                 Markup.Escape(e.Summary));
         }

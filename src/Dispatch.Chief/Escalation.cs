@@ -12,12 +12,12 @@ public sealed record BoardEntry(EscalationMessage Escalation, DateTimeOffset Rec
     /// <summary>How far past its deadline: the lateness it ended with once the clock has ended, counting until then.</summary>
     public TimeSpan OverdueAt(DateTimeOffset now) => Ended?.OverdueBy ?? Escalation.OverdueAt(now);
 
-    /// <summary>What the "overdue by" column says: a running clock counts; one that has ended says how late it ended, and that it is over.</summary>
-    public string Figure(DateTimeOffset now)
+    /// <summary>What the "overdue by" column says: a running clock counts (in minutes and seconds); one that has ended says how late it ended, and that it is over.</summary>
+    public string Figure(DateTimeOffset now, Words words)
     {
         var overdue = OverdueAt(now);
-        var figure = $"{(int)overdue.TotalMinutes}:{overdue.Seconds:00}";
-        return Ended is { } end ? $"{figure} late · {end.How}, ended" : overdue == TimeSpan.Zero ? "—" : figure;
+        var figure = words["duration.m", ("m", (int)overdue.TotalMinutes), ("s", overdue.Seconds)];
+        return Ended is { } end ? words[$"desk.ended.{end.How}", ("figure", figure)] : overdue == TimeSpan.Zero ? "—" : figure;
     }
 }
 

@@ -40,7 +40,8 @@ using var api = new HttpClient { BaseAddress = new Uri(options.Api) };
 var token = options.TokenSource(Directory.GetCurrentDirectory(), NodaTime.SystemClock.Instance);
 var desk = options.Json
     ? (IDesk)new JsonDesk(Console.Out)
-    : new BoardDesk(options, new AcknowledgeClient(api, token), new ClockEnds(api, token), TimeProvider.System, StationZone.WaitAsync(api, TimeSpan.FromSeconds(3), stop.Token));
+    : new BoardDesk(options, board => new AcknowledgeClient(api, token, () => board.Words), new ClockEnds(api, token), TimeProvider.System,
+        StationZone.WaitAsync(api, TimeSpan.FromSeconds(3), stop.Token));
 // The desk continues the trace the message carries (W3C traceparent), exported when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 using var desksSource = new ActivitySource("Dispatch.Chief");
 using var tracing = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 }

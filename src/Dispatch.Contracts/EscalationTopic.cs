@@ -34,6 +34,9 @@ public static class MessageProperties
     /// <summary>A shift report's station-day (<c>yyyy-MM-dd</c>).</summary>
     public const string Day = "day";
 
+    /// <summary>The language the message's texts (its <c>summary</c>) are written in: the station's, as its policy names it (<c>zh-CN</c>, <c>en</c>).</summary>
+    public const string Language = "language";
+
     /// <summary>W3C trace context: the desk continues the trace of the request or sweep that sent the message.</summary>
     public const string TraceParent = "traceparent";
 }

@@ -16,10 +16,29 @@ namespace Dispatch.LocalHost;
 /// <summary>
 /// <c>./dispatch demo</c>: a short shift on a policy whose windows are seconds long. Some incidents are
 /// dispatched in time, others breach and climb the ladder, one is a major matter that reaches the chief
-/// at once; escalations are shown as the chief's subscription receives them, then a summary.
+/// at once; escalations are shown as the chief's subscription receives them, then a summary. It narrates in the
+/// terminal's language (<c>LANG</c>): Chinese when it is zh, English otherwise; the people are the sample roster's,
+/// by the names the roster gives them, and the places real ones of Xi'an's Beilin district.
 /// </summary>
 public static class Demo
 {
+    /// <summary>Where the shift's incidents are: places of Beilin (approximate coordinates, shared/notes/units-and-dispatch.md).</summary>
+    private static readonly Dictionary<string, (string Address, double Latitude, double Longitude)> Places = new()
+    {
+        ["A"] = ("西安市碑林区钟楼", 34.2610, 108.9423),
+        ["B"] = ("西安市碑林区鼓楼", 34.2630, 108.9395),
+        ["C"] = ("西安市碑林区南门（永宁门）", 34.2518, 108.9469),
+        ["D"] = ("西安市碑林区碑林博物馆", 34.2557, 108.9535),
+        ["E"] = ("西安市碑林区书院门", 34.2537, 108.9480),
+    };
+
+    private static readonly string[] LocaleVariables = ["LC_ALL", "LC_MESSAGES", "LANG"];
+
+    /// <summary>The language of the terminal: <c>LC_ALL</c>, <c>LC_MESSAGES</c>, then <c>LANG</c>, as POSIX reads them.</summary>
+    public static Language TerminalLanguage(Func<string, string?> environment) =>
+        LocaleVariables.Select(environment).FirstOrDefault(v => !string.IsNullOrEmpty(v)) is { } locale
+            && LanguageNames.TryMatch(locale, out var language) && language == Language.ZhCn ? Language.ZhCn : Language.En;
+
     public static async Task<int> RunAsync(string[] args, IClock time, CancellationToken cancellationToken)
     {
         string? api = null, connection = null;
@@ -45,7 +64,7 @@ public static class Demo
         } : null;
         if (stack is not null)
         {
-            AnsiConsole.MarkupLine("[grey]Starting a private stack (Azurite in memory, broker, Functions) with infra/demo-policy.json and a 1-second sweep…[/]");
+            AnsiConsole.MarkupLine($"[grey]{Markup.Escape(Words.For(TerminalLanguage(Environment.GetEnvironmentVariable))["demo.starting"])}[/]");
             try
             {
                 await stack.StartAsync(Directory.GetCurrentDirectory(), new ConfigurationBuilder().Build(), LogLevel.Error);
@@ -67,12 +86,12 @@ public static class Demo
         }
         catch (StoryBrokenException e)
         {
-            AnsiConsole.MarkupLine($"[red]demo: {Markup.Escape(e.Message)}[/]");
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(Words.For(TerminalLanguage(Environment.GetEnvironmentVariable))["demo.failed", ("reason", e.Message)])}[/]");
             return 1;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            AnsiConsole.MarkupLine("[grey]demo: stopped.[/]");
+            AnsiConsole.MarkupLine($"[grey]{Markup.Escape(Words.For(TerminalLanguage(Environment.GetEnvironmentVariable))["demo.stopped"])}[/]");
             return 1;
         }
     }
@@ -84,11 +103,14 @@ public static class Demo
     /// </summary>
     private static async Task PlayAsync(string api, string? connection, IClock time, CancellationToken cancellationToken)
     {
+        var words = Words.For(TerminalLanguage(Environment.GetEnvironmentVariable));
+        var people = RosterFile.Load(Path.Combine("infra", "roster.sample.json")).ToDictionary(p => p.Person.Subject, p => p.Person.Name);
         using var http = new HttpClient { BaseAddress = new Uri(api.TrimEnd('/') + "/") };
+        http.DefaultRequestHeaders.AcceptLanguage.ParseAdd(words.Language.Tag());
         // Every request is a person's: tokens from the local stack's own key, for people of the sample roster.
         var tokens = LocalTokens.LoadOrCreate(LocalTokens.KeyPath(Directory.GetCurrentDirectory()));
         string Token(string subject, params GlobalRole[] roles) =>
-            tokens.Mint(new Person(subject, subject), roles, time.GetCurrentInstant(), Duration.FromHours(1));
+            tokens.Mint(new Person(subject, people[subject]), roles, time.GetCurrentInstant(), Duration.FromHours(1));
         var dispatcher = Token("li.ming");
         var chief = Token("zhang.wei");
         var officers = new Dictionary<string, string> { ["wang.lei"] = Token("wang.lei"), ["zhao.min"] = Token("zhao.min") };
@@ -118,11 +140,13 @@ public static class Demo
             var body = JsonNode.Parse(args.Message.Body.ToString())!;
             if (body["incidentId"]?.GetValue<string>() is not { } id)
             {
-                Say($"[bold red]chief ←[/] shift report {Markup.Escape(body["station"]?.GetValue<string>() ?? "")} {Markup.Escape(body["day"]?.GetValue<string>() ?? "")}");
+                Say($"[bold red]{Markup.Escape(words["demo.shift-report", ("station", body["station"]?.GetValue<string>()), ("day", body["day"]?.GetValue<string>())])}[/]");
                 return;
             }
 
-            Say($"[bold red]chief ←[/] {Markup.Escape(await WhoAsync(id, args.CancellationToken))}: [yellow]{Markup.Escape(body["kind"]!.GetValue<string>())}[/] level {body["level"]} {Markup.Escape(body["clock"]?.GetValue<string>() ?? "")} overdue {Markup.Escape(body["overdueBy"]!.GetValue<string>())}");
+            var clockName = body["clock"]?.GetValue<string>() is { Length: > 0 } named ? words.Word("clock", named) : "";
+            Say($"[bold red]{Markup.Escape(words["demo.chief-receives", ("name", await WhoAsync(id, args.CancellationToken)), ("kind", words.Word("notice", body["kind"]!.GetValue<string>())),
+                ("level", body["level"]!.GetValue<int>()), ("clock", clockName), ("overdue", body["overdueBy"]!.GetValue<string>())])}[/]");
             inbox.Add(body);
         };
         processor.ProcessErrorAsync += args =>
@@ -141,19 +165,22 @@ public static class Demo
             if (!response.IsSuccessStatusCode)
             {
                 var detail = answer.Length > 0 && answer.TrimStart().StartsWith('{') ? JsonNode.Parse(answer)?["detail"]?.GetValue<string>() : null;
-                throw new StoryBrokenException($"'{step}' was refused: {(int)response.StatusCode} {response.ReasonPhrase}{(detail is null ? "" : $": {detail}")}");
+                throw new StoryBrokenException(words["demo.refused", ("step", step), ("status", $"{(int)response.StatusCode} {response.ReasonPhrase}"), ("detail", detail is null ? "" : $": {detail}")]);
             }
 
             return JsonNode.Parse(answer)!.AsObject();
         }
 
-        async Task Report(string name, string priority, string zone, string category, string story)
+        async Task Report(string name, string priority, string zone, string category, string? story)
         {
-            Say($"report {name}: {priority} {Markup.Escape(category)}, {zone}{story}");
-            var incident = await Send($"report {name}", dispatcher, "incidents", new
+            var step = words["demo.report", ("name", name), ("priority", words.Word("priority", priority)), ("category", words.Word("category", category)),
+                ("zone", words.Word("zone", zone)), ("story", story is null ? "" : words[story])];
+            Say(Markup.Escape(step));
+            var (address, latitude, longitude) = Places[name];
+            var incident = await Send(step, dispatcher, "incidents", new
             {
                 station = "beilin-01", category, priority, zone, channel = "phone",
-                location = new { address = $"{name}, Beilin District" }, description = "demo",
+                location = new { address, latitude, longitude }, description = "demo",
             });
             var id = incident["id"]!.GetValue<string>();
             ids[name] = id;
@@ -165,7 +192,8 @@ public static class Demo
         {
             var incident = await Send(label, token, $"incidents/{ids[name]}/{action}", body ?? new { });
             var ended = incident["clocks"]![clockName]!;
-            var outcome = ended["overdueBy"]?.GetValue<string>() is { } late ? $"[red]late by {Markup.Escape(late)}[/]" : "[green]in time[/]";
+            var outcome = ended["overdueBy"]?.GetValue<string>() is { } late
+                ? $"[red]{Markup.Escape(words["demo.late", ("late", late)])}[/]" : $"[green]{Markup.Escape(words["demo.in-time"])}[/]";
             Say($"{Markup.Escape(label)}: {outcome}");
         }
 
@@ -174,54 +202,58 @@ public static class Demo
         async Task AcknowledgeBAsync()
         {
             var escalation = await inbox.WaitForAsync(m => m["incidentId"]!.GetValue<string>() == ids["B"] && m["kind"]!.GetValue<string>() == "escalation",
-                "B's escalation to the chief", cancellationToken);
+                words["demo.wait.b"], cancellationToken);
             var level = escalation["level"]!.GetValue<int>();
-            const string label = "Chief Zhang Wei acknowledges B";
+            var label = words["demo.acknowledges", ("chief", people["zhang.wei"])];
             await Send(label, chief, $"incidents/{ids["B"]}/acknowledge", new { level });
-            Say($"{label} at level {level}, as it arrives");
+            Say(Markup.Escape(words["demo.acknowledged", ("step", label), ("level", level)]));
         }
 
         // A beat between steps, for the watcher to follow; nothing in the story depends on its length.
         Task Beat() => Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
 
-        AnsiConsole.MarkupLine("[bold]The shift begins.[/] Escalations reaching the chief's subscription appear in red.");
-        await Report("A", "P1", "urban", "theft", "");
-        await Report("B", "P2", "suburban", "burglary", " — nobody will dispatch it in time");
+        string Dispatches(string name, string unit) => words["demo.dispatches", ("dispatcher", people["li.ming"]), ("name", name), ("unit", unit)];
+        string OnScene(string officer, string name) => words["demo.on-scene", ("officer", people[officer]), ("name", name)];
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(words["demo.begins"])}[/] {Markup.Escape(words["demo.begins-note"])}");
+        await Report("A", "P1", "urban", "theft", null);
+        await Report("B", "P2", "suburban", "burglary", "demo.story.b");
         var acknowledged = AcknowledgeBAsync();
-        await Report("C", "P1", "rural", "homicide", " — a major matter");
-        await Report("D", "P3", "urban", "noise", "");
-        await Report("E", "P4", "rural", "lost-property", " — left to climb the ladder");
+        await Report("C", "P1", "rural", "homicide", "demo.story.c");
+        await Report("D", "P3", "urban", "noise", null);
+        await Report("E", "P4", "rural", "lost-property", "demo.story.e");
         await Beat();
-        await Act("Li Ming dispatches A to patrol-7", dispatcher, "A", "dispatch", "dispatch", new { unit = "patrol-7", officer = "wang.lei" });
-        await Act("Li Ming dispatches C to patrol-5", dispatcher, "C", "dispatch", "dispatch", new { unit = "patrol-5", officer = "zhao.min" });
-        await inbox.WaitForAsync(m => m["incidentId"]!.GetValue<string>() == ids["C"] && m["kind"]!.GetValue<string>() == "immediate", "C's report to the chief", cancellationToken);
+        await Act(Dispatches("A", "patrol-7"), dispatcher, "A", "dispatch", "dispatch", new { unit = "patrol-7", officer = "wang.lei" });
+        await Act(Dispatches("C", "patrol-5"), dispatcher, "C", "dispatch", "dispatch", new { unit = "patrol-5", officer = "zhao.min" });
+        await inbox.WaitForAsync(m => m["incidentId"]!.GetValue<string>() == ids["C"] && m["kind"]!.GetValue<string>() == "immediate", words["demo.wait.c"], cancellationToken);
         await Beat();
-        await Act("Wang Lei is on scene at A", officers["wang.lei"], "A", "arrive", "arrival");
+        await Act(OnScene("wang.lei", "A"), officers["wang.lei"], "A", "arrive", "arrival");
         await Beat();
-        await Act("Li Ming dispatches D to patrol-7", dispatcher, "D", "dispatch", "dispatch", new { unit = "patrol-7", officer = "wang.lei" });
+        await Act(Dispatches("D", "patrol-7"), dispatcher, "D", "dispatch", "dispatch", new { unit = "patrol-7", officer = "wang.lei" });
         await Beat();
-        await Act("Zhao Min is on scene at C", officers["zhao.min"], "C", "arrive", "arrival");
+        await Act(OnScene("zhao.min", "C"), officers["zhao.min"], "C", "arrive", "arrival");
         await Beat();
-        await Act("Wang Lei resolves A", officers["wang.lei"], "A", "resolve", "resolution", new { outcome = "suspect detained" });
+        await Act(words["demo.resolves", ("officer", people["wang.lei"]), ("name", "A")], officers["wang.lei"], "A", "resolve", "resolution", new { outcome = "suspect detained" });
         await acknowledged;
-        await Act("Li Ming dispatches B to patrol-5", dispatcher, "B", "dispatch", "dispatch", new { unit = "patrol-5", officer = "zhao.min" });
-        await inbox.WaitForAsync(m => m["incidentId"]!.GetValue<string>() == ids["E"] && m["kind"]!.GetValue<string>() == "escalation", "E's escalation to the chief", cancellationToken);
+        await Act(Dispatches("B", "patrol-5"), dispatcher, "B", "dispatch", "dispatch", new { unit = "patrol-5", officer = "zhao.min" });
+        await inbox.WaitForAsync(m => m["incidentId"]!.GetValue<string>() == ids["E"] && m["kind"]!.GetValue<string>() == "escalation", words["demo.wait.e"], cancellationToken);
         await processor.StopProcessingAsync(CancellationToken.None);
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", chief);
-        await PrintSummaryAsync(http, ids, cancellationToken);
+        await PrintSummaryAsync(http, ids, words, cancellationToken);
     }
 
-    private static async Task PrintSummaryAsync(HttpClient http, IReadOnlyDictionary<string, string> ids, CancellationToken cancellationToken)
+    private static async Task PrintSummaryAsync(HttpClient http, IReadOnlyDictionary<string, string> ids, Words words, CancellationToken cancellationToken)
     {
-        var table = new Table().Title("[bold]End of shift[/]").AddColumns("incident", "priority", "zone", "category", "status", "dispatch", "arrival", "resolution");
+        var table = new Table().Title($"[bold]{Markup.Escape(words["demo.end"])}[/]").AddColumns(
+            words["demo.column.incident"], words["demo.column.priority"], words["demo.column.zone"], words["demo.column.category"], words["demo.column.status"],
+            words.Word("clock", "dispatch"), words.Word("clock", "arrival"), words.Word("clock", "resolution"));
         var totals = new Dictionary<string, (int Met, int Breached)> { ["dispatch"] = (0, 0), ["arrival"] = (0, 0), ["resolution"] = (0, 0) };
         foreach (var (name, id) in ids.OrderBy(i => i.Key, StringComparer.Ordinal))
         {
             var incident = (await http.GetFromJsonAsync<JsonObject>($"incidents/{id}", cancellationToken))!;
             var cells = new List<string>
             {
-                name, incident["priority"]!.GetValue<string>(), incident["zone"]!.GetValue<string>(),
-                incident["category"]!.GetValue<string>(), incident["status"]!.GetValue<string>(),
+                name, words.Word("priority", incident["priority"]!.GetValue<string>()), words.Word("zone", incident["zone"]!.GetValue<string>()),
+                words.Word("category", incident["category"]!.GetValue<string>()), words.Word("status", incident["status"]!.GetValue<string>()),
             };
             foreach (var clock in new[] { "dispatch", "arrival", "resolution" })
             {
@@ -229,8 +261,8 @@ public static class Demo
                 var level = incident["clocks"]![clock]!["level"]!.GetValue<int>();
                 cells.Add(state switch
                 {
-                    "met" => "[green]met[/]",
-                    "breached" => $"[red]breached[/]{(level > 0 ? $" (L{level})" : "")}",
+                    "met" => $"[green]{Markup.Escape(words["demo.met"])}[/]",
+                    "breached" => $"[red]{Markup.Escape(words["demo.breached"])}[/]{(level > 0 ? $" (L{level})" : "")}",
                     _ => state,
                 });
                 var (met, breached) = totals[clock];
@@ -241,10 +273,10 @@ public static class Demo
         }
 
         AnsiConsole.Write(table);
-        var summary = new Table().AddColumns("clock", "met", "breached");
+        var summary = new Table().AddColumns(words["demo.column.clock"], words["demo.column.met"], words["demo.column.breached"]);
         foreach (var (clock, (met, breached)) in totals)
         {
-            summary.AddRow(clock, $"{met}", $"{breached}");
+            summary.AddRow(words.Word("clock", clock), $"{met}", $"{breached}");
         }
 
         AnsiConsole.Write(summary);
@@ -294,7 +326,7 @@ public static class Demo
             }
             catch (TimeoutException)
             {
-                throw new StoryBrokenException($"{what} did not arrive within {Patience.TotalSeconds:0} s.");
+                throw new StoryBrokenException(Words.For(TerminalLanguage(Environment.GetEnvironmentVariable))["demo.did-not-arrive", ("what", what), ("seconds", Patience.TotalSeconds)]);
             }
         }
     }

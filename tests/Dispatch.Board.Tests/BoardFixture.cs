@@ -21,6 +21,9 @@ public sealed class BoardFixture : IAsyncLifetime
 
     public IBrowser Browser { get; private set; } = null!;
 
+    /// <summary>A Chromium whose user speaks Chinese (<c>--lang=zh-CN</c>), as a station's screens are set up.</summary>
+    public IBrowser ChineseBrowser { get; private set; } = null!;
+
     public string StorageConnectionString => azurite!.ConnectionString;
 
     /// <summary>Screenshots kept with the test results (TestResults/board).</summary>
@@ -39,18 +42,26 @@ public sealed class BoardFixture : IAsyncLifetime
         // Expectations wait for what the page will show; 5 s (Playwright's default) is short on a loaded 2-core machine.
         Assertions.SetDefaultExpectTimeout(15_000);
         playwright = await Playwright.CreateAsync();
-        Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        });
+        Browser = await LaunchAsync(playwright, "en-US");
+        ChineseBrowser = await LaunchAsync(playwright, "zh-CN");
     }
+
+    private static Task<IBrowser> LaunchAsync(IPlaywright playwright, string language) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    {
+        ExecutablePath = ChromiumPath,
+        Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", $"--lang={language}"],
+    });
 
     public async Task DisposeAsync()
     {
         if (Browser is not null)
         {
             await Browser.DisposeAsync();
+        }
+
+        if (ChineseBrowser is not null)
+        {
+            await ChineseBrowser.DisposeAsync();
         }
 
         playwright?.Dispose();
@@ -82,9 +93,13 @@ public sealed class LiveApi : IAsyncDisposable
     public static async Task<LiveApi> StartAsync(BoardFixture fixture) => new(await ApiHost.StartAsync(fixture.StorageConnectionString));
 
     /// <summary>A page of the board signed in as <paramref name="person"/> through a link, as <c>./dispatch up</c> prints them.</summary>
-    public async Task<IPage> OpenAsync(IBrowser browser, Person person, string query = "", bool bypassCsp = false, params GlobalRole[] roles)
+    /// <param name="locale">The browser's preferred language (navigator.languages and Accept-Language), as its user set it up.</param>
+    public async Task<IPage> OpenAsync(IBrowser browser, Person person, string query = "", bool bypassCsp = false, string locale = "en-US", params GlobalRole[] roles)
     {
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1500, Height = 900 }, BypassCSP = bypassCsp });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = 1500, Height = 900 }, BypassCSP = bypassCsp, Locale = locale,
+        });
         var page = await context.NewPageAsync();
         var token = Host.Tokens.Mint(person, roles, Clock.GetCurrentInstant(), Duration.FromDays(1));
         await page.GotoAsync($"{Host.BaseAddress}board{query}#token={token}");

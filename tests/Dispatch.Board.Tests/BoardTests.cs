@@ -11,16 +11,33 @@ using Xunit.Abstractions;
 
 namespace Dispatch.Board.Tests;
 
-/// <summary>The board in Chromium, on the local host's API over Azurite, with a FakeClock that runs at real speed.</summary>
-[Collection(BoardFixture.Name)]
-public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) : IAsyncLifetime
+/// <summary>
+/// The board in Chromium, on the local host's API over Azurite, with a FakeClock that runs at real speed: the whole
+/// flow once in English and once in Chinese (<see cref="EnglishBoardTests"/>, <see cref="ChineseBoardTests"/>), each
+/// against the words a person of that language reads, written out by hand in <see cref="Speech"/>.
+/// </summary>
+public abstract class BoardTests(BoardFixture fixture, ITestOutputHelper output) : IAsyncLifetime
 {
     private LiveApi stack = null!;
     private Staff staff = null!;
 
+    /// <summary>The browsers and the Azurite the tests of both languages share.</summary>
+    protected BoardFixture Fixture { get; } = fixture;
+
+    /// <summary>What the board says in this language, as its people expect to read it (language.md's words, not the catalogue's output).</summary>
+    protected abstract Speech Says { get; }
+
+    /// <summary>The browser of a person who reads this language (its preferred language set as theirs).</summary>
+    protected abstract IBrowser Browser { get; }
+
+    private Task<IPage> OpenAsync(Person person, string query = "", bool bypassCsp = false, params GlobalRole[] roles) =>
+        stack.OpenAsync(Browser, person, query, bypassCsp, Says.Locale, roles);
+
+    private string Shot(string name) => Path.Combine(BoardFixture.Screenshots, Says.Locale == "en-US" ? $"{name}.png" : $"{name}.{Says.Locale}.png");
+
     public async Task InitializeAsync()
     {
-        stack = await LiveApi.StartAsync(fixture);
+        stack = await LiveApi.StartAsync(Fixture);
         staff = await stack.Host.StaffAsync(ApiHost.NewStation());
     }
 
@@ -31,7 +48,7 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
     [Fact]
     public async Task A_report_made_through_the_api_is_in_the_boards_next_poll_and_its_countdown_ticks()
     {
-        var board = await stack.OpenAsync(fixture.Browser, staff.Chief);
+        var board = await OpenAsync(staff.Chief);
 
         var id = await ReportAsync("P2");
         var appeared = Stopwatch.StartNew();
@@ -52,15 +69,15 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
         Assert.Equal(200, answer?.Status);
         Assert.Contains(id, await answer!.TextAsync(), StringComparison.Ordinal);
         Assert.Equal("running", await dispatch.GetAttributeAsync("data-state"));
-        Assert.Matches(@"^● 2:\d\d$", first);
-        Assert.Matches(@"^● 2:\d\d$", later);
+        Assert.Matches(Says.RunningTwoMinutes, first);
+        Assert.Matches(Says.RunningTwoMinutes, later);
         Assert.True(string.CompareOrdinal(later, first) < 0, $"{first} then {later}: counting down");
     }
 
     [Fact]
     public async Task A_met_clock_freezes_and_an_overdue_one_counts_past_its_deadline_with_its_marker()
     {
-        var board = await stack.OpenAsync(fixture.Browser, staff.DutyOfficer);
+        var board = await OpenAsync(staff.DutyOfficer);
         var met = await ReportAsync("P1");
         var late = await ReportAsync("P1");
         await DispatchAsync(met);
@@ -74,8 +91,8 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
         await Task.Delay(1500);
 
         Assert.Equal(frozen, await metCell.TextContentAsync());
-        Assert.StartsWith("✓ met", frozen, StringComparison.Ordinal);
-        Assert.Matches(@"^▲ −1:\d\d overdue$", await lateCell.TextContentAsync());
+        Assert.StartsWith(Says.Met, frozen, StringComparison.Ordinal);
+        Assert.Matches(Says.OverdueOneMinute, await lateCell.TextContentAsync());
         Assert.Contains("overdue", await board.Locator($"tr[data-incident-id='{late}']").GetAttributeAsync("class") ?? "", StringComparison.Ordinal);
         // Overdue first.
         Assert.Equal(late, await board.Locator("#rows tr").First.GetAttributeAsync("data-incident-id"));
@@ -84,7 +101,7 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
     [Fact]
     public async Task A_clock_met_after_its_deadline_shows_its_frozen_lateness_as_ended_and_never_ticks_again()
     {
-        var board = await stack.OpenAsync(fixture.Browser, staff.Chief);
+        var board = await OpenAsync(staff.Chief);
         var metLate = await ReportAsync("P1");
         var stillOverdue = await ReportAsync("P1");
         stack.Clock.Advance(Duration.FromSeconds(62)); // P1 dispatch window: 1 minute, so 2 s past it
@@ -94,7 +111,7 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
         // deadline to the dispatch (2 s and whatever the real-speed clock added between the two calls).
         var clock = dispatched.GetProperty("clocks").GetProperty("dispatch");
         var late = Instant.FromDateTimeOffset(clock.GetProperty("metAt").GetDateTimeOffset()) - Instant.FromDateTimeOffset(clock.GetProperty("deadline").GetDateTimeOffset());
-        var expected = $"▲ {(int)late.TotalMinutes}:{late.Seconds:00} late · ✓ met ";
+        var expected = Says.MetLate((int)late.TotalMinutes, late.Seconds);
         var lateCell = board.Locator($"tr[data-incident-id='{metLate}'] td[data-clock='dispatch']");
         var overdueCell = board.Locator($"tr[data-incident-id='{stillOverdue}'] td[data-clock='dispatch']");
         await Expect(lateCell).ToHaveAttributeAsync("data-state", "late");
@@ -106,12 +123,12 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
 
         Assert.Equal("breached", clock.GetProperty("state").GetString());
         Assert.StartsWith(expected, frozen, StringComparison.Ordinal);
-        Assert.Matches(@"^▲ 0:0\d late · ✓ met \d\d:\d\d:\d\d$", frozen);
+        Assert.Matches(Says.MetSecondsLate, frozen);
         Assert.Equal(frozen, await lateCell.TextContentAsync());
         Assert.Equal("late", await lateCell.GetAttributeAsync("data-state"));
         // A clock still running past its deadline looks different: counting, in words and in its state.
         Assert.Equal("breached", await overdueCell.GetAttributeAsync("data-state"));
-        Assert.Matches(@"^▲ −2:\d\d overdue$", await overdueCell.TextContentAsync());
+        Assert.Matches(Says.OverdueTwoMinutes, await overdueCell.TextContentAsync());
         Assert.DoesNotContain("overdue", await board.Locator($"tr[data-incident-id='{metLate}']").GetAttributeAsync("class") ?? "", StringComparison.Ordinal);
         Assert.Equal(stillOverdue, await board.Locator("#rows tr").First.GetAttributeAsync("data-incident-id"));
     }
@@ -119,75 +136,75 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
     [Fact]
     public async Task A_dispatcher_reports_and_dispatches_through_the_page_and_the_officer_marks_arrival_on_his()
     {
-        var dispatcher = await stack.OpenAsync(fixture.Browser, staff.Dispatcher);
-        var officer = await stack.OpenAsync(fixture.Browser, staff.Officer);
+        var dispatcher = await OpenAsync(staff.Dispatcher);
+        var officer = await OpenAsync(staff.Officer);
 
         await dispatcher.ClickAsync("#new-report");
         await dispatcher.FillAsync("[name='category']", "");
         await dispatcher.ClickAsync("#panel button[type='submit']");
-        await Expect(dispatcher.Locator("[data-error-for='category']")).Not.ToBeEmptyAsync(); // the API's own message
+        await Expect(dispatcher.Locator("[data-error-for='category']")).ToHaveTextAsync(Says.MustNotBeEmpty); // the API's own message for an empty field, in the board's language
         await dispatcher.FillAsync("[name='category']", "burglary");
         await dispatcher.SelectOptionAsync("[name='priority']", "P2");
         await dispatcher.FillAsync("[name='location.address']", "12 South Street");
         await dispatcher.ClickAsync("#panel button[type='submit']");
-        var row = dispatcher.Locator("#rows tr", new() { HasText = "burglary" });
+        var row = dispatcher.Locator("#rows tr", new() { HasText = Says.Burglary });
         await Expect(row).ToBeVisibleAsync();
         var id = await row.GetAttributeAsync("data-incident-id");
-        await row.GetByRole(AriaRole.Button, new() { Name = $"Dispatch {id}" }).ClickAsync();
+        await row.GetByRole(AriaRole.Button, new() { Name = $"{Says.Dispatch} {id}" }).ClickAsync();
         await dispatcher.SelectOptionAsync("[name='officer']", staff.Officer.Subject);
         await dispatcher.ClickAsync("#panel button[type='submit']");
         await Expect(row.Locator("td[data-clock='dispatch']")).ToHaveAttributeAsync("data-state", "met");
 
         var officerRow = officer.Locator($"tr[data-incident-id='{id}']");
-        await officerRow.GetByRole(AriaRole.Button, new() { Name = $"Arrived {id}" }).ClickAsync();
+        await officerRow.GetByRole(AriaRole.Button, new() { Name = $"{Says.Arrived} {id}" }).ClickAsync();
 
         await Expect(officerRow.Locator("td[data-clock='arrival']")).ToHaveAttributeAsync("data-state", "met");
         await Expect(row.Locator("td[data-clock='arrival']")).ToHaveAttributeAsync("data-state", "met"); // on the dispatcher's board too
         var timeline = await stack.Host.Client.GetFromJsonAsync<JsonElement>($"incidents/{id}/timeline");
         Assert.Equal(["reported", "dispatched", "on-scene"], timeline.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("kind").GetString()));
         Assert.Equal(staff.Officer.Subject, timeline.GetProperty("events")[2].GetProperty("actor").GetProperty("id").GetString());
-        await dispatcher.ScreenshotAsync(new() { Path = Path.Combine(BoardFixture.Screenshots, "dispatcher.png"), FullPage = true });
+        await dispatcher.ScreenshotAsync(new() { Path = Shot("dispatcher"), FullPage = true });
     }
 
     [Fact]
     public async Task The_chief_acknowledges_an_escalation_and_the_row_changes_on_a_second_open_board()
     {
-        var chief = await stack.OpenAsync(fixture.Browser, staff.Chief);
-        var duty = await stack.OpenAsync(fixture.Browser, staff.DutyOfficer);
+        var chief = await OpenAsync(staff.Chief);
+        var duty = await OpenAsync(staff.DutyOfficer);
         var quiet = await ReportAsync("P3");
         var id = await ReportAsync("P1");
         stack.Clock.Advance(Duration.FromSeconds(70));
         await stack.Host.Service<Sweeper>().SweepAsync(default);
 
         var dutyRow = duty.Locator($"tr[data-incident-id='{id}']");
-        await Expect(dutyRow.Locator("td.esc")).ToContainTextAsync("not acknowledged");
+        await Expect(dutyRow.Locator("td.esc")).ToContainTextAsync(Says.NotAcknowledged);
         await Expect(chief.Locator("#rows tr").First).ToHaveAttributeAsync("data-incident-id", id); // escalated to me: first
-        await chief.ScreenshotAsync(new() { Path = Path.Combine(BoardFixture.Screenshots, "chief.png"), FullPage = true });
+        await chief.ScreenshotAsync(new() { Path = Shot("chief"), FullPage = true });
         // Pressed and released across a re-render of the board, as a person's unhurried click can be: the
         // button must still be the one pressed, or the click never happens.
-        await chief.Locator($"tr[data-incident-id='{id}']").GetByRole(AriaRole.Button, new() { Name = $"Acknowledge {id}" }).HoverAsync();
+        await chief.Locator($"tr[data-incident-id='{id}']").GetByRole(AriaRole.Button, new() { Name = $"{Says.Acknowledge} {id}" }).HoverAsync();
         await chief.Mouse.DownAsync();
         await Task.Delay(1500);
         await chief.Mouse.UpAsync();
 
-        await Expect(dutyRow.Locator("td.esc")).ToContainTextAsync($"ack {staff.Chief.Name}");
-        await Expect(chief.Locator($"tr[data-incident-id='{id}'] button", new() { HasText = "Acknowledge" })).ToHaveCountAsync(0);
+        await Expect(dutyRow.Locator("td.esc")).ToContainTextAsync(Says.AcknowledgedBy(staff.Chief.Name));
+        await Expect(chief.Locator($"tr[data-incident-id='{id}'] button", new() { HasText = Says.Acknowledge })).ToHaveCountAsync(0);
         Assert.NotNull(quiet);
     }
 
     [Fact]
     public async Task A_duty_officer_pauses_a_clock_through_the_page_and_every_board_shows_the_pause_with_its_reason_and_when_it_resumes()
     {
-        var duty = await stack.OpenAsync(fixture.Browser, staff.DutyOfficer);
-        var dispatcher = await stack.OpenAsync(fixture.Browser, staff.Dispatcher);
+        var duty = await OpenAsync(staff.DutyOfficer);
+        var dispatcher = await OpenAsync(staff.Dispatcher);
         var id = await ReportAsync("P3"); // dispatch 15 min
 
         var row = duty.Locator($"tr[data-incident-id='{id}']");
-        await row.GetByRole(AriaRole.Button, new() { Name = $"Pause {id}" }).ClickAsync();
+        await row.GetByRole(AriaRole.Button, new() { Name = $"{Says.Pause} {id}" }).ClickAsync();
         await duty.Locator("#panel select[name='clock']").SelectOptionAsync("dispatch");
         await duty.Locator("#panel select[name='reason']").SelectOptionAsync("road-closed");
         await duty.Locator("#panel input[name='note']").FillAsync("bridge shut by traffic police");
-        await duty.GetByRole(AriaRole.Button, new() { Name = "Pause the clock" }).ClickAsync();
+        await duty.GetByRole(AriaRole.Button, new() { Name = Says.PauseTheClock, Exact = true }).ClickAsync();
 
         var seen = dispatcher.Locator($"tr[data-incident-id='{id}'] td[data-clock='dispatch']");
         await Expect(seen).ToHaveAttributeAsync("data-state", "paused");
@@ -196,12 +213,12 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
         // The board shows the station's local time (Asia/Shanghai, UTC+8) of the API's resumesBy: the pause plus 30 min.
         var resumesBy = Instant.FromDateTimeOffset(paused.GetProperty("resumesBy").GetDateTimeOffset());
         var local = resumesBy.InZone(DateTimeZoneProviders.Tzdb["Asia/Shanghai"]).TimeOfDay.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
-        await duty.ScreenshotAsync(new() { Path = Path.Combine(BoardFixture.Screenshots, "paused.png"), FullPage = true });
+        await duty.ScreenshotAsync(new() { Path = Shot("paused"), FullPage = true });
 
-        Assert.Matches($@"^⏸ road-closed · 0:\d\d · resumes by {local}$", text);
+        Assert.Matches(Says.PausedForRoadClosedUntil(local), text);
         Assert.Equal(Duration.FromMinutes(30), resumesBy - Instant.FromDateTimeOffset(paused.GetProperty("since").GetDateTimeOffset()));
-        Assert.Contains("Resume", await row.Locator("button").AllTextContentsAsync());
-        Assert.DoesNotContain("Pause", await dispatcher.Locator($"tr[data-incident-id='{id}'] button").AllTextContentsAsync());
+        Assert.Contains(Says.Resume, await row.Locator("button").AllTextContentsAsync());
+        Assert.DoesNotContain(Says.Pause, await dispatcher.Locator($"tr[data-incident-id='{id}'] button").AllTextContentsAsync());
     }
 
     [Fact]
@@ -210,16 +227,16 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
         var other = await stack.Host.StaffAsync(ApiHost.NewStation());
         var mine = await ReportAsync("P2");
         var theirs = (await ApiHost.ReportAsync(stack.Host.Client, ApiHost.Report(other.Station.Value, "P1")))["id"]!.GetValue<string>();
-        var dispatcher = await stack.OpenAsync(fixture.Browser, staff.Dispatcher);
-        var officer = await stack.OpenAsync(fixture.Browser, staff.Officer);
-        var commandCenter = await stack.OpenAsync(fixture.Browser, new Person("cc.board", "Command Center"), roles: GlobalRole.CommandCenter);
+        var dispatcher = await OpenAsync(staff.Dispatcher);
+        var officer = await OpenAsync(staff.Officer);
+        var commandCenter = await OpenAsync(new Person("cc.board", "Command Center"), roles: GlobalRole.CommandCenter);
 
         await Expect(dispatcher.Locator($"tr[data-incident-id='{mine}']")).ToBeVisibleAsync();
         await Expect(commandCenter.Locator($"tr[data-incident-id='{theirs}']")).ToBeVisibleAsync(); // every station
         var dispatcherButtons = await dispatcher.Locator($"tr[data-incident-id='{mine}'] button").AllTextContentsAsync();
         var officerButtons = await officer.Locator($"tr[data-incident-id='{mine}'] button").AllTextContentsAsync();
 
-        Assert.Equal(["Dispatch", "Cancel"], dispatcherButtons);
+        Assert.Equal([Says.Dispatch, Says.Cancel], dispatcherButtons);
         Assert.Empty(officerButtons); // not dispatched to him: nothing he may do yet
         Assert.True(await officer.Locator("#new-report").IsHiddenAsync());
         Assert.Equal(0, await dispatcher.Locator($"tr[data-incident-id='{theirs}']").CountAsync());
@@ -232,18 +249,18 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
         var id = await ReportAsync("P1");
         stack.Clock.Advance(Duration.FromMinutes(3) + Duration.FromSeconds(10)); // the dispatch ladder stands at level 2: the chief's
         await stack.Host.Service<Sweeper>().SweepAsync(default);
-        var duty = await stack.OpenAsync(fixture.Browser, staff.DutyOfficer);
-        var chief = await stack.OpenAsync(fixture.Browser, staff.Chief);
+        var duty = await OpenAsync(staff.DutyOfficer);
+        var chief = await OpenAsync(staff.Chief);
 
         var dutyRow = duty.Locator($"tr[data-incident-id='{id}']");
-        await Expect(dutyRow.Locator("td.esc")).ToContainTextAsync("not acknowledged");
+        await Expect(dutyRow.Locator("td.esc")).ToContainTextAsync(Says.NotAcknowledged);
         var dutyButtons = await dutyRow.Locator("button").AllTextContentsAsync();
-        await Expect(chief.Locator($"tr[data-incident-id='{id}'] button", new() { HasText = "Acknowledge" })).ToHaveCountAsync(1);
+        await Expect(chief.Locator($"tr[data-incident-id='{id}'] button", new() { HasText = Says.Acknowledge })).ToHaveCountAsync(1);
 
         // Before issue 23 the page kept its own copy of who may do what and showed the duty officer an Acknowledge
         // the API refuses. Now each button is one of the incident's actions, as the API listed them for this person.
-        // Pause: the arrival and resolution clocks still run before their deadlines (issue 28).
-        Assert.Equal(["Dispatch", "Cancel", "Pause"], dutyButtons);
+        // Pause (issue 28): the arrival and resolution clocks still run before their deadlines.
+        Assert.Equal([Says.Dispatch, Says.Cancel, Says.Pause], dutyButtons);
         var script = await File.ReadAllTextAsync(Path.Combine(RepoRoot.Path, "src", "Dispatch.Functions", "Board", "board.js"));
         var roleNames = System.Text.RegularExpressions.Regex.Matches(script, @"['""`](dispatcher|officer|duty-officer|chief|command-center|auditor|admin)['""`]")
             .Select(m => m.Value).Where(m => !script.Contains($".name = {m};", StringComparison.Ordinal)).ToList();
@@ -253,7 +270,7 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
     [Fact]
     public async Task The_board_says_it_is_stale_when_the_api_stops_and_recovers_by_itself_when_it_returns()
     {
-        var board = await stack.OpenAsync(fixture.Browser, staff.Chief);
+        var board = await OpenAsync(staff.Chief);
         await Expect(board.Locator("#stale")).ToBeHiddenAsync();
 
         await stack.Host.StopAsync();
@@ -264,7 +281,7 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
 
         await Expect(board.Locator("#stale")).ToBeHiddenAsync(new() { Timeout = 10_000 });
         await Expect(board.Locator($"tr[data-incident-id='{id}']")).ToBeVisibleAsync();
-        Assert.Contains("not answering", banner, StringComparison.Ordinal);
+        Assert.Contains(Says.NotAnswering, banner, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -274,7 +291,7 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
         await ReportAsync("P3");
         stack.Clock.Advance(Duration.FromSeconds(70));
         await stack.Host.Service<Sweeper>().SweepAsync(default);
-        var board = await stack.OpenAsync(fixture.Browser, staff.DutyOfficer);
+        var board = await OpenAsync(staff.DutyOfficer);
         await Expect(board.Locator("#rows tr.selected")).ToHaveAttributeAsync("data-incident-id", first);
 
         await board.Keyboard.PressAsync("j");
@@ -282,12 +299,12 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
         await board.Keyboard.PressAsync("k");
         await board.Keyboard.PressAsync("Enter");
         await Expect(board.Locator("#panel")).ToBeVisibleAsync();
-        await Expect(board.Locator("#panel .timeline")).ToContainTextAsync("escalated");
+        await Expect(board.Locator("#panel .timeline")).ToContainTextAsync(Says.Escalated);
         await board.Keyboard.PressAsync("Escape");
         await Expect(board.Locator("#panel")).ToBeHiddenAsync();
         await board.Keyboard.PressAsync("a");
 
-        await Expect(board.Locator($"tr[data-incident-id='{first}'] td.esc")).ToContainTextAsync($"ack {staff.DutyOfficer.Name}");
+        await Expect(board.Locator($"tr[data-incident-id='{first}'] td.esc")).ToContainTextAsync(Says.AcknowledgedBy(staff.DutyOfficer.Name));
     }
 
     [Fact]
@@ -295,11 +312,11 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
     {
         await ReportAsync("P1");
         var p2 = await ReportAsync("P2");
-        var wall = await stack.OpenAsync(fixture.Browser, staff.Chief, "?wall=1&priority=P2");
+        var wall = await OpenAsync(staff.Chief, "?wall=1&priority=P2");
 
         await Expect(wall.Locator($"tr[data-incident-id='{p2}']")).ToBeVisibleAsync();
         var fontSize = await wall.EvaluateAsync<string>("getComputedStyle(document.body).fontSize");
-        await wall.ScreenshotAsync(new() { Path = Path.Combine(BoardFixture.Screenshots, "wall.png"), FullPage = true });
+        await wall.ScreenshotAsync(new() { Path = Shot("wall"), FullPage = true });
 
         Assert.Equal("24px", fontSize);
         Assert.Equal(1, await wall.Locator("#rows tr").CountAsync());
@@ -316,8 +333,9 @@ public sealed class BoardTests(BoardFixture fixture, ITestOutputHelper output) :
         foreach (var query in new[] { "", "?wall=1" })
         {
             // The board's policy allows no script it did not serve; the checker is injected by the test alone.
-            var page = await stack.OpenAsync(fixture.Browser, staff.Chief, query, bypassCsp: true);
+            var page = await OpenAsync(staff.Chief, query, bypassCsp: true);
             await Expect(page.Locator("#rows tr")).ToHaveCountAsync(2);
+            Assert.Equal(Says.Language, await page.Locator("html").GetAttributeAsync("lang"));
             await page.AddScriptTagAsync(new() { Path = axe });
             var result = await page.EvaluateAsync<JsonElement>("async () => (await axe.run(document, { resultTypes: ['violations'] })).violations.map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }))");
             violations.AddRange(result.EnumerateArray()

@@ -87,13 +87,13 @@ public sealed class AcknowledgeClientTests : IClassFixture<Azurite>, IAsyncLifet
         Assert.Equal((0, 1), (whileRunning, afterDispatch));
         var row = Assert.Single(board.Rows(now, null));
         Assert.Equal(new ClockEnd("met", deadline.ToDateTimeOffset().AddSeconds(2), TimeSpan.FromSeconds(2)), row.Ended);
-        Assert.Equal("0:02 late · met, ended", row.Figure(now));
-        Assert.Equal("0:02 late · met, ended", row.Figure(now.AddMinutes(30)));
+        Assert.Equal("0:02 late · met, ended", row.Figure(now, Words.For(Core.Policy.Language.En)));
+        Assert.Equal("0:02 late · met, ended", row.Figure(now.AddMinutes(30), Words.For(Core.Policy.Language.En)));
         Assert.Empty(board.Running());
     }
 
     [Fact]
-    public async Task A_desk_started_before_the_api_learns_the_stations_time_zone_once_the_api_answers()
+    public async Task A_desk_started_before_the_api_learns_the_stations_time_zone_and_language_once_the_api_answers()
     {
         await api.StopAsync(); // as when `./dispatch chief` starts before `up` listens
         var zone = StationZone.WaitAsync(api.Anonymous, TimeSpan.FromMilliseconds(200), default);
@@ -101,9 +101,9 @@ public sealed class AcknowledgeClientTests : IClassFixture<Azurite>, IAsyncLifet
         var beforeTheApi = zone.IsCompleted;
         await api.RestartAsync();
 
-        // The built-in policy's zone (infra/policy.json).
+        // The built-in policy's zone and language (infra/policy.json).
         Assert.False(beforeTheApi);
-        Assert.Equal("Asia/Shanghai", (await zone.WaitAsync(TimeSpan.FromSeconds(30))).Id);
+        Assert.Equal(("Asia/Shanghai", Core.Policy.Language.ZhCn), ((await zone.WaitAsync(TimeSpan.FromSeconds(30))).Zone.Id, (await zone).Language));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Dispatch.Contracts;
+using Dispatch.Core.Policy;
 using NodaTime;
 using NodaTime.Extensions;
 using NodaTime.Testing;
@@ -8,6 +9,8 @@ namespace Dispatch.Chief.Tests;
 public sealed class BoardTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 26, 8, 30, 0, TimeSpan.Zero);
+
+    private static readonly Words English = Words.For(Language.En);
 
     private static EscalationMessage Escalation(string incident, string clock, int level, int deadlineMinutesAgo, string station = "s1") => new(
         incident, station, "theft", "P1", clock, "escalation", level, "chief", Now.AddMinutes(-deadlineMinutesAgo), Now.AddMinutes(-deadlineMinutesAgo),
@@ -43,8 +46,10 @@ public sealed class BoardTests
 
         // Ended 2 minutes after its deadline: 2:00 late, whenever it is read. Running 3 minutes past its own: 3:00, an hour later 63:00.
         Assert.Equal(["running", "ended"], rows.Select(r => r.Escalation.IncidentId));
-        Assert.Equal(["3:00", "2:00 late · met, ended"], rows.Select(r => r.Figure(Now)));
-        Assert.Equal(["63:00", "2:00 late · met, ended"], rowsLater.Select(r => r.Figure(later)));
+        Assert.Equal(["3:00", "2:00 late · met, ended"], rows.Select(r => r.Figure(Now, English)));
+        Assert.Equal(["63:00", "2:00 late · met, ended"], rowsLater.Select(r => r.Figure(later, English)));
+        // language.md: 超时 2分00秒 for "2 min 0 s late".
+        Assert.Equal(["3分00秒", "超时 2分00秒 · 已完成"], rows.Select(r => r.Figure(Now, Words.For(Language.ZhCn))));
         Assert.Equal([("running", "dispatch")], board.Running());
     }
 
@@ -55,15 +60,16 @@ public sealed class BoardTests
         var time = new Dispatch.Testing.ShiftedTime();
         var caption = new DeskCaption(time);
         caption.Error("Receive: Connection refused (127.0.0.1:5672)\n   at Azure.Messaging.ServiceBus.Amqp.AmqpConnectionScope.OpenReceiverLinkAsync(…)\n   at …");
-        var whileFailing = caption.Markup();
+        var whileFailing = caption.Markup(English);
         time.Shift = DeskCaption.ErrorShownFor; // no failed try since: the processor has connected
-        var afterRecovery = caption.Markup();
+        var afterRecovery = caption.Markup(English);
         caption.Error("Receive: Connection refused (127.0.0.1:5672)");
         caption.Received();
 
         Assert.Equal("[red]Receive: Connection refused (127.0.0.1:5672)[/]", whileFailing);
         Assert.Equal("Waiting for escalations…", afterRecovery);
-        Assert.Equal("Waiting for escalations…", caption.Markup());
+        Assert.Equal("Waiting for escalations…", caption.Markup(English));
+        Assert.Equal("等待升级通知…", caption.Markup(Words.For(Language.ZhCn)));
     }
 
     [Fact]

@@ -42,6 +42,31 @@ public sealed class EscalationFlowTests(Azurite azurite) : IAsyncLifetime
     private Sweeper Sweeper => api.Service<Sweeper>();
 
     [Fact]
+    public async Task A_station_whose_policy_says_zh_CN_is_told_in_Chinese_and_one_that_says_en_in_English()
+    {
+        var english = ApiHost.NewStation();
+        var chinese = ApiHost.NewStation();
+        var policy = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoRoot.Path, "infra", "policy.json")))!.AsObject();
+        policy["stations"] = new JsonObject { [english] = new JsonObject { ["language"] = "en" } };
+        await using var host = await ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY"] = policy.ToJsonString() }, serviceBus: bus.ConnectionString);
+        var inEnglish = (await host.ReportAsync(ApiHost.Report(english, category: "homicide")))["id"]!.GetValue<string>();
+        var inChinese = (await host.ReportAsync(ApiHost.Report(chinese, category: "homicide")))["id"]!.GetValue<string>();
+
+        // Both notices are on the subscription before either is looked for: one drain takes both (a drain for one
+        // incident completes, and so loses, the other's message).
+        var received = await ReceiveAsync("chief", incidentId: null, expecting: 2);
+        var englishMessage = Assert.Single(received, m => (string)m.ApplicationProperties["incidentId"] == inEnglish);
+        var chineseMessage = Assert.Single(received, m => (string)m.ApplicationProperties["incidentId"] == inChinese);
+
+        Assert.Equal("P1 homicide at 1 Bell Tower Square: reported by Command Center (test)", JsonNode.Parse(englishMessage.Body.ToString())!["summary"]!.GetValue<string>());
+        Assert.Equal("【重大警情】一级 命案，1 Bell Tower Square，Command Center (test) 接警", JsonNode.Parse(chineseMessage.Body.ToString())!["summary"]!.GetValue<string>());
+        Assert.Equal(("en", "zh-CN"), ((string)englishMessage.ApplicationProperties["language"], (string)chineseMessage.ApplicationProperties["language"]));
+        // The structured fields are the same in both.
+        Assert.Equal(("homicide", "P1", "immediate"), (JsonNode.Parse(chineseMessage.Body.ToString())!["category"]!.GetValue<string>(),
+            JsonNode.Parse(chineseMessage.Body.ToString())!["priority"]!.GetValue<string>(), JsonNode.Parse(chineseMessage.Body.ToString())!["kind"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task The_full_ladder_reaches_duty_officer_chief_and_command_center_in_turn()
     {
         var id = await ReportAsync("P1");
@@ -71,7 +96,9 @@ public sealed class EscalationFlowTests(Azurite azurite) : IAsyncLifetime
         Assert.Equal("2026-11-26T08:03:00+00:00", body["escalatedAt"]!.GetValue<string>());
         Assert.Equal("PT2M", body["overdueBy"]!.GetValue<string>());
         Assert.EndsWith($"/api/incidents/{id}", body["url"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Equal("P1 theft at 1 Bell Tower Square: dispatch deadline missed by 2m0s; escalated to level 2", body["summary"]!.GetValue<string>());
+        // The default policy's stations speak Chinese (language.md: 一级 for P1, 盗窃 theft, 派警 dispatch, 2分00秒).
+        Assert.Equal("【升级】一级 盗窃，1 Bell Tower Square：派警已超时 2分00秒，已逐级上报至第2级", body["summary"]!.GetValue<string>());
+        Assert.Equal("zh-CN", chief.ApplicationProperties["language"]);
 
         api.Clock.Advance(Duration.FromMinutes(8));
         await Sweeper.SweepAsync(default);
@@ -94,7 +121,7 @@ public sealed class EscalationFlowTests(Azurite azurite) : IAsyncLifetime
         Assert.Equal($"{id}:immediate", message.MessageId);
         var notified = (await TimelineAsync(id)).Single(e => e!["kind"]!.GetValue<string>() == "notified")!;
         Assert.Equal(staff.Dispatcher.Subject, notified["actor"]!["id"]!.GetValue<string>());
-        Assert.Contains("reported by Dispatcher", JsonNode.Parse(message.Body.ToString())!["summary"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("【重大警情】一级 命案，1 Bell Tower Square，Dispatcher 接警", JsonNode.Parse(message.Body.ToString())!["summary"]!.GetValue<string>());
     }
 
     [Fact]

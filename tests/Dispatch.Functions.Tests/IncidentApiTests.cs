@@ -28,6 +28,36 @@ public sealed class IncidentApiTests(Azurite azurite) : IAsyncLifetime
     private object DispatchBody => new { unit = "patrol-1", officer = staff.Officer.Subject };
 
     [Fact]
+    public async Task A_refusal_of_the_domain_is_worded_in_the_language_asked_for_with_its_code_unchanged()
+    {
+        var id = (await ApiHost.ReportAsync(Dispatcher, ApiHost.Report(Station, "P2")))["id"]!.GetValue<string>();
+        var incident = Uri.EscapeDataString(id);
+
+        // An officer may not dispatch (403, may-not-act); a reported incident cannot be closed (409, wrong-state).
+        using var dispatchInChinese = await SendAsync(staff.As(staff.Officer), $"incidents/{incident}/dispatch", DispatchBody, "zh-CN");
+        using var dispatchInEnglish = await SendAsync(staff.As(staff.Officer), $"incidents/{incident}/dispatch", DispatchBody, "en-GB");
+        using var closeInChinese = await SendAsync(staff.As(staff.DutyOfficer), $"incidents/{incident}/close", null, "zh-CN;q=0.9, en;q=0.5");
+
+        // Expected Chinese written here by hand in shared/notes/language.md's words: 接警员 dispatcher, 值班领导 duty
+        // officer, 所长 chief, 指挥中心 command center, 派警 dispatch, 结案 close, 已接警 reported, 处置完毕 resolved.
+        var forbidden = await Api.AssertProblemAsync(dispatchInChinese, HttpStatusCode.Forbidden);
+        Assert.Equal("只有本所接警员、值班领导、所长或指挥中心可以对此警情执行“派警”。", forbidden["detail"]!.GetValue<string>());
+        Assert.Equal("zh-CN", Assert.Single(dispatchInChinese.Content.Headers.ContentLanguage));
+        var english = await Api.AssertProblemAsync(dispatchInEnglish, HttpStatusCode.Forbidden);
+        Assert.Equal("Only its dispatchers, duty officers and chief, or the command center may dispatch this incident.", english["detail"]!.GetValue<string>());
+        Assert.Equal(forbidden["type"]!.GetValue<string>(), english["type"]!.GetValue<string>());
+        var conflict = await Api.AssertProblemAsync(closeInChinese, HttpStatusCode.Conflict);
+        Assert.Equal($"无法对警情 {id} 执行“结案”：该警情已接警，只有处置完毕的警情可以。", conflict["detail"]!.GetValue<string>());
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string path, object? body, string acceptLanguage)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.TryAddWithoutValidation("Accept-Language", acceptLanguage);
+        return await client.SendAsync(request);
+    }
+
+    [Fact]
     public async Task Reporting_stamps_the_server_clock_and_the_verified_reporter_and_starts_three_clocks_from_the_policy()
     {
         using var response = await Dispatcher.PostAsJsonAsync("incidents", ApiHost.Report(Station, "P1", "suburban"));

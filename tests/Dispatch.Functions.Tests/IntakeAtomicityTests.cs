@@ -15,7 +15,7 @@ public sealed class IntakeAtomicityTests(Azurite azurite)
     private static readonly string[] IncidentRowKinds = ["incident", "open", "event", "idempotency", "outbox"];
 
     [Fact]
-    public async Task A_201_leaves_exactly_the_incident_its_open_marker_first_event_key_audit_and_station_version()
+    public async Task A_201_leaves_exactly_the_incident_its_open_marker_first_event_key_audit_station_version_and_day_digest_marker()
     {
         await using var stack = await ApiHost.StartAsync(azurite.ConnectionString);
         var station = ApiHost.NewStation();
@@ -29,13 +29,14 @@ public sealed class IntakeAtomicityTests(Azurite azurite)
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = IncidentId.Parse((await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!["id"]!.GetValue<string>());
         var rows = (await Api.RowsAsync(stack, station)).Select(r => r.RowKey).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(6, rows.Count);
+        Assert.Equal(7, rows.Count);
         Assert.Equal("_version", rows[0]);
         Assert.StartsWith("audit|", rows[1], StringComparison.Ordinal);
-        Assert.Equal($"event|{id}|000001", rows[2]);
-        Assert.Equal($"idempotency|{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData("intake-1"u8))}", rows[3]);
-        Assert.Matches($"^incident\\|[0-9]+\\|{id}$", rows[4]);
-        Assert.Matches($"^open\\|[0-9]+\\|{id}$", rows[5]);
+        Assert.Matches("^digest\\|[0-9]{4}-[0-9]{2}-[0-9]{2}$", rows[2]); // the day's digest marked changed (issue 29 §5)
+        Assert.Equal($"event|{id}|000001", rows[3]);
+        Assert.Equal($"idempotency|{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData("intake-1"u8))}", rows[4]);
+        Assert.Matches($"^incident\\|[0-9]+\\|{id}$", rows[5]);
+        Assert.Matches($"^open\\|[0-9]+\\|{id}$", rows[6]);
     }
 
     [Fact]

@@ -98,6 +98,54 @@ public sealed class ReportApiTests(Azurite azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_csv_asked_for_labels_or_in_chinese_has_a_row_people_read_above_the_machine_keys()
+    {
+        // Written here by hand from shared/notes/language.md (警情, 派出所 station, 警情类别, 级别, 时限, 责任人, 警组, 超时,
+        // 升级, 签收, 按时, 按时率, 中位数, 第90百分位, 暂停计时) and the plain words around them; the keys are the README's columns.
+        string[] breachLabels = ["警情编号", "派出所", "警情类别", "级别", "时限", "时限到期（UTC）", "责任方", "责任人编号", "责任人", "警组", "超时时长", "仍在计时", "升级级别", "签收人", "签收时间（UTC）"];
+        string[] breachKeys = ["incidentId", "station", "category", "priority", "clock", "deadline", "holderKind", "holderId", "holderName", "unit", "overdueBy", "stillRunning", "level", "acknowledgedBy", "acknowledgedAt"];
+        string[] figureLabels = ["分组键", "分组", "完成数", "中位数", "第90百分位", "第95百分位", "最短", "最长", "按时", "超时", "按时率", "仍在计时", "当前超时", "签收用时中位数", "由里程碑推算", "样本过少",
+            "中位数（原始计时，含暂停时间）", "第90百分位（原始计时）", "按时（原始计时）", "超时（原始计时）", "按时率（原始计时）", "暂停计时次数", "暂停时长"];
+        var breaches = $"reports/breaches?station={staff.Station.Value}&from=2026-11-26&to=2026-11-26";
+
+        var plain = await CsvLinesAsync(staff.As(staff.Chief), breaches);
+        var labelled = await CsvLinesAsync(staff.As(staff.Chief), $"{breaches}&labels=zh-CN");
+        // No ?labels=: Accept-Language asks for Chinese, and the (desk) group keeps its key beside its label.
+        var ranking = await CsvLinesAsync(staff.As(staff.DutyOfficer), $"reports/ranking?{Query}&by=unit", acceptLanguage: "zh-CN");
+        using var french = await staff.As(staff.Chief).SendAsync(CsvRequest($"{breaches}&labels=fr", null));
+
+        Assert.Equal(breachKeys, plain[0].Split(','));
+        Assert.Equal(breachLabels, labelled[0].Split(','));
+        Assert.Equal(plain, labelled[1..]); // the machine keys and every figure as they were
+        Assert.Equal(figureLabels, ranking[0].Split(','));
+        var desk = Assert.Single(Csv.Parse(string.Concat(ranking[1..].Select(line => line + "\r\n"))), row => row["key"] == "(desk)");
+        Assert.Equal("派警前（值班台）", desk["label"]);
+        await Api.AssertProblemAsync(french, HttpStatusCode.BadRequest, "labels");
+    }
+
+    private static HttpRequestMessage CsvRequest(string path, string? acceptLanguage)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
+        if (acceptLanguage is not null)
+        {
+            request.Headers.AcceptLanguage.Add(new StringWithQualityHeaderValue(acceptLanguage));
+        }
+
+        return request;
+    }
+
+    /// <summary>The CSV's lines (the label rows hold no commas or quotes, so a line is a row there).</summary>
+    private static async Task<string[]> CsvLinesAsync(HttpClient client, string path, string? acceptLanguage = null)
+    {
+        using var request = CsvRequest(path, acceptLanguage);
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {text}");
+        return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.TrimEnd('\r')).ToArray();
+    }
+
+    [Fact]
     public async Task The_ranking_and_breaches_say_who_held_the_phase()
     {
         var ranking = await Api.GetAsync(staff.As(staff.DutyOfficer), $"reports/ranking?{Query}&by=unit");

@@ -1,6 +1,7 @@
 using Dispatch.Contracts;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
+using Dispatch.Core.Policy;
 using Dispatch.Core.Reports;
 using Dispatch.Functions.Messaging;
 using NodaTime;
@@ -20,7 +21,7 @@ public sealed class ShiftReportTextTests
         // 15 reported, 31 breaches, 1 of 14 arrivals in time: 7.14 % rounds to 7 %.
         var report = Report(arrivalCompliance: 0.0714, breaches: 31);
 
-        var body = ShiftReportText.Body(report, "http://dispatch.test/");
+        var body = ShiftReportText.Body(report, "http://dispatch.test/", Words.For(Language.En));
 
         Assert.Equal("beilin-01 2026-11-26: 15 incidents, 31 breaches, 7% of arrivals in time", body.Summary);
         Assert.Equal("http://dispatch.test/api/reports/response-times?station=beilin-01&from=2026-11-26&to=2026-11-26&clock=arrival&by=unit", body.Url);
@@ -40,19 +41,34 @@ public sealed class ShiftReportTextTests
     [Fact]
     public void A_day_with_no_arrival_due_says_so()
     {
-        var body = ShiftReportText.Body(Report(arrivalCompliance: null, breaches: 0), "http://dispatch.test");
+        var body = ShiftReportText.Body(Report(arrivalCompliance: null, breaches: 0), "http://dispatch.test", Words.For(Language.En));
 
         Assert.Equal("beilin-01 2026-11-26: 15 incidents, 0 breaches, no arrivals due", body.Summary);
     }
 
     [Fact]
+    public void A_chinese_station_reads_its_day_in_chinese_and_the_figures_stay_as_they_are()
+    {
+        // language.md: dates in prose 2026年11月26日, counts without a space before the unit word (起), 到场按时率 for arrival compliance.
+        var chinese = ShiftReportText.Body(Report(arrivalCompliance: 0.0714, breaches: 31), "http://dispatch.test/", Words.For(Language.ZhCn));
+        var english = ShiftReportText.Body(Report(arrivalCompliance: 0.0714, breaches: 31), "http://dispatch.test/", Words.For(Language.En));
+        var none = ShiftReportText.Body(Report(arrivalCompliance: null, breaches: 0), "http://dispatch.test/", Words.For(Language.ZhCn));
+
+        Assert.Equal("beilin-01 2026年11月26日：接警 15 起，超时 31 起，到场按时率 7%", chinese.Summary);
+        Assert.Equal("beilin-01 2026年11月26日：接警 15 起，超时 0 起，无应到场警情", none.Summary);
+        Assert.Equal(english with { Summary = chinese.Summary, Clocks = chinese.Clocks, Breaches = chinese.Breaches, BottomUnits = chinese.BottomUnits, Pauses = chinese.Pauses }, chinese);
+        Assert.Equal(english.Breaches, chinese.Breaches);
+        Assert.Equal(english.Pauses, chinese.Pauses);
+    }
+
+    [Fact]
     public void On_the_topic_it_goes_to_the_chief_once_per_station_day()
     {
-        var message = ServiceBusShiftReportPublisher.ToMessage(ShiftReportText.Body(Report(0.5, 1), "http://dispatch.test"));
+        var message = ServiceBusShiftReportPublisher.ToMessage(ShiftReportText.Body(Report(0.5, 1), "http://dispatch.test", Words.For(Language.En)), Language.En);
 
         Assert.Equal(("beilin-01:report:2026-11-26", "report", "application/json"), (message.MessageId, message.Subject, message.ContentType));
         Assert.Equal(
-            [("station", "beilin-01"), ("audience", "chief"), ("kind", "report"), ("level", 0), ("day", "2026-11-26")],
+            [("station", "beilin-01"), ("audience", "chief"), ("kind", "report"), ("level", 0), ("day", "2026-11-26"), ("language", "en")],
             message.ApplicationProperties.Select(p => (p.Key, p.Value)));
         Assert.Equal("beilin-01 2026-11-26: 15 incidents, 1 breaches, 50% of arrivals in time", ShiftReportMessage.Parse(message.Body.ToMemory().Span).Summary);
     }

@@ -18,7 +18,7 @@ public sealed class TableStoreContractTests(Azurite azurite) : IncidentStoreCont
     {
         var monitor = new DependencyMonitor(new FakeClock(Dispatch.Core.Tests.Doubles.World.T0), NullLogger<DependencyMonitor>.Instance);
         var table = new DispatchTable(new TableServiceClient(azurite.ConnectionString), "storecontract", monitor);
-        var store = new TableIncidentStore(table);
+        var store = new TableIncidentStore(table, Dispatch.Core.Policy.ResponsePolicy.Default);
         var audit = new TableAuditTrail(table);
         return new Ports(store, new TableIncidentQueries(table), store, async station =>
             (await audit.QueryAsync(new AuditQuery(station, null, Instant.FromUtc(2026, 1, 1, 0, 0), Instant.FromUtc(2027, 1, 1, 0, 0), 1000, null), default)).Items);

@@ -11,7 +11,7 @@ public sealed class DemoTests(Azurite azurite) : IClassFixture<Azurite>
     [Fact]
     public async Task The_demo_tells_its_story_to_the_end_and_the_chief_acknowledges_B_as_its_escalation_arrives()
     {
-        await using var demo = UpProcess.Start("demo");
+        await using var demo = UpProcess.StartIn("C.UTF-8", "demo");
 
         var exitCode = await demo.WaitForExitAsync(TimeSpan.FromMinutes(5));
 
@@ -41,30 +41,59 @@ public sealed class DemoTests(Azurite azurite) : IClassFixture<Azurite>
         await api.EnlistAsync([.. RosterFile.Load(Path.Combine(RepoRoot.Path, "infra", "roster.sample.json")).SelectMany(p => p.Memberships)]);
         api.Clock.Reset(Instant.FromDateTimeOffset(TimeProvider.System.GetUtcNow())); // the demo's tokens are minted in real time
         await using var running = new RunningClock(api.Clock, rate: 1.5);
-        await using var demo = UpProcess.Start("demo", "--api", api.BaseAddress.ToString(), "--connection", bus.ConnectionString);
+        // Told in Chinese: the terminal says zh (a station's machine), so the demo narrates as language.md words it.
+        await using var demo = UpProcess.StartIn("zh_CN.UTF-8", "demo", "--api", api.BaseAddress.ToString(), "--connection", bus.ConnectionString);
 
         var exitCode = await demo.WaitForExitAsync(TimeSpan.FromMinutes(5));
 
-        AssertStory(exitCode, demo.Output);
+        AssertChineseStory(exitCode, demo.Output);
     }
+
+    /// <summary>The sample roster's people by the names its data file gives them (the ids are logins and stay Latin).</summary>
+    private static readonly Dictionary<string, string> People =
+        RosterFile.Load(Path.Combine(RepoRoot.Path, "infra", "roster.sample.json")).ToDictionary(p => p.Person.Subject, p => p.Person.Name);
 
     /// <summary>Every line of the story, and in order where one step waits for another.</summary>
     private static void AssertStory(int exitCode, string output)
     {
+        var (dispatcher, chief, wang, zhao) = (People["li.ming"], People["zhang.wei"], People["wang.lei"], People["zhao.min"]);
         AssertInOrder(output,
             "chief ← B: escalation level 2 dispatch overdue",
-            "Chief Zhang Wei acknowledges B at level 2, as it arrives",
-            "Li Ming dispatches B to patrol-5: late by PT",
+            $"Chief {chief} acknowledges B at level 2, as it arrives",
+            $"{dispatcher} dispatches B to patrol-5: late by PT",
             "chief ← E: escalation level 2 dispatch overdue",
             "End of shift");
-        AssertInOrder(output, "chief ← C: immediate level 0", "Wang Lei is on scene at A: ");
+        AssertInOrder(output, "chief ← C: immediate level 0", $"{wang} is on scene at A: ");
         Assert.True(exitCode == 0, $"the demo exited {exitCode}:\n{output}");
         Assert.DoesNotContain("demo:", output, StringComparison.Ordinal);
         foreach (var line in new[]
         {
             "report A: P1 theft, urban", "report B: P2 burglary, suburban", "report C: P1 homicide, rural", "report D: P3 noise, urban",
-            "report E: P4 lost-property, rural", "Li Ming dispatches A to patrol-7: ", "Li Ming dispatches C to patrol-5: ",
-            "Li Ming dispatches D to patrol-7: ", "Zhao Min is on scene at C: ", "Wang Lei resolves A: ",
+            "report E: P4 lost property, rural", $"{dispatcher} dispatches A to patrol-7: ", $"{dispatcher} dispatches C to patrol-5: ",
+            $"{dispatcher} dispatches D to patrol-7: ", $"{zhao} is on scene at C: ", $"{wang} resolves A: ",
+        })
+        {
+            Assert.Contains(line, output, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>The same story in Chinese (language.md: 接警, 派警 → 派给, 到达现场, 签收, 升级 第N级, 超时, 交班).</summary>
+    private static void AssertChineseStory(int exitCode, string output)
+    {
+        var (dispatcher, chief, wang, zhao) = (People["li.ming"], People["zhang.wei"], People["wang.lei"], People["zhao.min"]);
+        AssertInOrder(output,
+            "所长 ← B：升级 第2级 派警 超时",
+            $"所长{chief}签收 B（第2级，送达即签收）",
+            $"{dispatcher} 将 B 派给 patrol-5: 超时 PT",
+            "所长 ← E：升级 第2级 派警 超时",
+            "交班");
+        AssertInOrder(output, "所长 ← C：重大警情 第0级", $"{wang} 到达 A 现场: ");
+        Assert.True(exitCode == 0, $"the demo exited {exitCode}:\n{output}");
+        Assert.DoesNotContain("demo：", output, StringComparison.Ordinal);
+        foreach (var line in new[]
+        {
+            "接警 A：一级 盗窃，城区", "接警 B：二级 入室盗窃，城郊——不会有人及时派警", "接警 C：一级 命案，农村——重大警情", "接警 D：三级 噪音扰民，城区",
+            "接警 E：四级 失物，农村——任其逐级上报", $"{dispatcher} 将 A 派给 patrol-7: ", $"{zhao} 到达 C 现场: ", $"{wang} 处置完毕 A: ",
         })
         {
             Assert.Contains(line, output, StringComparison.Ordinal);

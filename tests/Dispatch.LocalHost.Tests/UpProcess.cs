@@ -31,7 +31,10 @@ public sealed class UpProcess : IAsyncDisposable
 
     private static bool ReleaseBuild => AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal);
 
-    public static UpProcess Start(params string[] args)
+    public static UpProcess Start(params string[] args) => StartIn(null, args);
+
+    /// <param name="locale">The terminal's language (<c>LANG</c>), or null for this process's own.</param>
+    public static UpProcess StartIn(string? locale, params string[] args)
     {
         var arguments = new List<string> { Path.Combine(RepoRoot.Path, "dispatch"), args[0] };
         if (ReleaseBuild)
@@ -40,13 +43,22 @@ public sealed class UpProcess : IAsyncDisposable
         }
 
         arguments.AddRange(args.Skip(1));
-        return new UpProcess(Process.Start(new ProcessStartInfo("bash", arguments)
+        var start = new ProcessStartInfo("bash", arguments)
         {
             WorkingDirectory = RepoRoot.Path,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-        })!);
+            StandardOutputEncoding = System.Text.Encoding.UTF8,
+        };
+        if (locale is not null)
+        {
+            start.Environment["LANG"] = locale;
+            start.Environment.Remove("LC_ALL");
+            start.Environment.Remove("LC_MESSAGES");
+        }
+
+        return new UpProcess(Process.Start(start)!);
     }
 
     private string Tail(int count)

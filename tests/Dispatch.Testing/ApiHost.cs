@@ -79,6 +79,9 @@ public sealed class ApiHost : IAsyncDisposable
             // Without a broker, notices stay in the outbox; tests of escalation pass a real one.
             ["ServiceBus"] = serviceBus ?? "Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;",
             ["DISPATCH_AUTH_LOCAL_KEY_FILE"] = keyFile,
+            // The API's default language is zh-CN; tests that read its English texts talk to a host set up for English,
+            // as a deployment may be, and tests of the Chinese texts ask for them (Accept-Language) or start without this.
+            ["DISPATCH_LANGUAGE"] = "en",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -13,7 +13,7 @@ public sealed class AuditService(IAuditTrail trail)
         call.Change = $"read audit trail{(subject is null ? "" : $" of {subject}")} {from:uuuu-MM-ddTHH:mm:ss'Z'}..{to:uuuu-MM-ddTHH:mm:ss'Z'}";
         if (!AccessPolicy.CanReadAudit(call.Caller))
         {
-            throw new ForbiddenException("Only auditors may read the audit trail.");
+            throw new ForbiddenException("Only auditors may read the audit trail.") { Refusal = new("may-not-read-audit") };
         }
 
         return trail.QueryAsync(new AuditQuery(station, subject, from, to, pageSize, continuationToken), cancellationToken);

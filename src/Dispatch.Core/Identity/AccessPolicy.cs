@@ -4,7 +4,10 @@ using Dispatch.Core.Policy;
 namespace Dispatch.Core.Identity;
 
 /// <summary>The person may not do this (403).</summary>
-public sealed class ForbiddenException(string message) : Exception(message);
+public sealed class ForbiddenException(string message) : Exception(message), IRefused
+{
+    public Refusal? Refusal { get; init; }
+}
 
 /// <summary>
 /// What the access rule reads of an incident: its station, whom it is dispatched to, the levels its unacknowledged

@@ -12,7 +12,7 @@ public sealed class RosterService(IRosterStore roster)
         call.Change = "read roster";
         if (!AccessPolicy.CanReadRoster(call.Caller, station))
         {
-            throw new ForbiddenException($"Only people on the roster of {station}, and admins, may read it.");
+            throw new ForbiddenException($"Only people on the roster of {station}, and admins, may read it.") { Refusal = new("may-not-read-roster", ("station", station.Value)) };
         }
 
         return roster.RosterOfAsync(station, cancellationToken);
@@ -28,7 +28,7 @@ public sealed class RosterService(IRosterStore roster)
         if (!AccessPolicy.CanManageRoster(call.Caller, membership.Station, membership.Role)
             || (existing is not null && !AccessPolicy.CanManageRoster(call.Caller, membership.Station, existing.Role)))
         {
-            throw new ForbiddenException(ManagersOnly(membership.Station));
+            throw new ForbiddenException(ManagersOnly(membership.Station)) { Refusal = new("may-not-change-roster", ("station", membership.Station.Value)) };
         }
 
         if (existing?.Role == StationRole.Chief && membership.Role != StationRole.Chief)
@@ -48,10 +48,10 @@ public sealed class RosterService(IRosterStore roster)
         // Permission before any lookup: whether someone is on the roster is not for a caller who may not change it.
         RequireManager(call, station);
         var existing = await roster.FindAsync(station, subject, cancellationToken)
-            ?? throw new NotFoundException($"'{subject}' is not on the roster of {station}.");
+            ?? throw new NotFoundException($"'{subject}' is not on the roster of {station}.") { Refusal = new("not-on-roster", ("subject", subject), ("station", station.Value)) };
         if (!AccessPolicy.CanManageRoster(call.Caller, station, existing.Role))
         {
-            throw new ForbiddenException(ManagersOnly(station));
+            throw new ForbiddenException(ManagersOnly(station)) { Refusal = new("may-not-change-roster", ("station", station.Value)) };
         }
 
         if (existing.Role == StationRole.Chief)
@@ -67,7 +67,7 @@ public sealed class RosterService(IRosterStore roster)
     {
         if (!AccessPolicy.CanManageRosterAt(call.Caller, station))
         {
-            throw new ForbiddenException(ManagersOnly(station));
+            throw new ForbiddenException(ManagersOnly(station)) { Refusal = new("may-not-change-roster", ("station", station.Value)) };
         }
     }
 
@@ -79,7 +79,10 @@ public sealed class RosterService(IRosterStore roster)
         {
             throw new RosterConflictException(verb == "remove"
                 ? $"'{subject}' is the only chief of {station}: name another chief first, or the chief's rung of its escalations reaches nobody."
-                : $"'{subject}' is the only chief of {station}: name another chief before giving this one another role, or the chief's rung of its escalations reaches nobody.");
+                : $"'{subject}' is the only chief of {station}: name another chief before giving this one another role, or the chief's rung of its escalations reaches nobody.")
+            {
+                Refusal = new(verb == "remove" ? "last-chief-removed" : "last-chief-changed", ("subject", subject), ("station", station.Value)),
+            };
         }
     }
 
@@ -88,4 +91,7 @@ public sealed class RosterService(IRosterStore roster)
 }
 
 /// <summary>A roster change the station's roster as it stands does not allow (409).</summary>
-public sealed class RosterConflictException(string message) : Exception(message);
+public sealed class RosterConflictException(string message) : Exception(message), IRefused
+{
+    public Refusal? Refusal { get; init; }
+}

@@ -122,7 +122,7 @@ public sealed record EscalationLadder(EscalationPlan Plan, ClockSet Clocks)
         var escalated = Escalated;
         if (escalated.Count == 0)
         {
-            throw new InvalidTransitionException($"Incident {id} has nothing escalated to acknowledge.");
+            throw new InvalidTransitionException($"Incident {id} has nothing escalated to acknowledge.") { Refusal = new("nothing-escalated", ("incident", id.Value)) };
         }
 
         var reached = ReachedLevel;
@@ -136,7 +136,10 @@ public sealed record EscalationLadder(EscalationPlan Plan, ClockSet Clocks)
         {
             var lowest = escalated.Min(c => c.Level);
             throw new ForbiddenException(
-                $"Only the audience of level {lowest} or above ({Plan.AudienceOf(lowest).Name()} and up) may acknowledge escalation level {lowest} of this incident.");
+                $"Only the audience of level {lowest} or above ({Plan.AudienceOf(lowest).Name()} and up) may acknowledge escalation level {lowest} of this incident.")
+            {
+                Refusal = new("may-not-acknowledge", ("level", lowest), ("audience", Plan.AudienceOf(lowest))),
+            };
         }
 
         var clocks = Clocks.Select(c => stopped.Contains(c) ? c with { AcknowledgedAt = now, AcknowledgedBy = actor } : c);

@@ -131,7 +131,7 @@ public sealed record Incident
 
     public Transition Dispatch(string unit, Person officer, Instant now, Person actor)
     {
-        Require(IncidentAction.Dispatch, "dispatch", IncidentStatus.Reported.Name());
+        Require(IncidentAction.Dispatch, "dispatch", IncidentStatus.Reported);
         var owners = Ownership.HandTo(new Assignment(now, unit, officer, actor));
         return Record(now, actor, new EventDetails.Dispatched(unit, officer), this with
         {
@@ -144,10 +144,13 @@ public sealed record Incident
     /// <summary>Hands the incident to another unit: the phases under way split into ownership periods at this instant.</summary>
     public Transition Reassign(string unit, Person officer, string? reason, Instant now, Person actor)
     {
-        Require(IncidentAction.Reassign, "reassign", "dispatched or on-scene");
+        Require(IncidentAction.Reassign, "reassign", IncidentStatus.Dispatched, IncidentStatus.OnScene);
         if (string.Equals(unit, Unit, StringComparison.OrdinalIgnoreCase) && officer.Subject == Officer!.Subject)
         {
-            throw new InvalidTransitionException($"Incident {Id} is already with {unit} and {officer.Name}.");
+            throw new InvalidTransitionException($"Incident {Id} is already with {unit} and {officer.Name}.")
+            {
+                Refusal = new("already-assigned", ("incident", Id.Value), ("unit", unit), ("officer", officer.Name)),
+            };
         }
 
         return Record(now, actor, new EventDetails.Reassigned(unit, officer, Unit!, Officer!.Subject, reason),
@@ -156,21 +159,21 @@ public sealed record Incident
 
     public Transition Arrive(Instant now, Person actor)
     {
-        Require(IncidentAction.Arrive, "mark on scene", IncidentStatus.Dispatched.Name());
+        Require(IncidentAction.Arrive, "mark on scene", IncidentStatus.Dispatched);
         return Record(now, actor, new EventDetails.OnScene(),
             this with { Lifecycle = Lifecycle.OnScene(now), Ladder = Ladder.Meet(ClockKind.Arrival, now, Ownership) });
     }
 
     public Transition Resolve(string outcome, Instant now, Person actor)
     {
-        Require(IncidentAction.Resolve, "resolve", IncidentStatus.OnScene.Name());
+        Require(IncidentAction.Resolve, "resolve", IncidentStatus.OnScene);
         return Record(now, actor, new EventDetails.Resolved(outcome),
             this with { Lifecycle = Lifecycle.Resolved(now, outcome), Ladder = Ladder.Meet(ClockKind.Resolution, now, Ownership) });
     }
 
     public Transition Close(Instant now, Person actor)
     {
-        Require(IncidentAction.Close, "close", IncidentStatus.Resolved.Name());
+        Require(IncidentAction.Close, "close", IncidentStatus.Resolved);
         return Record(now, actor, new EventDetails.Closed(), this with { Lifecycle = Lifecycle.Closed(now) });
     }
 
@@ -179,7 +182,10 @@ public sealed record Incident
     {
         if (!Allows(IncidentAction.Cancel))
         {
-            throw new InvalidTransitionException($"Cannot cancel incident {Id}: it is already {Status.Name()}.");
+            throw new InvalidTransitionException($"Cannot cancel incident {Id}: it is already {Status.Name()}.")
+            {
+                Refusal = new("already-ended", ("incident", Id.Value), ("status", Status)),
+            };
         }
 
         return Record(now, actor, new EventDetails.Cancelled(reason),
@@ -194,21 +200,26 @@ public sealed record Incident
     /// <param name="tellChiefAfter">The policy's limit: a pause still on after it is reported to the station's chief.</param>
     public Transition Pause(ClockKind kind, PauseReason reason, string? note, Instant now, Person actor, Duration? tellChiefAfter = null)
     {
-        Require(IncidentAction.Pause, "pause a clock of", "an open");
+        if (!IsOpen)
+        {
+            Require(IncidentAction.Pause, "pause a clock of", IncidentStatus.Reported, IncidentStatus.Dispatched, IncidentStatus.OnScene);
+        }
+
         var clock = Clocks[kind];
         if (!clock.IsOpen)
         {
-            throw new InvalidTransitionException($"Cannot pause the {kind.Name()} clock of incident {Id}: its phase ended at {clock.EndedAt}.");
+            throw Refused($"Cannot pause the {kind.Name()} clock of incident {Id}: its phase ended at {clock.EndedAt}.", "clock-ended", kind);
         }
 
         if (clock.Pause is { } current)
         {
-            throw new InvalidTransitionException($"The {kind.Name()} clock of incident {Id} is already paused ({current.Reason}) since {current.At}.");
+            throw Refused($"The {kind.Name()} clock of incident {Id} is already paused ({current.Reason}) since {current.At}.", "clock-already-paused", kind, ("since", current.At));
         }
 
         if (now >= clock.Deadline)
         {
-            throw new InvalidTransitionException($"Cannot pause the {kind.Name()} clock of incident {Id}: its deadline passed at {clock.Deadline}, and a pause does not erase a breach.");
+            throw Refused($"Cannot pause the {kind.Name()} clock of incident {Id}: its deadline passed at {clock.Deadline}, and a pause does not erase a breach.",
+                "clock-past-deadline", kind, ("deadline", clock.Deadline));
         }
 
         var resumesBy = now + reason.MaxPause;
@@ -219,10 +230,9 @@ public sealed record Incident
     /// <summary>Runs a paused clock again: its deadline moves by exactly the time it was paused.</summary>
     public Transition Resume(ClockKind kind, Instant now, Person actor)
     {
-        Require(IncidentAction.Resume, "resume a clock of", "paused");
         if (!Clocks[kind].IsPaused)
         {
-            throw new InvalidTransitionException($"The {kind.Name()} clock of incident {Id} is not paused.");
+            throw Refused($"The {kind.Name()} clock of incident {Id} is not paused.", "clock-not-paused", kind);
         }
 
         var ladder = Ladder.Resume(kind, now, actor);
@@ -276,13 +286,20 @@ public sealed record Incident
         };
 
     /// <summary>Refuses (409) an action the incident's state does not allow (<see cref="IncidentRequest.IsAllowed"/>).</summary>
-    internal void Require(IncidentAction action, string verb, string expected)
+    internal void Require(IncidentAction action, string verb, params IncidentStatus[] expected)
     {
         if (!Allows(action))
         {
-            throw new InvalidTransitionException($"Cannot {verb} incident {Id}: it is {Status.Name()}, and only a {expected} incident can be.");
+            throw new InvalidTransitionException($"Cannot {verb} incident {Id}: it is {Status.Name()}, and only a {string.Join(" or ", expected.Select(s => s.Name()))} incident can be.")
+            {
+                Refusal = new("wrong-state", ("action", action), ("incident", Id.Value), ("status", Status), ("expected", expected)),
+            };
         }
     }
+
+    /// <summary>A 409 about one clock of this incident: the English message for logs, the code and its arguments for the caller's words.</summary>
+    private InvalidTransitionException Refused(string message, string code, ClockKind clock, params (string Name, object Value)[] more) =>
+        new(message) { Refusal = new(code, [("clock", clock), ("incident", Id.Value), .. more]) };
 
     /// <summary><paramref name="next"/> (this incident, changed or not) with one more event recording the change.</summary>
     internal static Transition Record(Instant at, Person actor, EventDetails details, Incident next)

@@ -8,21 +8,32 @@ using NodaTime;
 namespace Dispatch.Core.Incidents;
 
 /// <summary>What the request names does not exist, or the caller may not know that it does (404).</summary>
-public class NotFoundException(string message) : Exception(message);
+public class NotFoundException(string message) : Exception(message), IRefused
+{
+    public Refusal? Refusal { get; init; }
+}
 
-public sealed class IncidentNotFoundException(IncidentId id) : NotFoundException($"Incident {id} does not exist.");
+public sealed class IncidentNotFoundException : NotFoundException
+{
+    public IncidentNotFoundException(IncidentId id)
+        : base($"Incident {id} does not exist.") => Refusal = new("incident-not-found", ("incident", id.Value));
+}
 
 /// <summary>The If-Match a client sent is not the incident's current version (412).</summary>
 public sealed class PreconditionFailedException(IncidentId id, string current)
-    : Exception($"Incident {id} has changed since you read it; its current ETag is {current}.")
+    : Exception($"Incident {id} has changed since you read it; its current ETag is {current}."), IRefused
 {
     public string CurrentETag { get; } = current;
+
+    public Refusal? Refusal { get; } = new("incident-changed", ("incident", id.Value), ("etag", current));
 }
 
 /// <summary>A well-formed value the current state refuses, such as an officer not on the station's roster (422).</summary>
-public sealed class FieldRefusedException(string field, string message) : Exception(message)
+public sealed class FieldRefusedException(string field, string message) : Exception(message), IRefused
 {
     public string Field { get; } = field;
+
+    public Refusal? Refusal { get; init; }
 }
 
 /// <summary>
@@ -43,7 +54,10 @@ public sealed class IncidentService(
         call.Change = report.AuditText;
         if (!AccessPolicy.CanReport(call.Caller, report.Station))
         {
-            throw new ForbiddenException($"Only dispatchers, duty officers and the chief of {report.Station} (or the command center) may report its incidents.");
+            throw new ForbiddenException($"Only dispatchers, duty officers and the chief of {report.Station} (or the command center) may report its incidents.")
+            {
+                Refusal = new("may-not-report", ("station", report.Station.Value)),
+            };
         }
 
         var now = clock.GetCurrentInstant();
@@ -141,7 +155,10 @@ public sealed class IncidentService(
         call.Change = $"list status={status.Name()}{(priority is { } p ? $" priority={p.Name()}" : "")}";
         if (!AccessPolicy.CanRead(call.Caller, station))
         {
-            throw new ForbiddenException($"Only people on the roster of {station} (or the command center and auditors) may list its incidents.");
+            throw new ForbiddenException($"Only people on the roster of {station} (or the command center and auditors) may list its incidents.")
+            {
+                Refusal = new("may-not-list", ("station", station.Value)),
+            };
         }
     }
 
@@ -183,7 +200,10 @@ public sealed class IncidentService(
     {
         if (request.Refusal is { } refusal && !AccessPolicy.IsEntitledTo(call.Caller, incident.Access, request.Action))
         {
-            throw new ForbiddenException($"Only {refusal.Who} may {refusal.Verb} this incident.");
+            throw new ForbiddenException($"Only {refusal.Who} may {refusal.Verb} this incident.")
+            {
+                Refusal = new("may-not-act", ("action", request.Action)),
+            };
         }
     }
 
@@ -195,17 +215,26 @@ public sealed class IncidentService(
     {
         if (member is null)
         {
-            throw new FieldRefusedException("officer", $"'{assignee.Officer}' is not on the roster of {station}: dispatch to someone the station's roster lists.");
+            throw new FieldRefusedException("officer", $"'{assignee.Officer}' is not on the roster of {station}: dispatch to someone the station's roster lists.")
+            {
+                Refusal = new("officer-not-on-roster", ("officer", assignee.Officer), ("station", station.Value)),
+            };
         }
 
         if (member.Unit is null)
         {
-            throw new FieldRefusedException("officer", $"'{assignee.Officer}' has no unit on the roster of {station}: give them one there before dispatching them.");
+            throw new FieldRefusedException("officer", $"'{assignee.Officer}' has no unit on the roster of {station}: give them one there before dispatching them.")
+            {
+                Refusal = new("officer-has-no-unit", ("officer", assignee.Officer), ("station", station.Value)),
+            };
         }
 
         return string.Equals(member.Unit, assignee.Unit, StringComparison.OrdinalIgnoreCase)
             ? member.Person
-            : throw new FieldRefusedException("unit", $"'{assignee.Unit}' is not {member.Person.Name}'s unit: the roster of {station} has them in {member.Unit}.");
+            : throw new FieldRefusedException("unit", $"'{assignee.Unit}' is not {member.Person.Name}'s unit: the roster of {station} has them in {member.Unit}.")
+            {
+                Refusal = new("not-officers-unit", ("unit", assignee.Unit), ("name", member.Person.Name), ("station", station.Value), ("their", member.Unit)),
+            };
     }
 
     /// <summary>

@@ -10,7 +10,13 @@ public sealed record Transition(Incident Incident, IReadOnlyList<IncidentEvent> 
 }
 
 /// <summary>A change that the incident's current state does not allow (a 409 to a client).</summary>
-public class InvalidTransitionException(string message) : Exception(message);
+public class InvalidTransitionException(string message) : Exception(message), IRefused
+{
+    protected InvalidTransitionException(string message, Refusal refusal)
+        : this(message) => Refusal = refusal;
+
+    public Refusal? Refusal { get; init; }
+}
 
 /// <summary>
 /// An acknowledgement names a level the incident's ladder does not stand at: it has climbed since the caller
@@ -18,7 +24,8 @@ public class InvalidTransitionException(string message) : Exception(message);
 /// </summary>
 public sealed class StaleLevelException(IncidentId id, int seen, int current) : InvalidTransitionException(seen < current
     ? $"Incident {id}'s escalation has climbed to level {current} since you saw level {seen}: look again before acknowledging."
-    : $"Incident {id} has only reached escalation level {current}, not {seen}.")
+    : $"Incident {id} has only reached escalation level {current}, not {seen}.",
+    new Refusal(seen < current ? "escalation-climbed" : "escalation-not-reached", ("incident", id.Value), ("seen", seen), ("current", current)))
 {
     public int CurrentLevel { get; } = current;
 }

@@ -30,6 +30,14 @@ internal static class PolicyJson
         return duration < Duration.Zero ? throw new PolicyException(path, "must not be negative") : duration;
     }
 
+    public static Language ParseLanguage(JsonElement element, string name, string path)
+    {
+        var text = RequiredString(element, name, path);
+        return LanguageNames.TryParse(text, out var language)
+            ? language
+            : throw new PolicyException(path, $"'{text}' is not a language Dispatch speaks; expected {string.Join(" or ", LanguageNames.All)}");
+    }
+
     public static string RequiredString(JsonElement element, string name, string path)
     {
         var value = Required(element, name, path);

@@ -32,7 +32,7 @@ public static class PolicyParser
         {
             var root = document.RootElement;
             RequireKind(root, JsonValueKind.Object, "$");
-            RejectUnknown(root, "$", "version", "timeZone", "priorities", "zones", "warnAt", "escalation", "immediate", "reports", "pauses");
+            RejectUnknown(root, "$", "version", "timeZone", "priorities", "zones", "warnAt", "escalation", "immediate", "reports", "pauses", "language", "stations");
 
             var version = RequiredString(root, "version", "version");
             var zone = ParseTimeZone(root);
@@ -43,7 +43,8 @@ public static class PolicyParser
             var immediate = ParseImmediate(root);
             var reports = ParseReports(root);
             var pauses = ParsePauses(root);
-            return new ResponsePolicy(version, zone, priorities, zones, warnAt, escalation, immediate, reports, pauses);
+            var language = root.TryGetProperty("language", out _) ? ParseLanguage(root, "language", "language") : Language.ZhCn;
+            return new ResponsePolicy(version, zone, priorities, zones, warnAt, escalation, immediate, reports, language, ParseStations(root), pauses);
         }
     }
 
@@ -213,6 +214,32 @@ public static class PolicyParser
         return AudienceNames.TryParse(text, out var audience)
             ? audience
             : throw new PolicyException(path, $"'{text}' is not an audience; expected {string.Join(", ", AudienceNames.All)}");
+    }
+
+    /// <summary><c>"stations": { "yanta-02": { "language": "en" } }</c>: what a station has of its own, optional.</summary>
+    private static Dictionary<StationId, Language>? ParseStations(JsonElement root)
+    {
+        if (!root.TryGetProperty("stations", out var element))
+        {
+            return null;
+        }
+
+        RequireKind(element, JsonValueKind.Object, "stations");
+        var languages = new Dictionary<StationId, Language>();
+        foreach (var property in element.EnumerateObject())
+        {
+            var path = $"stations.{property.Name}";
+            if (!StationId.TryParse(property.Name, out var station))
+            {
+                throw new PolicyException(path, $"'{property.Name}' is not a station code ({StationId.Rule})");
+            }
+
+            RequireKind(property.Value, JsonValueKind.Object, path);
+            RejectUnknown(property.Value, path, "language");
+            languages[station] = ParseLanguage(property.Value, "language", $"{path}.language");
+        }
+
+        return languages;
     }
 
     /// <summary><c>"reports": { "dayStartsAt": "08:00", "buckets": { "dispatch": ["PT30S", "PT1M"], … } }</c>, all optional.</summary>

@@ -16,7 +16,8 @@ public sealed record EscalationLevel(int Level, Duration After, Audience To);
 public sealed record ImmediateRule(IReadOnlySet<string> Categories, Audience To);
 
 /// <summary>
-/// Response targets per priority and zone, and the warning and escalation rules the sweep follows.
+/// Response targets per priority and zone, the warning and escalation rules the sweep follows, and the language
+/// the stations' messages are written in.
 /// </summary>
 public sealed record ResponsePolicy(
     string Version,
@@ -27,8 +28,14 @@ public sealed record ResponsePolicy(
     IReadOnlyList<EscalationLevel> Escalation,
     ImmediateRule Immediate,
     ReportRules? Reports = null,
+    Language Language = Language.ZhCn,
+    IReadOnlyDictionary<StationId, Language>? StationLanguages = null,
     PauseRules? Pauses = null)
 {
+    /// <summary>The language a station's people read: its own in <see cref="StationLanguages"/>, else the policy's.</summary>
+    public Language LanguageOf(StationId station) =>
+        StationLanguages is not null && StationLanguages.TryGetValue(station, out var language) ? language : Language;
+
     /// <summary>How reports cut days and bucket durations; the defaults when the policy says nothing.</summary>
     public ReportRules ReportRules => Reports ?? ReportRules.Default;
 

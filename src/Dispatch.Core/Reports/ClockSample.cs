@@ -34,6 +34,16 @@ public sealed record ClockSample(
     /// <summary>Past the deadline it had before any pause: met late by it, stopped after it, or still running past it.</summary>
     public bool RawBreached { get; init; }
 
+    /// <summary>The deadline before any pause: what the raw clock is judged by.</summary>
+    public Instant RawDeadline { get; init; }
+
+    /// <summary>
+    /// The deadline a running clock has if nobody resumes it before its pause's maximum: what a digest keeps. While
+    /// paused a clock is never overdue (its deadline moves on with the pause), and once the maximum has passed its
+    /// deadline is this one, so "overdue at <c>t</c>" reads the same from it at any later <c>t</c>.
+    /// </summary>
+    public Instant LatestDeadline { get; init; }
+
     /// <summary>Its pauses, each with how long it held the clock (by <c>now</c>, for one still on).</summary>
     public IReadOnlyList<PausedSpan> Pauses { get; init; } = [];
 
@@ -66,13 +76,22 @@ public sealed record ClockSample(
             RawElapsed = clock.MetAt is { } metAt ? clock.RawTimeAt(metAt) : null,
             RawMet = clock.MetAt <= clock.RawDeadline,
             RawBreached = clock.MetAt > clock.RawDeadline || clock.StoppedAt >= clock.RawDeadline || (running && now >= clock.RawDeadline),
-            Pauses = [.. clock.Pauses.Items.Select(p => new PausedSpan(incident.Id, kind, p, p.LengthAt(clock.EndedAt ?? now)))],
+            RawDeadline = clock.RawDeadline,
+            LatestDeadline = clock.Pause is { } current ? clock.DeadlineAt(current.ResumesBy) : deadline,
+            Pauses = [.. clock.Pauses.Items.Select(p => new PausedSpan(incident.Id, kind, p, p.LengthAt(clock.EndedAt ?? now)) { End = p.ResumedAt ?? clock.EndedAt })],
         };
     }
 }
 
 /// <summary>One pause of one clock as a report counts it: how long it held the clock.</summary>
-public sealed record PausedSpan(IncidentId Incident, ClockKind Clock, ClockPause Pause, Duration Length);
+public sealed record PausedSpan(IncidentId Incident, ClockKind Clock, ClockPause Pause, Duration Length)
+{
+    /// <summary>When it ended (resumed, or its clock met or stopped); null while it lasts, its length then growing up to its maximum.</summary>
+    public Instant? End { get; init; }
+
+    /// <summary>The same pause counted at <paramref name="now"/>: what a digest written earlier reads as now.</summary>
+    public PausedSpan AsOf(Instant now) => this with { Length = Instant.Min(End ?? now, Pause.ResumesBy) - Pause.At };
+}
 
 /// <summary>A milestone missing where one is expected: counted and listed, never silently dropped.</summary>
 public sealed record Finding(IncidentId Incident, string Problem)

@@ -39,8 +39,16 @@ public sealed record BreachReport(ReportScope Scope, ReportRange Range, IReadOnl
 /// The accountability reports (README, "Reports"): computed from the incidents <em>reported</em> in the range,
 /// read by key range (what they cost follows the incidents in the range, not the station's history).
 /// </summary>
-public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy.ResponsePolicy policy)
+/// <remarks>
+/// With <paramref name="digests"/>, response times and rankings over days that have ended read each station-day's
+/// digest (written at the day's end, rewritten after a late change) and merge them; a day with no digest is computed
+/// from its incidents and its digest written. Without, every figure is computed from the incidents themselves.
+/// </remarks>
+public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy.ResponsePolicy policy, IDayDigests? digests = null)
 {
+    /// <summary>Stations whose digests are read at once for a report over every station.</summary>
+    private const int StationsAtOnce = 16;
+
     public static readonly IReadOnlyList<GroupBy> RankableBy = [GroupBy.Unit, GroupBy.Officer, GroupBy.Station];
 
     public ReportRange Range(LocalDate from, LocalDate to) => new(from, to, policy.TimeZone, policy.ReportRules.DayStartsAt);
@@ -49,6 +57,11 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
     {
         Authorize(call, scope, $"report response-times {kind.Name()} by {by.Name()} {range}");
         var now = clock.GetCurrentInstant();
+        if (digests is not null)
+        {
+            return FromDigests(scope, kind, by, range, await SlicesAsync(digests, scope, range, kind, by, now, cancellationToken), now);
+        }
+
         var incidents = await LoadAsync(scope, range, now, cancellationToken);
         var groups = incidents.GroupBy(i => KeyOf(i, i[kind], by, range))
             .Select(g => Statistics.Figures(g.Key.Key, g.Key.Label, [.. g.Select(i => i[kind])]))
@@ -99,6 +112,98 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
         return incidents;
     }
 
+    /// <summary>The report's figures from the days' slices: groups merged by key and label, percentiles from the merged durations.</summary>
+    private ResponseTimeReport FromDigests(ReportScope scope, ClockKind kind, GroupBy by, ReportRange range, IReadOnlyList<DigestSlice> slices, Instant now)
+    {
+        var total = new ClockTally();
+        var groups = new Dictionary<(string Key, string Label), ClockTally>();
+        foreach (var slice in slices)
+        {
+            total.Merge(slice.Total);
+            foreach (var group in slice.Groups)
+            {
+                if (!groups.TryGetValue((group.Key, group.Label), out var tally))
+                {
+                    groups[(group.Key, group.Label)] = tally = new ClockTally();
+                }
+
+                tally.Merge(group.Tally);
+            }
+        }
+
+        return new ResponseTimeReport(scope, kind, by, range, slices.Sum(s => s.Incidents), total.Figures("total", "all", now),
+            [.. groups.OrderBy(g => g.Key.Key, StringComparer.Ordinal).ThenBy(g => g.Key.Label, StringComparer.Ordinal).Select(g => g.Value.Figures(g.Key.Key, g.Key.Label, now))],
+            Statistics.Buckets(total.Durations, policy.ReportRules.BucketEdges[kind]), [.. slices.SelectMany(s => s.Findings)], now)
+        {
+            Pauses = PauseFigures.Of(total.PausesAsOf(now)),
+        };
+    }
+
+    /// <summary>
+    /// Each station's days, newest first (the order its incidents are read in): a day that ended before <paramref name="now"/>
+    /// from its digest, or when it has none (or a change since), from its incidents, writing its digest unless it
+    /// changed meanwhile; the days not yet ended from their incidents.
+    /// </summary>
+    private async Task<IReadOnlyList<DigestSlice>> SlicesAsync(IDayDigests store, ReportScope scope, ReportRange range, ClockKind kind, GroupBy by, Instant now, CancellationToken cancellationToken)
+    {
+        var stations = scope.Station is { } one ? [one] : (await queries.StationsAsync(cancellationToken)).Select(s => s.Id).ToList();
+        var lastEnded = range.DayOf(now).PlusDays(-1);
+        var perStation = new IReadOnlyList<DigestSlice>[stations.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, stations.Count), new ParallelOptions { MaxDegreeOfParallelism = StationsAtOnce, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var station = stations[i];
+            var slices = new Dictionary<LocalDate, DigestSlice>();
+            var stored = range.From <= lastEnded
+                ? await store.ReadAsync(station, range.From, LocalDate.Min(range.To, lastEnded), kind, by, ct)
+                : new Dictionary<LocalDate, StoredDigest>();
+            foreach (var (day, digest) in stored)
+            {
+                if (digest.Slice is { } slice)
+                {
+                    slices[day] = slice;
+                }
+            }
+
+            var missing = Days(range).Where(day => !slices.ContainsKey(day)).ToList();
+            if (missing.Count > 0)
+            {
+                var days = new ReportRange(missing[0], missing[^1], range.Zone, range.DayStartsAt);
+                var incidents = new List<ReportedIncident>();
+                await foreach (var incident in queries.ReportedBetweenAsync(station, days.Start, days.End, now, ct))
+                {
+                    incidents.Add(incident);
+                }
+
+                var byDay = incidents.GroupBy(incident => range.DayOf(incident.ReportedAt)).ToDictionary(g => g.Key, g => (IReadOnlyList<ReportedIncident>)[.. g]);
+                var ended = new List<DayDigest>();
+                foreach (var day in missing)
+                {
+                    var digest = DayDigest.Of(station, day, byDay.GetValueOrDefault(day) ?? [], range);
+                    slices[day] = digest.Slice(kind, by);
+                    if (day <= lastEnded)
+                    {
+                        ended.Add(digest);
+                    }
+                }
+
+                // Side by side: a month's first report writes thirty, within the request's budget.
+                await Parallel.ForEachAsync(ended, new ParallelOptions { MaxDegreeOfParallelism = StationsAtOnce, CancellationToken = ct },
+                    async (digest, saving) => await store.SaveAsync(digest, stored.GetValueOrDefault(digest.Day)?.ETag, saving));
+            }
+
+            perStation[i] = [.. slices.OrderByDescending(s => s.Key).Select(s => s.Value)];
+        });
+        return [.. perStation.SelectMany(s => s)];
+    }
+
+    private static IEnumerable<LocalDate> Days(ReportRange range)
+    {
+        for (var day = range.From; day <= range.To; day = day.PlusDays(1))
+        {
+            yield return day;
+        }
+    }
+
     private static void Authorize(ApiCall call, ReportScope scope, string what)
     {
         call.Station = scope.Station;
@@ -107,14 +212,16 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
         {
             throw new ForbiddenException(scope.Station is { } station
                 ? $"Only the chief and duty officers of {station}, the command center and auditors may read its reports."
-                : "Only the command center and auditors may read every station's reports.");
+                : "Only the command center and auditors may read every station's reports.")
+            {
+                Refusal = scope.Station is { } code ? new("may-not-read-reports", ("station", code.Value)) : new("may-not-read-all-reports"),
+            };
         }
     }
 
-    private static (string Key, string Label) KeyOf(ReportedIncident incident, ClockSample sample, GroupBy by, ReportRange range)
+    internal static (string Key, string Label) KeyOf(ReportedIncident incident, ClockSample sample, GroupBy by, ReportRange range)
     {
         var holder = sample.Accountable;
-        var reportedDay = range.DayOf(incident.ReportedAt);
         return by switch
         {
             GroupBy.Priority => (incident.Priority.Name(), incident.Priority.Name()),
@@ -124,10 +231,16 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
             GroupBy.Officer => holder.Kind == HolderKind.Unit ? (holder.Person.Subject, holder.Person.Name) : ("(desk)", "the desk, before any unit was dispatched"),
             GroupBy.Dispatcher => (incident.Dispatcher.Subject, incident.Dispatcher.Name),
             GroupBy.Hour => (incident.ReportedAt.InZone(range.Zone).Hour.ToString("D2", System.Globalization.CultureInfo.InvariantCulture), $"{incident.ReportedAt.InZone(range.Zone).Hour:D2}:00"),
-            GroupBy.Day => (reportedDay.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), reportedDay.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
-            GroupBy.Weekday => (((int)reportedDay.DayOfWeek).ToString(System.Globalization.CultureInfo.InvariantCulture), reportedDay.DayOfWeek.ToString()),
-            GroupBy.Station => (incident.Station.Value, incident.Station.Value),
-            _ => throw new ArgumentOutOfRangeException(nameof(by)),
+            _ => DayKeyOf(incident.Station, range.DayOf(incident.ReportedAt), by),
         };
     }
+
+    /// <summary>The groupings that are the same for a whole station-day: day, weekday, station.</summary>
+    internal static (string Key, string Label) DayKeyOf(StationId station, LocalDate reportedDay, GroupBy by) => by switch
+    {
+        GroupBy.Day => (reportedDay.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), reportedDay.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
+        GroupBy.Weekday => (((int)reportedDay.DayOfWeek).ToString(System.Globalization.CultureInfo.InvariantCulture), reportedDay.DayOfWeek.ToString()),
+        GroupBy.Station => (station.Value, station.Value),
+        _ => throw new ArgumentOutOfRangeException(nameof(by)),
+    };
 }

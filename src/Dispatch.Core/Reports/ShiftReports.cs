@@ -51,7 +51,8 @@ public sealed record ShiftReport(
 /// <see cref="CatchUpDays"/> not yet sent, oldest first, so a day that ended during downtime is still reported,
 /// but never for a day before the station first had anything.
 /// </summary>
-public sealed class ShiftReporter(IIncidentQueries queries, IShiftReportLedger ledger, IShiftReportPublisher publisher, IClock clock, ResponsePolicy policy)
+/// <remarks>With <paramref name="digests"/>, each station-day it reports also gets its digest (README, "Reports"), from the incidents it has just read.</remarks>
+public sealed class ShiftReporter(IIncidentQueries queries, IShiftReportLedger ledger, IShiftReportPublisher publisher, IClock clock, ResponsePolicy policy, IDayDigests? digests = null)
 {
     public const int CatchUpDays = 3;
 
@@ -83,9 +84,16 @@ public sealed class ShiftReporter(IIncidentQueries queries, IShiftReportLedger l
                     continue;
                 }
 
-                await publisher.PublishAsync(await BuildAsync(station, day, now, cancellationToken), cancellationToken);
+                // Read before the day's incidents: a change landing in between makes the digest's write lose, never go stale.
+                var digestETag = digests is null ? null : await digests.ETagAsync(station, day, cancellationToken);
+                var incidents = await IncidentsAsync(station, day, now, cancellationToken);
+                await publisher.PublishAsync(Build(station, day, incidents), cancellationToken);
                 await ledger.MarkSentAsync(station, day, cancellationToken);
                 sent++;
+                if (digests is not null)
+                {
+                    await digests.SaveAsync(DayDigest.Of(station, day, incidents, DayRange(day)), digestETag, cancellationToken);
+                }
             }
 
             await ledger.MarkDayDoneAsync(day, cancellationToken);
@@ -94,14 +102,26 @@ public sealed class ShiftReporter(IIncidentQueries queries, IShiftReportLedger l
         return sent;
     }
 
-    public async Task<ShiftReport> BuildAsync(StationId station, LocalDate day, Instant now, CancellationToken cancellationToken)
+    public async Task<ShiftReport> BuildAsync(StationId station, LocalDate day, Instant now, CancellationToken cancellationToken) =>
+        Build(station, day, await IncidentsAsync(station, day, now, cancellationToken));
+
+    private ReportRange DayRange(LocalDate day) => new(day, day, policy.TimeZone, policy.ReportRules.DayStartsAt);
+
+    private async Task<IReadOnlyList<ReportedIncident>> IncidentsAsync(StationId station, LocalDate day, Instant now, CancellationToken cancellationToken)
     {
-        var range = new ReportRange(day, day, policy.TimeZone, policy.ReportRules.DayStartsAt);
+        var range = DayRange(day);
         var incidents = new List<ReportedIncident>();
         await foreach (var incident in queries.ReportedBetweenAsync(station, range.Start, range.End, now, cancellationToken))
         {
             incidents.Add(incident);
         }
+
+        return incidents;
+    }
+
+    private ShiftReport Build(StationId station, LocalDate day, IReadOnlyList<ReportedIncident> incidents)
+    {
+        var range = DayRange(day);
 
         var clocks = new[] { ClockKind.Dispatch, ClockKind.Arrival, ClockKind.Resolution }.Select(kind =>
         {

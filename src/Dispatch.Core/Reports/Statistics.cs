@@ -100,7 +100,7 @@ public static class Statistics
         };
     }
 
-    private static double? Compliance(int met, int breached) => met + breached == 0 ? null : Math.Round((double)met / (met + breached), 4);
+    internal static double? Compliance(int met, int breached) => met + breached == 0 ? null : Math.Round((double)met / (met + breached), 4);
 
     /// <summary>Counts of durations between the edges: [0, e1), [e1, e2), …, [ek, ∞).</summary>
     public static IReadOnlyList<Bucket> Buckets(IEnumerable<Duration> durations, IReadOnlyList<Duration> edges)

@@ -1,6 +1,7 @@
 // The Dispatch board: a live view of open incidents for the people of a station, on the same origin as
 // the API. No framework and nothing fetched from elsewhere; every number comes from the API, every clock
-// counts down from the server's time.
+// counts down from the server's time. Every word on it comes from the language's catalogue (words.<lang>.json,
+// served by the app), so this script holds no text a person reads.
 'use strict';
 
 (() => {
@@ -8,6 +9,9 @@
   const STALE_MS = 10000;
   const WALL_PAGE_MS = 10000;
   const TOKEN_KEY = 'dispatch.token';
+  const LANGUAGE_KEY = 'dispatch.language';
+  const LANGUAGES = ['zh-CN', 'en'];
+  const CATEGORIES = ['theft', 'burglary', 'fight', 'traffic-accident', 'noise', 'lost-property', 'homicide', 'mass-incident', 'fire-casualty'];
   // The API's root (/api/), from where this script was served (/api/board/board.js): the prefix is the app's to choose.
   const API = new URL('..', document.currentScript.src).pathname;
   const CLOCKS = ['dispatch', 'arrival', 'resolution'];
@@ -35,20 +39,76 @@
     seen: null, // what was on the board at the last poll, for the sounds
     summary: new Map(), // clock -> compliance today
     page: 0,
+    language: null,
+    words: {},
     filters: { station: params.get('station') || '', priority: params.get('priority') || '', status: params.get('status') || '' },
   };
 
   // ---- time ---------------------------------------------------------------------------------------
 
+  // ---- words --------------------------------------------------------------------------------------
+
+  /** The catalogue's text for key, its {name} and {name:00} placeholders filled from args. */
+  function t(key, args = {}) {
+    const template = state.words[key];
+    if (template === undefined) {
+      console.warn(`no word for ${key}`);
+      return key;
+    }
+    return template.replace(/\{(\w+)(?::(0+))?\}/g, (_, name, digits) => {
+      const value = args[name];
+      return digits ? String(value).padStart(digits.length, '0') : String(value ?? '');
+    });
+  }
+
+  /** The word for a wire value (a status, a zone, a category…), or the value itself when the catalogue has none. */
+  const word = (family, value) => state.words[`${family}.${value}`] ?? value;
+
+  /** ?lang=, else the person's remembered choice, else the browser's preference, else the policy's language. */
+  function chooseLanguage() {
+    const match = (tag) => LANGUAGES.find((l) => String(tag || '').toLowerCase().split(/[-_]/)[0] === l.toLowerCase().split('-')[0]);
+    return match(params.get('lang')) || match(localStorage.getItem(LANGUAGE_KEY)) || navigator.languages.map(match).find(Boolean)
+      || match(state.config?.language) || LANGUAGES[0];
+  }
+
+  async function setLanguage(language) {
+    const response = await fetch(`${API}board/words.${language}.json`, { cache: 'no-store' });
+    state.words = await response.json();
+    state.language = language;
+    document.documentElement.lang = language;
+    document.title = t('board.title');
+    for (const e of document.querySelectorAll('[data-t]')) e.textContent = t(e.dataset.t);
+    for (const e of document.querySelectorAll('[data-t-aria-label]')) e.setAttribute('aria-label', t(e.dataset.tAriaLabel));
+    el('language').value = language;
+    el('sound').textContent = t(state.sound ? 'board.sound.on' : 'board.sound.off');
+    el('categories').replaceChildren(...CATEGORIES.map((c) => new Option(word('category', c), c)));
+  }
+
+  async function switchLanguage(language) {
+    localStorage.setItem(LANGUAGE_KEY, language);
+    const query = new URLSearchParams(location.search);
+    query.delete('lang');
+    history.replaceState(null, '', `${location.pathname}${query.toString() ? `?${query}` : ''}`);
+    await setLanguage(language);
+    if (state.me) showWho();
+    render();
+    if (state.panel && state.panel !== 'report') refreshPanel();
+    if (state.panel === 'report') openReport();
+  }
+
+  // ---- time ---------------------------------------------------------------------------------------
+
   const now = () => Date.now() + state.offset;
 
+  /** How long, the way the language shows a clock: 2:05 / 2分05秒, with hours when there are any. */
   function duration(ms) {
-    const sign = ms < 0 ? '−' : '';
     let s = Math.floor(Math.abs(ms) / 1000);
     const h = Math.floor(s / 3600); s -= h * 3600;
     const m = Math.floor(s / 60); s -= m * 60;
-    return h > 0 ? `${sign}${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}` : `${sign}${m}:${String(s).padStart(2, '0')}`;
+    return h > 0 ? t('duration.h', { h, m, s }) : t('duration.m', { m, s });
   }
+
+  const number = (n) => new Intl.NumberFormat(state.language).format(n);
 
   /** An ISO-8601 duration as the API writes one (P1DT2H3M4S, PT2S), in ms. */
   function isoDurationMs(iso) {
@@ -59,15 +119,15 @@
   function localTime(iso) {
     if (!iso) return '';
     const zone = state.config?.timeZone || 'UTC';
-    return new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }).format(new Date(iso));
+    return new Intl.DateTimeFormat(state.language, { timeZone: zone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
   }
 
   function timeElement(iso) {
-    const t = document.createElement('time');
-    t.dateTime = iso;
-    t.textContent = localTime(iso);
-    t.title = `${iso} (UTC)`;
-    return t;
+    const time = document.createElement('time');
+    time.dateTime = iso;
+    time.textContent = localTime(iso);
+    time.title = t('board.time.utc', { iso });
+    return time;
   }
 
   /** Today's station-day in the policy's zone, from its dayStartsAt: the reports' "today". */
@@ -84,7 +144,8 @@
   // ---- the API ------------------------------------------------------------------------------------
 
   async function api(path, options = {}) {
-    const headers = { ...(options.headers || {}), Authorization: `Bearer ${state.token}` };
+    // The API words its problems (validation messages beside the fields) in the board's language.
+    const headers = { ...(options.headers || {}), Authorization: `Bearer ${state.token}`, 'Accept-Language': state.language };
     if (options.body !== undefined) headers['Content-Type'] = 'application/json';
     const sent = Date.now();
     const response = await fetch(`${API}${path}`, { ...options, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), cache: 'no-store' });
@@ -107,6 +168,7 @@
 
   async function signIn() {
     state.config = await (await fetch(`${API}board/config.json`, { cache: 'no-store' })).json();
+    await setLanguage(chooseLanguage());
     const fragment = new URLSearchParams(location.hash.slice(1));
     if (fragment.get('token')) {
       // The token rides in the fragment, which browsers never send; keep it for this tab only and take it off the address bar.
@@ -116,7 +178,7 @@
     state.token = sessionStorage.getItem(TOKEN_KEY);
     if (!state.token && state.config.clientId) state.token = await entraToken();
     if (!state.token) {
-      showSignIn('Open the board with a link that carries a token: <code>./dispatch up</code> prints one per person of the roster, and <code>./dispatch token --name NAME</code> makes one (append it as <code>#token=…</code>).');
+      showSignIn('board.signin.link');
       return false;
     }
     return true;
@@ -129,7 +191,7 @@
         const script = document.createElement('script');
         script.src = `${API}board/msal-browser.min.js`;
         script.onload = resolve;
-        script.onerror = () => reject(new Error('MSAL is not packaged with this app: run npm ci before dotnet publish.'));
+        script.onerror = () => reject(new Error(t('board.signin.no-msal')));
         document.head.append(script);
       });
     }
@@ -155,11 +217,15 @@
       state.token = await entraToken().catch(() => null);
       if (state.token) return;
     }
-    showSignIn('Your sign-in has expired or was refused. Open a fresh board link (<code>./dispatch up</code> prints them; <code>./dispatch token</code> makes one).');
+    showSignIn('board.signin.expired');
   }
 
-  function showSignIn(html) {
-    el('signin').innerHTML = `<h2>Sign in to the Dispatch board</h2><p>${html}</p>`;
+  function showSignIn(key, args) {
+    const heading = document.createElement('h2');
+    heading.textContent = t('board.signin.title');
+    const text = document.createElement('p');
+    text.textContent = t(key, args);
+    el('signin').replaceChildren(heading, text);
     el('signin').hidden = false;
     document.querySelector('main').hidden = true;
   }
@@ -176,14 +242,19 @@
     const stations = await json('stations');
     state.stations = stations.stations;
     state.stationActions = stations.actions || {};
-    const roles = [...state.me.roles, ...state.me.memberships.map((m) => `${m.role}@${m.station}${m.unit ? `/${m.unit}` : ''}`)];
-    el('who').textContent = `${state.me.person.name} (${state.me.person.id}) · ${roles.join(', ') || 'no station'}`;
+    showWho();
     const select = el('filter-station');
     for (const s of state.stations) select.append(new Option(s, s));
     select.value = state.filters.station;
     el('filter-priority').value = state.filters.priority;
     el('filter-status').value = state.filters.status;
     el('new-report').hidden = wall || !state.stations.some((s) => mayAt(s, 'report'));
+  }
+
+  function showWho() {
+    const roles = [...state.me.roles.map((r) => word('role', r)), ...state.me.memberships.map((m) =>
+      t(m.unit ? 'board.membership-unit' : 'board.membership', { role: word('role', m.role), station: m.station, unit: m.unit }))];
+    el('who').textContent = t('board.who', { name: state.me.person.name, id: state.me.person.id, roles: roles.join(t('list.separator')) || t('board.no-station') });
   }
 
   const watched = () => (state.filters.station ? [state.filters.station] : state.stations);
@@ -237,44 +308,46 @@
   // A clock that has ended (met, or stopped by a cancellation) shows the figure frozen when it ended and never
   // reads the time again: only a running clock counts. One met after its deadline reads as late by the API's
   // frozen overdueBy and says it is over, so nobody takes it for a unit still not sent.
-  function clockView(clock, t) {
+  function clockView(clock, at) {
     const endedAt = clock.metAt || clock.stoppedAt;
     if (endedAt) {
-      const how = clock.metAt ? '✓ met' : '■ stopped';
-      if (clock.overdueBy) return { state: 'late', text: `▲ ${duration(isoDurationMs(clock.overdueBy))} late · ${how} ${localTime(endedAt)}`, left: Infinity };
-      return clock.metAt ? { state: 'met', text: `${how} ${localTime(endedAt)}`, left: Infinity } : { state: 'stopped', text: how, left: Infinity };
+      const time = localTime(endedAt);
+      if (clock.overdueBy) {
+        return { state: 'late', text: t(clock.metAt ? 'board.clock.met-late' : 'board.clock.stopped-late', { late: duration(isoDurationMs(clock.overdueBy)), time }), left: Infinity };
+      }
+      return clock.metAt ? { state: 'met', text: t('board.clock.met', { time }), left: Infinity } : { state: 'stopped', text: t('board.clock.stopped'), left: Infinity };
     }
     // Paused (issue 28): no countdown; why, for how long so far, and when it resumes by itself.
     if (clock.paused) {
       const p = clock.paused;
-      return { state: 'paused', text: `⏸ ${p.reason} · ${duration(t - Date.parse(p.since))} · resumes by ${localTime(p.resumesBy)}`, left: Infinity };
+      return { state: 'paused', text: t('board.clock.paused', { reason: word('pause-reason', p.reason), paused: duration(at - Date.parse(p.since)), time: localTime(p.resumesBy) }), left: Infinity };
     }
-    const left = Date.parse(clock.deadline) - t;
+    const left = Date.parse(clock.deadline) - at;
     return left >= 0
-      ? { state: 'running', text: `● ${duration(left)}`, left, soon: left < 60000 }
-      : { state: 'breached', text: `▲ ${duration(left)} overdue`, left };
+      ? { state: 'running', text: t('board.clock.running', { left: duration(left) }), left, soon: left < 60000 }
+      : { state: 'breached', text: t('board.clock.overdue', { late: duration(left) }), left };
   }
 
-  function leastLeft(i, t) {
-    return Math.min(...CLOCKS.map((c) => clockView(i.clocks[c], t).left));
+  function leastLeft(i, at) {
+    return Math.min(...CLOCKS.map((c) => clockView(i.clocks[c], at).left));
   }
 
   const escalatedUnacknowledged = (i) => CLOCKS.some((c) => i.clocks[c].level > 0 && !i.clocks[c].acknowledgedAt);
 
-  function visible(t) {
+  function visible(at) {
     let list = watched().flatMap((s) => state.incidents.get(s) || []);
     if (state.filters.priority) list = list.filter((i) => i.priority === state.filters.priority);
-    if (state.filters.status === 'overdue') list = list.filter((i) => leastLeft(i, t) < 0);
+    if (state.filters.status === 'overdue') list = list.filter((i) => leastLeft(i, at) < 0);
     if (state.filters.status === 'escalated') list = list.filter(escalatedUnacknowledged);
     return list
-      .map((i) => ({ i, left: leastLeft(i, t), mine: may(i, 'acknowledge') }))
+      .map((i) => ({ i, left: leastLeft(i, at), mine: may(i, 'acknowledge') }))
       .sort((a, b) => (b.mine - a.mine) || ((a.left < 0) !== (b.left < 0) ? (a.left < 0 ? -1 : 1) : a.left - b.left) || PRIORITY_RANK[a.i.priority] - PRIORITY_RANK[b.i.priority])
       .map((x) => x.i);
   }
 
   function render() {
-    const t = now();
-    const list = visible(t);
+    const at = now();
+    const list = visible(at);
     state.order = list.map((i) => i.id);
     state.selected = Math.min(state.selected, Math.max(0, list.length - 1));
     let shown = list;
@@ -284,12 +357,12 @@
       state.page %= pages;
       shown = list.slice(state.page * per, (state.page + 1) * per);
       el('page').hidden = pages < 2;
-      el('page').textContent = `Page ${state.page + 1} of ${pages}`;
+      el('page').textContent = t('board.page', { page: number(state.page + 1), pages: number(pages) });
     }
     const rows = el('rows');
     const current = new Map([...rows.children].map((tr) => [tr.dataset.incidentId, tr]));
     const next = shown.map((i, index) => {
-      const fresh = row(i, t, index === state.selected && !wall);
+      const fresh = row(i, at, index === state.selected && !wall);
       const old = current.get(i.id);
       return old ? patch(old, fresh) : fresh;
     });
@@ -297,7 +370,7 @@
     const inPlace = next.length === rows.children.length && next.every((tr, k) => rows.children[k] === tr);
     if (!inPlace) rows.replaceChildren(...next);
     el('empty').hidden = list.length > 0;
-    renderSummary(t);
+    renderSummary(at);
   }
 
   // Renders every second must not replace what has not changed: a button swapped for an equal one between a
@@ -319,13 +392,13 @@
     return td;
   }
 
-  function row(i, t, selected) {
+  function row(i, at, selected) {
     const tr = document.createElement('tr');
     tr.dataset.incidentId = i.id;
     tr.dataset.priority = i.priority;
     tr.tabIndex = -1;
     if (selected) tr.classList.add('selected');
-    if (leastLeft(i, t) < 0) tr.classList.add('overdue');
+    if (leastLeft(i, at) < 0) tr.classList.add('overdue');
     tr.addEventListener('click', (e) => {
       if (e.target.closest('button')) return;
       state.selected = state.order.indexOf(i.id);
@@ -338,13 +411,13 @@
     tr.append(cell(id));
     const prio = document.createElement('span');
     prio.className = 'prio';
-    prio.textContent = i.priority;
+    prio.textContent = word('priority', i.priority);
     tr.append(cell(prio));
     const what = document.createElement('span');
-    what.textContent = i.category;
+    what.textContent = word('category', i.category);
     const where = document.createElement('span');
     where.className = 'where';
-    where.textContent = `${i.zone} · ${i.location.address}`;
+    where.textContent = `${word('zone', i.zone)} · ${i.location.address}`;
     const whatCell = cell(what);
     whatCell.append(where);
     tr.append(whatCell);
@@ -354,22 +427,24 @@
     progress.className = 'progress';
     progress.setAttribute('aria-hidden', 'true');
     progress.textContent = steps.map((_, n) => (n <= reached ? '●' : '○')).join('');
-    const statusCell = cell(`${i.status} `);
+    const statusCell = cell(`${word('status', i.status)} `);
     statusCell.append(progress);
     tr.append(statusCell);
     tr.append(cell(i.unit ? `${i.unit} / ${i.officer?.name ?? ''}` : '—'));
     for (const c of CLOCKS) {
-      const view = clockView(i.clocks[c], t);
+      const view = clockView(i.clocks[c], at);
       const td = cell(view.text, 'clock');
       td.dataset.clock = c;
       td.dataset.state = view.state;
       if (view.soon) td.classList.add('soon');
-      td.title = `${c} deadline ${i.clocks[c].deadline} (UTC) · ${localTime(i.clocks[c].deadline)} local`;
+      td.title = t('board.clock.deadline', { clock: word('clock', c), local: localTime(i.clocks[c].deadline), utc: i.clocks[c].deadline });
       tr.append(td);
     }
     const esc = CLOCKS.filter((c) => i.clocks[c].level > 0).map((c) => {
       const k = i.clocks[c];
-      return k.acknowledgedAt ? `⬆${k.level} ${c}, ack ${k.acknowledgedBy?.name ?? ''} ${localTime(k.acknowledgedAt)}` : `⬆${k.level} ${c}, not acknowledged`;
+      return k.acknowledgedAt
+        ? t('board.escalation.acknowledged', { level: number(k.level), clock: word('clock', c), name: k.acknowledgedBy?.name ?? '', time: localTime(k.acknowledgedAt) })
+        : t('board.escalation.open', { level: number(k.level), clock: word('clock', c) });
     });
     const escCell = cell(esc.join('; ') || '—', esc.length ? 'esc' : '');
     if (esc.length && !escalatedUnacknowledged(i)) escCell.classList.add('acked');
@@ -380,7 +455,7 @@
       const b = document.createElement('button');
       b.type = 'button';
       b.textContent = label;
-      b.setAttribute('aria-label', `${label} ${i.id}`);
+      b.setAttribute('aria-label', t('board.button', { action: label, id: i.id }));
       b.addEventListener('click', () => action());
       actions.append(b);
     }
@@ -390,36 +465,37 @@
 
   /** A button for each action the API lists for this person on this incident, and for nothing else. */
   const BUTTONS = {
-    dispatch: ['Dispatch', (i) => openPanel(i.id, 'dispatch')],
-    reassign: ['Reassign', (i) => openPanel(i.id, 'reassign')],
-    arrive: ['Arrived', (i) => act(i, 'arrive', {})],
-    resolve: ['Resolve', (i) => openPanel(i.id, 'resolve')],
-    close: ['Close', (i) => act(i, 'close', {})],
-    acknowledge: ['Acknowledge', (i) => acknowledge(i)],
-    cancel: ['Cancel', (i) => openPanel(i.id, 'cancel')],
-    pause: ['Pause', (i) => openPanel(i.id, 'pause')],
-    resume: ['Resume', (i) => openPanel(i.id, 'resume')],
+    dispatch: (i) => openPanel(i.id, 'dispatch'),
+    reassign: (i) => openPanel(i.id, 'reassign'),
+    arrive: (i) => act(i, 'arrive', {}),
+    resolve: (i) => openPanel(i.id, 'resolve'),
+    close: (i) => act(i, 'close', {}),
+    acknowledge: (i) => acknowledge(i),
+    cancel: (i) => openPanel(i.id, 'cancel'),
+    pause: (i) => openPanel(i.id, 'pause'),
+    resume: (i) => openPanel(i.id, 'resume'),
   };
 
   function actionsFor(i) {
     if (wall) return [];
-    return (i.actions || []).filter((a) => BUTTONS[a]).map((a) => [BUTTONS[a][0], () => BUTTONS[a][1](i)]);
+    return (i.actions || []).filter((a) => BUTTONS[a]).map((a) => [word('action', a), () => BUTTONS[a](i)]);
   }
 
   /** Acknowledges the level this board showed: if the ladder has climbed since, the API says so (409) and the next poll shows where it stands. */
   const acknowledge = (i) => act(i, 'acknowledge', i.reachedLevel ? { level: i.reachedLevel } : {});
 
-  function renderSummary(t) {
+  function renderSummary(at) {
     const all = watched().flatMap((s) => state.incidents.get(s) || []);
     const tiles = [];
-    for (const p of ['P1', 'P2', 'P3', 'P4']) tiles.push([`open ${p}`, all.filter((i) => i.priority === p).length, false]);
-    const breached = all.filter((i) => leastLeft(i, t) < 0).length;
-    tiles.push(['breached now', breached, breached > 0]);
+    for (const p of Object.keys(PRIORITY_RANK)) tiles.push([t('board.summary.open', { priority: word('priority', p) }), number(all.filter((i) => i.priority === p).length), false]);
+    const breached = all.filter((i) => leastLeft(i, at) < 0).length;
+    tiles.push([t('board.summary.breached'), number(breached), breached > 0]);
     const unacked = all.filter(escalatedUnacknowledged).length;
-    tiles.push(['escalated, not acknowledged', unacked, unacked > 0]);
+    tiles.push([t('board.summary.unacknowledged'), number(unacked), unacked > 0]);
     for (const c of CLOCKS) {
       const s = state.summary.get(c);
-      tiles.push([`${c} today${s ? ` (${s.station})` : ''}`, s && s.compliance !== null ? `${Math.round(s.compliance * 100)}%` : '—', false]);
+      const label = s ? t('board.summary.today-at', { clock: word('clock', c), station: s.station }) : t('board.summary.today', { clock: word('clock', c) });
+      tiles.push([label, s && s.compliance !== null ? new Intl.NumberFormat(state.language, { style: 'percent' }).format(s.compliance) : '—', false]);
     }
     el('summary').replaceChildren(...tiles.map(([label, value, alert]) => {
       const div = document.createElement('div');
@@ -436,14 +512,14 @@
   async function act(i, action, body) {
     const response = await api(`incidents/${encodeURIComponent(i.id)}/${action}`, { method: 'POST', body });
     if (response.ok) {
-      announce(`${action} ${i.id}: done`);
+      announce(t('board.announce.done', { action: word('action', action), id: i.id }));
       state.etags.delete(i.station);
       await poll();
       render();
       return null;
     }
     const problem = await response.json().catch(() => ({}));
-    announce(`${action} ${i.id}: ${problem.detail || problem.title || response.status}`);
+    announce(t('board.announce.failed', { action: word('action', action), id: i.id, reason: problem.detail || problem.title || response.status }));
     return problem;
   }
 
@@ -481,19 +557,19 @@
     if (state.panel === 'report') return;
     const i = find(state.panel);
     if (!i) {
-      el('panel-title').textContent = 'Incident';
-      body.textContent = 'No longer open.';
+      el('panel-title').textContent = t('board.panel');
+      body.textContent = t('board.panel.gone');
       return;
     }
-    el('panel-title').textContent = `${i.priority} ${i.category} · ${i.id}`;
+    el('panel-title').textContent = t('board.panel.title', { priority: word('priority', i.priority), category: word('category', i.category), id: i.id });
     const details = document.createElement('div');
     details.innerHTML = '<p class="where"></p><p></p>';
-    details.firstChild.textContent = `${i.zone} · ${i.location.address}`;
+    details.firstChild.textContent = `${word('zone', i.zone)} · ${i.location.address}`;
     details.lastChild.textContent = i.description || '';
     const forms = document.createElement('div');
     if (state.form === 'dispatch' || state.form === 'reassign') forms.append(await dispatchForm(i, state.form));
-    if (state.form === 'resolve') forms.append(simpleForm(i, 'resolve', 'outcome', 'Outcome'));
-    if (state.form === 'cancel') forms.append(simpleForm(i, 'cancel', 'reason', 'Reason'));
+    if (state.form === 'resolve') forms.append(simpleForm(i, 'resolve', 'outcome', 'board.form.outcome', 'board.form.submit-resolve'));
+    if (state.form === 'cancel') forms.append(simpleForm(i, 'cancel', 'reason', 'board.form.reason', 'board.form.submit-cancel'));
     if (state.form === 'pause' || state.form === 'resume') forms.append(pauseForm(i, state.form));
     const timeline = document.createElement('ol');
     timeline.className = 'timeline';
@@ -501,18 +577,21 @@
       const events = (await json(`incidents/${encodeURIComponent(i.id)}/timeline`)).events;
       for (const e of events) {
         const li = document.createElement('li');
-        li.append(timeElement(e.at), ` ${e.kind}${e.kind === 'paused' || e.kind === 'resumed' ? ` ${e.details.clock} (${e.details.reason})` : ''} by ${e.actor.name}`);
+        const paused = e.kind === 'paused' || e.kind === 'resumed';
+        li.append(timeElement(e.at), ` ${t(paused ? 'board.timeline.pause-item' : 'board.timeline.item', {
+          event: word('event', e.kind), actor: e.actor.name, ...(paused ? { clock: word('clock', e.details.clock), reason: word('pause-reason', e.details.reason) } : {}),
+        })}`);
         timeline.append(li);
       }
     } catch { /* shown without its timeline */ }
     const heading = document.createElement('h3');
-    heading.textContent = 'Timeline';
+    heading.textContent = t('board.timeline');
     body.replaceChildren(details, forms, heading, timeline);
   }
 
-  function field(label, input) {
+  function field(key, input) {
     const l = document.createElement('label');
-    l.textContent = label;
+    l.textContent = t(key);
     l.append(input);
     const error = document.createElement('span');
     error.className = 'error';
@@ -531,7 +610,7 @@
     if (!Object.keys(errors).length && problem) form.querySelector('.form-error').textContent = problem.detail || problem.title || '';
   }
 
-  function formShell(submitLabel) {
+  function formShell(submitKey) {
     const form = document.createElement('form');
     form.noValidate = true;
     const general = document.createElement('p');
@@ -540,15 +619,15 @@
     const submit = document.createElement('button');
     submit.type = 'submit';
     submit.className = 'primary';
-    submit.textContent = submitLabel;
+    submit.textContent = t(submitKey);
     return { form, submit };
   }
 
-  function simpleForm(i, action, name, label) {
-    const { form, submit } = formShell(label === 'Reason' ? 'Cancel the incident' : 'Resolve');
+  function simpleForm(i, action, name, labelKey, submitKey) {
+    const { form, submit } = formShell(submitKey);
     const input = document.createElement('input');
     input.name = name;
-    form.append(field(label, input), submit);
+    form.append(field(labelKey, input), submit);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const problem = await act(i, action, { [name]: input.value });
@@ -562,18 +641,18 @@
    * deadline is refused, and the refusal shows in the form). Resume: one of the paused clocks.
    */
   function pauseForm(i, action) {
-    const { form, submit } = formShell(action === 'pause' ? 'Pause the clock' : 'Resume the clock');
+    const { form, submit } = formShell(action === 'pause' ? 'board.form.submit-pause' : 'board.form.submit-resume');
     const clock = document.createElement('select');
     clock.name = 'clock';
-    for (const c of CLOCKS.filter((k) => !i.clocks[k].metAt && !i.clocks[k].stoppedAt && !!i.clocks[k].paused === (action === 'resume'))) clock.append(new Option(c, c));
-    form.append(field('Clock', clock));
+    for (const c of CLOCKS.filter((k) => !i.clocks[k].metAt && !i.clocks[k].stoppedAt && !!i.clocks[k].paused === (action === 'resume'))) clock.append(new Option(word('clock', c), c));
+    form.append(field('board.form.clock', clock));
     const reason = document.createElement('select');
     const note = document.createElement('input');
     if (action === 'pause') {
       reason.name = 'reason';
-      for (const r of state.config?.pauseReasons || []) reason.append(new Option(r, r));
+      for (const r of state.config?.pauseReasons || []) reason.append(new Option(word('pause-reason', r), r));
       note.name = 'note';
-      form.append(field('Reason', reason), field('Note', note));
+      form.append(field('board.form.pause-reason', reason), field('board.form.note', note));
     }
     form.append(submit);
     form.addEventListener('submit', async (e) => {
@@ -586,7 +665,7 @@
   }
 
   async function dispatchForm(i, action) {
-    const { form, submit } = formShell(action === 'reassign' ? 'Reassign' : 'Dispatch');
+    const { form, submit } = formShell(action === 'reassign' ? 'board.form.submit-reassign' : 'board.form.submit-dispatch');
     const unit = document.createElement('input');
     unit.name = 'unit';
     const officer = document.createElement('select');
@@ -595,7 +674,7 @@
       const roster = await json(`stations/${encodeURIComponent(i.station)}/roster`);
       // A dispatch goes to a member with a unit on the roster: the unit is theirs (the API refuses any other).
       for (const m of roster.members.filter((x) => x.unit)) {
-        const o = new Option(`${m.name} (${m.unit})`, m.id);
+        const o = new Option(t('board.form.officer-option', { name: m.name, unit: m.unit }), m.id);
         o.dataset.unit = m.unit ?? '';
         officer.append(o);
       }
@@ -603,7 +682,7 @@
     const fill = () => { unit.value = officer.selectedOptions[0]?.dataset.unit || unit.value; };
     officer.addEventListener('change', fill);
     fill();
-    form.append(field('Officer', officer), field('Unit', unit), submit);
+    form.append(field('board.form.officer', officer), field('board.form.unit', unit), submit);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const problem = await act(i, action, { unit: unit.value, officer: officer.value });
@@ -615,23 +694,24 @@
   function openReport() {
     state.panel = 'report';
     el('panel').hidden = false;
-    el('panel-title').textContent = 'New report';
-    const { form, submit } = formShell('Report');
+    el('panel-title').textContent = t('board.form.report');
+    const { form, submit } = formShell('board.form.submit-report');
     const station = document.createElement('select');
     station.name = 'station';
     for (const s of state.stations.filter((x) => mayAt(x, 'report'))) station.append(new Option(s, s));
     const input = (name, type = 'text') => { const x = document.createElement('input'); x.name = name; x.type = type; return x; };
-    const choose = (name, values) => { const x = document.createElement('select'); x.name = name; values.forEach((v) => x.append(new Option(v, v))); return x; };
+    const choose = (name, values, label) => { const x = document.createElement('select'); x.name = name; values.forEach((v) => x.append(new Option(label(v), v))); return x; };
     const category = input('category');
-    const priority = choose('priority', ['P1', 'P2', 'P3', 'P4']);
-    const zone = choose('zone', ['urban', 'suburban', 'rural']);
-    const channel = choose('channel', ['phone', 'walk-in', 'patrol', 'online', 'referral']);
+    category.setAttribute('list', 'categories');
+    const priority = choose('priority', Object.keys(PRIORITY_RANK), (p) => t('board.form.priority-option', { priority: word('priority', p), word: word('priority-word', p) }));
+    const zone = choose('zone', ['urban', 'suburban', 'rural'], (z) => word('zone', z));
+    const channel = choose('channel', ['phone', 'walk-in', 'patrol', 'online', 'referral'], (c) => word('channel', c));
     const address = input('location.address');
     const description = document.createElement('textarea');
     description.name = 'description';
     const contact = input('reporterContact');
-    form.append(field('Station', station), field('Category', category), field('Priority', priority), field('Zone', zone), field('Channel', channel),
-      field('Address', address), field('Description', description), field('Reporter contact', contact), submit);
+    form.append(field('board.form.station', station), field('board.form.category', category), field('board.form.priority', priority), field('board.form.zone', zone),
+      field('board.form.channel', channel), field('board.form.address', address), field('board.form.description', description), field('board.form.contact', contact), submit);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const body = {
@@ -641,7 +721,7 @@
       const response = await api('incidents', { method: 'POST', body });
       if (response.ok) {
         const created = await response.json();
-        announce(`Reported ${created.id}`);
+        announce(t('board.announce.reported', { id: created.id }));
         state.etags.delete(created.station);
         closePanel();
         await poll();
@@ -675,9 +755,9 @@
 
   /** Distinct tones: a new P1 (two high), a clock newly overdue (one low), an escalation to me (three rising). */
   function listen() {
-    const t = now();
+    const at = now();
     const all = watched().flatMap((s) => state.incidents.get(s) || []);
-    const snapshot = new Map(all.map((i) => [i.id, { breached: leastLeft(i, t) < 0, level: Math.max(...CLOCKS.map((c) => i.clocks[c].level)) }]));
+    const snapshot = new Map(all.map((i) => [i.id, { breached: leastLeft(i, at) < 0, level: Math.max(...CLOCKS.map((c) => i.clocks[c].level)) }]));
     if (state.seen) {
       if (all.some((i) => i.priority === 'P1' && !state.seen.has(i.id))) tone([988, 988]);
       if (all.some((i) => snapshot.get(i.id).breached && state.seen.get(i.id) && !state.seen.get(i.id).breached)) tone([330]);
@@ -703,10 +783,11 @@
     el('filter-status').addEventListener('change', (e) => setFilter('status', e.target.value));
     el('panel-close').addEventListener('click', closePanel);
     el('new-report').addEventListener('click', openReport);
+    el('language').addEventListener('change', (e) => switchLanguage(e.target.value));
     el('sound').addEventListener('click', () => {
       state.sound = !state.sound;
       el('sound').setAttribute('aria-pressed', String(state.sound));
-      el('sound').textContent = `Sound: ${state.sound ? 'on' : 'off'}`;
+      el('sound').textContent = t(state.sound ? 'board.sound.on' : 'board.sound.off');
       if (state.sound) tone([660]);
     });
     document.addEventListener('keydown', (e) => {
@@ -737,7 +818,7 @@
     try {
       await loadMe();
     } catch (e) {
-      if (e.message !== 'signed out') showSignIn(`The API did not answer (${e.message}). Reload to try again.`);
+      if (e.message !== 'signed out') showSignIn('board.signin.no-api', { reason: e.message });
       return;
     }
     await poll();
@@ -750,7 +831,7 @@
       const quiet = Date.now() - state.lastOk;
       if (quiet > STALE_MS) {
         el('stale').hidden = false;
-        el('stale').textContent = `Not updated for ${Math.round(quiet / 1000)} s: the server is not answering. Retrying every second; what is shown may be out of date.`;
+        el('stale').textContent = t('board.stale', { seconds: number(Math.round(quiet / 1000)) });
       }
     }, 1000);
     if (wall) setInterval(() => { state.page += 1; render(); }, WALL_PAGE_MS);

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Dispatch.Contracts;
+using Dispatch.Core.Policy;
 using Dispatch.Functions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -41,80 +43,104 @@ public sealed class ApiResult(int status, object? body, string contentType = "ap
             return;
         }
 
+        // A problem is worded when it is written, in the language the request asked for (README, "Languages").
+        var payload = body;
+        if (body is Problem problem)
+        {
+            var language = ApiLanguage.Of(http);
+            payload = problem.In(Words.For(language));
+            response.Headers.ContentLanguage = language.Tag();
+            response.Headers.Vary = "Accept-Language";
+        }
+
         response.ContentType = $"{contentType}; charset=utf-8";
-        if (body is string text)
+        if (payload is string text)
         {
             await response.WriteAsync(text, http.RequestAborted);
             return;
         }
 
-        await JsonSerializer.SerializeAsync(response.Body, body, body.GetType(), Json.Options, http.RequestAborted);
+        await JsonSerializer.SerializeAsync(response.Body, payload, payload.GetType(), Json.Options, http.RequestAborted);
     }
 
     /// <summary>A text body as it is (CSV), not as a JSON string.</summary>
     public static ApiResult Text(string text, string contentType) => new(200, text, contentType);
 }
 
-/// <summary>RFC 9457 problem details, with an <c>errors</c> map from field to messages.</summary>
-public sealed record Problem(string Type, string Title, int Status, string? Detail, IReadOnlyDictionary<string, string[]>? Errors)
+/// <summary>
+/// RFC 9457 problem details, with an <c>errors</c> map from field to messages. The texts are phrases, worded in the
+/// request's language when the answer is written (<see cref="ApiLanguage"/>); the type, status, field names and
+/// <c>level</c> are the same in every language.
+/// </summary>
+public sealed record Problem(string Type, Phrase Title, int Status, Phrase? Detail, IReadOnlyDictionary<string, Phrase[]>? Errors)
 {
     /// <summary>Where an incident's escalation stands now, on a 409 to an acknowledgement that named another level.</summary>
-    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public int? Level { get; init; }
 
     public const string ContentType = "application/problem+json";
 
-    public static ApiResult Validation(IReadOnlyDictionary<string, string[]> errors) =>
-        Of(400, "invalid-request", "The request is not valid.", "See 'errors' for each field that is wrong.", errors);
+    public ProblemDocument In(Words words) => new(
+        Type, Title.In(words), Status, Detail?.In(words), Errors?.ToDictionary(e => e.Key, e => e.Value.Select(p => p.In(words)).ToArray()))
+    {
+        Level = Level,
+    };
 
-    public static ApiResult Field(string field, string message) =>
-        Validation(new Dictionary<string, string[]> { [field] = [message] });
+    public static ApiResult Validation(IReadOnlyDictionary<string, Phrase[]> errors) =>
+        Of(400, "invalid-request", Phrase.Of("problem.invalid-request.detail"), errors);
 
-    public static ApiResult NotFound(string detail) => Of(404, "not-found", "Not found.", detail);
+    public static ApiResult Field(string field, Phrase message) =>
+        Validation(new Dictionary<string, Phrase[]> { [field] = [message] });
 
-    /// <summary>401: no token, or one that proves nobody. The token itself is never echoed.</summary>
-    public static ApiResult Unauthorized(string detail) => Of(401, "unauthorized", "Sign in first.", detail);
+    public static ApiResult NotFound(Phrase detail) => Of(404, "not-found", detail);
 
-    public static ApiResult Forbidden(string detail) => Of(403, "forbidden", "You may not do this.", detail);
+    /// <summary>401: no token, or one that proves nobody. The token itself is never echoed; the validator's reason is given as it is.</summary>
+    public static ApiResult Unauthorized(string detail) => Of(401, "unauthorized", Phrase.Verbatim(detail));
 
-    public static ApiResult Refused(string field, string detail) =>
-        Of(422, "refused", "The request is well formed, but the current state refuses it.", detail, new Dictionary<string, string[]> { [field] = [detail] });
+    public static ApiResult Forbidden(Phrase detail) => Of(403, "forbidden", detail);
+
+    public static ApiResult Refused(string field, Phrase detail) =>
+        Of(422, "refused", detail, new Dictionary<string, Phrase[]> { [field] = [detail] });
 
     public static ApiResult MethodNotAllowed(string method, IEnumerable<string> allowed) =>
-        Of(405, "method-not-allowed", "This route does not take that method.", $"{method} is not allowed here; use {string.Join(" or ", allowed)}.");
+        Of(405, "method-not-allowed", Phrase.Of("problem.method-not-allowed.detail", ("method", method), ("allowed", string.Join(", ", allowed))));
 
-    public static ApiResult RosterConflict(string detail) => Of(409, "roster-conflict", "The station's roster does not allow this.", detail);
+    public static ApiResult RosterConflict(Phrase detail) => Of(409, "roster-conflict", detail);
 
-    public static ApiResult Stale(string detail, int level) =>
-        new(409, new Problem("https://dispatch.local/problems/escalation-moved", "The escalation is not where you saw it.", 409, detail, null) { Level = level }, ContentType);
+    public static ApiResult Stale(Phrase detail, int level) =>
+        new(409, new Problem("https://dispatch.local/problems/escalation-moved", Phrase.Of("problem.escalation-moved.title"), 409, detail, null) { Level = level }, ContentType);
 
-    public static ApiResult Conflict(string detail) => Of(409, "invalid-transition", "The incident's state does not allow this.", detail);
+    public static ApiResult Conflict(Phrase detail) => Of(409, "invalid-transition", detail);
 
-    public static ApiResult PreconditionFailed(string detail) => Of(412, "precondition-failed", "The incident has changed.", detail);
+    public static ApiResult PreconditionFailed(Phrase detail) => Of(412, "precondition-failed", detail);
 
-    public static ApiResult TooLarge(int limit) =>
-        Of(413, "body-too-large", "The request body is too large.", $"Bodies are limited to {limit} bytes.");
+    public static ApiResult TooLarge(int limit) => Of(413, "body-too-large", Phrase.Of("problem.body-too-large.detail", ("limit", limit)));
 
     public static ApiResult UnsupportedMediaType(string? contentType) =>
-        Of(415, "unsupported-media-type", "The body must be JSON.", string.IsNullOrEmpty(contentType)
-            ? "The body has no Content-Type: send it as application/json."
-            : $"Content-Type '{contentType}' is not application/json.");
+        Of(415, "unsupported-media-type", string.IsNullOrEmpty(contentType)
+            ? Phrase.Of("problem.unsupported-media-type.none")
+            : Phrase.Of("problem.unsupported-media-type.detail", ("type", contentType)));
 
-    public static ApiResult Unprocessable(string field, string detail) =>
-        Of(422, "idempotency-key-reused", "The Idempotency-Key was used for a different request.", detail,
-            new Dictionary<string, string[]> { [field] = [detail] });
+    public static ApiResult Unprocessable(string field, Phrase detail) =>
+        Of(422, "idempotency-key-reused", detail, new Dictionary<string, Phrase[]> { [field] = [detail] });
 
     public static ApiResult TooManyRequests(int retryAfterSeconds) =>
-        Of(429, "too-many-requests", "Too many requests without a valid token.",
-            $"This address has sent too many requests without a valid token this minute; try again in {retryAfterSeconds} s with a valid one.")
+        Of(429, "too-many-requests", Phrase.Of("problem.too-many-requests.detail", ("seconds", retryAfterSeconds)))
             .WithHeader("Retry-After", retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    public static ApiResult Unavailable(string detail) =>
-        Of(503, "storage-unavailable", "Storage is not answering; retry shortly.", detail).WithHeader("Retry-After", "5");
+    /// <summary>503: what did not answer, in the words of whoever noticed (a dependency's own message).</summary>
+    public static ApiResult Unavailable(string detail) => Unavailable(Phrase.Verbatim(detail));
 
-    public static ApiResult Internal(string traceId) =>
-        Of(500, "internal-error", "Something went wrong on our side.", $"It has been logged under trace id {traceId}.");
+    public static ApiResult Unavailable(Phrase detail) => Of(503, "storage-unavailable", detail).WithHeader("Retry-After", "5");
 
-    private static ApiResult Of(int status, string type, string title, string? detail, IReadOnlyDictionary<string, string[]>? errors = null) =>
-        new(status, new Problem($"https://dispatch.local/problems/{type}", title, status, detail, errors), ContentType);
+    public static ApiResult Internal(string traceId) => Of(500, "internal-error", Phrase.Of("problem.internal-error.detail", ("trace", traceId)));
+
+    private static ApiResult Of(int status, string type, Phrase? detail, IReadOnlyDictionary<string, Phrase[]>? errors = null) =>
+        new(status, new Problem($"https://dispatch.local/problems/{type}", Phrase.Of($"problem.{type}.title"), status, detail, errors), ContentType);
+}
+
+/// <summary>A <see cref="Problem"/> in words: what goes on the wire.</summary>
+public sealed record ProblemDocument(string Type, string Title, int Status, string? Detail, IReadOnlyDictionary<string, string[]>? Errors)
+{
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? Level { get; init; }
 }

@@ -1,3 +1,4 @@
+using Dispatch.Contracts;
 using Dispatch.Core.Audit;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
@@ -33,19 +34,19 @@ public sealed class AuditFunctions(AuditService audit, Endpoint endpoint, IClock
                 }
                 else
                 {
-                    reader.Add("station", $"Must be {StationId.Rule}.");
+                    reader.Add("station", Phrase.Of("field.station", ("rule", Phrase.Of("rule.station"))));
                 }
             }
 
             var subject = query["subject"].ToString() is { Length: > 0 } subjectText ? subjectText : null;
             if (subject is not null && !Person.IsValidSubject(subject))
             {
-                reader.Add("subject", $"Must be {Person.SubjectRule}.");
+                reader.Add("subject", Phrase.Of("field.subject", ("rule", Phrase.Of("rule.subject"))));
             }
 
             if (station is null && subject is null && !reader.HasErrors)
             {
-                reader.Add("station", "Give a station, a subject, or both: records are kept by station and by person.");
+                reader.Add("station", Phrase.Of("field.audit-who"));
             }
 
             var now = clock.GetCurrentInstant();
@@ -53,13 +54,13 @@ public sealed class AuditFunctions(AuditService audit, Endpoint endpoint, IClock
             var from = ReadInstant(reader, query["from"].ToString(), "from") ?? to - Duration.FromDays(1);
             if (from >= to)
             {
-                reader.Add("from", "Must be before 'to'.");
+                reader.Add("from", Phrase.Of("field.before-to"));
             }
 
             var pageSize = 100;
             if (query["pageSize"].ToString() is { Length: > 0 } size && (!int.TryParse(size, out pageSize) || pageSize is < 1 or > 500))
             {
-                reader.Add("pageSize", "Must be a whole number from 1 to 500.");
+                reader.Add("pageSize", Phrase.Of("field.whole-number", ("min", 1), ("max", 500)));
             }
 
             if (reader.HasErrors)
@@ -85,13 +86,13 @@ public sealed class AuditFunctions(AuditService audit, Endpoint endpoint, IClock
             : null;
         if (parsed is null)
         {
-            reader.Add(field, "Must be an ISO-8601 instant (2026-11-28T08:00:00Z) or date (2026-11-28, UTC).");
+            reader.Add(field, Phrase.Of("field.instant"));
             return null;
         }
 
         if (parsed < Earliest || parsed > Latest)
         {
-            reader.Add(field, "Must be from 0001-01-01 to 9999-12-31 (UTC): the trail serves no other years.");
+            reader.Add(field, Phrase.Of("field.audit-years"));
             return null;
         }
 

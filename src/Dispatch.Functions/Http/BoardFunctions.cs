@@ -26,6 +26,7 @@ public sealed class BoardFunctions(IOptions<DispatchSettings> settings, Response
         [".html"] = "text/html",
         [".js"] = "text/javascript",
         [".css"] = "text/css",
+        [".json"] = "application/json",
     };
 
     /// <remarks>
@@ -44,7 +45,7 @@ public sealed class BoardFunctions(IOptions<DispatchSettings> settings, Response
     [Anonymous]
     public IActionResult File(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "board/{file}")] HttpRequest request, string file) =>
-        file == "config.json" ? Secure(new ApiResult(200, Config())) : Asset(file);
+        file == "config.json" ? Secure(new ApiResult(200, Config())) : Catalogue(file) ?? Asset(file);
 
     /// <summary>What the page needs before it signs in: no secrets, only where to sign in and how to show time.</summary>
     public BoardConfig Config()
@@ -52,8 +53,22 @@ public sealed class BoardFunctions(IOptions<DispatchSettings> settings, Response
         var s = settings.Value;
         return new BoardConfig(
             s.BoardClientId is { Length: > 0 } ? s.BoardClientId : null, s.AuthAuthority, s.BoardScope,
-            policy.TimeZone.Id, policy.ReportRules.DayStartsAt.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture),
+            policy.TimeZone.Id, policy.ReportRules.DayStartsAt.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture), policy.Language.Tag(),
             [.. policy.PauseRules.Reasons.Select(r => r.Name)]);
+    }
+
+    /// <summary><c>words.zh-CN.json</c>, <c>words.en.json</c>: the catalogues the app words its own texts from, as they are.</summary>
+    private static ApiResult? Catalogue(string file)
+    {
+        var language = LanguageNames.All.FirstOrDefault(tag => file == $"words.{tag}.json");
+        if (language is null)
+        {
+            return null;
+        }
+
+        _ = LanguageNames.TryParse(language, out var parsed);
+        using var reader = new StreamReader(Contracts.Words.OpenCatalogue(parsed));
+        return Secure(new ApiResult(200, reader.ReadToEnd(), ContentTypes[".json"]));
     }
 
     private static ApiResult Asset(string file)
@@ -63,7 +78,7 @@ public sealed class BoardFunctions(IOptions<DispatchSettings> settings, Response
             : null;
         if (stream is null)
         {
-            return Problem.NotFound($"The board has no file '{Endpoint.Truncate(file)}'.");
+            return Problem.NotFound(Phrase.Of("problem.no-board-file.detail", ("file", Endpoint.Truncate(file))));
         }
 
         using (stream)
@@ -81,5 +96,6 @@ public sealed class BoardFunctions(IOptions<DispatchSettings> settings, Response
 }
 
 /// <param name="ClientId">The board's own (SPA) app registration in Entra ID; null locally, where links carry tokens.</param>
+/// <param name="Language">The policy's language: the board's when neither the link, the person nor the browser names one it speaks.</param>
 /// <param name="PauseReasons">The policy's reasons a clock may be paused for (issue 28), for the pause form.</param>
-public sealed record BoardConfig(string? ClientId, string? Authority, string? Scope, string TimeZone, string DayStartsAt, IReadOnlyList<string> PauseReasons);
+public sealed record BoardConfig(string? ClientId, string? Authority, string? Scope, string TimeZone, string DayStartsAt, string Language, IReadOnlyList<string> PauseReasons);

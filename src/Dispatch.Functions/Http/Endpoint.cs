@@ -1,3 +1,4 @@
+using Dispatch.Contracts;
 using Dispatch.Core.Audit;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
@@ -60,35 +61,35 @@ public sealed class Endpoint(
         }
         catch (NotFoundException e)
         {
-            return Problem.NotFound(e.Message);
+            return Problem.NotFound(Refusals.Worded(e));
         }
         catch (RosterConflictException e)
         {
-            return Problem.RosterConflict(e.Message);
+            return Problem.RosterConflict(Refusals.Worded(e));
         }
         catch (ForbiddenException e)
         {
-            return Problem.Forbidden(e.Message);
+            return Problem.Forbidden(Refusals.Worded(e));
         }
         catch (StaleLevelException e)
         {
-            return Problem.Stale(e.Message, e.CurrentLevel);
+            return Problem.Stale(Refusals.Worded(e), e.CurrentLevel);
         }
         catch (InvalidTransitionException e)
         {
-            return Problem.Conflict(e.Message);
+            return Problem.Conflict(Refusals.Worded(e));
         }
         catch (PreconditionFailedException e)
         {
-            return Problem.PreconditionFailed(e.Message).WithHeader("ETag", e.CurrentETag);
+            return Problem.PreconditionFailed(Refusals.Worded(e)).WithHeader("ETag", e.CurrentETag);
         }
         catch (FieldRefusedException e)
         {
-            return Problem.Refused(e.Field, e.Message);
+            return Problem.Refused(e.Field, Refusals.Worded(e));
         }
-        catch (InvalidContinuationTokenException e)
+        catch (InvalidContinuationTokenException)
         {
-            return Problem.Field("continuationToken", e.Message);
+            return Problem.Field("continuationToken", Phrase.Of("field.continuation-token"));
         }
         catch (StorageUnavailableException e)
         {
@@ -103,7 +104,7 @@ public sealed class Endpoint(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             Log.OverBudget(logger, request.Method, request.Path, budget);
-            return Problem.Unavailable($"Storage or Service Bus did not answer within the request's {budget.TotalSeconds:0.#} s budget; nothing was changed unless a retry with the same Idempotency-Key says otherwise.");
+            return Problem.Unavailable(Phrase.Of("problem.over-budget.detail", ("seconds", budget.TotalSeconds)));
         }
         catch (Exception e)
         {
@@ -117,7 +118,7 @@ public sealed class Endpoint(
     {
         failure = IncidentId.TryParse(id, out incidentId)
             ? null
-            : Problem.Field("id", $"'{Truncate(id)}' is not an incident id (station code, a dot, and 26 letters and digits).");
+            : Problem.Field("id", Phrase.Of("field.incident-id", ("id", Truncate(id))));
         return failure is null;
     }
 

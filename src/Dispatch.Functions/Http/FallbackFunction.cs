@@ -30,7 +30,7 @@ public static class FallbackFunction
             .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
         return allowed.Count > 0
             ? Problem.MethodNotAllowed(request.Method, allowed).WithHeader("Allow", string.Join(", ", allowed))
-            : Problem.NotFound($"There is no route {ApiRoute.Path(Endpoint.Truncate(path))}. The API is described in the README.");
+            : Problem.NotFound(Phrase.Of("problem.no-route.detail", ("path", ApiRoute.Path(Endpoint.Truncate(path)))));
     }
 
     private static List<(TemplateMatcher, string[])> Discover() =>

@@ -1,10 +1,10 @@
 using System.Text.Json;
+using Dispatch.Contracts;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using Dispatch.Contracts;
 using Dispatch.Core.Audit;
 using Dispatch.Core.Policy;
 using NodaTime;
@@ -28,7 +28,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             var idempotencyKey = request.Headers["Idempotency-Key"].ToString().Trim();
             if (idempotencyKey.Length > 255 || idempotencyKey.Any(char.IsControl))
             {
-                return Problem.Field("Idempotency-Key", "Must be at most 255 printable characters.");
+                return Problem.Field("Idempotency-Key", Phrase.Of("field.idempotency-key"));
             }
 
             var (body, readFailure) = await RequestReader.ReadObjectAsync(request, optional: false, ct);
@@ -47,7 +47,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             var result = await incidents.ReportAsync(call, report, idempotencyKey.Length == 0 ? null : idempotencyKey, ct);
             if (result.Outcome == CreateOutcome.KeyReusedWithDifferentRequest)
             {
-                return Problem.Unprocessable("Idempotency-Key", "This Idempotency-Key was already used to report a different incident.");
+                return Problem.Unprocessable("Idempotency-Key", Phrase.Of("field.idempotency-key-reused"));
             }
 
             var stored = result.Stored!;
@@ -78,7 +78,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             var query = request.Query;
             if (!StationId.TryParse(query["station"].ToString(), out var station))
             {
-                reader.Add("station", $"Required: the station to list ({StationId.Rule}).");
+                reader.Add("station", Phrase.Of("field.station-to-list", ("rule", Phrase.Of("rule.station"))));
             }
 
             // No status lists every incident; "any" is the filter's name in the audit line, not a value to send.
@@ -87,7 +87,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
                 : WireNames.TryParse(statusText, out StatusFilter named) && named != StatusFilter.Any ? named : null;
             if (status is null)
             {
-                reader.Add("status", "Must be open, overdue or closed.");
+                reader.Add("status", Phrase.Of("field.status-filter"));
             }
 
             Priority? priority = null;
@@ -100,7 +100,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
                 }
                 else
                 {
-                    reader.Add("priority", "Must be P1, P2, P3 or P4.");
+                    reader.Add("priority", Phrase.Of("field.priority"));
                 }
             }
 
@@ -108,7 +108,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             var pageSizeText = query["pageSize"].ToString();
             if (pageSizeText.Length > 0 && (!int.TryParse(pageSizeText, out pageSize) || pageSize is < 1 or > 100))
             {
-                reader.Add("pageSize", "Must be a whole number from 1 to 100.");
+                reader.Add("pageSize", Phrase.Of("field.whole-number", ("min", 1), ("max", 100)));
             }
 
             if (reader.HasErrors)
@@ -245,7 +245,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             var reason = policy.PauseRules.Find(reasonText);
             if (reasonText is not null && reason is null)
             {
-                reader.Add("reason", $"'{reasonText}' is not one of: {string.Join(", ", policy.PauseRules.Reasons.Select(r => r.Name))}.");
+                reader.Add("reason", Phrase.Of("field.choice", ("value", reasonText), ("allowed", string.Join(", ", policy.PauseRules.Reasons.Select(r => r.Name)))));
             }
 
             var note = reader.Text(body, "note", required: false, maxLength: 500);
@@ -293,7 +293,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
         StationId station = default;
         if (stationText is not null && !StationId.TryParse(stationText, out station))
         {
-            reader.Add("station", $"Must be {StationId.Rule}.");
+            reader.Add("station", Phrase.Of("field.station", ("rule", Phrase.Of("rule.station"))));
         }
 
         var category = reader.Text(body, "category", required: true, maxLength: 64)?.ToLowerInvariant();
@@ -312,7 +312,7 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             var longitude = reader.Number(locationElement, "longitude", -180, 180, "location.");
             if (latitude.HasValue != longitude.HasValue && !reader.HasErrors)
             {
-                reader.Add(latitude.HasValue ? "location.longitude" : "location.latitude", "Give latitude and longitude together, or neither.");
+                reader.Add(latitude.HasValue ? "location.longitude" : "location.latitude", Phrase.Of("field.lat-long"));
             }
 
             location = address is null ? null : new Location(address, latitude, longitude);

@@ -1,4 +1,6 @@
+using Dispatch.Contracts;
 using Dispatch.Core.Incidents;
+using Dispatch.Core.Policy;
 using Dispatch.Core.Reports;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -19,6 +21,9 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
 
     private static readonly LocalDate LastDay = new(9999, 12, 30);
 
+    private static readonly Phrase ServedDays = Phrase.Of("field.report-days",
+        ("first", FirstDay.ToString("uuuu-MM-dd", System.Globalization.CultureInfo.InvariantCulture)), ("last", LastDay.ToString("uuuu-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
+
     [Function("GetResponseTimeReport")]
     public Task<IActionResult> ResponseTimes(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "reports/response-times")] HttpRequest request) =>
@@ -26,6 +31,7 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
         {
             var reader = new RequestReader();
             var (scope, range) = ReadScopeAndRange(reader, request.Query);
+            var labels = ReadLabels(reader, request);
             var kind = ReadClock(reader, request.Query);
             var by = ReadBy(reader, request.Query, "by", GroupBy.Priority, Enum.GetValues<GroupBy>());
             if (reader.HasErrors)
@@ -33,8 +39,8 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
                 return Problem.Validation(reader.Errors);
             }
 
-            var report = ResponseTimesResource.From(await reports.ResponseTimesAsync(call, scope!, range!, kind, by, ct));
-            return WantsCsv(request) ? ApiResult.Text(ReportCsv.Of(report), ReportCsv.ContentType) : new ApiResult(200, report);
+            var report = ResponseTimesResource.From(await reports.ResponseTimesAsync(call, scope!, range!, kind, by, ct), Words.For(ApiLanguage.Of(request.HttpContext)));
+            return WantsCsv(request) ? ApiResult.Text(ReportCsv.Of(report, labels), ReportCsv.ContentType) : new ApiResult(200, report);
         });
 
     [Function("GetRankingReport")]
@@ -44,12 +50,13 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
         {
             var reader = new RequestReader();
             var (scope, range) = ReadScopeAndRange(reader, request.Query);
+            var labels = ReadLabels(reader, request);
             var kind = ReadClock(reader, request.Query);
             var by = ReadBy(reader, request.Query, "by", GroupBy.Unit, ReportService.RankableBy);
             var bottom = 10;
             if (request.Query["bottom"].ToString() is { Length: > 0 } text && (!int.TryParse(text, out bottom) || bottom is < 1 or > 1000))
             {
-                reader.Add("bottom", "Must be a whole number from 1 to 1000: how many of the lowest to list.");
+                reader.Add("bottom", Phrase.Of("field.bottom"));
             }
 
             if (reader.HasErrors)
@@ -57,8 +64,8 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
                 return Problem.Validation(reader.Errors);
             }
 
-            var report = RankingResource.From(await reports.RankingAsync(call, scope!, range!, kind, by, bottom, ct));
-            return WantsCsv(request) ? ApiResult.Text(ReportCsv.Of(report), ReportCsv.ContentType) : new ApiResult(200, report);
+            var report = RankingResource.From(await reports.RankingAsync(call, scope!, range!, kind, by, bottom, ct), Words.For(ApiLanguage.Of(request.HttpContext)));
+            return WantsCsv(request) ? ApiResult.Text(ReportCsv.Of(report, labels), ReportCsv.ContentType) : new ApiResult(200, report);
         });
 
     [Function("GetBreachReport")]
@@ -68,14 +75,33 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
         {
             var reader = new RequestReader();
             var (scope, range) = ReadScopeAndRange(reader, request.Query);
+            var labels = ReadLabels(reader, request);
             if (reader.HasErrors)
             {
                 return Problem.Validation(reader.Errors);
             }
 
             var report = BreachesResource.From(await reports.BreachesAsync(call, scope!, range!, ct));
-            return WantsCsv(request) ? ApiResult.Text(ReportCsv.Of(report), ReportCsv.ContentType) : new ApiResult(200, report);
+            return WantsCsv(request) ? ApiResult.Text(ReportCsv.Of(report, labels), ReportCsv.ContentType) : new ApiResult(200, report);
         });
+
+    /// <summary>A CSV's row of column names people read: in <c>?labels=</c>'s language, else in the one Accept-Language asks for; none for a client that asks for neither.</summary>
+    private static Words? ReadLabels(RequestReader reader, HttpRequest request)
+    {
+        var text = request.Query["labels"].ToString();
+        if (text.Length == 0)
+        {
+            return ApiLanguage.Asked(request) is { } asked ? Words.For(asked) : null;
+        }
+
+        if (LanguageNames.TryMatch(text, out var language))
+        {
+            return Words.For(language);
+        }
+
+        reader.Add("labels", Phrase.Of("field.choice", ("value", Endpoint.Truncate(text)), ("allowed", string.Join(", ", LanguageNames.All))));
+        return null;
+    }
 
     private static bool WantsCsv(HttpRequest request) =>
         request.Headers.Accept.ToString().Contains(ReportCsv.ContentType, StringComparison.OrdinalIgnoreCase);
@@ -94,7 +120,7 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
         }
         else
         {
-            reader.Add("station", $"Required: a station ({StationId.Rule}), or 'all'.");
+            reader.Add("station", Phrase.Of("field.report-station", ("rule", Phrase.Of("rule.station"))));
         }
 
         var from = ReadDate(reader, query, "from");
@@ -107,25 +133,25 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
         // A day's end is the next day's start: the calendar's last day has none (it was a 500, issue 23).
         if (from < FirstDay || from > LastDay)
         {
-            reader.Add("from", $"Reports serve days from {FirstDay:uuuu-MM-dd} to {LastDay:uuuu-MM-dd}.");
+            reader.Add("from", ServedDays);
             return (scope, null);
         }
 
         if (to < FirstDay || to > LastDay)
         {
-            reader.Add("to", $"Reports serve days from {FirstDay:uuuu-MM-dd} to {LastDay:uuuu-MM-dd}.");
+            reader.Add("to", ServedDays);
             return (scope, null);
         }
 
         if (to < from)
         {
-            reader.Add("to", "Must be on or after 'from' (both days are included).");
+            reader.Add("to", Phrase.Of("field.to-after-from"));
             return (scope, null);
         }
 
         if (Period.Between(from.Value, to.Value, PeriodUnits.Days).Days + 1 > MaxDays)
         {
-            reader.Add("to", $"A report covers at most {MaxDays} days.");
+            reader.Add("to", Phrase.Of("field.max-days", ("max", MaxDays)));
             return (scope, null);
         }
 
@@ -136,7 +162,7 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
         }
         catch (Exception e) when (e is OverflowException or ArgumentOutOfRangeException)
         {
-            reader.Add("to", "These days fall outside the instants the server can count in the policy's time zone.");
+            reader.Add("to", Phrase.Of("field.outside-zone"));
             return (scope, null);
         }
 
@@ -151,9 +177,7 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
             return date.Value;
         }
 
-        reader.Add(field, text.Length == 0
-            ? "Required: an ISO date (2026-11-28), a local day in the policy's time zone starting at its dayStartsAt."
-            : $"'{Endpoint.Truncate(text)}' is not an ISO date such as 2026-11-28.");
+        reader.Add(field, text.Length == 0 ? Phrase.Of("field.date-required") : Phrase.Of("field.date", ("value", Endpoint.Truncate(text))));
         return null;
     }
 
@@ -170,7 +194,7 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
             return kind;
         }
 
-        reader.Add("clock", "Must be dispatch, arrival or resolution.");
+        reader.Add("clock", Phrase.Of("field.clock"));
         return ClockKind.Arrival;
     }
 
@@ -187,7 +211,7 @@ public sealed class ReportFunctions(ReportService reports, Endpoint endpoint)
             return by;
         }
 
-        reader.Add(field, $"Must be one of {string.Join(", ", allowed.Select(a => a.Name()))}.");
+        reader.Add(field, Phrase.Of("field.one-of", ("allowed", string.Join(", ", allowed.Select(a => a.Name())))));
         return fallback;
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Dispatch.Contracts;
 using Dispatch.Core;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Reports;
@@ -26,11 +27,27 @@ public sealed record FiguresResource(
     int StillRunning, int OverdueNow, IReadOnlyDictionary<string, int> EscalationsByLevel, string? MedianTimeToAcknowledge, int Derived, bool SmallSample,
     RawFiguresResource Raw, int Pauses, string PausedTime)
 {
-    public static FiguresResource From(GroupFigures g) => new(
-        g.Key, g.Label, g.N, Iso(g.Median), Iso(g.P90), Iso(g.P95), Iso(g.Min), Iso(g.Max), g.Met, g.Breached, g.Compliance, g.StillRunning, g.OverdueNow,
+    /// <summary>The figures of a group, its label in the reader's words (a priority, zone, category or weekday as the language says it; the desk).</summary>
+    public static FiguresResource From(GroupFigures g, GroupBy by, Words words) => new(
+        g.Key, LabelOf(g, by, words), g.N, Iso(g.Median), Iso(g.P90), Iso(g.P95), Iso(g.Min), Iso(g.Max), g.Met, g.Breached, g.Compliance, g.StillRunning, g.OverdueNow,
         g.EscalationsByLevel.ToDictionary(l => l.Key.ToString(CultureInfo.InvariantCulture), l => l.Value), Iso(g.MedianTimeToAcknowledge), g.Derived, g.SmallSample,
         new RawFiguresResource(g.Raw.N, Iso(g.Raw.Median), Iso(g.Raw.P90), Iso(g.Raw.P95), g.Raw.Met, g.Raw.Breached, g.Raw.Compliance),
         g.Pauses, IsoDuration.Format(g.PausedTime));
+
+    /// <summary>The total's label and the desk's (before any unit was dispatched) are words too; keys stay as they are.</summary>
+    private static string LabelOf(GroupFigures g, GroupBy by, Words words) => g.Key switch
+    {
+        "total" => words["group.total"],
+        "(desk)" => words["group.desk"],
+        _ => by switch
+        {
+            GroupBy.Priority => words.Word("priority", g.Key),
+            GroupBy.Zone => words.Word("zone", g.Key),
+            GroupBy.Category => words.Has($"category.{g.Key}") ? words.Word("category", g.Key) : g.Label,
+            GroupBy.Weekday => words.Word("weekday", g.Key),
+            _ => g.Label,
+        },
+    };
 
     public static string? Iso(Duration? duration) => duration is { } d ? IsoDuration.Format(d) : null;
 }
@@ -42,9 +59,12 @@ public sealed record PauseTallyResource(string Key, string Label, int Count, str
 /// <summary>The report's pauses: how many, how long, and per reason, per unit holding the incident, per person who paused.</summary>
 public sealed record PausesResource(int Count, string Time, IReadOnlyList<PauseTallyResource> ByReason, IReadOnlyList<PauseTallyResource> ByUnit, IReadOnlyList<PauseTallyResource> ByPerson)
 {
-    public static PausesResource From(PauseFigures p) => new(p.Count, IsoDuration.Format(p.Time), Tallies(p.ByReason), Tallies(p.ByUnit), Tallies(p.ByPerson));
+    /// <summary>The tallies; a reason's label in the reader's words (a reason a station added keeps its own name).</summary>
+    public static PausesResource From(PauseFigures p, Words words) => new(
+        p.Count, IsoDuration.Format(p.Time), Tallies(p.ByReason, t => words.Word("pause-reason", t.Key)), Tallies(p.ByUnit, t => t.Label), Tallies(p.ByPerson, t => t.Label));
 
-    private static List<PauseTallyResource> Tallies(IReadOnlyList<PauseTally> tallies) => [.. tallies.Select(t => new PauseTallyResource(t.Key, t.Label, t.Count, IsoDuration.Format(t.Time)))];
+    private static List<PauseTallyResource> Tallies(IReadOnlyList<PauseTally> tallies, Func<PauseTally, string> label) =>
+        [.. tallies.Select(t => new PauseTallyResource(t.Key, label(t), t.Count, IsoDuration.Format(t.Time)))];
 }
 
 public sealed record BucketResource(string From, string? To, int Count);
@@ -57,19 +77,19 @@ public sealed record ResponseTimesResource(
     CoverageResource Coverage, string Clock, string By, int Incidents, FiguresResource Total, IReadOnlyList<FiguresResource> Groups,
     IReadOnlyList<BucketResource> Buckets, FindingsResource Findings, PausesResource Pauses)
 {
-    public static ResponseTimesResource From(ResponseTimeReport r) => new(
+    public static ResponseTimesResource From(ResponseTimeReport r, Words words) => new(
         CoverageResource.Of(r.Scope, r.Range, r.AsOf), r.Clock.Name(), r.By.Name(), r.Incidents,
-        FiguresResource.From(r.Total), [.. r.Groups.Select(FiguresResource.From)],
+        FiguresResource.From(r.Total, r.By, words), [.. r.Groups.Select(g => FiguresResource.From(g, r.By, words))],
         [.. r.Buckets.Select(b => new BucketResource(IsoDuration.Format(b.From), b.To is { } to ? IsoDuration.Format(to) : null, b.Count))],
         new FindingsResource(r.Findings.Count, [.. r.Findings.Select(f => new FindingResource(f.Incident.Value, f.Problem))]),
-        PausesResource.From(r.Pauses));
+        PausesResource.From(r.Pauses, words));
 }
 
 public sealed record RankingResource(CoverageResource Coverage, string Clock, string By, IReadOnlyList<FiguresResource> Ranked, IReadOnlyList<FiguresResource> Unranked)
 {
-    public static RankingResource From(RankingReport r) => new(
+    public static RankingResource From(RankingReport r, Words words) => new(
         CoverageResource.Of(r.Scope, r.Range, r.AsOf), r.Clock.Name(), r.By.Name(),
-        [.. r.Ranked.Select(FiguresResource.From)], [.. r.Unranked.Select(FiguresResource.From)]);
+        [.. r.Ranked.Select(g => FiguresResource.From(g, r.By, words))], [.. r.Unranked.Select(g => FiguresResource.From(g, r.By, words))]);
 }
 
 public sealed record BreachResourceLine(
@@ -87,7 +107,8 @@ public sealed record BreachesResource(CoverageResource Coverage, int Count, IRea
 /// <summary>
 /// The same figures as the JSON, one row per group (the totals first, key <c>total</c>), RFC 4180: a comma
 /// between fields, quotes around any field with a comma, quote or line break. Durations are the JSON's ISO-8601;
-/// a text field starting with = + - @ gets a leading apostrophe so no spreadsheet runs it.
+/// a text field starting with = + - @ gets a leading apostrophe so no spreadsheet runs it. Asked for labels (in a
+/// language), a row of column names people read comes first, above the row of machine keys.
 /// </summary>
 public static class ReportCsv
 {
@@ -97,14 +118,17 @@ public static class ReportCsv
         ["key", "label", "n", "median", "p90", "p95", "min", "max", "met", "breached", "compliance", "stillRunning", "overdueNow", "medianTimeToAcknowledge", "derived", "smallSample",
          "rawMedian", "rawP90", "rawMet", "rawBreached", "rawCompliance", "pauses", "pausedTime"];
 
-    public static string Of(ResponseTimesResource report) => Figures([report.Total, .. report.Groups]);
+    private static readonly string[] BreachColumns =
+        ["incidentId", "station", "category", "priority", "clock", "deadline", "holderKind", "holderId", "holderName", "unit", "overdueBy", "stillRunning", "level", "acknowledgedBy", "acknowledgedAt"];
 
-    public static string Of(RankingResource report) => Figures([.. report.Ranked, .. report.Unranked]);
+    public static string Of(ResponseTimesResource report, Words? labels = null) => Figures([report.Total, .. report.Groups], labels);
 
-    public static string Of(BreachesResource report)
+    public static string Of(RankingResource report, Words? labels = null) => Figures([.. report.Ranked, .. report.Unranked], labels);
+
+    public static string Of(BreachesResource report, Words? labels = null)
     {
         var csv = new StringBuilder();
-        Row(csv, ["incidentId", "station", "category", "priority", "clock", "deadline", "holderKind", "holderId", "holderName", "unit", "overdueBy", "stillRunning", "level", "acknowledgedBy", "acknowledgedAt"]);
+        Header(csv, BreachColumns, labels);
         foreach (var b in report.Breaches)
         {
             Row(csv, [b.IncidentId, b.Station, b.Category, b.Priority, b.Clock, b.Deadline.ToString(), b.Holder.Kind, b.Holder.Person.Id, b.Holder.Person.Name, b.Holder.Unit,
@@ -114,10 +138,10 @@ public static class ReportCsv
         return csv.ToString();
     }
 
-    private static string Figures(IEnumerable<FiguresResource> groups)
+    private static string Figures(IEnumerable<FiguresResource> groups, Words? labels)
     {
         var csv = new StringBuilder();
-        Row(csv, FigureColumns);
+        Header(csv, FigureColumns, labels);
         foreach (var g in groups)
         {
             Row(csv, [g.Key, g.Label, Int(g.N), g.Median, g.P90, g.P95, g.Min, g.Max, Int(g.Met), Int(g.Breached),
@@ -126,6 +150,16 @@ public static class ReportCsv
         }
 
         return csv.ToString();
+    }
+
+    private static void Header(StringBuilder csv, string[] columns, Words? labels)
+    {
+        if (labels is not null)
+        {
+            Row(csv, [.. columns.Select(c => labels[$"csv.{c}"])]);
+        }
+
+        Row(csv, columns);
     }
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);

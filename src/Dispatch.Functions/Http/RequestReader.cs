@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Dispatch.Contracts;
 using Microsoft.AspNetCore.Http;
 
 namespace Dispatch.Functions.Http;
@@ -11,13 +12,14 @@ public sealed class RequestReader
 {
     public const int MaxBodyBytes = 64 * 1024;
 
-    private readonly Dictionary<string, List<string>> errors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<Phrase>> errors = new(StringComparer.Ordinal);
 
     public bool HasErrors => errors.Count > 0;
 
-    public IReadOnlyDictionary<string, string[]> Errors => errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
+    public IReadOnlyDictionary<string, Phrase[]> Errors => errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
 
-    public void Add(string field, string message)
+    /// <param name="message">A catalogue phrase: worded in the caller's language when the answer is written.</param>
+    public void Add(string field, Phrase message)
     {
         if (!errors.TryGetValue(field, out var list))
         {
@@ -65,7 +67,7 @@ public sealed class RequestReader
         {
             return optional
                 ? (JsonDocument.Parse("{}").RootElement.Clone(), null)
-                : (default, Problem.Field("$", "A JSON body is required."));
+                : (default, Problem.Field("$", Phrase.Of("field.body-required")));
         }
 
         try
@@ -73,24 +75,24 @@ public sealed class RequestReader
             using var document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                return (default, Problem.Field("$", "The body must be a JSON object."));
+                return (default, Problem.Field("$", Phrase.Of("field.body-object")));
             }
 
             // The parser leaves strings undecoded: bytes that are not UTF-8 (an overlong form, a stray 0xFF) or an
             // escaped lone surrogate (\ud800) surface only when a string is read, and were a 500 there (issue 23).
             if (FirstUnreadable(document.RootElement, "") is { } unreadable)
             {
-                return (default, Problem.Field(unreadable, "Must be valid UTF-8 text: this has bytes that are not UTF-8, or a lone UTF-16 surrogate such as \\ud800."));
+                return (default, Problem.Field(unreadable, Phrase.Of("field.utf8")));
             }
 
             // JSON parsers disagree on a repeated key (first wins, last wins, error); refusing it is the only safe answer.
             return FirstDuplicate(document.RootElement, "") is { } duplicate
-                ? (default, Problem.Field(duplicate, "This field appears more than once in the body."))
+                ? (default, Problem.Field(duplicate, Phrase.Of("field.duplicate")))
                 : (document.RootElement.Clone(), null);
         }
         catch (JsonException e)
         {
-            return (default, Problem.Field("$", $"The body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})."));
+            return (default, Problem.Field("$", Phrase.Of("field.json", ("line", (e.LineNumber ?? 0) + 1), ("byte", (e.BytePositionInLine ?? 0) + 1))));
         }
     }
 
@@ -186,7 +188,7 @@ public sealed class RequestReader
         var text = Text(body, name, required, Dispatch.Core.Identity.Person.MaxSubjectLength);
         if (text is not null && !Dispatch.Core.Identity.Person.IsPersonSubject(text))
         {
-            Add(name, $"Must be a person's id from the station's roster: {Dispatch.Core.Identity.Person.SubjectRule}; {Dispatch.Core.Identity.Person.ReservedRule}.");
+            Add(name, Phrase.Of("field.person", ("rule", Phrase.Of("rule.subject")), ("reserved", Phrase.Of("rule.reserved"))));
             return null;
         }
 
@@ -205,8 +207,8 @@ public sealed class RequestReader
 
             var field = prefix + property.Name;
             Add(field, serverOwned?.Contains(property.Name) == true
-                ? "This is set by the server (or taken from your token) and cannot be given by a client."
-                : $"Unknown field. Expected: {string.Join(", ", known)}.");
+                ? Phrase.Of("field.server-owned")
+                : Phrase.Of("field.unknown", ("expected", string.Join(", ", known))));
         }
     }
 
@@ -217,7 +219,7 @@ public sealed class RequestReader
         {
             if (required)
             {
-                Add(field, "This field is required.");
+                Add(field, Phrase.Of("field.required"));
             }
 
             return null;
@@ -225,7 +227,7 @@ public sealed class RequestReader
 
         if (value.ValueKind != JsonValueKind.String)
         {
-            Add(field, $"Must be a string, not {Describe(value.ValueKind)}.");
+            Add(field, Phrase.Of("field.string", ("kind", Describe(value.ValueKind))));
             return null;
         }
 
@@ -234,7 +236,7 @@ public sealed class RequestReader
         {
             if (required)
             {
-                Add(field, "Must not be empty.");
+                Add(field, Phrase.Of("field.not-empty"));
             }
 
             return null;
@@ -242,13 +244,13 @@ public sealed class RequestReader
 
         if (text.Length > maxLength)
         {
-            Add(field, $"Must be at most {maxLength} characters; this is {text.Length}.");
+            Add(field, Phrase.Of("field.too-long", ("max", maxLength), ("length", text.Length)));
             return null;
         }
 
         if (text.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
         {
-            Add(field, "Must not contain control characters.");
+            Add(field, Phrase.Of("field.control-characters"));
             return null;
         }
 
@@ -265,13 +267,13 @@ public sealed class RequestReader
 
         if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number))
         {
-            Add(field, $"Must be a number, not {Describe(value.ValueKind)}.");
+            Add(field, Phrase.Of("field.number", ("kind", Describe(value.ValueKind))));
             return null;
         }
 
         if (number < min || number > max)
         {
-            Add(field, $"Must be between {min} and {max}.");
+            Add(field, Phrase.Of("field.between", ("min", min), ("max", max)));
             return null;
         }
 
@@ -287,7 +289,7 @@ public sealed class RequestReader
 
         if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var number) || number < min || number > max)
         {
-            Add(name, $"Must be a whole number from {min} to {max}.");
+            Add(name, Phrase.Of("field.whole-number", ("min", min), ("max", max)));
             return null;
         }
 
@@ -301,7 +303,7 @@ public sealed class RequestReader
         {
             if (required)
             {
-                Add(field, "This field is required.");
+                Add(field, Phrase.Of("field.required"));
             }
 
             return null;
@@ -309,7 +311,7 @@ public sealed class RequestReader
 
         if (value.ValueKind != JsonValueKind.Object)
         {
-            Add(field, $"Must be an object, not {Describe(value.ValueKind)}.");
+            Add(field, Phrase.Of("field.object", ("kind", Describe(value.ValueKind))));
             return null;
         }
 
@@ -330,7 +332,7 @@ public sealed class RequestReader
             return value;
         }
 
-        Add(name, $"'{text}' is not one of: {string.Join(", ", allowed)}.");
+        Add(name, Phrase.Of("field.choice", ("value", text), ("allowed", string.Join(", ", allowed))));
         return null;
     }
 
@@ -343,13 +345,13 @@ public sealed class RequestReader
             || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
     }
 
-    private static string Describe(JsonValueKind kind) => kind switch
+    private static Phrase Describe(JsonValueKind kind) => Phrase.Of(kind switch
     {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        _ => "null",
-    };
+        JsonValueKind.Object => "json.object",
+        JsonValueKind.Array => "json.array",
+        JsonValueKind.String => "json.string",
+        JsonValueKind.Number => "json.number",
+        JsonValueKind.True or JsonValueKind.False => "json.boolean",
+        _ => "json.null",
+    });
 }

@@ -1,3 +1,4 @@
+using Dispatch.Contracts;
 using Dispatch.Core.Audit;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
@@ -17,7 +18,7 @@ public sealed class RosterFunctions(RosterService roster, Endpoint endpoint)
         {
             if (!StationId.TryParse(station, out var stationId))
             {
-                return Problem.Field("station", $"Must be {StationId.Rule}.");
+                return Problem.Field("station", Phrase.Of("field.station", ("rule", Phrase.Of("rule.station"))));
             }
 
             var members = await roster.ListAsync(call, stationId, ct);
@@ -32,16 +33,16 @@ public sealed class RosterFunctions(RosterService roster, Endpoint endpoint)
             var reader = new RequestReader();
             if (!StationId.TryParse(station, out var stationId))
             {
-                reader.Add("station", $"Must be {StationId.Rule}.");
+                reader.Add("station", Phrase.Of("field.station", ("rule", Phrase.Of("rule.station"))));
             }
 
             if (!Person.IsValidSubject(subject))
             {
-                reader.Add("subject", $"Must be {Person.SubjectRule}.");
+                reader.Add("subject", Phrase.Of("field.subject", ("rule", Phrase.Of("rule.subject"))));
             }
             else if (Person.IsReserved(subject))
             {
-                reader.Add("subject", $"Must be a person's id: {Person.ReservedRule}.");
+                reader.Add("subject", Phrase.Of("field.subject-reserved", ("reserved", Phrase.Of("rule.reserved"))));
             }
 
             var (body, failure) = await RequestReader.ReadObjectAsync(request, optional: false, ct);
@@ -71,12 +72,12 @@ public sealed class RosterFunctions(RosterService roster, Endpoint endpoint)
         {
             if (!StationId.TryParse(station, out var stationId))
             {
-                return Problem.Field("station", $"Must be {StationId.Rule}.");
+                return Problem.Field("station", Phrase.Of("field.station", ("rule", Phrase.Of("rule.station"))));
             }
 
             if (!Person.IsValidSubject(subject))
             {
-                return Problem.Field("subject", $"Must be {Person.SubjectRule}.");
+                return Problem.Field("subject", Phrase.Of("field.subject", ("rule", Phrase.Of("rule.subject"))));
             }
 
             await roster.RemoveAsync(call, stationId, subject, ct);

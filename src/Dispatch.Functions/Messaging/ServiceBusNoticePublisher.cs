@@ -15,14 +15,14 @@ namespace Dispatch.Functions.Messaging;
 /// a crash is dropped by the topic's duplicate detection.
 /// </summary>
 public sealed class ServiceBusNoticePublisher(
-    ServiceBusSender sender, IOptions<DispatchSettings> settings, DependencyMonitor monitor, DispatchMetrics metrics, NodaTime.IClock clock) : INoticePublisher
+    ServiceBusSender sender, IOptions<DispatchSettings> settings, DependencyMonitor monitor, DispatchMetrics metrics, NodaTime.IClock clock, ResponsePolicy policy) : INoticePublisher
 {
     public async Task PublishAsync(Notice notice, CancellationToken cancellationToken)
     {
         using var waiting = monitor.Begin(Dependencies.ServiceBus);
         try
         {
-            await sender.SendMessageAsync(ToMessage(notice, settings.Value.PublicUrl), cancellationToken);
+            await sender.SendMessageAsync(ToMessage(notice, settings.Value.PublicUrl, policy), cancellationToken);
             monitor.Succeeded(Dependencies.ServiceBus);
             metrics.NoticeSent(notice, clock.GetCurrentInstant());
         }
@@ -35,12 +35,14 @@ public sealed class ServiceBusNoticePublisher(
         }
     }
 
-    public static ServiceBusMessage ToMessage(Notice notice, string publicUrl)
+    /// <summary>The notice's facts as they are, and its summary in the words of the station's language (the policy's).</summary>
+    public static ServiceBusMessage ToMessage(Notice notice, string publicUrl, ResponsePolicy policy)
     {
+        var language = policy.LanguageOf(notice.Station);
         var body = new EscalationMessage(
             notice.IncidentId.Value, notice.Station.Value, notice.Category, notice.Priority.Name(), notice.Clock?.Name(), notice.Kind.Name(), notice.Level,
             notice.Audience.Name(), notice.Deadline?.ToDateTimeOffset(), notice.BreachedAt?.ToDateTimeOffset(), notice.At.ToDateTimeOffset(),
-            IsoDuration.Format(notice.OverdueBy), NoticeText.Summary(notice), $"{ApiRoute.On(publicUrl)}/incidents/{notice.IncidentId.Value}");
+            IsoDuration.Format(notice.OverdueBy), NoticeText.Summary(notice, Words.For(language), policy.TimeZone), $"{ApiRoute.On(publicUrl)}/incidents/{notice.IncidentId.Value}");
         var message = new ServiceBusMessage(body.ToUtf8())
         {
             MessageId = notice.MessageId,
@@ -54,6 +56,7 @@ public sealed class ServiceBusNoticePublisher(
         message.ApplicationProperties[MessageProperties.Priority] = notice.Priority.Name();
         message.ApplicationProperties[MessageProperties.Clock] = notice.Clock?.Name() ?? "";
         message.ApplicationProperties[MessageProperties.IncidentId] = notice.IncidentId.Value;
+        message.ApplicationProperties[MessageProperties.Language] = language.Tag();
         if (System.Diagnostics.Activity.Current is { } activity)
         {
             message.ApplicationProperties[MessageProperties.TraceParent] = activity.Id;
@@ -63,21 +66,23 @@ public sealed class ServiceBusNoticePublisher(
     }
 }
 
-/// <summary>The words a person reads on a notice; the domain keeps only the facts.</summary>
+/// <summary>The words a person reads on a notice, in the station's language; the domain keeps only the facts.</summary>
 public static class NoticeText
 {
-    public static string Summary(Notice notice)
+    /// <param name="zone">The station's time zone: a warning's deadline is the time on the station's clocks.</param>
+    public static string Summary(Notice notice, Words words, NodaTime.DateTimeZone zone)
     {
-        var what = $"{notice.Priority.Name()} {notice.Category} at {notice.Address}";
+        var what = words["message.what",
+            ("priority", words.Word("priority", notice.Priority.Name())), ("category", words.Word("category", notice.Category)), ("address", notice.Address)];
+        var clock = notice.Clock is { } kind ? words.Word("clock", kind.Name()) : "";
         return notice.Kind switch
         {
-            NoticeKind.Immediate => $"{what}: reported by {notice.RaisedBy.Name}",
-            NoticeKind.Warning => $"{what}: {notice.Clock!.Value.Name()} deadline {notice.Deadline:HH:mm:ss}Z approaching (warning {notice.Level})",
-            NoticeKind.LongPause => $"{what}: {notice.Clock!.Value.Name()} clock still paused at {notice.DueAt:HH:mm:ss}Z, past the station's pause limit",
-            _ => $"{what}: {notice.Clock!.Value.Name()} deadline missed by {Overdue(notice.OverdueBy)}; escalated to level {notice.Level}",
+            NoticeKind.Immediate => words["message.immediate", ("what", what), ("name", notice.RaisedBy.Name)],
+            NoticeKind.Warning => words["message.warning", ("what", what), ("clock", clock), ("level", notice.Level),
+                ("time", notice.Deadline?.InZone(zone).ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture))],
+            NoticeKind.LongPause => words["message.long-pause", ("what", what), ("clock", clock),
+                ("time", notice.DueAt.InZone(zone).ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture))],
+            _ => words["message.escalation", ("what", what), ("clock", clock), ("overdue", words.Prose(notice.OverdueBy.ToTimeSpan())), ("level", notice.Level)],
         };
     }
-
-    private static string Overdue(NodaTime.Duration duration) =>
-        duration < NodaTime.Duration.FromMinutes(1) ? $"{(int)duration.TotalSeconds}s" : $"{(int)duration.TotalMinutes}m{duration.Seconds}s";
 }

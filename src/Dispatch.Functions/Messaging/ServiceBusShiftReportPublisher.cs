@@ -17,14 +17,16 @@ namespace Dispatch.Functions.Messaging;
 /// A station's shift report on the <see cref="EscalationTopic"/>, to the chief: <c>kind</c> = <c>report</c>, MessageId
 /// <c>{station}:report:{day}</c>, so a resend after a crash is dropped by duplicate detection.
 /// </summary>
-public sealed class ServiceBusShiftReportPublisher(ServiceBusSender sender, IOptions<DispatchSettings> settings, DependencyMonitor monitor) : IShiftReportPublisher
+public sealed class ServiceBusShiftReportPublisher(
+    ServiceBusSender sender, IOptions<DispatchSettings> settings, DependencyMonitor monitor, ResponsePolicy policy) : IShiftReportPublisher
 {
     public async Task PublishAsync(ShiftReport report, CancellationToken cancellationToken)
     {
         using var waiting = monitor.Begin(Dependencies.ServiceBus);
         try
         {
-            await sender.SendMessageAsync(ToMessage(ShiftReportText.Body(report, settings.Value.PublicUrl)), cancellationToken);
+            var language = policy.LanguageOf(report.Station);
+            await sender.SendMessageAsync(ToMessage(ShiftReportText.Body(report, settings.Value.PublicUrl, Words.For(language)), language), cancellationToken);
             monitor.Succeeded(Dependencies.ServiceBus);
         }
         catch (Exception e) when (e is ServiceBusException or UnauthorizedAccessException or TimeoutException or System.Net.Sockets.SocketException)
@@ -34,7 +36,7 @@ public sealed class ServiceBusShiftReportPublisher(ServiceBusSender sender, IOpt
         }
     }
 
-    public static ServiceBusMessage ToMessage(ShiftReportMessage report)
+    public static ServiceBusMessage ToMessage(ShiftReportMessage report, Language language)
     {
         var message = new ServiceBusMessage(report.ToUtf8())
         {
@@ -47,14 +49,15 @@ public sealed class ServiceBusShiftReportPublisher(ServiceBusSender sender, IOpt
         message.ApplicationProperties[MessageProperties.Kind] = EscalationTopic.ReportKind;
         message.ApplicationProperties[MessageProperties.Level] = 0;
         message.ApplicationProperties[MessageProperties.Day] = report.Day;
+        message.ApplicationProperties[MessageProperties.Language] = language.Tag();
         return message;
     }
 }
 
-/// <summary>The shift report as the chief reads it: the domain's facts in words, durations in ISO 8601, and a link to the full report.</summary>
+/// <summary>The shift report as the chief reads it: the domain's facts, its summary in the station's words, durations in ISO 8601, and a link to the full report.</summary>
 public static class ShiftReportText
 {
-    public static ShiftReportMessage Body(ShiftReport report, string publicUrl)
+    public static ShiftReportMessage Body(ShiftReport report, string publicUrl, Words words)
     {
         var station = report.Station.Value;
         var date = report.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
@@ -66,16 +69,21 @@ public static class ShiftReportText
             b.StillRunning, b.Level, b.AcknowledgedBy?.Name)).ToList();
         var pauses = report.PauseList.Select(p => new PauseItem(
             p.Incident.Value, p.Clock.Name(), p.Pause.Reason, p.Pause.At.ToDateTimeOffset(), Iso(p.Length)!, p.Pause.By.Name, p.Pause.Unit)).ToList();
-        var paused = report.PauseList.Count == 0 ? "" : $", {report.PauseList.Count} clock pauses ({Iso(report.Pauses.Time)})";
         var units = report.BottomUnits.Select(g => new UnitLine(g.Key, g.N, g.Compliance, Iso(g.Median), g.SmallSample)).ToList();
-        // Invariant: the chief reads the same line whatever culture the host runs in.
         var compliance = report[ClockKind.Arrival].Total.Compliance is { } c
-            ? string.Create(CultureInfo.InvariantCulture, $"{c * 100:0}% of arrivals in time")
-            : "no arrivals due";
+            ? words["report.compliance", ("percent", Words.Percent(c))]
+            : words["report.no-arrivals"];
+        var summary = words["report.summary", ("station", station), ("date", words.Date(new DateOnly(report.Day.Year, report.Day.Month, report.Day.Day))),
+            ("reported", report.Reported), ("breaches", report.Breaches.Count), ("compliance", compliance)];
+        if (report.PauseList.Count > 0)
+        {
+            summary = words["report.summary-pauses", ("summary", summary), ("pauses", report.PauseList.Count), ("time", words.Prose(report.Pauses.Time.ToTimeSpan()))];
+        }
+
         return new ShiftReportMessage(
             EscalationTopic.ReportKind, station, date, report.Range.Zone.Id, report.Range.Start.ToDateTimeOffset(), report.Range.End.ToDateTimeOffset(),
             report.Reported, report.Closed, report.Cancelled, report.StillOpen, clocks, breaches, units, report.Findings,
-            $"{station} {date}: {report.Reported} incidents, {report.Breaches.Count} breaches, {compliance}{paused}",
+            summary,
             $"{ApiRoute.On(publicUrl)}/reports/response-times?station={station}&from={date}&to={date}&clock={ClockKind.Arrival.Name()}&by={GroupBy.Unit.Name()}",
             pauses);
     }

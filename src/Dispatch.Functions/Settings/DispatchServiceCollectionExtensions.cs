@@ -34,6 +34,8 @@ public static class DispatchServiceCollectionExtensions
             .Bind(configuration)
             .Validate(settings => System.Text.RegularExpressions.Regex.IsMatch(settings.TableName, "^[A-Za-z][A-Za-z0-9]{2,59}$"),
                 "DISPATCH_TABLE must be a table name: 3-60 letters and digits, starting with a letter (the due index is the same name with due after it).")
+            .Validate(settings => LanguageNames.TryParse(settings.Language, out _),
+                $"DISPATCH_LANGUAGE must be one of the languages the API speaks: {string.Join(", ", LanguageNames.All)}.")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<DispatchSettings>, PolicyValidation>();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<DispatchSettings>>().Value.LoadPolicy());
@@ -52,6 +54,7 @@ public static class DispatchServiceCollectionExtensions
         services.TryAddSingleton<IIncidentStore>(sp => sp.GetRequiredService<TableIncidentStore>());
         services.TryAddSingleton<INoticeOutbox>(sp => sp.GetRequiredService<TableIncidentStore>());
         services.TryAddSingleton<IIncidentQueries, TableIncidentQueries>();
+        services.TryAddSingleton<IDayDigests, TableDayDigests>();
         services.TryAddSingleton<IDueIndex, TableDueIndex>();
         services.TryAddSingleton<TableRosterStore>();
         services.TryAddSingleton<IRosterStore>(sp => new RememberedRoster(sp.GetRequiredService<TableRosterStore>(), sp.GetRequiredService<IClock>()));

@@ -58,6 +58,12 @@ public sealed class DispatchSettings
     [ConfigurationKeyName("DISPATCH_UNAUTHENTICATED_LIMIT")]
     public int UnauthenticatedLimit { get; set; } = 60;
 
+    /// <summary>The language of the API's problem texts for a request whose Accept-Language names none it speaks (zh-CN or en).</summary>
+    [ConfigurationKeyName("DISPATCH_LANGUAGE")]
+    public string Language { get; set; } = "zh-CN";
+
+    public Language DefaultLanguage => LanguageNames.TryParse(Language, out var language) ? language : Core.Policy.Language.ZhCn;
+
     /// <summary>The due index's table: the main table's name with <c>due</c> after it.</summary>
     public string IndexTableName => TableName + "due";
 

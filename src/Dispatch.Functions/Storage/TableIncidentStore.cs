@@ -4,6 +4,8 @@ using Azure;
 using Azure.Data.Tables;
 using Dispatch.Core.Audit;
 using Dispatch.Core.Incidents;
+using Dispatch.Core.Policy;
+using Dispatch.Core.Reports;
 using NodaTime;
 
 namespace Dispatch.Functions.Storage;
@@ -12,7 +14,8 @@ namespace Dispatch.Functions.Storage;
 /// Incidents in the station's partition, so that an incident, its events, its list entry, its outbox, its
 /// idempotency record and the audit record of the request always change in one entity-group transaction.
 /// </summary>
-public sealed class TableIncidentStore(DispatchTable table) : IIncidentStore, INoticeOutbox
+/// <remarks>Each transaction also marks the digest of each changed incident's day as changed (<see cref="TableDayDigests"/>), so no report reads a digest older than a change.</remarks>
+public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy policy) : IIncidentStore, INoticeOutbox
 {
     private readonly ConcurrentDictionary<string, bool> knownStations = new(StringComparer.Ordinal);
 
@@ -22,6 +25,7 @@ public sealed class TableIncidentStore(DispatchTable table) : IIncidentStore, IN
         await RegisterStationAsync(incident.Station, audit.At, cancellationToken);
         var actions = IncidentRows.Created(opened, audit).ToList();
         actions.Add(new(TableTransactionActionType.UpsertReplace, IncidentRows.StationVersion(incident.Station)));
+        actions.Add(DigestChanged(incident));
         var idempotencyKey = claim is null ? null : TableKeys.IdempotencyRow(claim.Key);
         if (claim is not null)
         {
@@ -67,6 +71,7 @@ public sealed class TableIncidentStore(DispatchTable table) : IIncidentStore, IN
     {
         var actions = SaveActions(previous, change, audit);
         actions.Add(new(TableTransactionActionType.UpsertReplace, IncidentRows.StationVersion(change.Incident.Station)));
+        actions.Add(DigestChanged(change.Incident));
         try
         {
             var response = await table.RunAsync(() => table.Client.SubmitTransactionAsync(actions, cancellationToken), cancellationToken);
@@ -95,7 +100,7 @@ public sealed class TableIncidentStore(DispatchTable table) : IIncidentStore, IN
             var (batch, rows) = (new List<int>(), 1);
             foreach (var i in station)
             {
-                var size = actionsOf[i].Count;
+                var size = actionsOf[i].Count + 1; // and its day's digest marker, at most one per change
                 if (batch.Count > 0 && rows + size > DispatchTable.MaxBatchActions)
                 {
                     transactions.Add(batch);
@@ -118,7 +123,7 @@ public sealed class TableIncidentStore(DispatchTable table) : IIncidentStore, IN
 
             try
             {
-                if (batch.Count > 1 && await TrySaveTogetherAsync([.. batch.SelectMany(i => actionsOf[i])], changes[batch[0]].Change.Incident.Station, ct))
+                if (batch.Count > 1 && await TrySaveTogetherAsync([.. batch.SelectMany(i => actionsOf[i]), .. batch.Select(i => DigestChanged(changes[i].Change.Incident)).DistinctBy(a => a.Entity.RowKey)], changes[batch[0]].Change.Incident.Station, ct))
                 {
                     foreach (var i in batch)
                     {
@@ -163,6 +168,9 @@ public sealed class TableIncidentStore(DispatchTable table) : IIncidentStore, IN
             return false;
         }
     }
+
+    private TableTransactionAction DigestChanged(Incident incident) => new(TableTransactionActionType.UpsertMerge,
+        TableDayDigests.ChangedMarker(incident.Station, ReportRange.DayOf(incident.ReportedAt, policy.TimeZone, policy.ReportRules.DayStartsAt)));
 
     /// <summary>A change's rows besides the station's change marker: the incident conditional on its ETag, its events, outbox rows, list entry, audit record.</summary>
     private static List<TableTransactionAction> SaveActions(StoredIncident previous, Transition change, AuditRecord? audit)

@@ -37,6 +37,11 @@ internal static class TableKeys
     public static (string After, string Before) IncidentRange(Instant from, Instant until) =>
         ($"incident|{NewestFirstMilliseconds(Math.Max(0, until.ToUnixTimeMilliseconds()))}|~", $"incident|{NewestFirstMilliseconds(Math.Max(0, from.ToUnixTimeMilliseconds()))}|~");
 
+    /// <summary>A station-day's digest (README, "Reports"); ISO dates sort as the days do.</summary>
+    public static string DigestRow(LocalDate day) => $"digest|{day.ToString("uuuu-MM-dd", CultureInfo.InvariantCulture)}";
+
+    public static LocalDate DigestDay(string row) => NodaTime.Text.LocalDatePattern.Iso.Parse(row["digest|".Length..]).Value;
+
     public static string EventRow(IncidentId id, int sequence) => $"event|{id.Value}|{sequence:D6}";
 
     public static string EventPrefix(IncidentId id) => $"event|{id.Value}|";

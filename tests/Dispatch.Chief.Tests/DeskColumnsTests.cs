@@ -1,0 +1,61 @@
+using Dispatch.Contracts;
+using Dispatch.Core.Policy;
+using Spectre.Console;
+
+namespace Dispatch.Chief.Tests;
+
+/// <summary>The desk's board as a terminal shows it: with Chinese words in it, its columns still line up.</summary>
+public sealed class DeskColumnsTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 26, 8, 30, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void With_chinese_names_and_categories_every_column_boundary_is_at_the_same_display_column_on_every_line()
+    {
+        var board = new Board();
+        board.Add(Escalation("beilin-01.01KB0Y4M2Q8R6T1V3W5X7Z9A01", "theft", "【升级】一级 盗窃，钟楼：派警已超时 3分00秒，已逐级上报至第2级", 3), Now);
+        board.Add(Escalation("beilin-01.01KB0Y4M2Q8R6T1V3W5X7Z9A02", "电动车被盗", "【升级】二级 电动车被盗，碑林博物馆：到场已超时 12分00秒，已逐级上报至第2级", 12), Now);
+        board.Add(Escalation("beilin-01.01KB0Y4M2Q8R6T1V3W5X7Z9A03", "noise", "summary in English", 1), Now);
+        board.MarkAcknowledged("beilin-01.01KB0Y4M2Q8R6T1V3W5X7Z9A03", "张伟");
+        var options = DeskOptions.Parse(["--station", "beilin-01"], _ => null);
+
+        var lines = Rendered(BoardDesk.Escalations(board, Now, options, TimeZoneInfo.Utc, Words.For(Language.ZhCn), "等待升级通知…"), width: 220);
+
+        var rows = lines.Where(l => l.Contains('│', StringComparison.Ordinal)).ToList();
+        var boundaries = rows.Select(l => Boundaries(l, DisplayWidth)).Distinct().ToList();
+        Assert.True(rows.Count >= 4, string.Join("\n", lines)); // the header and three rows (a long summary may wrap onto a second line)
+        Assert.Single(boundaries);
+        // The same boundaries counted in chars (string.Length) differ between rows with Chinese text and rows without: what the test guards.
+        Assert.True(rows.Select(l => Boundaries(l, text => text.Length)).Distinct().Count() > 1);
+        Assert.Contains(rows, r => r.Contains("盗窃", StringComparison.Ordinal) && r.Contains("一级", StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.Contains("（张伟 已签收）", StringComparison.Ordinal));
+    }
+
+    private static EscalationMessage Escalation(string incident, string category, string summary, int minutesAgo) => new(
+        incident, "beilin-01", category, "P1", "dispatch", "escalation", 2, "chief", Now.AddMinutes(-minutesAgo), Now.AddMinutes(-minutesAgo),
+        Now, "PT0S", summary, $"http://x/api/incidents/{incident}");
+
+    private static List<string> Rendered(Table table, int width)
+    {
+        var output = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(output), Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = width;
+        console.Write(table);
+        return [.. output.ToString().Split('\n').Select(l => l.TrimEnd('\r'))];
+    }
+
+    /// <summary>Where each '│' stands, in terminal columns as counted by <paramref name="width"/>.</summary>
+    private static string Boundaries(string line, Func<string, int> width) =>
+        string.Join(",", line.Select((c, i) => (c, i)).Where(x => x.c == '│').Select(x => width(line[..x.i])));
+
+    /// <summary>
+    /// Terminal columns by Unicode's East Asian Width (UAX #11): Wide and Fullwidth characters take two — the CJK
+    /// blocks, CJK punctuation and fullwidth forms used here (U+3000-U+303F, U+4E00-U+9FFF, U+FF01-U+FF60); everything
+    /// else here takes one.
+    /// </summary>
+    private static int DisplayWidth(string text) =>
+        text.Sum(c => c is >= '\u3000' and <= '\u303F' or >= '\u4E00' and <= '\u9FFF' or >= '\uFF01' and <= '\uFF60' ? 2 : 1);
+}

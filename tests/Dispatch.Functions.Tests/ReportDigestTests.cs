@@ -1,0 +1,182 @@
+using System.Text.Json;
+using Azure.Data.Tables;
+using CsCheck;
+using Dispatch.Core.Incidents;
+using Dispatch.Core.Policy;
+using Dispatch.Core.Reports;
+using Dispatch.Core.Tests.Doubles;
+using Dispatch.Functions.Operations;
+using Dispatch.Functions.Storage;
+using Dispatch.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using NodaTime;
+using NodaTime.Testing;
+
+namespace Dispatch.Functions.Tests;
+
+/// <summary>
+/// Station-day digests (issue 29 §5) against the incident-by-incident computation, on random incidents in a real
+/// Azurite table: the expected figures are those of <see cref="ReportService"/> without digests, which reads every
+/// incident (the computation the hand-worked tables of ReportTests check). Europe/London, because Asia/Shanghai, the
+/// default, has no daylight saving: its clocks went back on 25 October 2026, so the station-day of 24 October has 25 hours.
+/// </summary>
+[Collection(SharedAzurite.Name)]
+public sealed class ReportDigestTests(Azurite azurite)
+{
+    private static readonly ResponsePolicy London = ResponsePolicy.Default with { TimeZone = DateTimeZoneProviders.Tzdb["Europe/London"] };
+    private static readonly LocalDate FirstDay = new(2026, 10, 23);
+    private static readonly StationId[] Stations = [World.Beilin, World.Yanta];
+
+    /// <summary>When the reports are read: noon of 28 October, so 23 to 27 October have ended and the 28th is the current day.</summary>
+    private static readonly Instant FirstRead = Instant.FromUtc(2026, 10, 28, 12, 0);
+
+    /// <summary>One incident: where and when it is reported, how far its script goes, the gaps between steps, which steps a sweep (and an acknowledgement) precede, and how many steps come late.</summary>
+    private sealed record Plan(int Station, int Day, int Minute, int Priority, int Zone, int Category, int Steps, int[] Gaps, int Unit, int Sweeps, int Acks, bool Cancel, int Late)
+    {
+        public override string ToString() => $"{Station}/{Day}/{Minute} P{Priority + 1} steps {Steps}{(Cancel ? "+cancel" : "")} late {Late} gaps [{string.Join(',', Gaps)}] sweeps {Sweeps} acks {Acks}";
+    }
+
+    private static readonly Gen<Plan> Incident = Gen.Select(
+        Gen.Select(Gen.Int[0, 1], Gen.Int[0, 5], Gen.Int[0, 1439], Gen.Int[0, 2], Gen.Int[0, 1], Gen.Int[0, 1]),
+        Gen.Select(Gen.Int[0, 4], Gen.Int[0, 1500].Array[6], Gen.Int[0, 1], Gen.Int[0, 63], Gen.Int[0, 63], Gen.Bool, Gen.Int[0, 2]),
+        (where, script) => new Plan(
+            where.Item1, where.Item2, where.Item2 == 5 ? where.Item3 % 90 : where.Item3, where.Item4, where.Item5, where.Item6,
+            script.Item1, script.Item2, script.Item3, script.Item4, script.Item5, script.Item6, script.Item7));
+
+    [Fact]
+    public Task Digested_reports_give_the_same_figures_as_reading_every_incident_through_late_changes_and_a_25_hour_day() =>
+        Incident.Array[10, 40].SampleAsync(async plans =>
+        {
+            var table = new DispatchTable(new TableServiceClient(azurite.ConnectionString), "digest" + Guid.NewGuid().ToString("N")[..12],
+                new DependencyMonitor(new FakeClock(FirstRead), NullLogger<DependencyMonitor>.Instance));
+            var store = new TableIncidentStore(table, London);
+            var queries = new TableIncidentQueries(table);
+            var digests = new TableDayDigests(table, London);
+            var clock = new FakeClock(FirstRead);
+            var stored = new List<(StoredIncident Incident, Plan Plan)>();
+            // In the order they are reported, as a station is known from its first incident on.
+            foreach (var plan in plans.OrderBy(p => p.Day).ThenBy(p => p.Minute))
+            {
+                stored.Add((await PlayAsync(store, plan), plan));
+            }
+
+            // The shift-report run digests the last three days (its catch-up); the first report digests the two before them.
+            await new ShiftReporter(queries, new TableShiftReportLedger(table), new DroppedReports(), clock, London, digests).RunAsync(default);
+            // A station is known from its first incident; the shift report skips the days before it, a report digests every ended day.
+            var firstDays = plans.GroupBy(p => p.Station).Select(g => g.Min(p => p.Day)).ToList();
+            var lastEnded = FirstDay.PlusDays(4);
+            Assert.Equal(firstDays.Sum(first => Enumerable.Range(2, 3).Count(day => day >= first)), await CountUsableAsync(digests, FirstDay, lastEnded));
+            await AssertSameFiguresAsync(queries, digests, clock);
+            var all = firstDays.Count * 5;
+            Assert.Equal(all, await CountUsableAsync(digests, FirstDay, lastEnded));
+
+            // Late changes to ended days mark their digests changed in their own transactions; the next report rewrites them.
+            clock.Advance(Duration.FromHours(1));
+            var touched = new HashSet<(StationId, LocalDate)>();
+            foreach (var (incident, plan) in stored.Where(s => s.Plan.Late > 0 && s.Plan.Day < 5))
+            {
+                if (await ContinueAsync(store, incident, plan.Steps, plan.Late, clock.GetCurrentInstant(), plan))
+                {
+                    touched.Add((Stations[plan.Station], FirstDay.PlusDays(plan.Day)));
+                }
+            }
+
+            Assert.Equal(all - touched.Count, await CountUsableAsync(digests, FirstDay, lastEnded));
+            clock.Advance(Duration.FromDays(2)); // running clocks go past their deadlines: breached and overdue as of the read, digest or not
+            await AssertSameFiguresAsync(queries, digests, clock);
+            Assert.Equal(all, await CountUsableAsync(digests, FirstDay, lastEnded));
+        }, iter: 6, threads: 1, print: plans => string.Join("; ", plans.Select(p => p.ToString())));
+
+    private static async Task AssertSameFiguresAsync(TableIncidentQueries queries, TableDayDigests digests, FakeClock clock)
+    {
+        var digested = new ReportService(queries, clock, London, digests);
+        var everyIncident = new ReportService(queries, clock, London);
+        var call = new World(London).AsCommandCenter();
+        var range = digested.Range(FirstDay, FirstDay.PlusDays(5));
+        foreach (var scope in new[] { ReportScope.All, new ReportScope(World.Beilin) })
+        {
+            foreach (var kind in DayDigest.ClockKinds)
+            {
+                foreach (var by in Enum.GetValues<GroupBy>())
+                {
+                    var expected = await everyIncident.ResponseTimesAsync(call, scope, range, kind, by, default);
+                    var actual = await digested.ResponseTimesAsync(call, scope, range, kind, by, default);
+                    Assert.Equal(JsonSerializer.Serialize(expected, Json.Options), JsonSerializer.Serialize(actual, Json.Options));
+                }
+            }
+        }
+    }
+
+    private static async Task<int> CountUsableAsync(TableDayDigests digests, LocalDate first, LocalDate last)
+    {
+        var usable = 0;
+        foreach (var station in Stations)
+        {
+            usable += (await digests.ReadAsync(station, first, last, ClockKind.Arrival, GroupBy.Unit, default)).Values.Count(d => d.Slice is not null);
+        }
+
+        return usable;
+    }
+
+    private static async Task<StoredIncident> PlayAsync(TableIncidentStore store, Plan plan)
+    {
+        var day = FirstDay.PlusDays(plan.Day);
+        var reported = London.TimeZone.AtLeniently(day.At(new LocalTime(8, 0))).ToInstant() + Duration.FromMinutes(plan.Minute) + Duration.FromMilliseconds(plan.Gaps[5]);
+        var station = Stations[plan.Station];
+        var report = World.Report(station, (Priority)(plan.Priority + 1), plan.Category == 0 ? "theft" : "fight", plan.Zone == 0 ? Zone.Urban : Zone.Rural);
+        var opened = Dispatch.Core.Incidents.Incident.Open(IncidentId.New(station, reported), report, London, reported, World.Dispatcher);
+        var created = await store.CreateAsync(opened, null, Audit(station, opened.Incident.Id, reported), default);
+        var incident = created.Stored!;
+        await ContinueAsync(store, incident, 0, plan.Steps, reported, plan);
+        return (await store.FindAsync(incident.Incident.Id, default))!;
+    }
+
+    /// <summary>Steps <paramref name="from"/> onwards of the script dispatch, arrive, resolve, close (or cancel), a sweep and an acknowledgement before some.</summary>
+    /// <returns>Whether anything changed.</returns>
+    private static async Task<bool> ContinueAsync(TableIncidentStore store, StoredIncident incident, int from, int count, Instant at, Plan plan)
+    {
+        var changed = false;
+        for (var step = from; step < from + count && step < 5; step++)
+        {
+            at += Duration.FromSeconds(plan.Gaps[step]);
+            if ((plan.Sweeps & (1 << step)) != 0 && incident.Incident.Sweep(at) is { Events.Count: > 0 } swept)
+            {
+                incident = await store.SaveAsync(incident, swept, null, default);
+                changed = true;
+                if ((plan.Acks & (1 << step)) != 0 && incident.Incident.Allows(IncidentAction.Acknowledge))
+                {
+                    incident = await store.SaveAsync(incident, incident.Incident.Acknowledge(null, _ => true, at, World.DutyOfficer), null, default);
+                }
+            }
+
+            var unit = plan.Unit == 0 ? "patrol-7" : "patrol-5";
+            var officer = plan.Unit == 0 ? World.Officer : World.OtherOfficer;
+            var current = incident.Incident;
+            Transition? next = (step, plan.Cancel && step == plan.Steps) switch
+            {
+                (_, true) when current.Allows(IncidentAction.Cancel) => current.Cancel("duplicate", at, World.DutyOfficer),
+                (0, false) when current.Allows(IncidentAction.Dispatch) => current.Dispatch(unit, officer, at, World.Dispatcher),
+                (1, false) when current.Allows(IncidentAction.Arrive) => current.Arrive(at, officer),
+                (2, false) when current.Allows(IncidentAction.Resolve) => current.Resolve("settled", at, officer),
+                (3, false) when current.Allows(IncidentAction.Close) => current.Close(at, World.DutyOfficer),
+                _ => null,
+            };
+            if (next is not null)
+            {
+                incident = await store.SaveAsync(incident, next, null, default);
+                changed = true;
+            }
+        }
+
+        return changed;
+    }
+
+    private static Dispatch.Core.Audit.AuditRecord Audit(StationId station, IncidentId incident, Instant at) =>
+        new(Guid.NewGuid().ToString("N"), at, World.Dispatcher.Subject, World.Dispatcher.Name, [], "CreateIncident", station, incident, "create",
+            Dispatch.Core.Audit.AuditOutcome.Changed, null, "test");
+
+    private sealed class DroppedReports : IShiftReportPublisher
+    {
+        public Task PublishAsync(ShiftReport report, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
