@@ -42,6 +42,9 @@ public static class Refusals
                 case UnitReason reason:
                     arguments.Add((name, UnitWords.Reason(reason.Text)));
                     break;
+                case ClockKind clock:
+                    arguments.Add((name, Phrase.Of($"clock.{clock.Name()}")));
+                    break;
                 case Audience audience:
                     arguments.Add((name, Phrase.Of($"audience.{audience.Name()}")));
                     break;
