@@ -23,13 +23,6 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
     /// <summary>An entity holds 1 MiB.</summary>
     private const int MaxRowChars = 480_000;
 
-    /// <summary>
-    /// What a digest row holds, raised when a tally keeps more: a row of an older shape (before verified arrivals were
-    /// counted) is not used and is rewritten from its incidents, as a changed one is.
-    /// </summary>
-    private const int CurrentShape = 2;
-
-    private const string Shape = "Shape";
     private const string Changed = "Changed";
     private const string Cut = "Cut";
     private const string Incidents = "Incidents";
@@ -37,7 +30,7 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
 
     public async Task<IReadOnlyDictionary<LocalDate, StoredDigest>> ReadAsync(StationId station, LocalDate first, LocalDate last, ClockKind clock, GroupBy by, CancellationToken cancellationToken)
     {
-        var columns = new List<string> { "RowKey", Shape, Changed, Cut, Incidents, Findings, Column(clock, null) };
+        var columns = new List<string> { "RowKey", Changed, Cut, Incidents, Findings, Column(clock, null) };
         if (DayDigest.Grouped.Contains(by))
         {
             columns.Add(Column(clock, by));
@@ -50,7 +43,7 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
         foreach (var row in rows)
         {
             var day = TableKeys.DigestDay(row.RowKey);
-            var usable = row.GetInt32(Shape) == CurrentShape && row.GetBoolean(Changed) != true && row.GetString(Cut) == cut && row.GetString(Column(clock, null)) is not null;
+            var usable = row.GetBoolean(Changed) != true && row.GetString(Cut) == cut && row.GetString(Column(clock, null)) is not null;
             digests[day] = new StoredDigest(row.ETag.ToString(), usable ? SliceOf(station, day, row, clock, by) : null);
         }
 
@@ -68,7 +61,6 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
     {
         var row = new TableEntity(digest.Station.Value, TableKeys.DigestRow(digest.Day))
         {
-            [Shape] = CurrentShape,
             [Changed] = false,
             [Cut] = CutOf(policy),
             [Incidents] = digest.Incidents,
@@ -113,10 +105,11 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
 
     /// <summary>
     /// How the row's day was cut, and the tally's form: a digest of another zone or day start, or of a form that lacks
-    /// what reports now read (form 2 added issue 28's raw clock and pauses), is read from the incidents and rewritten.
+    /// what reports now read (form 2 added issue 28's raw clock and pauses, form 3 issue 27's verified arrivals), is read
+    /// from the incidents and rewritten.
     /// </summary>
     private static string CutOf(ResponsePolicy policy) =>
-        $"{policy.TimeZone.Id} {policy.ReportRules.DayStartsAt.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} form 2";
+        $"{policy.TimeZone.Id} {policy.ReportRules.DayStartsAt.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} form 3";
 
     private static string Column(ClockKind clock, GroupBy? by) => $"{clock}_{(by is { } grouping ? grouping.ToString() : "Total")}";
 
