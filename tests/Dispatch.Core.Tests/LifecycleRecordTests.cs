@@ -42,7 +42,9 @@ public sealed class LifecycleRecordTests
                 (2, EventKind.Dispatched, World.T0 + Duration.FromSeconds(20), "li.ming", new EventDetails.Dispatched("patrol-7", new Person("wang.lei", "Wang Lei"))),
                 (3, EventKind.Reassigned, World.T0 + Duration.FromSeconds(60), "li.ming",
                     new EventDetails.Reassigned("patrol-5", new Person("zhao.min", "Zhao Min"), "patrol-7", "wang.lei", "closer")),
-                (4, EventKind.OnScene, World.T0 + Duration.FromMinutes(4), "zhao.min", new EventDetails.OnScene()),
+                (4, EventKind.OnScene, World.T0 + Duration.FromMinutes(4), "zhao.min",
+                    // Every arrival is checked against the map: without a device position it is unverified, radius 300 m (issue 27).
+                    new EventDetails.OnScene { Arrival = new Dispatch.Core.Units.ArrivalCheck(false, null, 300, null, false) }),
                 (5, EventKind.Resolved, World.T0 + Duration.FromMinutes(34), "zhao.min", new EventDetails.Resolved("arrested")),
                 (6, EventKind.Closed, World.T0 + Duration.FromMinutes(39), "sun.hao", (EventDetails)new EventDetails.Closed()),
             ],

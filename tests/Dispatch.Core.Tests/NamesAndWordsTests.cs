@@ -3,6 +3,7 @@ using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
 using Dispatch.Core.Tests.Doubles;
+using Dispatch.Core.Units;
 using NodaTime;
 
 namespace Dispatch.Core.Tests;
@@ -25,11 +26,13 @@ public sealed class NamesAndWordsTests
         AssertNames<ClockKind>(WireNames.Name, "dispatch", "arrival", "resolution");
         AssertNames<ClockState>(WireNames.Name, "running", "met", "breached", "stopped");
         AssertNames<EventKind>(WireNames.Name,
-            "reported", "dispatched", "reassigned", "on-scene", "resolved", "closed", "cancelled", "warned", "escalated", "acknowledged", "notified");
+            "reported", "dispatched", "reassigned", "on-scene", "resolved", "closed", "cancelled", "warned", "escalated", "acknowledged", "notified", "diverted");
         AssertNames<NoticeKind>(WireNames.Name, "warning", "escalation", "immediate");
         AssertNames<StationRole>(RoleNames.Name, "dispatcher", "officer", "duty-officer", "chief");
         AssertNames<GlobalRole>(RoleNames.Name, "admin", "auditor", "command-center");
         AssertNames<Audience>(AudienceNames.Name, "duty-officer", "chief", "command-center");
+        AssertNames<UnitStatus>(UnitNames.Name, "available", "dispatched", "en-route", "on-scene", "out-of-service", "off-duty");
+        AssertNames<UnitCause>(UnitNames.Name, "set", "dispatch", "reassign", "released", "arrive", "resolve", "cancel");
 
         Assert.All(Enum.GetValues<Priority>(), v => Assert.True(WireNames.TryParse(v.Name().ToLowerInvariant(), out Priority p) && p == v));
         Assert.All(Enum.GetValues<Zone>(), v => Assert.True(WireNames.TryParse(v.Name().ToUpperInvariant(), out Zone p) && p == v));
@@ -41,6 +44,8 @@ public sealed class NamesAndWordsTests
         Assert.All(Enum.GetValues<StationRole>(), v => Assert.True(RoleNames.TryParse(v.Name(), out StationRole p) && p == v));
         Assert.All(Enum.GetValues<GlobalRole>(), v => Assert.True(RoleNames.TryParse(v.Name(), out GlobalRole p) && p == v));
         Assert.All(Enum.GetValues<Audience>(), v => Assert.Equal(v, AudienceNames.Parse(v.Name())));
+        Assert.All(Enum.GetValues<UnitStatus>(), v => Assert.True(UnitNames.TryParse(v.Name().ToUpperInvariant(), out UnitStatus p) && p == v));
+        Assert.All(Enum.GetValues<UnitCause>(), v => Assert.True(UnitNames.TryParse(v.Name(), out UnitCause p) && p == v));
     }
 
     [Fact]

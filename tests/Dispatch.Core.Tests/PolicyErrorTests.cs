@@ -72,6 +72,14 @@ public sealed class PolicyErrorTests
         { "bucket edge zero", "reports.buckets.dispatch[0]", "edges must be positive and in increasing order" },
         { "bucket edges repeated", "reports.buckets.dispatch[1]", "edges must be positive and in increasing order" },
         { "bucket edge words", "reports.buckets.arrival[0]", "'soon' is not an ISO-8601 duration such as PT5M or P3D" },
+        { "units an array", "units", "must be a JSON object" },
+        { "units field unknown", "units.speed", "unknown field; expected one of positionStaleAfter, trailRetention, roadFactor, speedsKmh, arrivalRadiusMeters" },
+        { "road factor below one", "units.roadFactor", "must be a number from 1 to 5 (road distance over straight-line distance)" },
+        { "speed zone unknown", "units.speedsKmh.city", "unknown zone; expected urban, suburban or rural" },
+        { "speed zero", "units.speedsKmh.rural", "must be a number of km/h greater than 0 and at most 200" },
+        { "stale after zero", "units.positionStaleAfter", "must be positive" },
+        { "retention shorter than stale", "units.trailRetention", "must be at least units.positionStaleAfter: a position is kept at least as long as it counts" },
+        { "retention words", "units.trailRetention", "'a day' is not an ISO-8601 duration such as PT5M or P3D" },
     };
 
     [Theory]
@@ -139,6 +147,22 @@ public sealed class PolicyErrorTests
         Assert.Equal(Audience.Chief, policy.Immediate.To);
         Assert.Empty(policy.WarnAt);
         Assert.Equal(ReportRules.Default, policy.ReportRules);
+        Assert.Equal((Duration.FromMinutes(2), Duration.FromHours(24), 1.3), (policy.UnitRules.StaleAfter, policy.UnitRules.TrailRetention, policy.UnitRules.RoadFactor));
+    }
+
+    [Fact]
+    public void The_units_section_sets_when_a_position_is_stale_and_how_long_the_trail_is_kept()
+    {
+        var json = JsonNode.Parse(PolicyDocuments.Documented)!.AsObject();
+        json["units"] = new JsonObject
+        {
+            ["positionStaleAfter"] = "PT90S", ["trailRetention"] = "PT8H", ["roadFactor"] = 1.4, ["speedsKmh"] = new JsonObject { ["rural"] = 70 },
+        };
+
+        var rules = PolicyParser.Parse(json.ToJsonString()).UnitRules;
+
+        Assert.Equal((Duration.FromSeconds(90), Duration.FromHours(8), 1.4), (rules.StaleAfter, rules.TrailRetention, rules.RoadFactor));
+        Assert.Equal((30.0, 45.0, 70.0), (rules.SpeedsKmh[Zone.Urban], rules.SpeedsKmh[Zone.Suburban], rules.SpeedsKmh[Zone.Rural]));
     }
 
     private static void Break(JsonObject p, string breakage)
@@ -210,6 +234,14 @@ public sealed class PolicyErrorTests
             case "bucket edge zero": p["reports"] = new JsonObject { ["buckets"] = new JsonObject { ["dispatch"] = new JsonArray("PT0S") } }; break;
             case "bucket edges repeated": p["reports"] = new JsonObject { ["buckets"] = new JsonObject { ["dispatch"] = new JsonArray("PT1M", "PT1M") } }; break;
             case "bucket edge words": p["reports"] = new JsonObject { ["buckets"] = new JsonObject { ["arrival"] = new JsonArray("soon") } }; break;
+            case "units an array": p["units"] = new JsonArray(); break;
+            case "units field unknown": p["units"] = new JsonObject { ["speed"] = 30 }; break;
+            case "road factor below one": p["units"] = new JsonObject { ["roadFactor"] = 0.9 }; break;
+            case "speed zone unknown": p["units"] = new JsonObject { ["speedsKmh"] = new JsonObject { ["city"] = 30 } }; break;
+            case "speed zero": p["units"] = new JsonObject { ["speedsKmh"] = new JsonObject { ["rural"] = 0 } }; break;
+            case "stale after zero": p["units"] = new JsonObject { ["positionStaleAfter"] = "PT0S" }; break;
+            case "retention shorter than stale": p["units"] = new JsonObject { ["positionStaleAfter"] = "PT5M", ["trailRetention"] = "PT4M" }; break;
+            case "retention words": p["units"] = new JsonObject { ["trailRetention"] = "a day" }; break;
             default: throw new ArgumentOutOfRangeException(nameof(breakage), breakage, "no such breakage");
         }
     }

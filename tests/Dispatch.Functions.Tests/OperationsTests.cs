@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Azure.Messaging.ServiceBus;
 using Dispatch.Bus;
@@ -131,13 +132,7 @@ public sealed class OperationsTests(Azurite azurite) : IAsyncLifetime
     public async Task No_trace_log_or_metric_carries_a_reporters_contact_an_address_or_a_description_and_the_message_continues_the_trace()
     {
         var spans = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == Telemetry.SourceName || source.Name.StartsWith("Azure.", StringComparison.Ordinal),
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = Listen(spans);
         using var metrics = new Recorded(stack.Service<IMeterFactory>());
         var report = ApiHost.Report(staff.Station.Value, "P1", category: "homicide");
         report["reporterContact"] = "139-1234-5678";
@@ -149,8 +144,7 @@ public sealed class OperationsTests(Azurite azurite) : IAsyncLifetime
         await using var receiver = client.CreateReceiver("escalations", "chief");
         var message = await receiver.ReceiveMessageAsync(TimeSpan.FromSeconds(5));
 
-        var everything = string.Join("\n", spans.SelectMany(s => s.TagObjects.Select(t => $"{s.DisplayName} {t.Key}={t.Value}")))
-            + "\n" + string.Join("\n", logs.Lines) + "\n" + string.Join("\n", metrics.Tags);
+        var everything = Everything(spans, metrics);
         Assert.DoesNotContain("139-1234-5678", everything, StringComparison.Ordinal);
         Assert.DoesNotContain("Secret Lane", everything, StringComparison.Ordinal);
         Assert.DoesNotContain("Zhou", everything, StringComparison.Ordinal);
@@ -194,6 +188,45 @@ public sealed class OperationsTests(Azurite azurite) : IAsyncLifetime
 
         public void Dispose() => listener.Dispose();
     }
+
+    [Fact]
+    public async Task No_trace_log_metric_or_audit_line_carries_a_units_position()
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = Listen(spans);
+        using var metrics = new Recorded(stack.Service<IMeterFactory>());
+        var units = $"stations/{staff.Station.Value}/units/patrol-1";
+        await Api.PostAsync(staff.As(staff.Officer), $"{units}/position", new { latitude = 34.2617319, longitude = 108.9428467, accuracy = 7.25 });
+        await Api.GetAsync(staff.As(staff.Dispatcher), $"stations/{staff.Station.Value}/units");
+        await Api.GetAsync(staff.As(staff.Dispatcher), $"{units}/positions");
+        using var refused = await staff.As(staff.Officer).PostAsJsonAsync($"{units}/position", new { latitude = 34.2617319, longitude = 200.9428467, accuracy = 7.25 });
+        var audit = (await Api.GetAsync(stack.ClientAs("auditor.ops", GlobalRole.Auditor), $"audit?station={staff.Station.Value}&from=2026-11-26&to=2026-11-27"))["items"]!;
+
+        var everything = Everything(spans, metrics) + "\n" + audit.ToJsonString();
+        Assert.Contains("ReportUnitPosition", everything, StringComparison.Ordinal); // the requests were seen
+        foreach (var figure in new[] { "34.2617", "108.9428", "200.9428", "7.25" })
+        {
+            Assert.DoesNotContain(figure, everything, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Keeps every span of the app's source and the Azure SDK's, all sampled.</summary>
+    private static ActivityListener Listen(ConcurrentQueue<Activity> spans)
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == Telemetry.SourceName || source.Name.StartsWith("Azure.", StringComparison.Ordinal),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+
+    /// <summary>Every span tag, log line and metric tag seen, as one text to search.</summary>
+    private string Everything(IEnumerable<Activity> spans, Recorded metrics) =>
+        string.Join("\n", spans.SelectMany(s => s.TagObjects.Select(t => $"{s.DisplayName} {t.Key}={t.Value}")))
+        + "\n" + string.Join("\n", logs.Lines) + "\n" + string.Join("\n", metrics.Tags);
 
     private sealed class CapturedLogs : ILoggerProvider
     {

@@ -104,6 +104,32 @@ public static class AccessPolicy
     public static bool CanReadOperations(Caller caller) =>
         caller.Has(GlobalRole.Admin) || caller.Has(GlobalRole.Auditor) || caller.Has(GlobalRole.CommandCenter);
 
+    /// <summary>Declare a unit (its name and kind): admins and the station's chief, as for its roster.</summary>
+    public static bool CanManageUnits(Caller caller, StationId station) => CanManageRosterAt(caller, station);
+
+    /// <summary>Set a unit's status: the unit's own officers, and whoever may dispatch at the station.</summary>
+    public static bool CanSetUnitStatus(Caller caller, StationId station, string unit) => CanDispatch(caller, station) || IsInUnit(caller, station, unit);
+
+    /// <summary>Report a unit's position: the unit's own officers (from their device), and the station's desk.</summary>
+    public static bool CanReportPosition(Caller caller, StationId station, string unit) => DeskAt(caller, station) || IsInUnit(caller, station, unit);
+
+    /// <summary>
+    /// Read units' positions and trails: the station's dispatchers, duty officers and chief only. Positions are
+    /// personal data (PIPL art. 28): not the command center, auditors, or officers of other units.
+    /// </summary>
+    public static bool CanReadPositions(Caller caller, StationId station) => DeskAt(caller, station);
+
+    /// <summary>What the caller may do to one unit, as its <c>actions</c> list them.</summary>
+    public static IReadOnlyList<string> UnitActions(Caller caller, StationId station, string unit) =>
+        [.. new[]
+        {
+            ("set-status", CanSetUnitStatus(caller, station, unit)), ("report-position", CanReportPosition(caller, station, unit)),
+            ("declare", CanManageUnits(caller, station)),
+        }.Where(a => a.Item2).Select(a => a.Item1)];
+
+    private static bool IsInUnit(Caller caller, StationId station, string unit) =>
+        caller.At(station).Any(m => string.Equals(m.Unit, unit, StringComparison.OrdinalIgnoreCase));
+
     private static bool DeskAt(Caller caller, StationId station) =>
         caller.Is(StationRole.Dispatcher, station) || caller.Is(StationRole.DutyOfficer, station) || caller.Is(StationRole.Chief, station);
 }

@@ -129,11 +129,11 @@ public sealed record Incident
         return new Transition(incident, events, notices);
     }
 
-    public Transition Dispatch(string unit, Person officer, Instant now, Person actor)
+    public Transition Dispatch(string unit, Person officer, Instant now, Person actor, UnitTerms? terms = null)
     {
         Require(IncidentAction.Dispatch, "dispatch", IncidentStatus.Reported);
         var owners = Ownership.HandTo(new Assignment(now, unit, officer, actor));
-        return Record(now, actor, new EventDetails.Dispatched(unit, officer), this with
+        return Record(now, actor, new EventDetails.Dispatched(unit, officer) { Terms = terms ?? UnitTerms.None }, this with
         {
             Lifecycle = Lifecycle.Dispatched(now),
             Ownership = owners,
@@ -142,7 +142,7 @@ public sealed record Incident
     }
 
     /// <summary>Hands the incident to another unit: the phases under way split into ownership periods at this instant.</summary>
-    public Transition Reassign(string unit, Person officer, string? reason, Instant now, Person actor)
+    public Transition Reassign(string unit, Person officer, string? reason, Instant now, Person actor, UnitTerms? terms = null)
     {
         Require(IncidentAction.Reassign, "reassign", IncidentStatus.Dispatched, IncidentStatus.OnScene);
         if (string.Equals(unit, Unit, StringComparison.OrdinalIgnoreCase) && officer.Subject == Officer!.Subject)
@@ -153,15 +153,30 @@ public sealed record Incident
             };
         }
 
-        return Record(now, actor, new EventDetails.Reassigned(unit, officer, Unit!, Officer!.Subject, reason),
+        return Record(now, actor, new EventDetails.Reassigned(unit, officer, Unit!, Officer!.Subject, reason) { Terms = terms ?? UnitTerms.None },
             this with { Ownership = Ownership.HandTo(new Assignment(now, unit, officer, actor)) });
     }
 
-    public Transition Arrive(Instant now, Person actor)
+    /// <summary>
+    /// Records that the incident's unit was sent to a more urgent incident: the incident keeps its status, owners
+    /// and clocks (they keep running, and a breach is still its unit's), and its timeline shows it lost the unit.
+    /// </summary>
+    public Transition Divert(string unit, IncidentId to, Instant now, Person actor)
+    {
+        if (!IsOpen)
+        {
+            throw new InvalidTransitionException($"Incident {Id} is {Status.Name()}: a unit cannot be diverted from it.");
+        }
+
+        return Record(now, actor, new EventDetails.Diverted(unit, to), this);
+    }
+
+    /// <param name="arrival">Whether the map agrees (<see cref="Units.ArrivalCheck"/>); an arrival is never refused for distance.</param>
+    public Transition Arrive(Instant now, Person actor, Units.ArrivalCheck? arrival = null)
     {
         Require(IncidentAction.Arrive, "mark on scene", IncidentStatus.Dispatched);
-        return Record(now, actor, new EventDetails.OnScene(),
-            this with { Lifecycle = Lifecycle.OnScene(now), Ladder = Ladder.Meet(ClockKind.Arrival, now, Ownership) });
+        return Record(now, actor, new EventDetails.OnScene { Arrival = arrival },
+            this with { Lifecycle = Lifecycle.OnScene(now, arrival), Ladder = Ladder.Meet(ClockKind.Arrival, now, Ownership) });
     }
 
     public Transition Resolve(string outcome, Instant now, Person actor)

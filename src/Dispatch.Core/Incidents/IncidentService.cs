@@ -42,8 +42,10 @@ public sealed class FieldRefusedException(string field, string message) : Except
 /// </summary>
 public sealed class IncidentService(
     IIncidentStore store, IIncidentQueries queries, IDueIndex index, IAuditTrail audit, IRosterStore roster,
-    NoticeRelay relay, IClock clock, ResponsePolicy policy)
+    NoticeRelay relay, IClock clock, ResponsePolicy policy, Units.IUnitStore units, Units.IPositionStore positions)
 {
+    private readonly Units.UnitFollower follower = new(units, store, positions, policy.UnitRules);
+
     private const int MaxConflictRetries = 8;
 
     private static readonly TimeSpan ImmediateSendBudget = TimeSpan.FromSeconds(3);
@@ -246,7 +248,7 @@ public sealed class IncidentService(
     /// <exception cref="PreconditionFailedException">If-Match names another version (412).</exception>
     /// <exception cref="ForbiddenException">The caller's roles do not entitle them to it (403).</exception>
     /// <exception cref="FieldRefusedException">The officer it names is not on the roster in that unit (422).</exception>
-    /// <exception cref="InvalidTransitionException">The incident's state does not allow it (409).</exception>
+    /// <exception cref="InvalidTransitionException">The incident's state does not allow it, or the unit named is out of service or off duty and no override was given (409).</exception>
     public async Task<StoredIncident> ChangeAsync(ApiCall call, IncidentId id, IncidentRequest request, string? ifMatch, CancellationToken cancellationToken)
     {
         Locate(call, id, request.AuditText);
@@ -263,7 +265,7 @@ public sealed class IncidentService(
             // Who may ask is settled before the roster answers, so a refusal tells nothing about the roster.
             RequireTo(call, stored.Incident, request);
             var assignee = request.Assignee is { } asked ? AssigneeOf(await lookup!, asked, id.Station) : null;
-            var transition = request.ApplyTo(stored.Incident, assignee, clock.GetCurrentInstant(), call.Caller);
+            var transition = await follower.ApplyAsync(stored.Incident, request, assignee, clock.GetCurrentInstant(), call.Caller, cancellationToken);
             await prepared;
             try
             {

@@ -25,13 +25,19 @@ public sealed record IncidentView(
 {
     public StationId Station => Report.Station;
 
+    /// <inheritdoc cref="Lifecycle.Arrival"/>
+    public Units.ArrivalCheck? Arrival { get; init; }
+
     public ClockView this[ClockKind kind] => Clocks.Single(c => c.Kind == kind);
 
     public static IncidentView Of(Incident incident, Instant asOf) => new(
         incident.Id, incident.Report, incident.Status, incident.PolicyVersion, incident.Version, incident.ReportedAt, incident.ReportedBy,
         incident.DispatchedAt, incident.OnSceneAt, incident.ResolvedAt, incident.ClosedAt, incident.CancelledAt, incident.Unit, incident.Officer,
         incident.Assignments, incident.Outcome, incident.CancelReason, incident.IsOverdueAt(asOf),
-        [.. incident.Clocks.Select(clock => ViewOf(incident, clock, asOf))], incident.ReachedLevel, incident.Access, asOf);
+        [.. incident.Clocks.Select(clock => ViewOf(incident, clock, asOf))], incident.ReachedLevel, incident.Access, asOf)
+    {
+        Arrival = incident.Lifecycle.Arrival,
+    };
 
     private static ClockView ViewOf(Incident incident, ResponseClock clock, Instant asOf)
     {

@@ -22,11 +22,14 @@ public sealed record Lifecycle(IncidentStatus Status)
 
     public string? CancelReason { get; init; }
 
+    /// <summary>Whether the map agreed with the arrival (null for one recorded before arrivals were checked).</summary>
+    public Units.ArrivalCheck? Arrival { get; init; }
+
     public bool IsOpen => Status is not (IncidentStatus.Closed or IncidentStatus.Cancelled);
 
     public Lifecycle Dispatched(Instant at) => this with { Status = IncidentStatus.Dispatched, DispatchedAt = at };
 
-    public Lifecycle OnScene(Instant at) => this with { Status = IncidentStatus.OnScene, OnSceneAt = at };
+    public Lifecycle OnScene(Instant at, Units.ArrivalCheck? arrival = null) => this with { Status = IncidentStatus.OnScene, OnSceneAt = at, Arrival = arrival };
 
     public Lifecycle Resolved(Instant at, string outcome) => this with { Status = IncidentStatus.Resolved, ResolvedAt = at, Outcome = outcome };
 

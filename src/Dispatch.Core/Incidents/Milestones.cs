@@ -8,7 +8,7 @@ namespace Dispatch.Core.Incidents;
 // it may be asked and the change it makes. A new milestone is added here and in one file of each other layer
 // (docs/adding-a-milestone.md).
 
-public enum EventKind { Reported, Dispatched, Reassigned, OnScene, Resolved, Closed, Cancelled, Warned, Escalated, Acknowledged, Notified }
+public enum EventKind { Reported, Dispatched, Reassigned, OnScene, Resolved, Closed, Cancelled, Warned, Escalated, Acknowledged, Notified, Diverted }
 
 /// <summary>What a person may ask of an incident (each a POST route of the API); reads are not actions.</summary>
 public enum IncidentAction { Dispatch, Reassign, Arrive, Resolve, Close, Cancel, Acknowledge }
@@ -20,7 +20,7 @@ public static partial class WireNames
         [EventKind.Reported] = "reported", [EventKind.Dispatched] = "dispatched", [EventKind.Reassigned] = "reassigned", [EventKind.OnScene] = "on-scene",
         [EventKind.Resolved] = "resolved", [EventKind.Closed] = "closed", [EventKind.Cancelled] = "cancelled",
         [EventKind.Warned] = "warned", [EventKind.Escalated] = "escalated", [EventKind.Acknowledged] = "acknowledged",
-        [EventKind.Notified] = "notified",
+        [EventKind.Notified] = "notified", [EventKind.Diverted] = "diverted",
     });
 
     private static readonly NameTable<IncidentAction> Actions = Table(new Dictionary<IncidentAction, string>
@@ -76,17 +76,26 @@ public abstract record EventDetails
     public sealed record Dispatched(string Unit, Person Officer) : EventDetails
     {
         public override EventKind Kind => EventKind.Dispatched;
+
+        /// <inheritdoc cref="UnitTerms"/>
+        public UnitTerms Terms { get; init; } = UnitTerms.None;
     }
 
     /// <summary>Handed from one unit to another; <paramref name="FromOfficer"/> is the subject of the officer who held it.</summary>
     public sealed record Reassigned(string Unit, Person Officer, string FromUnit, string FromOfficer, string? Reason) : EventDetails
     {
         public override EventKind Kind => EventKind.Reassigned;
+
+        /// <inheritdoc cref="UnitTerms"/>
+        public UnitTerms Terms { get; init; } = UnitTerms.None;
     }
 
     public sealed record OnScene : EventDetails
     {
         public override EventKind Kind => EventKind.OnScene;
+
+        /// <summary>Whether the map agreed; null for an arrival recorded before arrivals were checked.</summary>
+        public Units.ArrivalCheck? Arrival { get; init; }
     }
 
     public sealed record Resolved(string Outcome) : EventDetails
@@ -127,6 +136,21 @@ public abstract record EventDetails
     {
         public override EventKind Kind => EventKind.Acknowledged;
     }
+
+    /// <summary>The incident's unit was sent to <paramref name="To"/>: it lost its unit, and its clocks keep running.</summary>
+    public sealed record Diverted(string Unit, IncidentId To) : EventDetails
+    {
+        public override EventKind Kind => EventKind.Diverted;
+    }
+}
+
+/// <summary>
+/// How a dispatch took its unit: the override reason given for a unit out of service or off duty, and the
+/// incident the unit was pulled off (a diversion); both null for an available unit.
+/// </summary>
+public sealed record UnitTerms(string? Override, IncidentId? DivertedFrom)
+{
+    public static readonly UnitTerms None = new(null, null);
 }
 
 /// <summary>
@@ -175,39 +199,53 @@ public abstract record IncidentRequest
     /// <exception cref="InvalidTransitionException">The incident's state does not allow it (409).</exception>
     public abstract Transition ApplyTo(Incident incident, Person? assignee, Instant now, Caller caller);
 
-    public sealed record Dispatch(string Unit, string Officer) : IncidentRequest
+    /// <param name="Override">The dispatcher's reason for sending a unit that is out of service or off duty; without it that is refused.</param>
+    public sealed record Dispatch(string Unit, string Officer, string? Override = null) : IncidentRequest
     {
         public override IncidentAction Action => IncidentAction.Dispatch;
 
-        public override string AuditText => $"dispatch unit={Unit} officer={Officer}";
+        public override string AuditText => $"dispatch unit={Unit} officer={Officer}{(Override is null ? "" : " override")}";
 
         public override (string Officer, string Unit)? Assignee => (Officer, Unit);
 
         public override (string Who, string Verb)? Refusal => (Desk, "dispatch");
 
-        public override Transition ApplyTo(Incident incident, Person? assignee, Instant now, Caller caller) => incident.Dispatch(Unit, assignee!, now, caller.Person);
+        /// <summary>The incident the unit is pulled off, found from the unit's status by the use case.</summary>
+        public IncidentId? DivertedFrom { get; init; }
+
+        public override Transition ApplyTo(Incident incident, Person? assignee, Instant now, Caller caller) =>
+            incident.Dispatch(Unit, assignee!, now, caller.Person, new UnitTerms(Override, DivertedFrom));
     }
 
-    public sealed record Reassign(string Unit, string Officer, string? Reason) : IncidentRequest
+    /// <inheritdoc cref="Dispatch"/>
+    public sealed record Reassign(string Unit, string Officer, string? Reason, string? Override = null) : IncidentRequest
     {
         public override IncidentAction Action => IncidentAction.Reassign;
 
-        public override string AuditText => $"reassign unit={Unit} officer={Officer}";
+        public override string AuditText => $"reassign unit={Unit} officer={Officer}{(Override is null ? "" : " override")}";
 
         public override (string Officer, string Unit)? Assignee => (Officer, Unit);
 
         public override (string Who, string Verb)? Refusal => (Desk, "reassign");
 
-        public override Transition ApplyTo(Incident incident, Person? assignee, Instant now, Caller caller) => incident.Reassign(Unit, assignee!, Reason, now, caller.Person);
+        /// <inheritdoc cref="Dispatch.DivertedFrom"/>
+        public IncidentId? DivertedFrom { get; init; }
+
+        public override Transition ApplyTo(Incident incident, Person? assignee, Instant now, Caller caller) =>
+            incident.Reassign(Unit, assignee!, Reason, now, caller.Person, new UnitTerms(Override, DivertedFrom));
     }
 
-    public sealed record Arrive : IncidentRequest
+    /// <param name="Reported">The device's position with the arrival, if it sent one.</param>
+    public sealed record Arrive(Units.ReportedPoint? Reported = null) : IncidentRequest
     {
         public override IncidentAction Action => IncidentAction.Arrive;
 
         public override (string Who, string Verb)? Refusal => (OnSceneCrew, "mark arrival at");
 
-        public override Transition ApplyTo(Incident incident, Person? assignee, Instant now, Caller caller) => incident.Arrive(now, caller.Person);
+        /// <summary>The check against the map, made by the use case from the policy and the unit's latest position.</summary>
+        public Units.ArrivalCheck? Check { get; init; }
+
+        public override Transition ApplyTo(Incident incident, Person? assignee, Instant now, Caller caller) => incident.Arrive(now, caller.Person, Check);
     }
 
     public sealed record Resolve(string Outcome) : IncidentRequest

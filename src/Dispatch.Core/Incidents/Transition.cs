@@ -3,6 +3,12 @@ namespace Dispatch.Core.Incidents;
 /// <summary>An incident after a change, the events that record it, and the notices it raised.</summary>
 public sealed record Transition(Incident Incident, IReadOnlyList<IncidentEvent> Events, IReadOnlyList<Notice> Notices)
 {
+    /// <summary>The units the change moves (dispatched, on scene, freed), written with the incident in one transaction.</summary>
+    public IReadOnlyList<Units.UnitMove> UnitMoves { get; init; } = [];
+
+    /// <summary>Another incident of the same station changed with this one (the incident a diverted unit was pulled off).</summary>
+    public IReadOnlyList<(StoredIncident Previous, Transition Change)> Alongside { get; init; } = [];
+
     public Transition(Incident incident, IncidentEvent recorded)
         : this(incident, [recorded], [])
     {

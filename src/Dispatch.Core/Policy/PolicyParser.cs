@@ -32,7 +32,7 @@ public static class PolicyParser
         {
             var root = document.RootElement;
             RequireKind(root, JsonValueKind.Object, "$");
-            RejectUnknown(root, "$", "version", "timeZone", "priorities", "zones", "warnAt", "escalation", "immediate", "reports", "language", "stations");
+            RejectUnknown(root, "$", "version", "timeZone", "priorities", "zones", "warnAt", "escalation", "immediate", "reports", "units", "language", "stations");
 
             var version = RequiredString(root, "version", "version");
             var zone = ParseTimeZone(root);
@@ -42,8 +42,9 @@ public static class PolicyParser
             var escalation = ParseEscalation(root);
             var immediate = ParseImmediate(root);
             var reports = ParseReports(root);
+            var units = ParseUnits(root);
             var language = root.TryGetProperty("language", out _) ? ParseLanguage(root, "language", "language") : Language.ZhCn;
-            return new ResponsePolicy(version, zone, priorities, zones, warnAt, escalation, immediate, reports, language, ParseStations(root));
+            return new ResponsePolicy(version, zone, priorities, zones, warnAt, escalation, immediate, reports, units, language, ParseStations(root));
         }
     }
 
@@ -294,5 +295,65 @@ public static class PolicyParser
         }
 
         return new ReportRules(dayStartsAt, edges);
+    }
+
+    /// <summary><c>"units": { "positionStaleAfter": "PT2M", "trailRetention": "PT24H", "roadFactor": 1.3, "speedsKmh": { "urban": 30, … } }</c>, each optional.</summary>
+    private static UnitRules? ParseUnits(JsonElement root)
+    {
+        if (!root.TryGetProperty("units", out var element))
+        {
+            return null;
+        }
+
+        RequireKind(element, JsonValueKind.Object, "units");
+        RejectUnknown(element, "units", "positionStaleAfter", "trailRetention", "roadFactor", "speedsKmh", "arrivalRadiusMeters");
+        var defaults = UnitRules.Default;
+        var staleAfter = element.TryGetProperty("positionStaleAfter", out _) ? RequiredDuration(element, "positionStaleAfter", "units.positionStaleAfter") : defaults.StaleAfter;
+        var retention = element.TryGetProperty("trailRetention", out _) ? RequiredDuration(element, "trailRetention", "units.trailRetention") : defaults.TrailRetention;
+        if (staleAfter <= Duration.Zero)
+        {
+            throw new PolicyException("units.positionStaleAfter", "must be positive");
+        }
+
+        if (retention < staleAfter)
+        {
+            throw new PolicyException("units.trailRetention", "must be at least units.positionStaleAfter: a position is kept at least as long as it counts");
+        }
+
+        var roadFactor = defaults.RoadFactor;
+        if (element.TryGetProperty("roadFactor", out var factor))
+        {
+            roadFactor = factor.ValueKind == JsonValueKind.Number && factor.TryGetDouble(out var value) && value is >= 1 and <= 5
+                ? value
+                : throw new PolicyException("units.roadFactor", "must be a number from 1 to 5 (road distance over straight-line distance)");
+        }
+
+        var speeds = new Dictionary<Zone, double>(defaults.SpeedsKmh);
+        if (element.TryGetProperty("speedsKmh", out var speedElement))
+        {
+            RequireKind(speedElement, JsonValueKind.Object, "units.speedsKmh");
+            foreach (var property in speedElement.EnumerateObject())
+            {
+                var path = $"units.speedsKmh.{property.Name}";
+                if (!WireNames.TryParse(property.Name, out Zone zone))
+                {
+                    throw new PolicyException(path, "unknown zone; expected urban, suburban or rural");
+                }
+
+                speeds[zone] = property.Value.ValueKind == JsonValueKind.Number && property.Value.TryGetDouble(out var speed) && speed is > 0 and <= 200
+                    ? speed
+                    : throw new PolicyException(path, "must be a number of km/h greater than 0 and at most 200");
+            }
+        }
+
+        var radius = defaults.ArrivalRadiusMeters;
+        if (element.TryGetProperty("arrivalRadiusMeters", out var radiusElement))
+        {
+            radius = radiusElement.ValueKind == JsonValueKind.Number && radiusElement.TryGetDouble(out var value) && value is >= 10 and <= 5000
+                ? value
+                : throw new PolicyException("units.arrivalRadiusMeters", "must be a number of metres from 10 to 5000");
+        }
+
+        return new UnitRules(staleAfter, retention, roadFactor, speeds, radius);
     }
 }

@@ -28,6 +28,7 @@ public sealed record ResponsePolicy(
     IReadOnlyList<EscalationLevel> Escalation,
     ImmediateRule Immediate,
     ReportRules? Reports = null,
+    UnitRules? Units = null,
     Language Language = Language.ZhCn,
     IReadOnlyDictionary<StationId, Language>? StationLanguages = null)
 {
@@ -37,6 +38,9 @@ public sealed record ResponsePolicy(
 
     /// <summary>How reports cut days and bucket durations; the defaults when the policy says nothing.</summary>
     public ReportRules ReportRules => Reports ?? ReportRules.Default;
+
+    /// <summary>How long unit positions count and are kept; the defaults when the policy says nothing.</summary>
+    public UnitRules UnitRules => Units ?? UnitRules.Default;
 
     /// <summary>The targets an incident of this priority and zone starts with.</summary>
     /// <remarks>Only the arrival window depends on the zone: travel distance is what differs.</remarks>
@@ -124,5 +128,21 @@ public sealed record ReportRules(LocalTime DayStartsAt, IReadOnlyDictionary<Cloc
         [ClockKind.Dispatch] = [Duration.FromSeconds(30), Duration.FromMinutes(1), Duration.FromMinutes(2), Duration.FromMinutes(3)],
         [ClockKind.Arrival] = [Duration.FromMinutes(5), Duration.FromMinutes(10), Duration.FromMinutes(15), Duration.FromMinutes(30)],
         [ClockKind.Resolution] = [Duration.FromHours(1), Duration.FromHours(2), Duration.FromHours(8), Duration.FromHours(24)],
+    });
+}
+
+/// <summary>
+/// Unit positions and the recommendation: older than <paramref name="StaleAfter"/> a position is shown as stale rather
+/// than trusted (devices report every 5-30 s); a unit's trail is kept <paramref name="TrailRetention"/> and no longer
+/// (行踪轨迹 is sensitive personal information under PIPL art. 28: keep it short). Travel time is estimated as the
+/// straight-line distance × <paramref name="RoadFactor"/> ÷ the zone's speed (README, "Response policy", for the
+/// sources of the defaults).
+/// </summary>
+/// <param name="ArrivalRadiusMeters">An arrival this close to the incident's coordinates (plus the device's accuracy) is verified: it absorbs geocoding error of a reported address, a few hundred metres in dense districts.</param>
+public sealed record UnitRules(Duration StaleAfter, Duration TrailRetention, double RoadFactor, IReadOnlyDictionary<Zone, double> SpeedsKmh, double ArrivalRadiusMeters = 300)
+{
+    public static UnitRules Default { get; } = new(Duration.FromMinutes(2), Duration.FromHours(24), 1.3, new Dictionary<Zone, double>
+    {
+        [Zone.Urban] = 30, [Zone.Suburban] = 45, [Zone.Rural] = 60,
     });
 }

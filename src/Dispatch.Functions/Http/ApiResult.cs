@@ -118,6 +118,8 @@ public sealed record Problem(string Type, Phrase Title, int Status, Phrase? Deta
 
     public static ApiResult Conflict(Phrase detail) => Of(409, "invalid-transition", detail);
 
+    public static ApiResult UnitConflict(Phrase detail) => Of(409, "unit-state", detail);
+
     public static ApiResult PreconditionFailed(Phrase detail) => Of(412, "precondition-failed", detail);
 
     public static ApiResult TooLarge(int limit) => Of(413, "body-too-large", Phrase.Of("problem.body-too-large.detail", ("limit", limit)));

@@ -75,6 +75,10 @@ public sealed class Endpoint(
         {
             return Problem.Stale(Refusals.Worded(e), e.CurrentLevel);
         }
+        catch (Core.Units.UnitStateException e)
+        {
+            return Problem.UnitConflict(Refusals.Worded(e));
+        }
         catch (InvalidTransitionException e)
         {
             return Problem.Conflict(Refusals.Worded(e));

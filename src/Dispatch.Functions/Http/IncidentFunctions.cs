@@ -178,28 +178,43 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
     [Function("DispatchIncident")]
     public Task<IActionResult> Dispatch(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/dispatch")] HttpRequest request, string id) =>
-        ChangeAsync(request, id, optionalBody: false, ["unit", "officer"], (reader, body) =>
+        ChangeAsync(request, id, optionalBody: false, ["unit", "officer", "override"], (reader, body) =>
         {
             var unit = reader.Text(body, "unit", required: true, maxLength: 64);
             var officer = reader.Subject(body, "officer", required: true);
-            return new IncidentRequest.Dispatch(unit!, officer!);
+            var overrideReason = reader.Text(body, "override", required: false, maxLength: 500);
+            return new IncidentRequest.Dispatch(unit!, officer!, overrideReason);
         });
 
     [Function("ReassignIncident")]
     public Task<IActionResult> Reassign(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/reassign")] HttpRequest request, string id) =>
-        ChangeAsync(request, id, optionalBody: false, ["unit", "officer", "reason"], (reader, body) =>
+        ChangeAsync(request, id, optionalBody: false, ["unit", "officer", "reason", "override"], (reader, body) =>
         {
             var unit = reader.Text(body, "unit", required: true, maxLength: 64);
             var officer = reader.Subject(body, "officer", required: true);
             var reason = reader.Text(body, "reason", required: false, maxLength: 500);
-            return new IncidentRequest.Reassign(unit!, officer!, reason);
+            var overrideReason = reader.Text(body, "override", required: false, maxLength: 500);
+            return new IncidentRequest.Reassign(unit!, officer!, reason, overrideReason);
         });
 
     [Function("ArriveAtIncident")]
     public Task<IActionResult> Arrive(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/arrive")] HttpRequest request, string id) =>
-        ChangeAsync(request, id, optionalBody: true, [], (_, _) => new IncidentRequest.Arrive());
+        ChangeAsync(request, id, optionalBody: true, ["latitude", "longitude", "accuracy"], (reader, body) =>
+        {
+            // The device's position, if it sent one: all three or none (an arrival is never refused for distance).
+            var latitude = body.ValueKind == JsonValueKind.Object ? reader.Number(body, "latitude", -90, 90) : null;
+            var longitude = body.ValueKind == JsonValueKind.Object ? reader.Number(body, "longitude", -180, 180) : null;
+            var accuracy = body.ValueKind == JsonValueKind.Object ? reader.Number(body, "accuracy", 0, Core.Units.Position.MaxAccuracy) : null;
+            var given = new[] { ("latitude", latitude), ("longitude", longitude), ("accuracy", accuracy) };
+            if (!reader.HasErrors && given.Any(g => g.Item2 is not null) && given.Any(g => g.Item2 is null))
+            {
+                reader.Add(given.First(g => g.Item2 is null).Item1, Phrase.Verbatim("Give latitude, longitude and accuracy together, or none."));
+            }
+
+            return new IncidentRequest.Arrive(latitude is { } lat && longitude is { } lon && accuracy is { } acc ? new Core.Units.ReportedPoint(lat, lon, acc) : null);
+        });
 
     [Function("ResolveIncident")]
     public Task<IActionResult> Resolve(

@@ -48,6 +48,9 @@ public sealed record IncidentResource(
     int ReachedLevel,
     IReadOnlyList<string> Actions)
 {
+    /// <summary>Whether the map agreed with the arrival: <c>verified</c>, <c>distanceMeters</c> (null without a position), <c>radiusMeters</c>; null before arrival.</summary>
+    public ArrivalResource? Arrival { get; init; }
+
     /// <param name="caller">Whose answer this is: <c>actions</c> lists what they may do now, by the rule that judges their requests.</param>
     public static IncidentResource From(IncidentView i, Caller caller) => new(
         i.Id.Value, i.Station.Value, i.Report.Category, i.Report.Priority.Name(), i.Report.Zone.Name(), i.Report.Channel.Name(),
@@ -58,7 +61,18 @@ public sealed record IncidentResource(
         i.Outcome, i.CancelReason, i.Overdue,
         new ClocksResource(ClockResource.From(i[ClockKind.Dispatch]), ClockResource.From(i[ClockKind.Arrival]), ClockResource.From(i[ClockKind.Resolution])),
         i.ReachedLevel,
-        [.. AccessPolicy.ActionsOn(caller, i.Access).Select(a => a.Name())]);
+        [.. AccessPolicy.ActionsOn(caller, i.Access).Select(a => a.Name())])
+    {
+        Arrival = ArrivalResource.Of(i.Arrival),
+    };
+}
+
+/// <param name="UnitDistanceMeters">How far the unit's own latest position was from the scene when it arrived; <c>unitFar</c> when beyond the radius.</param>
+public sealed record ArrivalResource(bool Verified, double? DistanceMeters, double RadiusMeters, double? UnitDistanceMeters, bool UnitFar)
+{
+    public static ArrivalResource? Of(Core.Units.ArrivalCheck? check) => check is null ? null : new(
+        check.Verified, check.DistanceMeters is { } d ? Math.Round(d) : null, Math.Round(check.RadiusMeters, 1),
+        check.UnitDistanceMeters is { } u ? Math.Round(u) : null, check.UnitFar);
 }
 
 public sealed record LocationResource(string Address, double? Latitude, double? Longitude);

@@ -59,6 +59,11 @@ public static class DispatchServiceCollectionExtensions
         services.TryAddSingleton<TableRosterStore>();
         services.TryAddSingleton<IRosterStore>(sp => new RememberedRoster(sp.GetRequiredService<TableRosterStore>(), sp.GetRequiredService<IClock>()));
         services.TryAddSingleton<IAuditTrail, TableAuditTrail>();
+        services.TryAddSingleton<Core.Units.IUnitStore, TableUnitStore>();
+        services.AddSingleton<Core.Units.UnitService>();
+        services.TryAddSingleton<Core.Units.IPositionStore, TablePositionStore>();
+        services.AddSingleton<Core.Units.PositionService>();
+        services.AddSingleton<Core.Units.CandidateService>();
         services.TryAddSingleton(_ => CreateServiceBus(configuration));
         services.TryAddSingleton(sp => sp.GetRequiredService<ServiceBusClient>().CreateSender(EscalationTopic.Name));
         services.TryAddSingleton<INoticePublisher, ServiceBusNoticePublisher>();

@@ -33,15 +33,17 @@ internal static class EventDetailsText
         {
             ["priority"] = r.Priority.Name(), ["zone"] = r.Zone.Name(), ["category"] = r.Category, ["policyVersion"] = r.PolicyVersion,
         },
-        EventDetails.Dispatched d => new() { ["unit"] = d.Unit, ["officer"] = d.Officer.Subject, ["officerName"] = d.Officer.Name },
-        EventDetails.Reassigned r => Reassigned(r),
+        EventDetails.Dispatched d => WithTerms(new() { ["unit"] = d.Unit, ["officer"] = d.Officer.Subject, ["officerName"] = d.Officer.Name }, d.Terms),
+        EventDetails.Reassigned r => WithTerms(Reassigned(r), r.Terms),
+        EventDetails.Diverted d => new() { ["unit"] = d.Unit, ["to"] = d.To.Value },
         EventDetails.Resolved r => new() { ["outcome"] = r.Outcome },
         EventDetails.Cancelled c => new() { ["reason"] = c.Reason },
         EventDetails.Warned w => Notice(NoticeKind.Warning, w.Audience, w.Warning, w.MessageId, w.Clock),
         EventDetails.Escalated e => Notice(NoticeKind.Escalation, e.Audience, e.Level, e.MessageId, e.Clock),
         EventDetails.Notified n => Notice(NoticeKind.Immediate, n.Audience, 0, n.MessageId, null),
         EventDetails.Acknowledged a => new() { ["level"] = Number(a.Level), ["clocks"] = string.Join(",", a.Clocks.Select(c => c.Name())) },
-        EventDetails.OnScene or EventDetails.Closed => [],
+        EventDetails.OnScene o => Arrival(o.Arrival),
+        EventDetails.Closed => [],
         _ => throw new ArgumentOutOfRangeException(nameof(details), details.Kind, "An event kind with no stored form."),
     };
 
@@ -53,9 +55,9 @@ internal static class EventDetailsText
         {
             EventKind.Reported => new EventDetails.Reported(
                 row.Parse<Priority>("priority", WireNames.TryParse), row.Parse<Zone>("zone", WireNames.TryParse), row["category"], row["policyVersion"]),
-            EventKind.Dispatched => new EventDetails.Dispatched(row["unit"], row.Officer()),
-            EventKind.Reassigned => new EventDetails.Reassigned(row["unit"], row.Officer(), row["fromUnit"], row["fromOfficer"], row.Optional("reason")),
-            EventKind.OnScene => new EventDetails.OnScene(),
+            EventKind.Dispatched => new EventDetails.Dispatched(row["unit"], row.Officer()) { Terms = row.Terms() },
+            EventKind.Reassigned => new EventDetails.Reassigned(row["unit"], row.Officer(), row["fromUnit"], row["fromOfficer"], row.Optional("reason")) { Terms = row.Terms() },
+            EventKind.OnScene => new EventDetails.OnScene { Arrival = row.Arrival() },
             EventKind.Resolved => new EventDetails.Resolved(row["outcome"]),
             EventKind.Closed => new EventDetails.Closed(),
             EventKind.Cancelled => new EventDetails.Cancelled(row["reason"]),
@@ -64,6 +66,7 @@ internal static class EventDetailsText
             EventKind.Notified => new EventDetails.Notified(row.Audience(), row["messageId"]),
             EventKind.Acknowledged => new EventDetails.Acknowledged(
                 row.Number("level"), [.. row["clocks"].Split(',').Select(c => Parse<ClockKind>(c, "clocks", where, WireNames.TryParse))]),
+            EventKind.Diverted => new EventDetails.Diverted(row["unit"], row.Incident("to")),
             _ => throw new InvalidDataException($"Stored event {where} is of a kind with no stored form."),
         };
     }
@@ -77,6 +80,49 @@ internal static class EventDetailsText
         if (r.Reason is not null)
         {
             text["reason"] = r.Reason;
+        }
+
+        return text;
+    }
+
+    /// <summary>The arrival's check against the map, under keys only checked arrivals carry.</summary>
+    private static Dictionary<string, string> Arrival(Core.Units.ArrivalCheck? check)
+    {
+        if (check is null)
+        {
+            return [];
+        }
+
+        var text = new Dictionary<string, string>
+        {
+            ["verified"] = check.Verified ? "true" : "false", ["radiusMeters"] = Decimal(check.RadiusMeters), ["unitFar"] = check.UnitFar ? "true" : "false",
+        };
+        if (check.DistanceMeters is { } distance)
+        {
+            text["distanceMeters"] = Decimal(distance);
+        }
+
+        if (check.UnitDistanceMeters is { } unitDistance)
+        {
+            text["unitDistanceMeters"] = Decimal(unitDistance);
+        }
+
+        return text;
+    }
+
+    private static string Decimal(double value) => value.ToString("0.#", CultureInfo.InvariantCulture);
+
+    /// <summary>A dispatch's override reason and the incident its unit was pulled off, under keys only such dispatches carry.</summary>
+    private static Dictionary<string, string> WithTerms(Dictionary<string, string> text, UnitTerms terms)
+    {
+        if (terms.Override is not null)
+        {
+            text["override"] = terms.Override;
+        }
+
+        if (terms.DivertedFrom is { } from)
+        {
+            text["divertedFrom"] = from.Value;
         }
 
         return text;
@@ -113,6 +159,22 @@ internal static class EventDetailsText
             int.TryParse(this[key], NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : throw new InvalidDataException($"Stored event {where} has '{this[key]}' under '{key}', which is not a number.");
 
         public Audience Audience() => Parse<Audience>("audience", AudienceNames.TryParse);
+
+        public IncidentId Incident(string key) => Parse<IncidentId>(key, Core.Incidents.IncidentId.TryParse);
+
+        /// <summary>An arrival recorded before arrivals were checked carries no <c>verified</c>: no check.</summary>
+        public Core.Units.ArrivalCheck? Arrival() => Optional("verified") is not { } verified
+            ? null
+            : new Core.Units.ArrivalCheck(verified == "true", Optional("distanceMeters") is not null ? Real("distanceMeters") : null, Real("radiusMeters"),
+                Optional("unitDistanceMeters") is not null ? Real("unitDistanceMeters") : null, Optional("unitFar") == "true");
+
+        private double Real(string key) =>
+            double.TryParse(this[key], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : throw new InvalidDataException($"Stored event {where} has '{this[key]}' under '{key}', which is not a number.");
+
+        /// <summary>Rows written before units existed carry neither key: an available unit, no diversion.</summary>
+        public UnitTerms Terms() => Optional("override") is null && Optional("divertedFrom") is null
+            ? UnitTerms.None
+            : new UnitTerms(Optional("override"), Optional("divertedFrom") is { } from ? Parse<IncidentId>("divertedFrom", Core.Incidents.IncidentId.TryParse) : null);
 
         /// <summary>The officer a dispatch named: since identity, subject and name; before it, a name only, read as an unverified person (as <see cref="PersonDocument"/> reads actors).</summary>
         public Person Officer() => Optional("officerName") is { } name

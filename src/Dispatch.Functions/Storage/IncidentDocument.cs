@@ -44,6 +44,9 @@ internal sealed record IncidentDocument(
     ClockDocument Arrival,
     ClockDocument Resolution)
 {
+    /// <summary>Whether the map agreed with the arrival; absent from bodies written before arrivals were checked.</summary>
+    public Core.Units.ArrivalCheck? ArrivalCheck { get; init; }
+
     public static IncidentDocument From(Incident incident) => new(
         incident.Id.Value,
         incident.Station.Value,
@@ -74,7 +77,10 @@ internal sealed record IncidentDocument(
         incident.CancelReason,
         ClockDocument.From(incident.Clocks.Dispatch),
         ClockDocument.From(incident.Clocks.Arrival),
-        ClockDocument.From(incident.Clocks.Resolution));
+        ClockDocument.From(incident.Clocks.Resolution))
+    {
+        ArrivalCheck = incident.Lifecycle.Arrival,
+    };
 
     public Incident ToIncident()
     {
@@ -109,6 +115,7 @@ internal sealed record IncidentDocument(
                 CancelledAt = CancelledAt,
                 Outcome = Outcome,
                 CancelReason = CancelReason,
+                Arrival = ArrivalCheck,
             },
             Ownership = new Ownership(ReportedBy.ToPerson(), assignments),
             Ladder = new EscalationLadder(

@@ -198,6 +198,13 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
             actions.Add(new(TableTransactionActionType.Add, AuditRows.Row(audit)));
         }
 
+        // The units the change moves and the incident a diverted unit left commit with it, or nothing does.
+        actions.AddRange(change.UnitMoves.SelectMany(UnitRows.Of));
+        foreach (var (otherPrevious, otherChange) in change.Alongside)
+        {
+            actions.AddRange(SaveActions(otherPrevious, otherChange, null));
+        }
+
         return actions;
     }
 

@@ -60,6 +60,29 @@ internal static class TableKeys
 
     public static string RosterRow(string subject) => $"roster|{subject}";
 
+    /// <summary>A unit of the station: its key is its id in lower case (units match in any case, as on the roster), escaped for a row key.</summary>
+    public static string UnitRow(string unit) => $"unit|{UnitKey(unit)}";
+
+    /// <summary>One change of a unit's status, newest first; the suffix keeps two changes in one tick apart (in no particular order).</summary>
+    public static string UnitLogRow(string unit, Instant at) => $"unitlog|{UnitKey(unit)}|{NewestFirst(at)}|{Guid.NewGuid():N}";
+
+    public static string UnitLogPrefix(string unit) => $"unitlog|{UnitKey(unit)}|";
+
+    /// <summary>A unit's latest position.</summary>
+    public static string PositionRow(string unit) => $"pos|{UnitKey(unit)}";
+
+    /// <summary>One point of a unit's trail, newest first.</summary>
+    public static string TrailRow(string unit, Instant at) => $"trail|{UnitKey(unit)}|{NewestFirst(at)}|{Guid.NewGuid():N}";
+
+    /// <summary>
+    /// A unit's trail as exclusive bounds: <c>Newer</c> gives the points at or after <paramref name="keepFrom"/>
+    /// (<c>RowKey gt Start and RowKey lt Newer</c>), <c>Older</c> those before it (<c>RowKey gt Older and RowKey lt End</c>).
+    /// </summary>
+    public static (string Start, string Boundary, string End) TrailRange(string unit, Instant keepFrom) =>
+        ($"trail|{UnitKey(unit)}|", $"trail|{UnitKey(unit)}|{NewestFirst(keepFrom)}|~", $"trail|{UnitKey(unit)}|~");
+
+    private static string UnitKey(string unit) => Uri.EscapeDataString(unit.ToLowerInvariant());
+
     public static string MemberPartition(string subject) => $"member|{subject}";
 
     public static string AuditByPartition(string subject) => $"auditby|{subject}";

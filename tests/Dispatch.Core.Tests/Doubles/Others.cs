@@ -113,3 +113,43 @@ public sealed class RecordingPublisher : INoticePublisher
         }
     }
 }
+
+/// <summary>
+/// Units as a dictionary: enough for the lifecycle tests here, which name units only as the roster does. How units
+/// follow incidents is tested through the API on Azurite (UnitApiTests), where the moves commit with the incident.
+/// </summary>
+public sealed class InMemoryUnits : Dispatch.Core.Units.IUnitStore
+{
+    private readonly Dictionary<string, Dispatch.Core.Units.StoredUnit> units = new(StringComparer.OrdinalIgnoreCase);
+
+    public Task<IReadOnlyList<Dispatch.Core.Units.StoredUnit>> ListAsync(StationId station, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Dispatch.Core.Units.StoredUnit>>([.. units.Values.Where(u => u.Unit.Station == station)]);
+
+    public Task<Dispatch.Core.Units.StoredUnit?> FindAsync(StationId station, string unit, CancellationToken cancellationToken) =>
+        Task.FromResult(units.GetValueOrDefault($"{station}|{unit}"));
+
+    public Task PutAsync(Dispatch.Core.Units.StoredUnit? previous, Dispatch.Core.Units.Unit unit, AuditRecord audit, CancellationToken cancellationToken)
+    {
+        units[$"{unit.Station}|{unit.Id}"] = new(unit, Guid.NewGuid().ToString("N"));
+        return Task.CompletedTask;
+    }
+
+    public Task MoveAsync(Dispatch.Core.Units.UnitMove move, AuditRecord audit, CancellationToken cancellationToken) =>
+        PutAsync(move.Previous, move.Next, audit, cancellationToken);
+
+    public Task<IReadOnlyList<Dispatch.Core.Units.UnitStatusChange>> TimelineAsync(StationId station, string unit, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Dispatch.Core.Units.UnitStatusChange>>([]);
+}
+
+/// <summary>No unit has reported a position: arrivals are checked against the device's point alone.</summary>
+public sealed class NoPositions : Dispatch.Core.Units.IPositionStore
+{
+    public Task RecordAsync(StationId station, string unit, Dispatch.Core.Units.Position position, NodaTime.Instant keepFrom, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("The lifecycle tests report no positions.");
+
+    public Task<IReadOnlyDictionary<string, Dispatch.Core.Units.Position>> LatestAsync(StationId station, NodaTime.Instant keepFrom, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<string, Dispatch.Core.Units.Position>>(new Dictionary<string, Dispatch.Core.Units.Position>());
+
+    public Task<IReadOnlyList<Dispatch.Core.Units.Position>> TrailAsync(StationId station, string unit, NodaTime.Instant keepFrom, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Dispatch.Core.Units.Position>>([]);
+}

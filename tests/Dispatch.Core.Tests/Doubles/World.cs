@@ -29,7 +29,7 @@ public sealed class World
     {
         Policy = policy ?? ResponsePolicy.Default;
         Relay = new NoticeRelay(Store, Publisher, Index, Clock);
-        Incidents = new IncidentService(Store, Store, Index, Audit, Roster, Relay, Clock, Policy);
+        Incidents = new IncidentService(Store, Store, Index, Audit, Roster, Relay, Clock, Policy, new InMemoryUnits(), new NoPositions());
         Sweeper = new Sweeper(Store, Index, Relay, Clock);
         Rosters = new RosterService(Roster);
         AuditService = new AuditService(Audit);
