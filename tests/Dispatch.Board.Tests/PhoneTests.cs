@@ -82,7 +82,7 @@ public sealed class PhoneTests(BoardFixture fixture, ITestOutputHelper output) :
         var chief = await stack.OpenPhoneAsync(fixture.ChineseBrowser, staff.Chief);
         await Expect(chief.Locator($"tr[data-incident-id='{escalated}'] td.esc")).ToContainTextAsync("未签收");
         await CheckAsync(chief, "chief");
-        await chief.Locator($"tr[data-incident-id='{escalated}'] td[data-clock='dispatch']").TapAsync();
+        await chief.Locator($"tr[data-incident-id='{escalated}'] td").First.TapAsync(); // the card, off its buttons and link: opens the incident
         await Expect(chief.Locator("#panel .timeline li")).Not.ToHaveCountAsync(0);
         await CheckAsync(chief, "incident");
 
@@ -125,6 +125,62 @@ public sealed class PhoneTests(BoardFixture fixture, ITestOutputHelper output) :
         var incident = await stack.Host.Client.GetFromJsonAsync<JsonElement>($"incidents/{id}");
         Assert.Equal(staff.Chief.Subject, incident.GetProperty("clocks").GetProperty("dispatch").GetProperty("acknowledgedBy").GetProperty("id").GetString());
         Assert.NotNull(quiet);
+    }
+
+    [Fact]
+    public async Task The_officer_sees_his_work_first_and_an_arrival_with_the_handsets_position_is_verified()
+    {
+        await ReportAsync("P1"); // the station's, more urgent, not his
+        var id = await ReportAsync("P3");
+        await DispatchAsync(id);
+        // The Bell Tower of Xi'an (units-and-dispatch.md) with a phone's open-sky accuracy; the incident is at 34.26 N,
+        // 108.94 E (ApiHost.Report). Haversine with R = 6,371.0088 km, by hand: 238.8 m, inside the 300 m radius.
+        var officer = await stack.OpenPhoneAsync(fixture.ChineseBrowser, staff.Officer, new Geolocation { Latitude = 34.2610f, Longitude = 108.9423f, Accuracy = 15 });
+        var card = officer.Locator("#rows tr").First;
+        await Expect(card).ToHaveAttributeAsync("data-incident-id", id);
+        var map = await card.Locator("a.map").GetAttributeAsync("href");
+
+        await card.Locator("button.next-step").TapAsync();
+
+        await Expect(card.Locator(".verified")).ToHaveTextAsync("到场已核验（距现场 239米）");
+        await Expect(card.Locator("button.next-step")).ToHaveTextAsync("处置完毕");
+        var arrival = (await stack.Host.Client.GetFromJsonAsync<JsonElement>($"incidents/{id}")).GetProperty("arrival");
+        Assert.True(arrival.GetProperty("verified").GetBoolean());
+        Assert.StartsWith("geo:34.26,108.94?q=34.26,108.94(", map, StringComparison.Ordinal); // RFC 5870: geo:lat,lon
+    }
+
+    [Fact]
+    public async Task An_officer_who_refuses_his_position_still_arrives_and_the_arrival_is_unverified()
+    {
+        var id = await ReportAsync("P2");
+        await DispatchAsync(id);
+        var officer = await stack.OpenPhoneAsync(fixture.ChineseBrowser, staff.Officer); // no permission: the browser refuses
+        var card = officer.Locator($"tr[data-incident-id='{id}']");
+
+        await card.Locator("button.next-step").TapAsync();
+
+        await Expect(card.Locator("td[data-clock='arrival']")).ToHaveAttributeAsync("data-state", "met");
+        await Expect(card.Locator(".verified")).ToHaveTextAsync("到场未核验（无定位）");
+        var arrival = (await stack.Host.Client.GetFromJsonAsync<JsonElement>($"incidents/{id}")).GetProperty("arrival");
+        Assert.False(arrival.GetProperty("verified").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, arrival.GetProperty("distanceMeters").ValueKind);
+    }
+
+    [Fact]
+    public async Task On_duty_the_page_sends_the_units_position_says_so_and_stops_at_the_switch()
+    {
+        var officer = await stack.OpenPhoneAsync(fixture.ChineseBrowser, staff.Officer, new Geolocation { Latitude = 34.2557f, Longitude = 108.9535f, Accuracy = 30 });
+
+        await Expect(officer.Locator("#duty-state")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^正在发送patrol-1的定位，每20秒一次 · 上次 \d\d:\d\d:\d\d$"));
+        var trail = await staff.As(staff.Chief).GetFromJsonAsync<JsonElement>($"stations/{Station}/units/patrol-1/positions");
+        await officer.Locator("#duty-switch").TapAsync();
+
+        await Expect(officer.Locator("#duty-state")).ToHaveTextAsync("未发送定位");
+        Assert.Equal("false", await officer.Locator("#duty-switch").GetAttributeAsync("aria-checked"));
+        output.WriteLine(trail.ToString());
+        var latest = trail.GetProperty("positions")[0];
+        Assert.Equal(34.2557, latest.GetProperty("latitude").GetDouble(), 4);
+        Assert.Equal(30, latest.GetProperty("accuracy").GetDouble());
     }
 
     [Fact]

@@ -13,6 +13,7 @@
   const QUEUE_KEY = 'dispatch.queue';
   const SHARING_KEY = 'dispatch.sharing';
   const POSITION_MS = 20000; // a unit's position every 20 s while sharing (units issue: devices report every 5–30 s)
+  const MAX_ACCURACY = 10000; // metres: the API refuses a position vaguer than this, so none is sent (the arrival still is)
   const LOCATE = { enableHighAccuracy: true, timeout: 10000, maximumAge: 15000 };
   const LANGUAGES = ['zh-CN', 'en'];
   const CATEGORIES = ['theft', 'burglary', 'fight', 'traffic-accident', 'noise', 'lost-property', 'homicide', 'mass-incident', 'fire-casualty'];
@@ -435,7 +436,7 @@
     progress.setAttribute('aria-hidden', 'true');
     progress.textContent = steps.map((_, n) => (n <= reached ? '●' : '○')).join('');
     const statusCell = cell(`${word('status', i.status)} `);
-    statusCell.append(progress);
+    statusCell.append(progress, checkedArrival(i));
     tr.append(statusCell);
     tr.append(cell(i.unit ? `${i.unit} / ${i.officer?.name ?? ''}` : '—'));
     for (const c of CLOCKS) {
@@ -488,6 +489,22 @@
       if (heads[k] && !heads[k].classList.contains('actions-col')) td.dataset.label = heads[k].textContent;
     });
   }
+
+  /** Whether the map agreed with the arrival (issue 27): 到场已核验, or 到场未核验 with how far, or without a position. */
+  function checkedArrival(i) {
+    const note = document.createElement('span');
+    note.className = 'verified';
+    const a = i.arrival;
+    if (a) {
+      const distance = a.distanceMeters === null || a.distanceMeters === undefined ? null : metres(a.distanceMeters);
+      note.textContent = distance === null ? t('board.arrival.no-position') : t(a.verified ? 'board.arrival.verified' : 'board.arrival.unverified', { distance });
+    }
+    return note;
+  }
+
+  const metres = (m) => (m < 1000
+    ? t('distance.m', { n: number(Math.round(m)) })
+    : t('distance.km', { n: new Intl.NumberFormat(state.language, { maximumFractionDigits: 1 }).format(m / 1000) }));
 
   /** Zone and address; with coordinates, a link that opens the handset's map app there (geo: URI, RFC 5870). */
   function place(i) {
@@ -752,7 +769,7 @@
   function here() {
     if (!navigator.geolocation) return Promise.resolve(null);
     return new Promise((resolve) => navigator.geolocation.getCurrentPosition(
-      (p) => resolve({ latitude: p.coords.latitude, longitude: p.coords.longitude, accuracy: p.coords.accuracy }),
+      (p) => resolve(p.coords.accuracy <= MAX_ACCURACY ? { latitude: p.coords.latitude, longitude: p.coords.longitude, accuracy: p.coords.accuracy } : null),
       () => resolve(null),
       LOCATE));
   }
