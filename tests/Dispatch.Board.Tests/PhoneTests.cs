@@ -76,7 +76,9 @@ public sealed class PhoneTests(BoardFixture fixture, ITestOutputHelper output) :
         async Task CheckAsync(IPage page, string view)
         {
             await page.ScreenshotAsync(new() { Path = Path.Combine(BoardFixture.Screenshots, $"phone-{view}.zh-CN.png") }); // what the phone's screen shows
-            problems.AddRange((await page.EvaluateAsync<string[]>(Measure)).Select(p => $"{view}: {p}"));
+            var found = (await page.EvaluateAsync<string[]>(Measure)).Select(p => $"{view}: {p}").ToList();
+            found.ForEach(output.WriteLine); // printed as found: a later step that fails for the same cause must not hide them
+            problems.AddRange(found);
         }
 
         var chief = await stack.OpenPhoneAsync(fixture.ChineseBrowser, staff.Chief);
