@@ -4,6 +4,7 @@ using Dispatch.Contracts;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
+using Dispatch.Core.Units;
 using Dispatch.Testing;
 
 namespace Dispatch.Functions.Tests;
@@ -29,6 +30,8 @@ public sealed partial class CatalogueTests
         ["zone"] = [.. Enum.GetValues<Zone>().Select(v => v.Name())],
         ["channel"] = [.. Enum.GetValues<Channel>().Select(v => v.Name())],
         ["status"] = [.. Enum.GetValues<IncidentStatus>().Select(v => v.Name())],
+        ["unit-status"] = [.. UnitNames.AllStatuses],
+        ["unit-reason"] = [.. UnitNames.Reasons],
         ["clock"] = [.. Enum.GetValues<ClockKind>().Select(v => v.Name())],
         ["event"] = [.. Enum.GetValues<EventKind>().Select(v => v.Name())],
         ["action"] = [.. Enum.GetValues<IncidentAction>().Select(v => v.Name())],
@@ -40,6 +43,8 @@ public sealed partial class CatalogueTests
         ["language"] = [.. LanguageNames.All],
         ["json"] = ["object", "array", "string", "number", "boolean", "null"],
         ["weekday"] = ["1", "2", "3", "4", "5", "6", "7"],
+        // Pause reasons (issue 28) are the policy's; a station may add its own, worded by name. These are the standard ones.
+        ["pause-reason"] = [.. PauseRules.StandardReasons],
         ["category"] = ["theft", "burglary", "fight", "traffic-accident", "noise", "lost-property", "homicide", "mass-incident", "fire-casualty"],
     };
 

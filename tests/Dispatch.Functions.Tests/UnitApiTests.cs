@@ -409,6 +409,37 @@ public sealed class CandidateApiTests(Azurite azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Units_refusals_fields_and_the_candidates_reason_are_worded_in_the_language_asked_for()
+    {
+        await Api.PostAsync(staff.As(staff.Officer), $"{Units}/patrol-1/status", new { status = "out-of-service", reason = "meal" });
+        var report = ApiHost.Report(staff.Station.Value, "P1");
+        report["location"] = new JsonObject { ["address"] = "somewhere near the Drum Tower" };
+        var id = (string)(await ApiHost.ReportAsync(staff.As(staff.Dispatcher), report))["id"]!;
+        var dispatch = new { unit = "patrol-1", officer = staff.Officer.Subject };
+
+        using var zh = await SendAsync(staff.As(staff.Dispatcher), HttpMethod.Post, $"incidents/{id}/dispatch", dispatch, "zh-CN");
+        using var en = await SendAsync(staff.As(staff.Dispatcher), HttpMethod.Post, $"incidents/{id}/dispatch", dispatch, "en");
+        using var field = await SendAsync(staff.As(staff.Officer), HttpMethod.Post, $"{Units}/patrol-1/status", new { status = "on-scene" }, "zh-CN");
+        using var candidates = await SendAsync(staff.As(staff.Dispatcher), HttpMethod.Get, $"incidents/{id}/candidates", null, "zh-CN");
+
+        // Written by hand: 暂停勤务 (out of service), 在现场 (on scene), 待命 (available) and 警力 are shared/notes/language.md's
+        // words; 就餐 (meal) is the everyday word, which language.md does not list.
+        Assert.Equal("警组 patrol-1 当前为“暂停勤务”（就餐）：如仍要派警，请填写强制派警理由。", (string?)(await Api.AssertProblemAsync(zh, HttpStatusCode.Conflict))["detail"]);
+        Assert.Equal("Unit patrol-1 is out of service (meal): give an override reason to send it anyway.", (string?)(await Api.AssertProblemAsync(en, HttpStatusCode.Conflict))["detail"]);
+        var status = (await Api.AssertProblemAsync(field, HttpStatusCode.BadRequest, "status"))["errors"]!["status"]![0];
+        Assert.Equal("警组在派警或到场时自动变为“在现场”。可设置的状态：available, en-route, out-of-service, off-duty。", (string?)status);
+        Assert.Equal(HttpStatusCode.OK, candidates.StatusCode);
+        Assert.Equal("警情没有坐标，无法估算距离：以下为待命警力，未排序。", (string?)(await ApiHost.ReadJsonAsync(candidates))!["reason"]);
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, object? body, string acceptLanguage)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.TryAddWithoutValidation("Accept-Language", acceptLanguage);
+        return await client.SendAsync(request);
+    }
+
+    [Fact]
     public async Task Only_those_who_may_dispatch_at_the_station_ask_for_candidates()
     {
         var id = (string)(await ApiHost.ReportAsync(staff.As(staff.Dispatcher), ApiHost.Report(staff.Station.Value)))["id"]!;

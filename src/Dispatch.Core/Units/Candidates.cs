@@ -41,7 +41,14 @@ public static class Haversine
 public sealed record Candidate(Unit Unit, double? DistanceMeters, double? EtaMinutes, Duration? PositionAge, bool Stale, bool? WithinArrivalWindow);
 
 /// <summary>The ranking, or why there is none (the incident has no coordinates: the available units, unranked).</summary>
-public sealed record CandidateList(IncidentId Incident, bool Ranked, string? Reason, UnitRules Rules, IReadOnlyList<Candidate> Candidates);
+/// <param name="Unranked">Why the list is not ranked, as a code the edge words (<see cref="NoCoordinates"/>); null when it is ranked.</param>
+public sealed record CandidateList(IncidentId Incident, string? Unranked, UnitRules Rules, IReadOnlyList<Candidate> Candidates)
+{
+    /// <summary>The incident has no coordinates, so no distance can be estimated.</summary>
+    public const string NoCoordinates = "no-coordinates";
+
+    public bool Ranked => Unranked is null;
+}
 
 /// <summary>Who is free and how far: the station's units ranked for one incident (README, "Units").</summary>
 public sealed class CandidateService(IIncidentStore incidents, UnitService units, IPositionStore positions, IClock clock, ResponsePolicy policy)
@@ -58,7 +65,10 @@ public sealed class CandidateService(IIncidentStore incidents, UnitService units
 
         if (!AccessPolicy.CanDispatch(call.Caller, id.Station))
         {
-            throw new ForbiddenException($"Only those who may dispatch at {id.Station} may ask whom to send.");
+            throw new ForbiddenException($"Only those who may dispatch at {id.Station} may ask whom to send.")
+            {
+                Refusal = new("may-not-ask-candidates", ("station", id.Station.Value)),
+            };
         }
 
         var stored = await incidents.FindAsync(id, cancellationToken) ?? throw new IncidentNotFoundException(id);
@@ -79,7 +89,7 @@ public sealed class CandidateService(IIncidentStore incidents, UnitService units
         var location = incident.Report.Location;
         if (location.Latitude is not { } latitude || location.Longitude is not { } longitude)
         {
-            return new CandidateList(incident.Id, false, "The incident has no coordinates, so no distance can be estimated: these are the available units, unranked.", rules,
+            return new CandidateList(incident.Id, CandidateList.NoCoordinates, rules,
                 [.. units.Where(u => u.Status == UnitStatus.Available).OrderBy(u => u.Id, StringComparer.OrdinalIgnoreCase)
                     .Select(u => Unplaced(u, latest, rules, now))]);
         }
@@ -98,7 +108,7 @@ public sealed class CandidateService(IIncidentStore incidents, UnitService units
             return new Candidate(unit, distance, minutes, position.AgeAt(now), position.IsStaleAt(now, rules),
                 now + Duration.FromSeconds(minutes * 60) <= deadline);
         });
-        return new CandidateList(incident.Id, true, null, rules,
+        return new CandidateList(incident.Id, null, rules,
         [
             .. candidates
                 .OrderBy(c => c.Unit.Status == UnitStatus.Available ? 0 : 1)

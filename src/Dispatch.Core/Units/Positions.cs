@@ -45,7 +45,10 @@ public sealed class PositionService(IPositionStore positions, UnitService units,
         call.Change = $"position {unit}";
         if (!AccessPolicy.CanReportPosition(call.Caller, station, unit))
         {
-            throw new ForbiddenException($"Only the unit's officers and the dispatchers, duty officers and chief of {station} may report its position.");
+            throw new ForbiddenException($"Only the unit's officers and the dispatchers, duty officers and chief of {station} may report its position.")
+            {
+                Refusal = new("may-not-report-position", ("station", station.Value)),
+            };
         }
 
         await units.FindAsync(station, unit, cancellationToken);
@@ -67,7 +70,10 @@ public sealed class PositionService(IPositionStore positions, UnitService units,
         call.Change = $"read positions {unit}";
         if (!AccessPolicy.CanReadPositions(call.Caller, station))
         {
-            throw new ForbiddenException($"Only the dispatchers, duty officers and chief of {station} may read where its units have been.");
+            throw new ForbiddenException($"Only the dispatchers, duty officers and chief of {station} may read where its units have been.")
+            {
+                Refusal = new("may-not-read-positions", ("station", station.Value)),
+            };
         }
 
         await units.FindAsync(station, unit, cancellationToken);

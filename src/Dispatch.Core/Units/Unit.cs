@@ -24,6 +24,9 @@ public static class UnitNames
         [UnitCause.Arrive] = "arrive", [UnitCause.Resolve] = "resolve", [UnitCause.Cancel] = "cancel",
     });
 
+    /// <summary>The reasons for being out of service the catalogues word (README, "Units"); a person may give others in their own words.</summary>
+    public static IReadOnlyList<string> Reasons { get; } = ["refuelling", "meal", "court", "repair"];
+
     /// <summary>The statuses a person sets; the others follow the incident the unit is on.</summary>
     public static IReadOnlyList<string> Settable => [.. new[] { UnitStatus.Available, UnitStatus.EnRoute, UnitStatus.OutOfService, UnitStatus.OffDuty }.Select(Name)];
 
@@ -48,8 +51,6 @@ public sealed record Unit(StationId Station, string Id, string Name, string? Kin
 {
     public const int MaxIdLength = 64;
 
-    public const string IdRule = "1 to 64 letters, digits, '-', '_' or '.'";
-
     /// <summary>Dispatched, en route or on scene: it is some incident's.</summary>
     public bool IsOnIncident => Incident is not null && Status is UnitStatus.Dispatched or UnitStatus.EnRoute or UnitStatus.OnScene;
 
@@ -73,18 +74,27 @@ public sealed record Unit(StationId Station, string Id, string Name, string? Kin
     {
         if (to is UnitStatus.Dispatched or UnitStatus.OnScene)
         {
-            throw new UnitStateException($"Unit {Id} becomes {to.Name()} when it is dispatched to or arrives at an incident, not by setting it.");
+            throw new UnitStateException($"Unit {Id} becomes {to.Name()} when it is dispatched to or arrives at an incident, not by setting it.")
+            {
+                Refusal = new("unit-status-follows-incident", ("unit", Id), ("to", to)),
+            };
         }
 
         if (IsOnIncident && to != UnitStatus.EnRoute)
         {
-            throw new InvalidTransitionException(
-                $"Unit {Id} is {Status.Name()} on incident {Incident}: resolve, cancel or reassign that incident before setting it {to.Name()}.");
+            throw new UnitStateException(
+                $"Unit {Id} is {Status.Name()} on incident {Incident}: resolve, cancel or reassign that incident before setting it {to.Name()}.")
+            {
+                Refusal = new("unit-on-incident", ("unit", Id), ("status", Status), ("incident", Incident!.Value.Value), ("to", to)),
+            };
         }
 
         if (to == UnitStatus.EnRoute && (Status != UnitStatus.Dispatched || Incident is null))
         {
-            throw new UnitStateException($"Unit {Id} is {Status.Name()}: only a dispatched unit goes en route.");
+            throw new UnitStateException($"Unit {Id} is {Status.Name()}: only a dispatched unit goes en route.")
+            {
+                Refusal = new("unit-not-dispatched", ("unit", Id), ("status", Status)),
+            };
         }
 
         return Change(to, UnitCause.Set, reason, to == UnitStatus.EnRoute ? Incident : null, now, actor);
@@ -121,8 +131,17 @@ public sealed record UnitStatusChange(
 public class UnitStateException(string message) : InvalidTransitionException(message);
 
 /// <summary>Dispatching a unit that is out of service or off duty without an override reason (409).</summary>
-public sealed class UnitUnavailableException(Unit unit) : UnitStateException(
-    $"Unit {unit.Id} is {unit.Status.Name()}{(unit.Reason is null ? "" : $" ({unit.Reason})")}: give an override reason to send it anyway.");
+public sealed class UnitUnavailableException : UnitStateException
+{
+    public UnitUnavailableException(Unit unit)
+        : base($"Unit {unit.Id} is {unit.Status.Name()}{(unit.Reason is null ? "" : $" ({unit.Reason})")}: give an override reason to send it anyway.") =>
+        Refusal = unit.Reason is null
+            ? new("unit-unavailable", ("unit", unit.Id), ("status", unit.Status))
+            : new("unit-unavailable-because", ("unit", unit.Id), ("status", unit.Status), ("reason", new UnitReason(unit.Reason)));
+}
+
+/// <summary>A person's reason for a unit's status (out of service: refuelling, meal, court, repair, or their own words), for the edge to word.</summary>
+public readonly record struct UnitReason(string Text);
 
 /// <summary>A unit's change and the stored unit it was made to, for a conditional write.</summary>
 public sealed record UnitMove(StoredUnit Previous, UnitStatusChange Change)

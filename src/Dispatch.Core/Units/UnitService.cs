@@ -23,7 +23,10 @@ public sealed class UnitService(IUnitStore units, IRosterStore roster, IClock cl
         call.Change = "list units";
         if (!AccessPolicy.CanRead(call.Caller, station))
         {
-            throw new ForbiddenException($"Only people on the roster of {station} (or the command center and auditors) may list its units.");
+            throw new ForbiddenException($"Only people on the roster of {station} (or the command center and auditors) may list its units.")
+            {
+                Refusal = new("may-not-list-units", ("station", station.Value)),
+            };
         }
 
         var stored = units.ListAsync(station, cancellationToken);
@@ -45,7 +48,7 @@ public sealed class UnitService(IUnitStore units, IRosterStore roster, IClock cl
         call.Change = $"unit put {id}";
         if (!AccessPolicy.CanManageUnits(call.Caller, station))
         {
-            throw new ForbiddenException($"Only admins and the chief of {station} may declare its units.");
+            throw new ForbiddenException($"Only admins and the chief of {station} may declare its units.") { Refusal = new("may-not-declare-units", ("station", station.Value)) };
         }
 
         for (var attempt = 0; ; attempt++)
@@ -71,7 +74,10 @@ public sealed class UnitService(IUnitStore units, IRosterStore roster, IClock cl
         call.Change = $"unit status {id} {status.Name()}";
         if (!AccessPolicy.CanSetUnitStatus(call.Caller, station, id))
         {
-            throw new ForbiddenException($"Only the unit's officers and the dispatchers, duty officers and chief of {station} may set its status.");
+            throw new ForbiddenException($"Only the unit's officers and the dispatchers, duty officers and chief of {station} may set its status.")
+            {
+                Refusal = new("may-not-set-unit-status", ("station", station.Value)),
+            };
         }
 
         for (var attempt = 0; ; attempt++)
@@ -96,7 +102,10 @@ public sealed class UnitService(IUnitStore units, IRosterStore roster, IClock cl
         call.Change = $"read unit timeline {id}";
         if (!AccessPolicy.CanRead(call.Caller, station))
         {
-            throw new ForbiddenException($"Only people on the roster of {station} (or the command center and auditors) may read its units.");
+            throw new ForbiddenException($"Only people on the roster of {station} (or the command center and auditors) may read its units.")
+            {
+                Refusal = new("may-not-read-units", ("station", station.Value)),
+            };
         }
 
         await FindAsync(station, id, cancellationToken);
@@ -116,7 +125,10 @@ public sealed class UnitService(IUnitStore units, IRosterStore roster, IClock cl
         var members = await roster.RosterOfAsync(station, cancellationToken);
         return members.FirstOrDefault(m => IsIn(m, id)) is { Unit: { } named }
             ? new StoredUnit(Unit.OnRoster(station, named), null)
-            : throw new NotFoundException($"Unit '{id}' is neither declared at {station} nor named on its roster.");
+            : throw new NotFoundException($"Unit '{id}' is neither declared at {station} nor named on its roster.")
+            {
+                Refusal = new("unit-not-found", ("unit", id), ("station", station.Value)),
+            };
     }
 
     private static bool IsIn(Membership member, string unit) => string.Equals(member.Unit, unit, StringComparison.OrdinalIgnoreCase);

@@ -2,6 +2,7 @@ using Dispatch.Contracts;
 using Dispatch.Core;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
+using Dispatch.Core.Units;
 
 namespace Dispatch.Functions.Http;
 
@@ -34,6 +35,15 @@ public static class Refusals
                     break;
                 case IEnumerable<IncidentStatus> statuses:
                     arguments.Add((name, statuses.Select(s => Phrase.Of($"status.{s.Name()}")).ToList()));
+                    break;
+                case UnitStatus unitStatus:
+                    arguments.Add((name, Phrase.Of($"unit-status.{unitStatus.Name()}")));
+                    break;
+                case UnitReason reason:
+                    arguments.Add((name, UnitWords.Reason(reason.Text)));
+                    break;
+                case ClockKind clock:
+                    arguments.Add((name, Phrase.Of($"clock.{clock.Name()}")));
                     break;
                 case Audience audience:
                     arguments.Add((name, Phrase.Of($"audience.{audience.Name()}")));

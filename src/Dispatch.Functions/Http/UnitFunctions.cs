@@ -71,7 +71,7 @@ public sealed class UnitFunctions(UnitService units, PositionService positions, 
             var status = reader.Choice<UnitStatus>(body, "status", UnitNames.TryParse, UnitNames.Settable);
             if (status is UnitStatus.Dispatched or UnitStatus.OnScene)
             {
-                reader.Add("status", Phrase.Verbatim($"A unit becomes {status.Value.Name()} when it is dispatched to or arrives at an incident. Set one of: {string.Join(", ", UnitNames.Settable)}."));
+                reader.Add("status", Phrase.Of("field.unit-status-follows", ("status", Phrase.Of($"unit-status.{status.Value.Name()}")), ("allowed", string.Join(", ", UnitNames.Settable))));
             }
 
             var reason = reader.Text(body, "reason", required: status == UnitStatus.OutOfService, maxLength: 200);
@@ -146,7 +146,7 @@ public sealed class UnitFunctions(UnitService units, PositionService positions, 
             }
 
             var ranked = await candidates.RankAsync(call, incidentId, ct);
-            return new ApiResult(200, CandidateListResource.From(ranked));
+            return new ApiResult(200, CandidateListResource.From(ranked, Words.For(ApiLanguage.Of(request.HttpContext))));
         });
 
     [Function("GetUnitTimeline")]
@@ -174,7 +174,7 @@ public sealed class UnitFunctions(UnitService units, PositionService positions, 
 
         if (!Unit.IsValidId(unit))
         {
-            reader.Add("unit", Phrase.Verbatim($"Must be {Unit.IdRule}."));
+            reader.Add("unit", Phrase.Of("field.unit", ("rule", Phrase.Of("rule.unit"))));
         }
 
         return reader;
@@ -215,13 +215,13 @@ public sealed record PositionResource(double Latitude, double Longitude, double 
 
 public sealed record TrailResource(string Station, string Unit, IReadOnlyList<PositionResource> Positions);
 
+/// <param name="Reason">Why the list is not ranked, worded in the request's language (Accept-Language); null when it is ranked.</param>
 /// <param name="Estimate">How the minutes are estimated: straight-line distance × <c>roadFactor</c> ÷ the zone's speed; an estimate, not a route.</param>
 public sealed record CandidateListResource(string Incident, bool Ranked, string? Reason, EstimateResource Estimate, IReadOnlyList<CandidateResource> Candidates)
 {
-    public static CandidateListResource From(CandidateList list) => new(
-        list.Incident.Value, list.Ranked, list.Reason,
-        new EstimateResource("straight-line distance (haversine) x roadFactor / the zone's speed: an estimate, not a route", list.Rules.RoadFactor,
-            list.Rules.SpeedsKmh.ToDictionary(s => s.Key.Name(), s => s.Value)),
+    public static CandidateListResource From(CandidateList list, Words words) => new(
+        list.Incident.Value, list.Ranked, list.Unranked is { } why ? words[$"candidates.unranked.{why}"] : null,
+        new EstimateResource(words["candidates.method"], list.Rules.RoadFactor, list.Rules.SpeedsKmh.ToDictionary(s => s.Key.Name(), s => s.Value)),
         [.. list.Candidates.Select(CandidateResource.From)]);
 }
 
