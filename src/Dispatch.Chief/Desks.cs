@@ -228,7 +228,8 @@ internal sealed class BoardDesk(
                 Markup.Escape(words.Word("priority", e.Priority)),
                 Markup.Escape(words.Word("category", e.Category)),
                 Markup.Escape(e.Clock is { } clock ? words.Word("clock", clock) : "—"),
-                e.Deadline is { } deadline
+                rows[i].IsLongPause ? Markup.Escape(words["desk.deadline-paused"])
+                : e.Deadline is { } deadline
                     ? $"{TimeZoneInfo.ConvertTime(deadline, zone):HH:mm:ss} / {deadline.UtcDateTime:HH:mm:ss}"
                     : "—",
                 Markup.Escape(e.Summary));

@@ -9,12 +9,30 @@ public sealed record BoardEntry(EscalationMessage Escalation, DateTimeOffset Rec
 
     public ClockEnd? Ended { get; set; }
 
-    /// <summary>How far past its deadline: the lateness it ended with once the clock has ended, counting until then.</summary>
-    public TimeSpan OverdueAt(DateTimeOffset now) => Ended?.OverdueBy ?? Escalation.OverdueAt(now);
+    /// <summary>
+    /// A long pause (issue 28): the clock is not late, it has been paused past the station's limit. Its message's
+    /// deadline is the one before the pause, which the pause moves on, so it is never read as overdue.
+    /// </summary>
+    public bool IsLongPause => Escalation.Kind == LongPauseKind;
 
-    /// <summary>What the "overdue by" column says: a running clock counts (in minutes and seconds); one that has ended says how late it ended, and that it is over.</summary>
+    /// <summary>The notice kind's wire name (Dispatch.Core's NoticeKind.LongPause).</summary>
+    public const string LongPauseKind = "long-pause";
+
+    /// <summary>How far past its deadline: the lateness it ended with once the clock has ended, counting until then; never for a long pause.</summary>
+    public TimeSpan OverdueAt(DateTimeOffset now) => Ended?.OverdueBy ?? (IsLongPause ? TimeSpan.Zero : Escalation.OverdueAt(now));
+
+    /// <summary>
+    /// What the "overdue by" column says: a running clock counts (in minutes and seconds); one that has ended says how
+    /// late it ended, and that it is over; a long pause says how long past the limit it has stayed paused, counting.
+    /// </summary>
     public string Figure(DateTimeOffset now, Words words)
     {
+        if (IsLongPause && Ended is null)
+        {
+            var past = now > Escalation.EscalatedAt ? now - Escalation.EscalatedAt : TimeSpan.Zero;
+            return words["desk.long-pause", ("figure", words["duration.m", ("m", (int)past.TotalMinutes), ("s", past.Seconds)])];
+        }
+
         var overdue = OverdueAt(now);
         var figure = words["duration.m", ("m", (int)overdue.TotalMinutes), ("s", overdue.Seconds)];
         return Ended is { } end ? words[$"desk.ended.{end.How}", ("figure", figure)] : overdue == TimeSpan.Zero ? "—" : figure;
@@ -32,8 +50,8 @@ public sealed class Board
     {
         lock (gate)
         {
-            // A higher level for the same incident and clock replaces the lower one.
-            var key = Key(escalation.IncidentId, escalation.Clock);
+            // A higher level for the same incident and clock replaces the lower one; a long pause has a row of its own.
+            var key = Key(escalation.IncidentId, escalation.Clock, escalation.Kind);
             if (!entries.TryGetValue(key, out var existing) || existing.Escalation.Level <= escalation.Level)
             {
                 entries[key] = new BoardEntry(escalation, receivedAt);
@@ -79,7 +97,7 @@ public sealed class Board
     {
         lock (gate)
         {
-            return [.. entries.Values.Where(e => e.Ended is null && e.Escalation.Clock is not null).Select(e => (e.Escalation.IncidentId, e.Escalation.Clock!))];
+            return [.. entries.Values.Where(e => e.Ended is null && e.Escalation.Clock is not null).Select(e => (e.Escalation.IncidentId, e.Escalation.Clock!)).Distinct()];
         }
     }
 
@@ -87,14 +105,14 @@ public sealed class Board
     {
         lock (gate)
         {
-            if (entries.TryGetValue(Key(incidentId, clock), out var entry))
+            foreach (var entry in entries.Values.Where(e => e.Escalation.IncidentId == incidentId && e.Escalation.Clock == clock))
             {
                 entry.Ended = end;
             }
         }
     }
 
-    private static string Key(string incidentId, string? clock) => $"{incidentId}|{clock}";
+    private static string Key(string incidentId, string? clock, string kind) => kind == BoardEntry.LongPauseKind ? $"{incidentId}|{clock}|{kind}" : $"{incidentId}|{clock}";
 
     public void MarkAcknowledged(string incidentId, string by)
     {

@@ -31,6 +31,33 @@ public sealed class DeskColumnsTests
         Assert.Contains(rows, r => r.Contains("（张伟 已签收）", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_long_pause_has_a_row_of_its_own_that_counts_past_the_limit_is_never_overdue_and_ends_with_its_clock()
+    {
+        // A warning of the dispatch clock (deadline 5 min ahead), then the chief told at 08:27 that the same clock is still
+        // paused past the limit. Its message's deadline (08:20, before the pause) has passed, but the pause moved it on.
+        var board = new Board();
+        const string id = "beilin-01.01KB0Y4M2Q8R6T1V3W5X7Z9A04";
+        board.Add(Escalation(id, "theft", "warning", -5) with { Kind = "warning", Level = 1, BreachedAt = null }, Now);
+        board.Add(Escalation(id, "theft", "【暂停超时】…", 10) with { Kind = "long-pause", Level = 1, BreachedAt = null, EscalatedAt = Now.AddMinutes(-3) }, Now);
+        var options = DeskOptions.Parse(["--station", "beilin-01"], _ => null);
+
+        var rows = board.Rows(Now, station: null);
+        var chinese = Rendered(BoardDesk.Escalations(board, Now, options, TimeZoneInfo.Utc, Words.For(Language.ZhCn), "等待升级通知…"), width: 220);
+        var running = board.Running();
+        var (figure, later) = (rows[1].Figure(Now, Words.For(Language.En)), rows[1].Figure(Now.AddMinutes(1), Words.For(Language.En)));
+        board.MarkEnded(id, "dispatch", new ClockEnd("met", Now, TimeSpan.Zero));
+
+        Assert.Equal(["warning", "long-pause"], rows.Select(r => r.Escalation.Kind)); // neither overdue; the newer first
+        Assert.Equal([TimeSpan.Zero, TimeSpan.Zero], rows.Select(r => r.OverdueAt(Now)));
+        // 3 minutes since the chief was told, and counting; words written here by hand (language.md: 暂停计时, 2分05秒).
+        Assert.Equal(("⏸ 3:00 past the pause limit", "⏸ 4:00 past the pause limit"), (figure, later));
+        Assert.Contains(chinese, l => l.Contains("⏸ 超过暂停时限 3分00秒", StringComparison.Ordinal) && l.Contains("暂停超时", StringComparison.Ordinal)
+            && l.Contains("暂停计时中，顺延", StringComparison.Ordinal));
+        Assert.Equal([(id, "dispatch")], running);
+        Assert.All(board.Rows(Now, station: null), r => Assert.NotNull(r.Ended)); // the clock met: both its rows end
+    }
+
     private static EscalationMessage Escalation(string incident, string category, string summary, int minutesAgo) => new(
         incident, "beilin-01", category, "P1", "dispatch", "escalation", 2, "chief", Now.AddMinutes(-minutesAgo), Now.AddMinutes(-minutesAgo),
         Now, "PT0S", summary, $"http://x/api/incidents/{incident}");

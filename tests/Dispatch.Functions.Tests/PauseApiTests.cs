@@ -166,4 +166,66 @@ public sealed class PauseApiTests(Azurite azurite) : IAsyncLifetime
         Assert.Equal(("road-closed", 1, "PT1M"), (reason["key"]!.GetValue<string>(), reason["count"]!.GetValue<int>(), reason["time"]!.GetValue<string>()));
         Assert.Equal(staff.DutyOfficer.Subject, Assert.Single(report["pauses"]!["byPerson"]!.AsArray())!["key"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task An_ended_days_report_reads_the_same_raw_adjusted_and_paused_figures_from_its_digest_and_a_pause_still_on_grows_when_read()
+    {
+        // Hand computation, P1 urban (dispatch 1 min), the station's day 2026-11-26 = 00:00Z to 24:00Z (Asia/Shanghai, day starts 08:00).
+        // A: reported 23:50:00Z, paused 23:50:10 (road-closed), resumed 23:51:10 (60 s), dispatched 23:51:40:
+        //    adjusted 40 s, met (deadline moved to 23:52:00); raw 100 s, breached (raw deadline 23:51:00).
+        // B: reported 23:59:00Z, paused 23:59:30 (reporter-unreachable), never resumed; raw deadline 00:00:00, so
+        //    raw-breached once that passes; adjusted, never overdue while paused, and after its maximum (00:29:30,
+        //    30 min) its deadline is 00:00:00 + 30 min = 00:30:00.
+        stack.Clock.Reset(Instant.FromUtc(2026, 11, 26, 23, 50));
+        var a = await ReportAsync();
+        stack.Clock.Advance(Duration.FromSeconds(10));
+        await Api.PostAsync(DutyOfficer, $"incidents/{a}/pause", new { clock = "dispatch", reason = "road-closed" });
+        stack.Clock.Advance(Duration.FromSeconds(60));
+        await Api.PostAsync(DutyOfficer, $"incidents/{a}/resume", new { clock = "dispatch" });
+        stack.Clock.Advance(Duration.FromSeconds(30));
+        await Api.PostAsync(staff.As(staff.Dispatcher), $"incidents/{a}/dispatch", new { unit = "patrol-1", officer = staff.Officer.Subject });
+        stack.Clock.Reset(Instant.FromUtc(2026, 11, 26, 23, 59));
+        var b = await ReportAsync();
+        stack.Clock.Advance(Duration.FromSeconds(30));
+        await Api.PostAsync(DutyOfficer, $"incidents/{b}/pause", new { clock = "dispatch", reason = "reporter-unreachable" });
+        var path = $"reports/response-times?station={staff.Station.Value}&from=2026-11-26&to=2026-11-26&clock=dispatch&by=priority";
+
+        stack.Clock.Reset(Instant.FromUtc(2026, 11, 27, 0, 1)); // the day has ended: this read writes its digest
+        var written = await Api.GetAsync(DutyOfficer, path);
+        var digest = await DigestRowAsync();
+        stack.Clock.Reset(Instant.FromUtc(2026, 11, 27, 0, 11)); // read from the digest, B's pause 11 min 30 s long now
+        var read = await Api.GetAsync(DutyOfficer, path);
+        stack.Clock.Reset(Instant.FromUtc(2026, 11, 27, 0, 40)); // B's pause ended at its maximum; its deadline 00:30:00 has passed
+        var later = await Api.GetAsync(DutyOfficer, path);
+        var unchanged = await DigestRowAsync();
+
+        Assert.False(digest.GetBoolean("Changed"));
+        Assert.Equal(digest.ETag, unchanged.ETag); // the later reads used the digest as written, not the incidents
+        // (adjusted median, met, breached, still running, overdue now, compliance), (raw n, median, met, breached, compliance), (pauses, paused time)
+        Assert.Equal(Figures("PT40S", 1, 0, 1, 0, 1.0, 1, "PT1M40S", 0, 2, 0.0, 2, "PT2M30S"), Figures(written["total"]!)); // 60 s + 90 s
+        Assert.Equal(Figures("PT40S", 1, 0, 1, 0, 1.0, 1, "PT1M40S", 0, 2, 0.0, 2, "PT12M30S"), Figures(read["total"]!)); // 60 s + 690 s
+        Assert.Equal(Figures("PT40S", 1, 1, 1, 1, 0.5, 1, "PT1M40S", 0, 2, 0.0, 2, "PT31M"), Figures(later["total"]!)); // 60 s + 30 min
+        Assert.Equal(Figures("PT40S", 1, 1, 1, 1, 0.5, 1, "PT1M40S", 0, 2, 0.0, 2, "PT31M"), Figures(Assert.Single(later["groups"]!.AsArray())!));
+        // Per reason, by count then time: B's 30 min, then A's minute; per person, both the duty officer's.
+        Assert.Equal([("reporter-unreachable", 1, "PT30M"), ("road-closed", 1, "PT1M")], Tallies(later["pauses"]!["byReason"]!));
+        Assert.Equal([("reporter-unreachable", 1, "PT1M30S"), ("road-closed", 1, "PT1M")], Tallies(written["pauses"]!["byReason"]!));
+        Assert.Equal([(staff.DutyOfficer.Subject, 2, "PT31M")], Tallies(later["pauses"]!["byPerson"]!));
+        Assert.Equal((2, "PT31M"), (later["pauses"]!["count"]!.GetValue<int>(), later["pauses"]!["time"]!.GetValue<string>()));
+    }
+
+    private async Task<Azure.Data.Tables.TableEntity> DigestRowAsync() =>
+        Assert.Single(await Api.RowsAsync(stack, staff.Station.Value), r => r.RowKey == "digest|2026-11-26");
+
+    private static object Figures(
+        string median, int met, int breached, int stillRunning, int overdueNow, double compliance,
+        int rawN, string rawMedian, int rawMet, int rawBreached, double rawCompliance, int pauses, string pausedTime) =>
+        (median, met, breached, stillRunning, overdueNow, compliance, (rawN, rawMedian, rawMet, rawBreached, rawCompliance), (pauses, pausedTime));
+
+    private static object Figures(System.Text.Json.Nodes.JsonNode g) => Figures(
+        g["median"]!.GetValue<string>(), g["met"]!.GetValue<int>(), g["breached"]!.GetValue<int>(), g["stillRunning"]!.GetValue<int>(), g["overdueNow"]!.GetValue<int>(),
+        g["compliance"]!.GetValue<double>(), g["raw"]!["n"]!.GetValue<int>(), g["raw"]!["median"]!.GetValue<string>(), g["raw"]!["met"]!.GetValue<int>(),
+        g["raw"]!["breached"]!.GetValue<int>(), g["raw"]!["compliance"]!.GetValue<double>(), g["pauses"]!.GetValue<int>(), g["pausedTime"]!.GetValue<string>());
+
+    private static List<(string, int, string)> Tallies(System.Text.Json.Nodes.JsonNode tallies) =>
+        [.. tallies.AsArray().Select(t => (t!["key"]!.GetValue<string>(), t["count"]!.GetValue<int>(), t["time"]!.GetValue<string>()))];
 }

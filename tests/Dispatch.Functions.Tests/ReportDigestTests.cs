@@ -19,6 +19,7 @@ namespace Dispatch.Functions.Tests;
 /// Azurite table: the expected figures are those of <see cref="ReportService"/> without digests, which reads every
 /// incident (the computation the hand-worked tables of ReportTests check). Europe/London, because Asia/Shanghai, the
 /// default, has no daylight saving: its clocks went back on 25 October 2026, so the station-day of 24 October has 25 hours.
+/// Some clocks are paused (issue 28), resumed or left to their maximum, so the raw figures and the pauses are compared too.
 /// </summary>
 [Collection(SharedAzurite.Name)]
 public sealed class ReportDigestTests(Azurite azurite)
@@ -31,17 +32,20 @@ public sealed class ReportDigestTests(Azurite azurite)
     private static readonly Instant FirstRead = Instant.FromUtc(2026, 10, 28, 12, 0);
 
     /// <summary>One incident: where and when it is reported, how far its script goes, the gaps between steps, which steps a sweep (and an acknowledgement) precede, and how many steps come late.</summary>
-    private sealed record Plan(int Station, int Day, int Minute, int Priority, int Zone, int Category, int Steps, int[] Gaps, int Unit, int Sweeps, int Acks, bool Cancel, int Late)
+    /// <param name="Pauses">Before which steps the phase's clock is paused (issue 28), a third of the step's gap in; <paramref name="Resumes"/>: which of those are resumed two thirds in (the others run to their maximum or the sweep).</param>
+    private sealed record Plan(int Station, int Day, int Minute, int Priority, int Zone, int Category, int Steps, int[] Gaps, int Unit, int Sweeps, int Acks, bool Cancel, int Late, int Pauses, int Resumes)
     {
-        public override string ToString() => $"{Station}/{Day}/{Minute} P{Priority + 1} steps {Steps}{(Cancel ? "+cancel" : "")} late {Late} gaps [{string.Join(',', Gaps)}] sweeps {Sweeps} acks {Acks}";
+        public override string ToString() =>
+            $"{Station}/{Day}/{Minute} P{Priority + 1} steps {Steps}{(Cancel ? "+cancel" : "")} late {Late} gaps [{string.Join(',', Gaps)}] sweeps {Sweeps} acks {Acks} pauses {Pauses} resumes {Resumes}";
     }
 
     private static readonly Gen<Plan> Incident = Gen.Select(
         Gen.Select(Gen.Int[0, 1], Gen.Int[0, 5], Gen.Int[0, 1439], Gen.Int[0, 2], Gen.Int[0, 1], Gen.Int[0, 1]),
         Gen.Select(Gen.Int[0, 4], Gen.Int[0, 1500].Array[6], Gen.Int[0, 1], Gen.Int[0, 63], Gen.Int[0, 63], Gen.Bool, Gen.Int[0, 2]),
-        (where, script) => new Plan(
+        Gen.Select(Gen.Int[0, 31], Gen.Int[0, 31]),
+        (where, script, pauses) => new Plan(
             where.Item1, where.Item2, where.Item2 == 5 ? where.Item3 % 90 : where.Item3, where.Item4, where.Item5, where.Item6,
-            script.Item1, script.Item2, script.Item3, script.Item4, script.Item5, script.Item6, script.Item7));
+            script.Item1, script.Item2, script.Item3, script.Item4, script.Item5, script.Item6, script.Item7, pauses.Item1, pauses.Item2));
 
     [Fact]
     public Task Digested_reports_give_the_same_figures_as_reading_every_incident_through_late_changes_and_a_25_hour_day() =>
@@ -138,7 +142,21 @@ public sealed class ReportDigestTests(Azurite azurite)
         var changed = false;
         for (var step = from; step < from + count && step < 5; step++)
         {
-            at += Duration.FromSeconds(plan.Gaps[step]);
+            var gap = Duration.FromSeconds(plan.Gaps[step]);
+            var phase = step switch { 0 => ClockKind.Dispatch, 1 => ClockKind.Arrival, _ => ClockKind.Resolution };
+            var pauseAt = at + gap / 3;
+            if ((plan.Pauses & (1 << step)) != 0 && incident.Incident.IsOpen && incident.Incident.Clocks[phase] is { IsOpen: true, IsPaused: false } open && pauseAt < open.Deadline)
+            {
+                var reason = PauseRules.Default.Reasons[step % PauseRules.Default.Reasons.Count];
+                incident = await store.SaveAsync(incident, incident.Incident.Pause(phase, reason, null, pauseAt, World.DutyOfficer, PauseRules.Default.TellChiefAfter), null, default);
+                changed = true;
+                if ((plan.Resumes & (1 << step)) != 0)
+                {
+                    incident = await store.SaveAsync(incident, incident.Incident.Resume(phase, at + gap * 2 / 3, World.DutyOfficer), null, default);
+                }
+            }
+
+            at += gap;
             if ((plan.Sweeps & (1 << step)) != 0 && incident.Incident.Sweep(at) is { Events.Count: > 0 } swept)
             {
                 incident = await store.SaveAsync(incident, swept, null, default);

@@ -73,6 +73,34 @@ public sealed class ShiftReportTextTests
         Assert.Equal("beilin-01 2026-11-26: 15 incidents, 1 breaches, 50% of arrivals in time", ShiftReportMessage.Parse(message.Body.ToMemory().Span).Summary);
     }
 
+    [Fact]
+    public void The_days_pauses_end_the_summary_and_a_long_pause_notice_has_its_own_words_in_both_languages()
+    {
+        // Two pauses: 10 min and 5 min 30 s, 15 min 30 s in all (language.md: 暂停计时, durations 15分30秒).
+        var duty = new Person("li.na", "Li Na");
+        PausedSpan Span(int minute, Duration length) => new(
+            IncidentId.Parse("beilin-01.01KB0Y4M2Q8R6T1V3W5X7Z9A00"), ClockKind.Dispatch,
+            new ClockPause("road-closed", Instant.FromUtc(2026, 11, 26, 1, minute), duty, "patrol-7", Instant.FromUtc(2026, 11, 26, 1, minute) + Duration.FromMinutes(30)), length);
+        var report = Report(0.5, 1) with { PauseList = [Span(0, Duration.FromMinutes(10)), Span(40, Duration.FromSeconds(330))] };
+        // The chief told at 09:20:10 station time (01:20:10Z, Asia/Shanghai) that the dispatch clock is still paused.
+        var notice = new Notice(
+            IncidentId.Parse("beilin-01.01KB0Y4M2Q8R6T1V3W5X7Z9A00"), Beilin, "theft", Priority.P2, "1 Bell Tower Square", ClockKind.Dispatch, NoticeKind.LongPause, 1,
+            Audience.Chief, Instant.FromUtc(2026, 11, 26, 1, 1), null, Instant.FromUtc(2026, 11, 26, 1, 20, 10), Duration.Zero, Person.Sweep)
+        {
+            DueAt = Instant.FromUtc(2026, 11, 26, 1, 20, 10),
+        };
+        var zone = DateTimeZoneProviders.Tzdb["Asia/Shanghai"];
+
+        Assert.Equal("beilin-01 2026-11-26: 15 incidents, 1 breaches, 50% of arrivals in time, 2 clock pauses (15m30s paused)",
+            ShiftReportText.Body(report, "http://dispatch.test/", Words.For(Language.En)).Summary);
+        Assert.Equal("beilin-01 2026年11月26日：接警 15 起，超时 1 起，到场按时率 50%，暂停计时 2 次（共 15分30秒）",
+            ShiftReportText.Body(report, "http://dispatch.test/", Words.For(Language.ZhCn)).Summary);
+        Assert.Equal("P2 theft at 1 Bell Tower Square: the dispatch clock is still paused at 09:20:10, past the station's pause limit",
+            NoticeText.Summary(notice, Words.For(Language.En), zone));
+        Assert.Equal("【暂停超时】二级 盗窃，1 Bell Tower Square：派警时限至 09:20:10 仍在暂停计时，已超过本所暂停时限",
+            NoticeText.Summary(notice, Words.For(Language.ZhCn), zone));
+    }
+
     private static ShiftReport Report(double? arrivalCompliance, int breaches)
     {
         var wang = new Person("wang.lei", "Wang Lei");
