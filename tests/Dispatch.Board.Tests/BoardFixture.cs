@@ -94,12 +94,24 @@ public sealed class LiveApi : IAsyncDisposable
 
     /// <summary>A page of the board signed in as <paramref name="person"/> through a link, as <c>./dispatch up</c> prints them.</summary>
     /// <param name="locale">The browser's preferred language (navigator.languages and Accept-Language), as its user set it up.</param>
-    public async Task<IPage> OpenAsync(IBrowser browser, Person person, string query = "", bool bypassCsp = false, string locale = "en-US", params GlobalRole[] roles)
-    {
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+    public Task<IPage> OpenAsync(IBrowser browser, Person person, string query = "", bool bypassCsp = false, string locale = "en-US", params GlobalRole[] roles) =>
+        OpenAsync(browser, new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1500, Height = 900 }, BypassCSP = bypassCsp, Locale = locale }, person, query, roles);
+
+    /// <summary>
+    /// The board on a police handset: a 360 × 740 CSS-px touch screen at device scale 3 (a common Android phone, and
+    /// the narrowest width issue 30 names), in Chinese. With <paramref name="position"/>, the page may read the
+    /// device's position and gets that one; without, the browser refuses it, as a person who says no.
+    /// </summary>
+    public Task<IPage> OpenPhoneAsync(IBrowser browser, Person person, Geolocation? position = null, bool bypassCsp = false) =>
+        OpenAsync(browser, new BrowserNewContextOptions
         {
-            ViewportSize = new ViewportSize { Width = 1500, Height = 900 }, BypassCSP = bypassCsp, Locale = locale,
-        });
+            ViewportSize = new ViewportSize { Width = 360, Height = 740 }, DeviceScaleFactor = 3, IsMobile = true, HasTouch = true,
+            Locale = "zh-CN", BypassCSP = bypassCsp, Geolocation = position, Permissions = position is null ? [] : ["geolocation"],
+        }, person, "", []);
+
+    private async Task<IPage> OpenAsync(IBrowser browser, BrowserNewContextOptions options, Person person, string query, GlobalRole[] roles)
+    {
+        var context = await browser.NewContextAsync(options);
         var page = await context.NewPageAsync();
         var token = Host.Tokens.Mint(person, roles, Clock.GetCurrentInstant(), Duration.FromDays(1));
         await page.GotoAsync($"{Host.BaseAddress}board{query}#token={token}");

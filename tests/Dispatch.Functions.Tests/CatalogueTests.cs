@@ -174,6 +174,7 @@ public sealed partial class CatalogueTests
             en CA numeric digit hour minute second year month day hourCycle percent style
             dispatch token msal browser min js login microsoftonline sessionStorage signed out
             use strict no store main script nearest location reporterContact class for text true UTC
+            queue sharing online thead th checked units position latitude longitude accuracy geo
             """);
         return allowed;
     }

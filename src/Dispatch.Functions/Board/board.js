@@ -10,6 +10,11 @@
   const WALL_PAGE_MS = 10000;
   const TOKEN_KEY = 'dispatch.token';
   const LANGUAGE_KEY = 'dispatch.language';
+  const QUEUE_KEY = 'dispatch.queue';
+  const SHARING_KEY = 'dispatch.sharing';
+  const POSITION_MS = 20000; // a unit's position every 20 s while sharing (units issue: devices report every 5–30 s)
+  const MAX_ACCURACY = 10000; // metres: the API refuses a position vaguer than this, so none is sent (the arrival still is)
+  const LOCATE = { enableHighAccuracy: true, timeout: 10000, maximumAge: 15000 };
   const LANGUAGES = ['zh-CN', 'en'];
   const CATEGORIES = ['theft', 'burglary', 'fight', 'traffic-accident', 'noise', 'lost-property', 'homicide', 'mass-incident', 'fire-casualty'];
   // The API's root (/api/), from where this script was served (/api/board/board.js): the prefix is the app's to choose.
@@ -39,6 +44,10 @@
     seen: null, // what was on the board at the last poll, for the sounds
     summary: new Map(), // clock -> compliance today
     page: 0,
+    queue: [], // arrivals pressed while the API was unreachable: { id, station, body, pressedAt }, oldest first
+    flushing: false,
+    sharing: false,
+    lastPosition: null, // when this page last sent its unit's position (server time)
     language: null,
     words: {},
     filters: { station: params.get('station') || '', priority: params.get('priority') || '', status: params.get('status') || '' },
@@ -90,7 +99,7 @@
     query.delete('lang');
     history.replaceState(null, '', `${location.pathname}${query.toString() ? `?${query}` : ''}`);
     await setLanguage(language);
-    if (state.me) showWho();
+    if (state.me) { showWho(); showDuty(); }
     render();
     if (state.panel && state.panel !== 'report') refreshPanel();
     if (state.panel === 'report') openReport();
@@ -281,6 +290,7 @@
       }
       state.lastOk = Date.now();
       el('stale').hidden = true;
+      flushQueue();
       if (changed) {
         listen();
         render();
@@ -334,13 +344,19 @@
 
   const escalatedUnacknowledged = (i) => CLOCKS.some((c) => i.clocks[c].level > 0 && !i.clocks[c].acknowledgedAt);
 
+  /** A unit of mine (from my memberships), or none. */
+  const myUnits = () => (state.me?.memberships || []).filter((m) => m.unit);
+
+  /** Dispatched to me or to my unit: an officer's own work, shown before the station's. */
+  const assignedToMe = (i) => i.officer?.id === state.me?.person.id || myUnits().some((m) => m.station === i.station && m.unit === i.unit);
+
   function visible(at) {
     let list = watched().flatMap((s) => state.incidents.get(s) || []);
     if (state.filters.priority) list = list.filter((i) => i.priority === state.filters.priority);
     if (state.filters.status === 'overdue') list = list.filter((i) => leastLeft(i, at) < 0);
     if (state.filters.status === 'escalated') list = list.filter(escalatedUnacknowledged);
     return list
-      .map((i) => ({ i, left: leastLeft(i, at), mine: may(i, 'acknowledge') }))
+      .map((i) => ({ i, left: leastLeft(i, at), mine: may(i, 'acknowledge') ? 2 : assignedToMe(i) ? 1 : 0 }))
       .sort((a, b) => (b.mine - a.mine) || ((a.left < 0) !== (b.left < 0) ? (a.left < 0 ? -1 : 1) : a.left - b.left) || PRIORITY_RANK[a.i.priority] - PRIORITY_RANK[b.i.priority])
       .map((x) => x.i);
   }
@@ -400,7 +416,7 @@
     if (selected) tr.classList.add('selected');
     if (leastLeft(i, at) < 0) tr.classList.add('overdue');
     tr.addEventListener('click', (e) => {
-      if (e.target.closest('button')) return;
+      if (e.target.closest('button, a')) return;
       state.selected = state.order.indexOf(i.id);
       openPanel(i.id);
     });
@@ -415,11 +431,8 @@
     tr.append(cell(prio));
     const what = document.createElement('span');
     what.textContent = word('category', i.category);
-    const where = document.createElement('span');
-    where.className = 'where';
-    where.textContent = `${word('zone', i.zone)} · ${i.location.address}`;
     const whatCell = cell(what);
-    whatCell.append(where);
+    whatCell.append(place(i));
     tr.append(whatCell);
     const steps = ['reported', 'dispatched', 'on-scene', 'resolved'];
     const reached = Math.max(0, steps.indexOf(i.status));
@@ -428,7 +441,7 @@
     progress.setAttribute('aria-hidden', 'true');
     progress.textContent = steps.map((_, n) => (n <= reached ? '●' : '○')).join('');
     const statusCell = cell(`${word('status', i.status)} `);
-    statusCell.append(progress);
+    statusCell.append(progress, checkedArrival(i));
     tr.append(statusCell);
     tr.append(cell(i.unit ? `${i.unit} / ${i.officer?.name ?? ''}` : '—'));
     for (const c of CLOCKS) {
@@ -451,23 +464,75 @@
     tr.append(escCell);
     const actions = document.createElement('div');
     actions.className = 'actions';
-    for (const [label, action] of actionsFor(i)) {
+    for (const [label, action, name] of actionsFor(i)) {
       const b = document.createElement('button');
       b.type = 'button';
+      b.dataset.action = name;
+      if (NEXT_STEPS.includes(name)) b.className = 'next-step';
       b.textContent = label;
       b.setAttribute('aria-label', t('board.button', { action: label, id: i.id }));
       b.addEventListener('click', () => action());
       actions.append(b);
     }
+    const waiting = state.queue.find((q) => q.id === i.id);
+    if (waiting) {
+      actions.querySelector('[data-action="arrive"]')?.remove();
+      const note = document.createElement('span');
+      note.className = 'queued';
+      note.textContent = t('board.queued', { action: word('action', 'arrive'), time: localTime(new Date(waiting.pressedAt).toISOString()) });
+      actions.append(note);
+    }
     tr.append(cell(actions, 'actions'));
+    nameColumns(tr);
     return tr;
   }
+
+  /** Each cell names its column, for the phone's cards (board.css shows it above the cell's content); the buttons need none. */
+  function nameColumns(tr) {
+    const heads = [...document.querySelectorAll('#queue thead th')];
+    [...tr.children].forEach((td, k) => {
+      if (heads[k] && !heads[k].classList.contains('actions-col')) td.dataset.label = heads[k].textContent;
+    });
+  }
+
+  /** Whether the map agreed with the arrival (issue 27): 到场已核验, or 到场未核验 with how far, or without a position. */
+  function checkedArrival(i) {
+    const note = document.createElement('span');
+    note.className = 'verified';
+    const a = i.arrival;
+    if (a) {
+      const distance = a.distanceMeters === null || a.distanceMeters === undefined ? null : metres(a.distanceMeters);
+      note.textContent = distance === null ? t('board.arrival.no-position') : t(a.verified ? 'board.arrival.verified' : 'board.arrival.unverified', { distance });
+    }
+    return note;
+  }
+
+  const metres = (m) => (m < 1000
+    ? t('distance.m', { n: number(Math.round(m)) })
+    : t('distance.km', { n: new Intl.NumberFormat(state.language, { maximumFractionDigits: 1 }).format(m / 1000) }));
+
+  /** Zone and address; with coordinates, a link that opens the handset's map app there (geo: URI, RFC 5870). */
+  function place(i) {
+    const { latitude, longitude, address } = i.location;
+    const hasPoint = latitude !== null && latitude !== undefined && longitude !== null && longitude !== undefined;
+    const where = document.createElement(hasPoint ? 'a' : 'span');
+    where.className = hasPoint ? 'where map' : 'where';
+    where.textContent = `${word('zone', i.zone)} · ${address}`;
+    if (hasPoint) {
+      where.href = `geo:${latitude},${longitude}?q=${latitude},${longitude}(${encodeURIComponent(address)})`;
+      where.setAttribute('aria-label', t('board.map', { address: where.textContent })); // its visible text first (WCAG 2.5.3)
+    }
+    return where;
+  }
+
+  /** The officer's next step on his own incident: one large button on a phone (board.css). */
+  const NEXT_STEPS = ['arrive', 'resolve'];
 
   /** A button for each action the API lists for this person on this incident, and for nothing else. */
   const BUTTONS = {
     dispatch: (i) => openPanel(i.id, 'dispatch'),
     reassign: (i) => openPanel(i.id, 'reassign'),
-    arrive: (i) => act(i, 'arrive', {}),
+    arrive: (i) => arrive(i),
     resolve: (i) => openPanel(i.id, 'resolve'),
     close: (i) => act(i, 'close', {}),
     acknowledge: (i) => acknowledge(i),
@@ -478,7 +543,7 @@
 
   function actionsFor(i) {
     if (wall) return [];
-    return (i.actions || []).filter((a) => BUTTONS[a]).map((a) => [word('action', a), () => BUTTONS[a](i)]);
+    return (i.actions || []).filter((a) => BUTTONS[a]).map((a) => [word('action', a), () => BUTTONS[a](i), a]);
   }
 
   /** Acknowledges the level this board showed: if the ladder has climbed since, the API says so (409) and the next poll shows where it stands. */
@@ -523,8 +588,11 @@
     return problem;
   }
 
+  let announced = null;
   function announce(text) {
     el('announce').textContent = text;
+    clearTimeout(announced);
+    announced = setTimeout(() => { el('announce').textContent = ''; }, 10000);
   }
 
   // ---- the side panel -----------------------------------------------------------------------------
@@ -734,6 +802,109 @@
     category.focus();
   }
 
+  // ---- in the field: arrival with the handset's position, kept when the API cannot be reached; the unit's position --
+
+  /** Where the handset is and how sure it is; null when the person refused, the device cannot tell, or it took too long. */
+  function here() {
+    if (!navigator.geolocation) return Promise.resolve(null);
+    return new Promise((resolve) => navigator.geolocation.getCurrentPosition(
+      (p) => resolve(p.coords.accuracy <= MAX_ACCURACY ? { latitude: p.coords.latitude, longitude: p.coords.longitude, accuracy: p.coords.accuracy } : null),
+      () => resolve(null),
+      LOCATE));
+  }
+
+  /** Arrival carries where the handset was, when it may say; refused, the arrival still counts and the API records it as unverified. */
+  async function arrive(i) {
+    const pressedAt = now();
+    const position = await here();
+    await sendArrival({ id: i.id, station: i.station, by: state.me.person.id, body: position || {}, pressedAt });
+  }
+
+  /** This person's queue into the handset's storage, beside what others signed in on it left there (never dropped). */
+  function saveQueue() {
+    const others = JSON.parse(localStorage.getItem(QUEUE_KEY) || '[]').filter((q) => q.by !== state.me.person.id);
+    localStorage.setItem(QUEUE_KEY, JSON.stringify(others.concat(state.queue)));
+  }
+
+  // The API stamps an arrival with its own clock when it receives it: the page never sends the time it was pressed,
+  // it only shows it, so a queued arrival is recorded late rather than back-dated.
+  async function sendArrival(item) {
+    let response;
+    try {
+      response = await api(`incidents/${encodeURIComponent(item.id)}/arrive`, { method: 'POST', body: item.body });
+    } catch (e) {
+      if (e.message === 'signed out') return;
+      response = null;
+    }
+    const pressed = localTime(new Date(item.pressedAt).toISOString());
+    if (!response || response.status >= 502) {
+      if (!state.queue.some((q) => q.id === item.id)) {
+        state.queue.push(item);
+        saveQueue();
+      }
+      announce(t('board.announce.queued', { action: word('action', 'arrive'), id: item.id, time: pressed }));
+      render();
+      return;
+    }
+    state.queue = state.queue.filter((q) => q.id !== item.id);
+    saveQueue();
+    if (response.ok) {
+      const incident = await response.json();
+      const recorded = localTime(incident.clocks?.arrival?.metAt || incident.onSceneAt);
+      announce(t(item.queued ? 'board.announce.sent-late' : 'board.announce.done', { action: word('action', 'arrive'), id: item.id, time: pressed, recorded }));
+    } else {
+      const problem = await response.json().catch(() => ({}));
+      announce(t('board.announce.failed', { action: word('action', 'arrive'), id: item.id, reason: problem.detail || problem.title || response.status }));
+    }
+    state.etags.delete(item.station);
+    await poll();
+    render();
+  }
+
+  /** Sends what waited for the connection, oldest first, one at a time; whatever still cannot go stays queued. */
+  async function flushQueue() {
+    if (state.flushing || !state.queue.length) return;
+    state.flushing = true;
+    try {
+      for (const item of [...state.queue]) {
+        await sendArrival({ ...item, queued: true });
+        if (state.queue.some((q) => q.id === item.id)) break; // still unreachable
+      }
+    } finally {
+      state.flushing = false;
+    }
+  }
+
+  /** The duty bar: shown to a person with a unit; while its switch is on, the unit's position goes every POSITION_MS. */
+  function showDuty() {
+    const units = myUnits();
+    el('duty').hidden = wall || units.length === 0;
+    el('duty-switch').setAttribute('aria-checked', String(state.sharing));
+    el('duty-state').textContent = state.sharing
+      ? t('board.duty.on', { unit: units.map((m) => m.unit).join(t('list.separator')), seconds: number(POSITION_MS / 1000), time: state.lastPosition ? localTime(new Date(state.lastPosition).toISOString()) : '—' })
+      : t('board.duty.off');
+  }
+
+  async function sendPosition() {
+    if (!state.sharing) return;
+    const position = await here();
+    if (!position || !state.sharing) return;
+    for (const m of myUnits()) {
+      try {
+        const response = await api(`stations/${encodeURIComponent(m.station)}/units/${encodeURIComponent(m.unit)}/position`, { method: 'POST', body: position });
+        if (response.ok) state.lastPosition = now();
+      } catch { /* the next one will try again */ }
+    }
+    showDuty();
+  }
+
+  function setSharing(on) {
+    state.sharing = on;
+    localStorage.setItem(SHARING_KEY, on ? 'on' : 'off');
+    showDuty();
+    if (on) sendPosition();
+  }
+
   // ---- sound --------------------------------------------------------------------------------------
 
   let audio = null;
@@ -784,6 +955,8 @@
     el('panel-close').addEventListener('click', closePanel);
     el('new-report').addEventListener('click', openReport);
     el('language').addEventListener('change', (e) => switchLanguage(e.target.value));
+    el('duty-switch').addEventListener('click', () => setSharing(!state.sharing));
+    window.addEventListener('online', flushQueue);
     el('sound').addEventListener('click', () => {
       state.sound = !state.sound;
       el('sound').setAttribute('aria-pressed', String(state.sound));
@@ -821,6 +994,12 @@
       if (e.message !== 'signed out') showSignIn('board.signin.no-api', { reason: e.message });
       return;
     }
+    // Arrivals this person pressed while the API was unreachable, kept across a reload until they are sent.
+    state.queue = JSON.parse(localStorage.getItem(QUEUE_KEY) || '[]').filter((q) => q.by === state.me.person.id);
+    state.sharing = myUnits().length > 0 && localStorage.getItem(SHARING_KEY) !== 'off';
+    showDuty();
+    if (state.sharing) sendPosition();
+    setInterval(sendPosition, POSITION_MS);
     await poll();
     render();
     loadSummary().then(render); // today's figures come when they come; the queue does not wait for them

@@ -53,6 +53,13 @@ public sealed class ApiResult(int status, object? body, string contentType = "ap
             response.Headers.Vary = "Accept-Language";
         }
 
+        if (payload is byte[] bytes)
+        {
+            response.ContentType = contentType;
+            await response.Body.WriteAsync(bytes, http.RequestAborted);
+            return;
+        }
+
         response.ContentType = $"{contentType}; charset=utf-8";
         if (payload is string text)
         {

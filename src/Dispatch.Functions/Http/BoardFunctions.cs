@@ -2,6 +2,7 @@ using Dispatch.Contracts;
 using Dispatch.Core.Policy;
 using Dispatch.Functions.Identity;
 using Dispatch.Functions.Settings;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -27,6 +28,8 @@ public sealed class BoardFunctions(IOptions<DispatchSettings> settings, Response
         [".js"] = "text/javascript",
         [".css"] = "text/css",
         [".json"] = "application/json",
+        [".svg"] = "image/svg+xml",
+        [".png"] = "image/png",
     };
 
     /// <remarks>
@@ -45,7 +48,25 @@ public sealed class BoardFunctions(IOptions<DispatchSettings> settings, Response
     [Anonymous]
     public IActionResult File(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "board/{file}")] HttpRequest request, string file) =>
-        file == "config.json" ? Secure(new ApiResult(200, Config())) : Catalogue(file) ?? Asset(file);
+        file switch
+        {
+            "config.json" => Secure(new ApiResult(200, Config())),
+            "manifest.webmanifest" => Secure(new ApiResult(200, Manifest(), "application/manifest+json")),
+            _ => Catalogue(file) ?? Asset(file),
+        };
+
+    /// <summary>
+    /// What a phone needs to put the board on its home screen and open it in its own window (W3C Web Application
+    /// Manifest), named in the policy's language. Addresses are relative to this file (…/board/manifest.webmanifest),
+    /// so the app's prefix stays its own. No service worker goes with it: nothing may serve stale incidents.
+    /// </summary>
+    public BoardManifest Manifest()
+    {
+        var title = Contracts.Words.For(policy.Language)["board.title"];
+        return new BoardManifest(
+            title, title, policy.Language.Tag(), "../board", "../", "standalone", "#005a9c", "#f4f5f6",
+            [new("icon-192.png", "192x192", "image/png"), new("icon-512.png", "512x512", "image/png"), new("icon.svg", "any", "image/svg+xml")]);
+    }
 
     /// <summary>What the page needs before it signs in: no secrets, only where to sign in and how to show time.</summary>
     public BoardConfig Config()
@@ -82,9 +103,17 @@ public sealed class BoardFunctions(IOptions<DispatchSettings> settings, Response
         }
 
         using (stream)
-        using (var reader = new StreamReader(stream))
         {
-            return Secure(new ApiResult(200, reader.ReadToEnd(), ContentTypes[Path.GetExtension(file)]));
+            var contentType = ContentTypes[Path.GetExtension(file)];
+            if (contentType == "image/png")
+            {
+                using var bytes = new MemoryStream();
+                stream.CopyTo(bytes);
+                return Secure(new ApiResult(200, bytes.ToArray(), contentType));
+            }
+
+            using var reader = new StreamReader(stream);
+            return Secure(new ApiResult(200, reader.ReadToEnd(), contentType));
         }
     }
 
@@ -94,6 +123,20 @@ public sealed class BoardFunctions(IOptions<DispatchSettings> settings, Response
         .WithHeader("Referrer-Policy", "no-referrer")
         .WithHeader("Cache-Control", "no-cache");
 }
+
+/// <summary>The manifest's members under the names the W3C specification gives them (snake_case, unlike the API's own).</summary>
+public sealed record BoardManifest(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("short_name")] string ShortName,
+    [property: JsonPropertyName("lang")] string Lang,
+    [property: JsonPropertyName("start_url")] string StartUrl,
+    [property: JsonPropertyName("scope")] string Scope,
+    [property: JsonPropertyName("display")] string Display,
+    [property: JsonPropertyName("theme_color")] string ThemeColor,
+    [property: JsonPropertyName("background_color")] string BackgroundColor,
+    [property: JsonPropertyName("icons")] IReadOnlyList<ManifestIcon> Icons);
+
+public sealed record ManifestIcon(string Src, string Sizes, string Type);
 
 /// <param name="ClientId">The board's own (SPA) app registration in Entra ID; null locally, where links carry tokens.</param>
 /// <param name="Language">The policy's language: the board's when neither the link, the person nor the browser names one it speaks.</param>
