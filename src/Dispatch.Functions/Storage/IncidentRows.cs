@@ -9,6 +9,9 @@ namespace Dispatch.Functions.Storage;
 /// <summary>How an incident and its change become table rows.</summary>
 internal static class IncidentRows
 {
+    /// <summary>The incident row's column naming the save that last wrote it (README, "State in tables").</summary>
+    public const string WrittenBy = "WrittenBy";
+
     public static string BodyOf(Incident incident) => JsonSerializer.Serialize(IncidentDocument.From(incident), Json.Options);
 
     public static Incident Read(TableEntity entity) =>
