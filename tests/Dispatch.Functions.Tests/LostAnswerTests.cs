@@ -24,6 +24,30 @@ public sealed class LostAnswerTests(Azurite azurite) : IAsyncLifetime
 
     public async Task DisposeAsync() => await stack.DisposeAsync();
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("call-0412")]
+    public async Task A_report_whose_answer_was_lost_is_answered_as_created_and_stored_once(string? idempotencyKey)
+    {
+        var dispatcher = staff.As(staff.Dispatcher);
+
+        // The intake's transaction is the one that adds the incident's first event.
+        answers.LoseNextTransaction(body => body.Contains(staff.Station.Value, StringComparison.Ordinal) && body.Contains("\"Kind\":\"reported\"", StringComparison.Ordinal));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "incidents") { Content = JsonContent.Create(ApiHost.Report(staff.Station.Value, "P2")) };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        using var reported = await dispatcher.SendAsync(request);
+        var listed = await Api.GetAsync(dispatcher, $"incidents?station={staff.Station.Value}");
+
+        Assert.Equal(1, answers.Lost);
+        Assert.True(reported.StatusCode == HttpStatusCode.Created, $"{(int)reported.StatusCode} {await reported.Content.ReadAsStringAsync()}");
+        var item = Assert.Single(listed["items"]!.AsArray());
+        Assert.Equal((await ApiHost.ReadJsonAsync(reported))!["id"]!.GetValue<string>(), item!["id"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task A_dispatch_whose_answer_was_lost_is_answered_as_done_and_recorded_once()
     {

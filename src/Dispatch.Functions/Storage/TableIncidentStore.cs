@@ -23,7 +23,8 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
     {
         var incident = opened.Incident;
         await RegisterStationAsync(incident.Station, audit.At, cancellationToken);
-        var actions = IncidentRows.Created(opened, audit).ToList();
+        var write = NewWrite();
+        var actions = IncidentRows.Created(opened, audit, write).ToList();
         actions.Add(new(TableTransactionActionType.UpsertReplace, IncidentRows.StationVersion(incident.Station)));
         actions.Add(DigestChanged(incident));
         var idempotencyKey = claim is null ? null : TableKeys.IdempotencyRow(claim.Key);
@@ -41,8 +42,19 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
             var response = await table.RunAsync(() => table.Client.SubmitTransactionAsync(actions, cancellationToken), cancellationToken);
             return new CreateResult(CreateOutcome.Created, new StoredIncident(incident, response.Value[0].Headers.ETag!.Value.ToString()));
         }
-        catch (TableTransactionFailedException e) when (claim is not null && e.Status == 409)
+        catch (TableTransactionFailedException e) when (e.Status == 409)
         {
+            if (await OwnCommitAsync(incident, write, cancellationToken) is { } own)
+            {
+                // Committed, its answer lost: the SDK's retry was refused by the rows its first attempt added.
+                return new CreateResult(CreateOutcome.Created, own);
+            }
+
+            if (claim is null)
+            {
+                throw;
+            }
+
             // The key was used before: the insert of its record is what failed, so nothing was written.
             var record = await table.RunAsync(() => table.Client.GetEntityAsync<TableEntity>(incident.Station.Value, idempotencyKey, cancellationToken: cancellationToken), cancellationToken);
             if (record.Value.GetString("RequestHash") != claim.RequestHash)
