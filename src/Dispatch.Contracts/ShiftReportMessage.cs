@@ -2,8 +2,16 @@ using System.Text.Json;
 
 namespace Dispatch.Contracts;
 
-/// <summary>One clock's compliance in a shift report, overall and per priority.</summary>
-public sealed record ClockLine(string Clock, int Met, int Breached, double? Compliance, string? Median, string? P90, IReadOnlyDictionary<string, double?> ComplianceByPriority);
+/// <summary>
+/// One clock's compliance in a shift report, overall and per priority; <c>rawCompliance</c> is the same judged as if
+/// no clock had been paused (issue 28), null in messages sent before pauses existed.
+/// </summary>
+public sealed record ClockLine(
+    string Clock, int Met, int Breached, double? Compliance, string? Median, string? P90, IReadOnlyDictionary<string, double?> ComplianceByPriority,
+    double? RawCompliance = null);
+
+/// <summary>A pause of the day (issue 28): which clock, why, from when, how long, who paused it and the unit that held the incident then.</summary>
+public sealed record PauseItem(string IncidentId, string Clock, string Reason, DateTimeOffset At, string PausedFor, string By, string? Unit);
 
 /// <summary>A breach of the day with who held the phase when its deadline passed.</summary>
 public sealed record BreachItem(string IncidentId, string Clock, string Priority, string Category, DateTimeOffset Deadline, string OverdueBy, string Holder, string? Unit, bool StillRunning, int Level, string? AcknowledgedBy);
@@ -31,7 +39,8 @@ public sealed record ShiftReportMessage(
     IReadOnlyList<UnitLine> BottomUnits,
     int Findings,
     string Summary,
-    string Url)
+    string Url,
+    IReadOnlyList<PauseItem>? Pauses = null)
 {
     public static ShiftReportMessage Parse(ReadOnlySpan<byte> body) =>
         JsonSerializer.Deserialize<ShiftReportMessage>(body, EscalationMessage.Json) ?? throw new JsonException("empty report body");

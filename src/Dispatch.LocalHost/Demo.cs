@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using System.Xml;
 using Azure.Messaging.ServiceBus;
 using Dispatch.Contracts;
 using Dispatch.Core.Identity;
@@ -146,7 +147,7 @@ public static class Demo
 
             var clockName = body["clock"]?.GetValue<string>() is { Length: > 0 } named ? words.Word("clock", named) : "";
             Say($"[bold red]{Markup.Escape(words["demo.chief-receives", ("name", await WhoAsync(id, args.CancellationToken)), ("kind", words.Word("notice", body["kind"]!.GetValue<string>())),
-                ("level", body["level"]!.GetValue<int>()), ("clock", clockName), ("overdue", body["overdueBy"]!.GetValue<string>())])}[/]");
+                ("level", body["level"]!.GetValue<int>()), ("clock", clockName), ("overdue", words.Prose(XmlConvert.ToTimeSpan(body["overdueBy"]!.GetValue<string>())))])}[/]");
             inbox.Add(body);
         };
         processor.ProcessErrorAsync += args =>
@@ -193,7 +194,7 @@ public static class Demo
             var incident = await Send(label, token, $"incidents/{ids[name]}/{action}", body ?? new { });
             var ended = incident["clocks"]![clockName]!;
             var outcome = ended["overdueBy"]?.GetValue<string>() is { } late
-                ? $"[red]{Markup.Escape(words["demo.late", ("late", late)])}[/]" : $"[green]{Markup.Escape(words["demo.in-time"])}[/]";
+                ? $"[red]{Markup.Escape(words["demo.late", ("late", words.Prose(XmlConvert.ToTimeSpan(late)))])}[/]" : $"[green]{Markup.Escape(words["demo.in-time"])}[/]";
             Say($"{Markup.Escape(label)}: {outcome}");
         }
 

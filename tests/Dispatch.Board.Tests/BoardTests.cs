@@ -193,6 +193,35 @@ public abstract class BoardTests(BoardFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_duty_officer_pauses_a_clock_through_the_page_and_every_board_shows_the_pause_with_its_reason_and_when_it_resumes()
+    {
+        var duty = await OpenAsync(staff.DutyOfficer);
+        var dispatcher = await OpenAsync(staff.Dispatcher);
+        var id = await ReportAsync("P3"); // dispatch 15 min
+
+        var row = duty.Locator($"tr[data-incident-id='{id}']");
+        await row.GetByRole(AriaRole.Button, new() { Name = $"{Says.Pause} {id}" }).ClickAsync();
+        await duty.Locator("#panel select[name='clock']").SelectOptionAsync("dispatch");
+        await duty.Locator("#panel select[name='reason']").SelectOptionAsync("road-closed");
+        await duty.Locator("#panel input[name='note']").FillAsync("bridge shut by traffic police");
+        await duty.GetByRole(AriaRole.Button, new() { Name = Says.PauseTheClock, Exact = true }).ClickAsync();
+
+        var seen = dispatcher.Locator($"tr[data-incident-id='{id}'] td[data-clock='dispatch']");
+        await Expect(seen).ToHaveAttributeAsync("data-state", "paused");
+        var text = await seen.TextContentAsync();
+        var paused = (await stack.Host.Client.GetFromJsonAsync<JsonElement>($"incidents/{id}")).GetProperty("clocks").GetProperty("dispatch").GetProperty("paused");
+        // The board shows the station's local time (Asia/Shanghai, UTC+8) of the API's resumesBy: the pause plus 30 min.
+        var resumesBy = Instant.FromDateTimeOffset(paused.GetProperty("resumesBy").GetDateTimeOffset());
+        var local = resumesBy.InZone(DateTimeZoneProviders.Tzdb["Asia/Shanghai"]).TimeOfDay.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        await duty.ScreenshotAsync(new() { Path = Shot("paused"), FullPage = true });
+
+        Assert.Matches(Says.PausedForRoadClosedUntil(local), text);
+        Assert.Equal(Duration.FromMinutes(30), resumesBy - Instant.FromDateTimeOffset(paused.GetProperty("since").GetDateTimeOffset()));
+        Assert.Contains(Says.Resume, await row.Locator("button").AllTextContentsAsync());
+        Assert.DoesNotContain(Says.Pause, await dispatcher.Locator($"tr[data-incident-id='{id}'] button").AllTextContentsAsync());
+    }
+
+    [Fact]
     public async Task Buttons_a_role_may_not_use_are_absent_and_another_stations_incidents_never_appear()
     {
         var other = await stack.Host.StaffAsync(ApiHost.NewStation());
@@ -230,7 +259,8 @@ public abstract class BoardTests(BoardFixture fixture, ITestOutputHelper output)
 
         // Before issue 23 the page kept its own copy of who may do what and showed the duty officer an Acknowledge
         // the API refuses. Now each button is one of the incident's actions, as the API listed them for this person.
-        Assert.Equal([Says.Dispatch, Says.Cancel], dutyButtons);
+        // Pause (issue 28): the arrival and resolution clocks still run before their deadlines.
+        Assert.Equal([Says.Dispatch, Says.Cancel, Says.Pause], dutyButtons);
         var script = await File.ReadAllTextAsync(Path.Combine(RepoRoot.Path, "src", "Dispatch.Functions", "Board", "board.js"));
         var roleNames = System.Text.RegularExpressions.Regex.Matches(script, @"['""`](dispatcher|officer|duty-officer|chief|command-center|auditor|admin)['""`]")
             .Select(m => m.Value).Where(m => !script.Contains($".name = {m};", StringComparison.Ordinal)).ToList();

@@ -14,17 +14,20 @@ namespace Dispatch.Board.Tests;
 public sealed record Speech(
     string Locale, string Language, Regex RunningTwoMinutes, string Met, Regex OverdueOneMinute, Regex OverdueTwoMinutes, Regex MetSecondsLate,
     Func<int, int, string> MetLate, string Dispatch, string Arrived, string Acknowledge, string Cancel, string NotAcknowledged,
-    Func<string, string> AcknowledgedBy, string NotAnswering, string Escalated, string Burglary, string MustNotBeEmpty)
+    Func<string, string> AcknowledgedBy, string NotAnswering, string Escalated, string Burglary, string MustNotBeEmpty,
+    string Pause, string Resume, string PauseTheClock, Func<string, Regex> PausedForRoadClosedUntil)
 {
     public static readonly Speech English = new(
         "en-US", "en", new(@"^● 2:\d\d$"), "✓ met", new(@"^▲ −1:\d\d overdue$"), new(@"^▲ −2:\d\d overdue$"), new(@"^▲ 0:0\d late · ✓ met \d\d:\d\d:\d\d$"),
         (m, s) => $"▲ {m}:{s:00} late · ✓ met ", "Dispatch", "Arrived", "Acknowledge", "Cancel", "not acknowledged",
-        name => $"ack {name}", "not answering", "escalated", "burglary", "Must not be empty.");
+        name => $"ack {name}", "not answering", "escalated", "burglary", "Must not be empty.",
+        "Pause", "Resume", "Pause the clock", local => new($@"^⏸ road closed · 0:\d\d · resumes by {local}$"));
 
     public static readonly Speech Chinese = new(
         "zh-CN", "zh-CN", new(@"^● 剩余 2分\d\d秒$"), "✓ 按时", new(@"^▲ 已超时 1分\d\d秒$"), new(@"^▲ 已超时 2分\d\d秒$"), new(@"^▲ 超时 0分0\d秒 · ✓ 超时完成 \d\d:\d\d:\d\d$"),
         (m, s) => $"▲ 超时 {m}分{s:00}秒 · ✓ 超时完成 ", "派警", "到场", "签收", "撤销", "未签收",
-        name => $"{name} 已签收", "没有应答", "升级", "入室盗窃", "不能为空。");
+        name => $"{name} 已签收", "没有应答", "升级", "入室盗窃", "不能为空。",
+        "暂停计时", "恢复计时", "暂停计时", local => new($@"^⏸ 道路封闭 · 已暂停 0分\d\d秒 · {local} 前自动恢复$"));
 }
 
 [Collection(BoardFixture.Name)]

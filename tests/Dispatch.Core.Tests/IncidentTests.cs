@@ -282,7 +282,8 @@ public sealed class IncidentTests
         Assert.Equal((Noon + Duration.FromMinutes(5), "patrol-7"), (arrival.Breach!.At, arrival.Breach.Holder.Unit));
         var resolution = view[ClockKind.Resolution];
         Assert.Equal((ClockState.Running, (Duration?)null, Noon + Duration.FromHours(2)), (resolution.State, resolution.OverdueBy, resolution.Deadline));
-        Assert.Equal([IncidentAction.Reassign, IncidentAction.Arrive, IncidentAction.Cancel, IncidentAction.Acknowledge], view.Access.Allowed.Order());
+        // The resolution clock still runs before its deadline: it may be paused (issue 28).
+        Assert.Equal([IncidentAction.Reassign, IncidentAction.Arrive, IncidentAction.Cancel, IncidentAction.Acknowledge, IncidentAction.Pause], view.Access.Allowed.Order());
         Assert.Equal((StationId.Parse("beilin-01"), Wang, "patrol-7", 2), (view.Access.Station, view.Access.Officer, view.Access.Unit, Assert.Single(view.Access.EscalatedLevels)));
     }
 
@@ -299,7 +300,7 @@ public sealed class IncidentTests
         var late = IncidentView.Of(closed, Noon + Duration.FromHours(10));
 
         Assert.Equal((false, 0, (Duration?)null), (early.Overdue, early.ReachedLevel, early[ClockKind.Dispatch].OverdueBy));
-        Assert.Equal([IncidentAction.Dispatch, IncidentAction.Cancel], early.Access.Allowed.Order());
+        Assert.Equal([IncidentAction.Dispatch, IncidentAction.Cancel, IncidentAction.Pause], early.Access.Allowed.Order());
         Assert.Equal((false, IncidentStatus.Closed, "arrested", Noon + Duration.FromMinutes(31)), (late.Overdue, late.Status, late.Outcome, late.ClosedAt));
         Assert.All(late.Clocks, c => Assert.Equal(ClockState.Met, c.State));
         Assert.Empty(late.Access.Allowed);

@@ -50,7 +50,7 @@ public sealed class NameTableAndValueTests
             ["priority", "zone", "category", "unit", "officer", "dispatcher", "hour", "day", "weekday", "station"],
             Enum.GetValues<GroupBy>().Select(WireNames.Name));
         // README, "The API": POST /api/incidents/{id}/{action}; the same names in an incident's actions.
-        Assert.Equal(["dispatch", "reassign", "arrive", "resolve", "close", "cancel", "acknowledge"], WireNames.Names<IncidentAction>());
+        Assert.Equal(["dispatch", "reassign", "arrive", "resolve", "close", "cancel", "acknowledge", "pause", "resume"], WireNames.Names<IncidentAction>());
 
         Assert.All(Enum.GetValues<ClockResult>(), v => Assert.True(WireNames.TryParse(v.Name().ToUpperInvariant(), out ClockResult p) && p == v));
         Assert.All(Enum.GetValues<HolderKind>(), v => Assert.True(WireNames.TryParse(v.Name(), out HolderKind p) && p == v));

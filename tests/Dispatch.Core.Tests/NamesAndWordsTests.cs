@@ -25,8 +25,8 @@ public sealed class NamesAndWordsTests
         AssertNames<ClockKind>(WireNames.Name, "dispatch", "arrival", "resolution");
         AssertNames<ClockState>(WireNames.Name, "running", "met", "breached", "stopped");
         AssertNames<EventKind>(WireNames.Name,
-            "reported", "dispatched", "reassigned", "on-scene", "resolved", "closed", "cancelled", "warned", "escalated", "acknowledged", "notified");
-        AssertNames<NoticeKind>(WireNames.Name, "warning", "escalation", "immediate");
+            "reported", "dispatched", "reassigned", "on-scene", "resolved", "closed", "cancelled", "warned", "escalated", "acknowledged", "notified", "paused", "resumed");
+        AssertNames<NoticeKind>(WireNames.Name, "warning", "escalation", "immediate", "long-pause");
         AssertNames<StationRole>(RoleNames.Name, "dispatcher", "officer", "duty-officer", "chief");
         AssertNames<GlobalRole>(RoleNames.Name, "admin", "auditor", "command-center");
         AssertNames<Audience>(AudienceNames.Name, "duty-officer", "chief", "command-center");

@@ -51,6 +51,9 @@ public sealed class PolicyTests
     [InlineData("\"warnAt\":", "\"reports\": { \"dayStartsAt\": \"8 o'clock\" }, \"warnAt\":", "reports.dayStartsAt")]
     [InlineData("\"warnAt\":", "\"reports\": { \"buckets\": { \"dispatch\": [\"PT1M\", \"PT30S\"] } }, \"warnAt\":", "reports.buckets.dispatch[1]")]
     [InlineData("\"warnAt\":", "\"reports\": { \"buckets\": { \"patrol\": [\"PT1M\"] } }, \"warnAt\":", "reports.buckets.patrol")]
+    [InlineData("\"warnAt\":", "\"pauses\": { \"reasons\": { \"Road Closed\": \"PT10M\" } }, \"warnAt\":", "pauses.reasons.Road Closed")]
+    [InlineData("\"warnAt\":", "\"pauses\": { \"reasons\": { \"flooded\": \"PT0S\" } }, \"warnAt\":", "pauses.reasons.flooded")]
+    [InlineData("\"warnAt\":", "\"pauses\": { \"tellChiefAfter\": \"soon\" }, \"warnAt\":", "pauses.tellChiefAfter")]
     public void A_bad_field_is_named_in_the_error(string find, string replace, string field)
     {
         Assert.Contains(find, PolicyDocuments.Documented, StringComparison.Ordinal);
@@ -70,6 +73,19 @@ public sealed class PolicyTests
         Assert.Equal(new LocalTime(6, 30), custom.DayStartsAt);
         Assert.Equal([Duration.FromMinutes(5), Duration.FromMinutes(15)], custom.BucketEdges[ClockKind.Arrival]);
         Assert.Equal(defaults.BucketEdges[ClockKind.Dispatch], custom.BucketEdges[ClockKind.Dispatch]);
+    }
+
+    [Fact]
+    public void A_station_adds_pause_reasons_and_changes_a_maximum_and_keeps_the_standard_four()
+    {
+        var custom = PolicyParser.Parse(PolicyDocuments.Documented.Replace(
+            "\"warnAt\":", "\"pauses\": { \"reasons\": { \"flooded-road\": \"PT45M\", \"road-closed\": \"PT1H\" } }, \"warnAt\":", StringComparison.Ordinal)).PauseRules;
+
+        Assert.Equal(PauseRules.Default, PolicyParser.Parse(PolicyDocuments.Documented).PauseRules);
+        Assert.Equal(
+            [("reporter-unreachable", 30), ("scene-unsafe", 30), ("awaiting-specialist", 30), ("flooded-road", 45), ("road-closed", 60)],
+            custom.Reasons.Select(r => (r.Name, (int)r.MaxPause.TotalMinutes)));
+        Assert.Equal(Duration.FromMinutes(20), custom.TellChiefAfter);
     }
 
     [Fact]

@@ -40,6 +40,8 @@ public sealed partial class CatalogueTests
         ["language"] = [.. LanguageNames.All],
         ["json"] = ["object", "array", "string", "number", "boolean", "null"],
         ["weekday"] = ["1", "2", "3", "4", "5", "6", "7"],
+        // Pause reasons (issue 28) are the policy's; a station may add its own, worded by name. These are the standard ones.
+        ["pause-reason"] = [.. PauseRules.StandardReasons],
         ["category"] = ["theft", "burglary", "fight", "traffic-accident", "noise", "lost-property", "homicide", "mass-incident", "fire-casualty"],
     };
 

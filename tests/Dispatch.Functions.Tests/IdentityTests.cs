@@ -67,7 +67,8 @@ public sealed class IdentityTests(Azurite azurite) : IAsyncLifetime
         Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
         Assert.StartsWith("default-src 'self'; script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
         Assert.Equal("no-referrer", page.Headers.GetValues("Referrer-Policy").Single());
-        Assert.Equal("{\"clientId\":null,\"authority\":null,\"scope\":null,\"timeZone\":\"Asia/Shanghai\",\"dayStartsAt\":\"08:00\",\"language\":\"zh-CN\"}", body);
+        // The policy's pause reasons (issue 28) are the policy's words, not anyone's data.
+        Assert.Equal("{\"clientId\":null,\"authority\":null,\"scope\":null,\"timeZone\":\"Asia/Shanghai\",\"dayStartsAt\":\"08:00\",\"language\":\"zh-CN\",\"pauseReasons\":[\"reporter-unreachable\",\"road-closed\",\"scene-unsafe\",\"awaiting-specialist\"]}", body);
         await Api.AssertProblemAsync(missing, HttpStatusCode.NotFound);
         // The page's links are relative to /api/board: its address with a slash at the end is sent there.
         Assert.Equal((HttpStatusCode.PermanentRedirect, "/api/board?wall=1"), (slashed.StatusCode, slashed.Headers.Location?.ToString()));

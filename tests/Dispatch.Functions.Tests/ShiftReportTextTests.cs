@@ -56,8 +56,9 @@ public sealed class ShiftReportTextTests
 
         Assert.Equal("beilin-01 2026年11月26日：接警 15 起，超时 31 起，到场按时率 7%", chinese.Summary);
         Assert.Equal("beilin-01 2026年11月26日：接警 15 起，超时 0 起，无应到场警情", none.Summary);
-        Assert.Equal(english with { Summary = chinese.Summary, Clocks = chinese.Clocks, Breaches = chinese.Breaches, BottomUnits = chinese.BottomUnits }, chinese);
+        Assert.Equal(english with { Summary = chinese.Summary, Clocks = chinese.Clocks, Breaches = chinese.Breaches, BottomUnits = chinese.BottomUnits, Pauses = chinese.Pauses }, chinese);
         Assert.Equal(english.Breaches, chinese.Breaches);
+        Assert.Equal(english.Pauses, chinese.Pauses);
     }
 
     [Fact]

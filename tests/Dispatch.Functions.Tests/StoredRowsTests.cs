@@ -202,7 +202,9 @@ public sealed class StoredRowsTests(Azurite azurite) : IAsyncLifetime
         Assert.Equal([C, B, A], any.Select(i => i.Id));
         Assert.Equal((C, IncidentStatus.Dispatched, "patrol-2", OfficerTwo, false, 0, asOf), (open.Id, open.Status, open.Unit, open.Officer, open.Overdue, open.ReachedLevel, open.AsOf));
         Assert.Equal([ClockState.Met, ClockState.Running, ClockState.Running], open.Clocks.Select(k => k.State));
-        Assert.Equal([IncidentAction.Reassign, IncidentAction.Arrive, IncidentAction.Cancel], open.Access.Allowed.Order());
+        // Its arrival and resolution clocks run before their deadlines: they may be paused (issue 28); rows from before pauses hold none.
+        Assert.Equal([IncidentAction.Reassign, IncidentAction.Arrive, IncidentAction.Cancel, IncidentAction.Pause], open.Access.Allowed.Order());
+        Assert.All(open.Clocks, k => Assert.Equal(((ClockPause?)null, Duration.Zero, 0), (k.Pause, k.PausedTime, k.PauseCount)));
         Assert.Equal((null, T("09:32:00")), (open[ClockKind.Arrival].OverdueBy, open[ClockKind.Arrival].Deadline));
 
         // The reports: A's dispatch met 30 s late, acknowledged 10 s after its breach; arrival met 1 min late under patrol-2; resolution met.
@@ -243,6 +245,30 @@ public sealed class StoredRowsTests(Azurite azurite) : IAsyncLifetime
             (events[0].Actor, events[0].Details));
         var acknowledged = Assert.IsType<EventDetails.Acknowledged>(events[1].Details);
         Assert.Equal((2, "Dispatch,Arrival"), (acknowledged.Level, string.Join(",", acknowledged.Clocks)));
+    }
+
+    [Fact]
+    public async Task A_pause_and_a_resume_read_back_under_their_keys()
+    {
+        var id = IncidentId.New(StationId.Parse("beilin-01"), T("10:00:00"));
+        var client = new TableServiceClient(azurite.ConnectionString).GetTableClient(tableName);
+        await client.AddEntityAsync(new TableEntity("beilin-01", $"event|{id}|000002")
+        {
+            ["Body"] = $$$"""{"incidentId":"{{{id}}}","sequence":2,"kind":"paused","at":"2026-11-26T10:00:20Z","actor":{"subject":"duty.beilin-01","name":"Duty Officer"},"details":{"clock":"arrival","reason":"road-closed","resumesBy":"2026-11-26T10:30:20Z"}}""",
+        });
+        await client.AddEntityAsync(new TableEntity("beilin-01", $"event|{id}|000003")
+        {
+            ["Body"] = $$$"""{"incidentId":"{{{id}}}","sequence":3,"kind":"resumed","at":"2026-11-26T10:31:00Z","actor":{"subject":"system:sweep","name":"sweep"},"details":{"clock":"arrival","reason":"road-closed","resumedAt":"2026-11-26T10:30:20Z","pausedFor":"PT30M","deadline":"2026-11-26T10:35:00Z","automatic":"true"}}""",
+        });
+
+        var events = await queries.TimelineAsync(id, default);
+
+        Assert.Equal(
+            [
+                new EventDetails.Paused(ClockKind.Arrival, "road-closed", T("10:30:20"), null),
+                (EventDetails)new EventDetails.Resumed(ClockKind.Arrival, "road-closed", T("10:30:20"), Duration.FromMinutes(30), T("10:35:00"), Automatic: true),
+            ],
+            events.Select(e => e.Details));
     }
 
     private static Instant T(string time) => Instant.FromDateTimeOffset(DateTimeOffset.Parse($"2026-11-26T{time}Z", System.Globalization.CultureInfo.InvariantCulture));

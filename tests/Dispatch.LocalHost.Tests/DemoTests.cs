@@ -60,12 +60,15 @@ public sealed class DemoTests(Azurite azurite) : IClassFixture<Azurite>
         AssertInOrder(output,
             "chief ← B: escalation level 2 dispatch overdue",
             $"Chief {chief} acknowledges B at level 2, as it arrives",
-            $"{dispatcher} dispatches B to patrol-5: late by PT",
+            $"{dispatcher} dispatches B to patrol-5: late by ",
             "chief ← E: escalation level 2 dispatch overdue",
             "End of shift");
         AssertInOrder(output, "chief ← C: immediate level 0", $"{wang} is on scene at A: ");
         Assert.True(exitCode == 0, $"the demo exited {exitCode}:\n{output}");
         Assert.DoesNotContain("demo:", output, StringComparison.Ordinal);
+        // Durations read as people write them (2m5s), never as the wire's ISO 8601 (PT2M5S).
+        Assert.Matches(@"late by \d+(h\d+m|m\d+s|s)", output);
+        Assert.DoesNotMatch(@"PT\d", output);
         foreach (var line in new[]
         {
             "report A: P1 theft, urban", "report B: P2 burglary, suburban", "report C: P1 homicide, rural", "report D: P3 noise, urban",
@@ -84,12 +87,15 @@ public sealed class DemoTests(Azurite azurite) : IClassFixture<Azurite>
         AssertInOrder(output,
             "所长 ← B：升级 第2级 派警 超时",
             $"所长{chief}签收 B（第2级，送达即签收）",
-            $"{dispatcher} 将 B 派给 patrol-5: 超时 PT",
+            $"{dispatcher} 将 B 派给 patrol-5: 超时 ",
             "所长 ← E：升级 第2级 派警 超时",
             "交班");
         AssertInOrder(output, "所长 ← C：重大警情 第0级", $"{wang} 到达 A 现场: ");
         Assert.True(exitCode == 0, $"the demo exited {exitCode}:\n{output}");
         Assert.DoesNotContain("demo：", output, StringComparison.Ordinal);
+        // Durations the way issue 26 and language.md write them in Chinese (超时 2分05秒), never ISO 8601 (PT2M5S).
+        Assert.Matches(@"超时 \d+(小时\d+分|分\d{2}秒|秒)", output);
+        Assert.DoesNotMatch(@"PT\d", output);
         foreach (var line in new[]
         {
             "接警 A：一级 盗窃，城区", "接警 B：二级 入室盗窃，城郊——不会有人及时派警", "接警 C：一级 命案，农村——重大警情", "接警 D：三级 噪音扰民，城区",

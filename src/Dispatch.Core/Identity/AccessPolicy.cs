@@ -43,6 +43,13 @@ public static class AccessPolicy
         caller.Is(StationRole.DutyOfficer, station) || caller.Is(StationRole.Chief, station);
 
     /// <summary>
+    /// Pause and resume a clock (issue 28): the station's duty officers and chief, and the command center; not the
+    /// dispatcher or the unit whose clock it is, who would be judging their own delay.
+    /// </summary>
+    public static bool CanPause(Caller caller, StationId station) =>
+        caller.Has(GlobalRole.CommandCenter) || CanClose(caller, station);
+
+    /// <summary>
     /// The audience of level <paramref name="level"/> or of a higher rung may acknowledge it: a duty officer the
     /// rungs addressed to duty officers, the chief those and the chief's, the command center any.
     /// </summary>
@@ -74,6 +81,7 @@ public static class AccessPolicy
         IncidentAction.Arrive or IncidentAction.Resolve => CanWorkOnScene(caller, incident),
         IncidentAction.Close => CanClose(caller, incident.Station),
         IncidentAction.Acknowledge => incident.EscalatedLevels.Any(level => MayStop(caller, incident, level)),
+        IncidentAction.Pause or IncidentAction.Resume => CanPause(caller, incident.Station),
         _ => false,
     };
 

@@ -15,8 +15,11 @@ public enum ClockKind { Dispatch, Arrival, Resolution }
 /// <summary>Running until met or past its deadline; Stopped when the incident was cancelled first.</summary>
 public enum ClockState { Running, Met, Breached, Stopped }
 
-/// <summary>What a notice is: a pre-breach warning, a rung of the escalation ladder, or a major matter reported at once.</summary>
-public enum NoticeKind { Warning, Escalation, Immediate }
+/// <summary>
+/// What a notice is: a pre-breach warning, a rung of the escalation ladder, a major matter reported at once, or a
+/// clock paused longer than the policy's limit (to the chief, issue 28).
+/// </summary>
+public enum NoticeKind { Warning, Escalation, Immediate, LongPause }
 
 /// <summary>
 /// The names these values have on the wire and in stored rows: kebab-case, never the C# names. Read back in
@@ -71,7 +74,7 @@ public static partial class WireNames
 
     private static readonly NameTable<NoticeKind> Notices = Table(new Dictionary<NoticeKind, string>
     {
-        [NoticeKind.Warning] = "warning", [NoticeKind.Escalation] = "escalation", [NoticeKind.Immediate] = "immediate",
+        [NoticeKind.Warning] = "warning", [NoticeKind.Escalation] = "escalation", [NoticeKind.Immediate] = "immediate", [NoticeKind.LongPause] = "long-pause",
     });
 
     private static readonly NameTable<StatusFilter> StatusFilters = Table(new Dictionary<StatusFilter, string>

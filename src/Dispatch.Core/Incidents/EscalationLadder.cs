@@ -8,6 +8,9 @@ namespace Dispatch.Core.Incidents;
 /// <param name="Clock">The clock as it stands after this rung.</param>
 public sealed record Rung(ResponseClock Clock, NoticeKind Kind, int Level, Audience Audience, Instant DueAt);
 
+/// <summary>A pause the sweep ended at its maximum; <paramref name="Clock"/> is the clock as it stands after it.</summary>
+public sealed record AutoResume(ResponseClock Clock, ClockPause Pause);
+
 /// <summary>
 /// An incident's three clocks and the plan they escalate by: warnings while a deadline is ahead, the breach at
 /// it, each further level once its delay has passed, until someone entitled acknowledges. The plan is copied
@@ -15,14 +18,15 @@ public sealed record Rung(ResponseClock Clock, NoticeKind Kind, int Level, Audie
 /// </summary>
 public sealed record EscalationLadder(EscalationPlan Plan, ClockSet Clocks)
 {
-    /// <summary>The earliest deadline among clocks still running, or null when none is.</summary>
+    /// <summary>The earliest deadline among clocks still running, or null when none is; a paused clock's deadline is not coming.</summary>
     public Instant? NextDeadline =>
-        Clocks.Where(c => c.IsOpen).Select(c => (Instant?)c.Deadline).DefaultIfEmpty(null).Min();
+        Clocks.Where(c => c.IsOpen && !c.IsPaused).Select(c => (Instant?)c.Deadline).DefaultIfEmpty(null).Min();
 
     /// <summary>When the sweep next has work here; null when it never will.</summary>
     /// <remarks>
     /// Never earlier after a change than before it (meeting, stopping and acknowledging remove work; the sweep
-    /// moves past now). The due index relies on this: an entry earlier than this instant is harmless.
+    /// moves past now), except after a pause or a resume, for which <see cref="IncidentService.ChangeAsync"/> writes
+    /// the earlier entry before it commits. The due index relies on this: an entry earlier than this instant is harmless.
     /// </remarks>
     public Instant? NextDueAt =>
         Clocks.Select(c => c.NextDueAt(Plan)).Where(d => d is not null).DefaultIfEmpty(null).Min();
@@ -39,6 +43,11 @@ public sealed record EscalationLadder(EscalationPlan Plan, ClockSet Clocks)
         ResponseClock.Start(ClockKind.Arrival, at, targets.Arrival),
         ResponseClock.Start(ClockKind.Resolution, at, targets.Resolution)));
 
+    /// <summary>Pauses one clock (<see cref="Incident.Pause"/> has checked it may be); its warnings and ladder wait.</summary>
+    public EscalationLadder Pause(ClockKind kind, ClockPause pause) => this with { Clocks = Clocks.With(Clocks[kind].PauseWith(pause)) };
+
+    public EscalationLadder Resume(ClockKind kind, Instant at, Person by) => this with { Clocks = Clocks.With(Clocks[kind].ResumeAt(at, by)) };
+
     public EscalationLadder Meet(ClockKind kind, Instant at, Ownership owners) => this with { Clocks = Clocks.With(Clocks[kind].MeetAt(at, owners)) };
 
     /// <summary>Stops every clock still running; a clock already past its deadline stays breached.</summary>
@@ -48,18 +57,30 @@ public sealed record EscalationLadder(EscalationPlan Plan, ClockSet Clocks)
     /// Climbs every rung that has come due by <paramref name="now"/>, clock by clock: warnings at each warning
     /// point while the deadline is still ahead, the breach (level 1) at the deadline, and each further level once
     /// its delay since the breach has passed. After downtime every missed rung is climbed at once; a warning whose
-    /// deadline has already passed is moot and is passed over.
+    /// deadline has already passed is moot and is passed over. A pause that has reached its maximum ends at that
+    /// very instant, whenever the sweep comes, and the clock climbs on from there.
     /// </summary>
-    public (EscalationLadder Ladder, IReadOnlyList<Rung> Rungs) Sweep(Instant now, Ownership owners)
+    public (EscalationLadder Ladder, IReadOnlyList<Rung> Rungs, IReadOnlyList<AutoResume> Resumed) Sweep(Instant now, Ownership owners)
     {
         var rungs = new List<Rung>();
+        var resumed = new List<AutoResume>();
         var clocks = Clocks;
         foreach (var original in Clocks)
         {
             var clock = original;
             while (clock.IsOpen && clock.NextDueAt(Plan) is { } due && due <= now)
             {
-                if (clock.WarningsSent < Plan.WarnAt.Count && clock.WarningAt(Plan.WarnAt[clock.WarningsSent]) < clock.Deadline)
+                if (clock.Pause is { TellChiefAt: { } tell, ChiefTold: false } held && tell < held.ResumesBy)
+                {
+                    clock = clock with { Pauses = clock.Pauses.ChiefToldOfCurrent() };
+                    rungs.Add(new Rung(clock, NoticeKind.LongPause, clock.Pauses.Items.Count, Audience.Chief, tell));
+                }
+                else if (clock.Pause is { } pause)
+                {
+                    clock = clock.ResumeAt(pause.ResumesBy, Person.Sweep);
+                    resumed.Add(new AutoResume(clock, clock.Pauses.Items[^1]));
+                }
+                else if (clock.WarningsSent < Plan.WarnAt.Count && clock.WarningAt(Plan.WarnAt[clock.WarningsSent]) < clock.Deadline)
                 {
                     var warning = clock.WarningsSent + 1;
                     clock = clock with { WarningsSent = warning };
@@ -84,7 +105,7 @@ public sealed record EscalationLadder(EscalationPlan Plan, ClockSet Clocks)
             clocks = clocks.With(clock);
         }
 
-        return (this with { Clocks = clocks }, rungs);
+        return (this with { Clocks = clocks }, rungs, resumed);
     }
 
     /// <summary>

@@ -192,12 +192,65 @@ public sealed record Incident
             this with { Lifecycle = Lifecycle.Cancelled(now, reason), Ladder = Ladder.StopAll(now, Ownership) });
     }
 
-    /// <summary>Does everything that has come due by <paramref name="now"/> (<see cref="EscalationLadder.Sweep"/>), each rung a notice and an event.</summary>
+    /// <summary>
+    /// Pauses a running clock for <paramref name="reason"/> until someone resumes it or its maximum pause has passed.
+    /// Never after its deadline (a pause does not erase a breach), never twice at once, never once its phase has ended;
+    /// notices already sent stand.
+    /// </summary>
+    /// <param name="tellChiefAfter">The policy's limit: a pause still on after it is reported to the station's chief.</param>
+    public Transition Pause(ClockKind kind, PauseReason reason, string? note, Instant now, Person actor, Duration? tellChiefAfter = null)
+    {
+        if (!IsOpen)
+        {
+            Require(IncidentAction.Pause, "pause a clock of", IncidentStatus.Reported, IncidentStatus.Dispatched, IncidentStatus.OnScene);
+        }
+
+        var clock = Clocks[kind];
+        if (!clock.IsOpen)
+        {
+            throw Refused($"Cannot pause the {kind.Name()} clock of incident {Id}: its phase ended at {clock.EndedAt}.", "clock-ended", kind);
+        }
+
+        if (clock.Pause is { } current)
+        {
+            throw Refused($"The {kind.Name()} clock of incident {Id} is already paused ({current.Reason}) since {current.At}.", "clock-already-paused", kind, ("since", current.At));
+        }
+
+        if (now >= clock.Deadline)
+        {
+            throw Refused($"Cannot pause the {kind.Name()} clock of incident {Id}: its deadline passed at {clock.Deadline}, and a pause does not erase a breach.",
+                "clock-past-deadline", kind, ("deadline", clock.Deadline));
+        }
+
+        var resumesBy = now + reason.MaxPause;
+        var pause = new ClockPause(reason.Name, now, actor, Unit, resumesBy, now + tellChiefAfter < resumesBy ? now + tellChiefAfter : null);
+        return Record(now, actor, new EventDetails.Paused(kind, reason.Name, pause.ResumesBy, note), this with { Ladder = Ladder.Pause(kind, pause) });
+    }
+
+    /// <summary>Runs a paused clock again: its deadline moves by exactly the time it was paused.</summary>
+    public Transition Resume(ClockKind kind, Instant now, Person actor)
+    {
+        if (!Clocks[kind].IsPaused)
+        {
+            throw Refused($"The {kind.Name()} clock of incident {Id} is not paused.", "clock-not-paused", kind);
+        }
+
+        var ladder = Ladder.Resume(kind, now, actor);
+        var clock = ladder.Clocks[kind];
+        return Record(now, actor, EventDetails.Resumed.Of(clock, clock.Pauses.Items[^1], automatic: false), this with { Ladder = ladder });
+    }
+
+    /// <summary>
+    /// Does everything that has come due by <paramref name="now"/> (<see cref="EscalationLadder.Sweep"/>): each pause
+    /// ended at its maximum an event, each rung a notice and an event.
+    /// </summary>
     public Transition Sweep(Instant now)
     {
-        var (ladder, rungs) = Ladder.Sweep(now, Ownership);
+        var (ladder, rungs, resumed) = Ladder.Sweep(now, Ownership);
         var notices = rungs.Select(rung => NoticeFor(rung, now)).ToList();
-        var events = notices.Select((notice, i) => EventOf(Version + i + 1, now, Person.Sweep, EventDetails.Of(notice))).ToList();
+        var events = resumed.Select(r => EventDetails.Resumed.Of(r.Clock, r.Pause, automatic: true) as EventDetails)
+            .Concat(notices.Select(EventDetails.Of))
+            .Select((details, i) => EventOf(Version + i + 1, now, Person.Sweep, details)).ToList();
         return new Transition(this with { Version = Version + events.Count, Ladder = ladder }, events, notices);
     }
 
@@ -227,7 +280,7 @@ public sealed record Incident
     private Notice NoticeFor(Rung rung, Instant now) =>
         new(Id, Station, Report.Category, Report.Priority, Report.Location.Address, rung.Clock.Kind, rung.Kind, rung.Level, rung.Audience, rung.Clock.Deadline,
             rung.Kind == NoticeKind.Escalation ? rung.Clock.Deadline : null, now,
-            now > rung.Clock.Deadline ? now - rung.Clock.Deadline : Duration.Zero, Person.Sweep)
+            now > rung.Clock.Deadline && rung.Kind != NoticeKind.LongPause ? now - rung.Clock.Deadline : Duration.Zero, Person.Sweep)
         {
             DueAt = rung.DueAt,
         };
@@ -243,6 +296,10 @@ public sealed record Incident
             };
         }
     }
+
+    /// <summary>A 409 about one clock of this incident: the English message for logs, the code and its arguments for the caller's words.</summary>
+    private InvalidTransitionException Refused(string message, string code, ClockKind clock, params (string Name, object Value)[] more) =>
+        new(message) { Refusal = new(code, [("clock", clock), ("incident", Id.Value), .. more]) };
 
     /// <summary><paramref name="next"/> (this incident, changed or not) with one more event recording the change.</summary>
     internal static Transition Record(Instant at, Person actor, EventDetails details, Incident next)

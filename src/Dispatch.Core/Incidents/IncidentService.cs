@@ -265,6 +265,13 @@ public sealed class IncidentService(
             var assignee = request.Assignee is { } asked ? AssigneeOf(await lookup!, asked, id.Station) : null;
             var transition = request.ApplyTo(stored.Incident, assignee, clock.GetCurrentInstant(), call.Caller);
             await prepared;
+            // A pause (its maximum) or a resume (the moved deadline) can bring the sweep's next work earlier than the
+            // entry the index holds: the earlier entry goes in before the commit, as an intake's does.
+            if (transition.Incident.NextDueAt is { } due && !(stored.Incident.NextDueAt <= due))
+            {
+                await index.AddAsync([DueEntry.ForClock(id, due)], cancellationToken);
+            }
+
             try
             {
                 var saved = await store.SaveAsync(stored, transition, call.Record(AuditOutcome.Changed), cancellationToken);

@@ -6,10 +6,20 @@ namespace Dispatch.Core.Incidents;
 /// <summary>
 /// One clock as an incident answer shows it at an instant: its state then, how far past its deadline it is (or
 /// was, when it ended late), its ladder, and the facts frozen when it ended (reconstructed for old rows).
+/// <see cref="Deadline"/> is the deadline as it stands then: while paused, where it would be were the clock resumed then.
 /// </summary>
 public sealed record ClockView(
     ClockKind Kind, ClockState State, Duration Target, Instant Deadline, Instant? MetAt, Instant? StoppedAt, Duration? OverdueBy,
-    int Level, Instant? AcknowledgedAt, Person? AcknowledgedBy, BreachFact? Breach, ClockOutcome? Outcome);
+    int Level, Instant? AcknowledgedAt, Person? AcknowledgedBy, BreachFact? Breach, ClockOutcome? Outcome)
+{
+    /// <summary>The pause holding it then, if one does (issue 28).</summary>
+    public ClockPause? Pause { get; init; }
+
+    /// <summary>How long pauses have held it by then, the current one included.</summary>
+    public Duration PausedTime { get; init; }
+
+    public int PauseCount { get; init; }
+}
 
 /// <summary>
 /// An incident as its readers show it at an instant (<see cref="AsOf"/>): what the board's list and an incident
@@ -36,8 +46,14 @@ public sealed record IncidentView(
     private static ClockView ViewOf(Incident incident, ResponseClock clock, Instant asOf)
     {
         var state = clock.StateAt(asOf);
-        Duration? overdueBy = state == ClockState.Breached ? (clock.EndedAt ?? asOf) - clock.Deadline : null;
-        return new ClockView(clock.Kind, state, clock.Target, clock.Deadline, clock.MetAt, clock.StoppedAt, overdueBy,
-            clock.Level, clock.AcknowledgedAt, clock.AcknowledgedBy, clock.Breach, incident.OutcomeOf(clock.Kind));
+        var deadline = clock.DeadlineAt(asOf);
+        Duration? overdueBy = state == ClockState.Breached ? (clock.EndedAt ?? asOf) - deadline : null;
+        return new ClockView(clock.Kind, state, clock.Target, deadline, clock.MetAt, clock.StoppedAt, overdueBy,
+            clock.Level, clock.AcknowledgedAt, clock.AcknowledgedBy, clock.Breach, incident.OutcomeOf(clock.Kind))
+        {
+            Pause = clock.Pause,
+            PausedTime = clock.PausedTimeAt(clock.EndedAt ?? asOf),
+            PauseCount = clock.Pauses.Items.Count,
+        };
     }
 }

@@ -8,10 +8,10 @@ namespace Dispatch.Core.Incidents;
 // it may be asked and the change it makes. A new milestone is added here and in one file of each other layer
 // (docs/adding-a-milestone.md).
 
-public enum EventKind { Reported, Dispatched, Reassigned, OnScene, Resolved, Closed, Cancelled, Warned, Escalated, Acknowledged, Notified }
+public enum EventKind { Reported, Dispatched, Reassigned, OnScene, Resolved, Closed, Cancelled, Warned, Escalated, Acknowledged, Notified, Paused, Resumed }
 
 /// <summary>What a person may ask of an incident (each a POST route of the API); reads are not actions.</summary>
-public enum IncidentAction { Dispatch, Reassign, Arrive, Resolve, Close, Cancel, Acknowledge }
+public enum IncidentAction { Dispatch, Reassign, Arrive, Resolve, Close, Cancel, Acknowledge, Pause, Resume }
 
 public static partial class WireNames
 {
@@ -20,14 +20,14 @@ public static partial class WireNames
         [EventKind.Reported] = "reported", [EventKind.Dispatched] = "dispatched", [EventKind.Reassigned] = "reassigned", [EventKind.OnScene] = "on-scene",
         [EventKind.Resolved] = "resolved", [EventKind.Closed] = "closed", [EventKind.Cancelled] = "cancelled",
         [EventKind.Warned] = "warned", [EventKind.Escalated] = "escalated", [EventKind.Acknowledged] = "acknowledged",
-        [EventKind.Notified] = "notified",
+        [EventKind.Notified] = "notified", [EventKind.Paused] = "paused", [EventKind.Resumed] = "resumed",
     });
 
     private static readonly NameTable<IncidentAction> Actions = Table(new Dictionary<IncidentAction, string>
     {
         [IncidentAction.Dispatch] = "dispatch", [IncidentAction.Reassign] = "reassign", [IncidentAction.Arrive] = "arrive",
         [IncidentAction.Resolve] = "resolve", [IncidentAction.Close] = "close", [IncidentAction.Cancel] = "cancel",
-        [IncidentAction.Acknowledge] = "acknowledge",
+        [IncidentAction.Acknowledge] = "acknowledge", [IncidentAction.Pause] = "pause", [IncidentAction.Resume] = "resume",
     });
 
     public static string Name(this EventKind value) => Events.Name(value);
@@ -63,6 +63,7 @@ public abstract record EventDetails
     {
         NoticeKind.Warning => new Warned(notice.Clock!.Value, notice.Level, notice.Audience, notice.MessageId),
         NoticeKind.Escalation => new Escalated(notice.Clock!.Value, notice.Level, notice.Audience, notice.MessageId),
+        NoticeKind.LongPause => new Notified(notice.Audience, notice.MessageId) { Notice = NoticeKind.LongPause, Clock = notice.Clock },
         _ => new Notified(notice.Audience, notice.MessageId),
     };
 
@@ -116,10 +117,38 @@ public abstract record EventDetails
         public override EventKind Kind => EventKind.Escalated;
     }
 
-    /// <summary>A major matter went to <paramref name="Audience"/> when it was reported, with no clock involved.</summary>
+    /// <summary>
+    /// <paramref name="Audience"/> was told of something no clock's ladder raised: a major matter when it was reported,
+    /// or (<see cref="Notice"/> <see cref="NoticeKind.LongPause"/>) a clock paused past the policy's limit.
+    /// </summary>
     public sealed record Notified(Audience Audience, string MessageId) : EventDetails
     {
         public override EventKind Kind => EventKind.Notified;
+
+        public NoticeKind Notice { get; init; } = NoticeKind.Immediate;
+
+        public ClockKind? Clock { get; init; }
+    }
+
+    /// <summary>
+    /// A clock was paused for <paramref name="Reason"/> (a name from the policy's list) by the event's actor; it resumes by
+    /// itself at <paramref name="ResumesBy"/> at the latest. <paramref name="Note"/> is the person's own words, if any.
+    /// </summary>
+    public sealed record Paused(ClockKind Clock, string Reason, Instant ResumesBy, string? Note) : EventDetails
+    {
+        public override EventKind Kind => EventKind.Paused;
+    }
+
+    /// <summary>
+    /// A paused clock ran again from <paramref name="ResumedAt"/> (by the event's actor, or by the sweep at the pause's
+    /// maximum: <paramref name="Automatic"/>), after <paramref name="PausedFor"/>; its deadline is now <paramref name="Deadline"/>.
+    /// </summary>
+    public sealed record Resumed(ClockKind Clock, string Reason, Instant ResumedAt, Duration PausedFor, Instant Deadline, bool Automatic) : EventDetails
+    {
+        public override EventKind Kind => EventKind.Resumed;
+
+        public static Resumed Of(ResponseClock clock, ClockPause pause, bool automatic) =>
+            new(clock.Kind, pause.Reason, pause.ResumedAt!.Value, pause.ResumedAt.Value - pause.At, clock.Deadline, automatic);
     }
 
     /// <summary>Someone took charge: the ladders of <paramref name="Clocks"/> stopped climbing, the highest at <paramref name="Level"/>.</summary>
@@ -137,6 +166,8 @@ public abstract record EventDetails
 public abstract record IncidentRequest
 {
     private const string Desk = "its dispatchers, duty officers and chief, or the command center";
+
+    private const string Command = "its duty officers and chief, or the command center";
 
     private const string OnSceneCrew = "the officer or unit it was dispatched to, its duty officers and chief";
 
@@ -168,6 +199,9 @@ public abstract record IncidentRequest
         IncidentAction.Close => incident.Status == IncidentStatus.Resolved,
         IncidentAction.Cancel => incident.IsOpen,
         IncidentAction.Acknowledge => incident.Escalated.Count > 0,
+        // Whether the pausable clock is still before its deadline is judged when it is asked (a 409 past it).
+        IncidentAction.Pause => incident.IsOpen && incident.Clocks.Any(c => c.IsOpen && !c.IsPaused && c.Breach is null),
+        IncidentAction.Resume => incident.Clocks.Any(c => c.IsPaused),
         _ => false,
     };
 
@@ -252,5 +286,35 @@ public abstract record IncidentRequest
             var access = incident.Access;
             return incident.Acknowledge(Level, clock => AccessPolicy.MayStop(caller, access, clock.Level), now, caller.Person);
         }
+    }
+
+    /// <summary>
+    /// Pauses one running clock for a reason from the policy's list (issue 28), resolved by the edge with its maximum
+    /// pause; the note is a person's free text and stays out of the audit line.
+    /// </summary>
+    public sealed record PauseClock(ClockKind Clock, PauseReason Reason, string? Note) : IncidentRequest
+    {
+        public override IncidentAction Action => IncidentAction.Pause;
+
+        public override string AuditText => $"pause {Clock.Name()} reason={Reason.Name}";
+
+        public override (string Who, string Verb)? Refusal => (Command, "pause a clock of");
+
+        /// <summary>The policy's limit after which the chief is told the clock is still paused; set by the service from its policy.</summary>
+        public Duration? TellChiefAfter { get; init; }
+
+        public override Transition ApplyTo(Incident incident, Person? assignee, Instant now, Caller caller) =>
+            incident.Pause(Clock, Reason, Note, now, caller.Person, TellChiefAfter);
+    }
+
+    public sealed record ResumeClock(ClockKind Clock) : IncidentRequest
+    {
+        public override IncidentAction Action => IncidentAction.Resume;
+
+        public override string AuditText => $"resume {Clock.Name()}";
+
+        public override (string Who, string Verb)? Refusal => (Command, "resume a clock of");
+
+        public override Transition ApplyTo(Incident incident, Person? assignee, Instant now, Caller caller) => incident.Resume(Clock, now, caller.Person);
     }
 }

@@ -32,7 +32,25 @@ public sealed record ResponseClock(ClockKind Kind, Instant StartedAt, Duration T
     /// <summary>Recorded when the clock was met or stopped.</summary>
     public ClockOutcome? Outcome { get; init; }
 
-    public Instant Deadline => StartedAt + Target;
+    /// <summary>Its pauses (issue 28), oldest first; the last may still hold it.</summary>
+    public PauseLog Pauses { get; init; } = PauseLog.Empty;
+
+    /// <summary>The pause holding the clock now, if one does.</summary>
+    public ClockPause? Pause => IsOpen ? Pauses.Current : null;
+
+    public bool IsPaused => Pause is not null;
+
+    /// <summary>Its start plus its target plus the time its ended pauses held it: a pause moves the deadline when it ends.</summary>
+    public Instant Deadline => StartedAt + Target + Pauses.Ended;
+
+    /// <summary>The deadline had it never been paused: what the raw figures of a report judge by.</summary>
+    public Instant RawDeadline => StartedAt + Target;
+
+    /// <summary>The deadline as it stands at <paramref name="now"/>: while paused, it moves on with every second of the pause.</summary>
+    public Instant DeadlineAt(Instant now) => Deadline + (Pause?.LengthAt(now) ?? Duration.Zero);
+
+    /// <summary>How long pauses had held the clock by <paramref name="at"/>.</summary>
+    public Duration PausedTimeAt(Instant at) => Pauses.Ended + (Pauses.Current?.LengthAt(at) ?? Duration.Zero);
 
     /// <summary>True while the clock is neither met nor stopped: the sweep watches these.</summary>
     public bool IsOpen => MetAt is null && StoppedAt is null;
@@ -42,19 +60,31 @@ public sealed record ResponseClock(ClockKind Kind, Instant StartedAt, Duration T
 
     public static ResponseClock Start(ClockKind kind, Instant at, Duration target) => new(kind, at, target, null, null);
 
-    /// <summary>How long the clock has run by <paramref name="at"/>: the time that counts against its target.</summary>
-    public Duration RunningTimeAt(Instant at) => at - StartedAt;
+    /// <summary>How long the clock has run by <paramref name="at"/>, paused time left out: the time that counts against its target.</summary>
+    public Duration RunningTimeAt(Instant at) => at - StartedAt - PausedTimeAt(at);
+
+    /// <summary>How long since it started, pauses included: the raw figure a report shows beside the adjusted one.</summary>
+    public Duration RawTimeAt(Instant at) => at - StartedAt;
 
     /// <summary>
     /// When the sweep next has something to do for this clock: the next warning, the breach, or the next
     /// rung of the ladder. Null once the clock is met or stopped, or once the ladder is acknowledged or exhausted.
     /// </summary>
-    /// <remarks>Never earlier than before any change: the due index relies on it (README, "Escalation").</remarks>
+    /// <remarks>
+    /// Never earlier than before any change but a pause or a resume, whose earlier entry the service writes: the due
+    /// index relies on it (README, "Escalation").
+    /// </remarks>
     public Instant? NextDueAt(EscalationPlan plan)
     {
         if (!IsOpen)
         {
             return null;
+        }
+
+        // While paused, warnings and the ladder wait: the only work is telling the chief at the limit and resuming it at its maximum.
+        if (Pause is { } pause)
+        {
+            return pause.NextDueAt;
         }
 
         if (WarningsSent < plan.WarnAt.Count)
@@ -75,7 +105,7 @@ public sealed record ResponseClock(ClockKind Kind, Instant StartedAt, Duration T
     }
 
     /// <summary>The instant the clock has run <paramref name="fraction"/> of its target.</summary>
-    public Instant WarningAt(double fraction) => StartedAt + Duration.FromTicks((long)Math.Round(Target.TotalTicks * fraction));
+    public Instant WarningAt(double fraction) => StartedAt + Pauses.Ended + Duration.FromTicks((long)Math.Round(Target.TotalTicks * fraction));
 
     /// <summary>The clock's state as seen at <paramref name="now"/>.</summary>
     public ClockState StateAt(Instant now)
@@ -90,16 +120,44 @@ public sealed record ResponseClock(ClockKind Kind, Instant StartedAt, Duration T
             return stopped < Deadline ? ClockState.Stopped : ClockState.Breached;
         }
 
-        return now < Deadline ? ClockState.Running : ClockState.Breached;
+        return now < DeadlineAt(now) ? ClockState.Running : ClockState.Breached;
     }
 
     /// <summary>Met at <paramref name="at"/>, with its outcome frozen; unchanged when it has already ended.</summary>
-    public ResponseClock MeetAt(Instant at, Ownership owners) =>
-        IsOpen ? this with { MetAt = at, Outcome = OutcomeAt(at, stopped: false, owners) } : this;
+    public ResponseClock MeetAt(Instant at, Ownership owners)
+    {
+        if (!IsOpen)
+        {
+            return this;
+        }
+
+        var clock = EndPauseAt(at);
+        return clock with { MetAt = at, Outcome = clock.OutcomeAt(at, stopped: false, owners) };
+    }
 
     /// <summary>Stopped unmet at <paramref name="at"/> (the incident was cancelled), with its outcome frozen; unchanged when it has already ended.</summary>
-    public ResponseClock StopAt(Instant at, Ownership owners) =>
-        IsOpen ? this with { StoppedAt = at, Outcome = OutcomeAt(at, stopped: true, owners) } : this;
+    public ResponseClock StopAt(Instant at, Ownership owners)
+    {
+        if (!IsOpen)
+        {
+            return this;
+        }
+
+        var clock = EndPauseAt(at);
+        return clock with { StoppedAt = at, Outcome = clock.OutcomeAt(at, stopped: true, owners) };
+    }
+
+    /// <summary>Paused at <paramref name="pause"/>'s start; the incident has checked that it may be.</summary>
+    public ResponseClock PauseWith(ClockPause pause) => this with { Pauses = Pauses.Add(pause) };
+
+    /// <summary>
+    /// Resumed at <paramref name="at"/>, or at the pause's maximum if that came first (a pause never holds a clock
+    /// longer than its reason allows, however late the sweep or the person): the deadline moves by the paused time.
+    /// </summary>
+    public ResponseClock ResumeAt(Instant at, Person by) => Pause is { } pause ? this with { Pauses = Pauses.EndCurrent(Instant.Min(at, pause.ResumesBy), by) } : this;
+
+    /// <summary>A phase that ends while paused ends its pause at the same instant (or at the pause's maximum, if earlier).</summary>
+    private ResponseClock EndPauseAt(Instant at) => Pause is { } pause ? this with { Pauses = Pauses.EndCurrent(Instant.Min(at, pause.ResumesBy), null) } : this;
 
     /// <summary>
     /// The outcome as recorded when it ended, or for a clock stored before outcomes were kept, reconstructed from

@@ -49,6 +49,19 @@ internal static class PolicyJson
         return value.GetString()!.Trim();
     }
 
+    /// <summary>An optional top-level section: null when absent, else an object holding only <paramref name="known"/> fields.</summary>
+    public static JsonElement? OptionalSection(JsonElement root, string name, params string[] known)
+    {
+        if (!root.TryGetProperty(name, out var element))
+        {
+            return null;
+        }
+
+        RequireKind(element, JsonValueKind.Object, name);
+        RejectUnknown(element, name, known);
+        return element;
+    }
+
     public static JsonElement Required(JsonElement element, string name, string path) =>
         element.TryGetProperty(name, out var value) ? value : throw new PolicyException(path, "is required");
 

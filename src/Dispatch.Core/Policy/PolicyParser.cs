@@ -32,7 +32,7 @@ public static class PolicyParser
         {
             var root = document.RootElement;
             RequireKind(root, JsonValueKind.Object, "$");
-            RejectUnknown(root, "$", "version", "timeZone", "priorities", "zones", "warnAt", "escalation", "immediate", "reports", "language", "stations");
+            RejectUnknown(root, "$", "version", "timeZone", "priorities", "zones", "warnAt", "escalation", "immediate", "reports", "pauses", "language", "stations");
 
             var version = RequiredString(root, "version", "version");
             var zone = ParseTimeZone(root);
@@ -42,8 +42,9 @@ public static class PolicyParser
             var escalation = ParseEscalation(root);
             var immediate = ParseImmediate(root);
             var reports = ParseReports(root);
+            var pauses = ParsePauses(root);
             var language = root.TryGetProperty("language", out _) ? ParseLanguage(root, "language", "language") : Language.ZhCn;
-            return new ResponsePolicy(version, zone, priorities, zones, warnAt, escalation, immediate, reports, language, ParseStations(root));
+            return new ResponsePolicy(version, zone, priorities, zones, warnAt, escalation, immediate, reports, language, ParseStations(root), pauses);
         }
     }
 
@@ -244,13 +245,11 @@ public static class PolicyParser
     /// <summary><c>"reports": { "dayStartsAt": "08:00", "buckets": { "dispatch": ["PT30S", "PT1M"], … } }</c>, all optional.</summary>
     private static ReportRules? ParseReports(JsonElement root)
     {
-        if (!root.TryGetProperty("reports", out var element))
+        if (OptionalSection(root, "reports", "dayStartsAt", "buckets") is not { } element)
         {
             return null;
         }
 
-        RequireKind(element, JsonValueKind.Object, "reports");
-        RejectUnknown(element, "reports", "dayStartsAt", "buckets");
         var defaults = ReportRules.Default;
         var dayStartsAt = defaults.DayStartsAt;
         if (element.TryGetProperty("dayStartsAt", out _))
@@ -295,4 +294,46 @@ public static class PolicyParser
 
         return new ReportRules(dayStartsAt, edges);
     }
+
+    /// <summary>
+    /// <c>"pauses": { "reasons": { "flooded-road": "PT45M", "road-closed": "PT1H" }, "tellChiefAfter": "PT20M" }</c>, all
+    /// optional: the reasons named are added to the standard four (or change their maximum pause).
+    /// </summary>
+    private static PauseRules? ParsePauses(JsonElement root)
+    {
+        if (OptionalSection(root, "pauses", "reasons", "tellChiefAfter") is not { } element)
+        {
+            return null;
+        }
+
+        var defaults = PauseRules.Default;
+        var reasons = defaults.Reasons.ToList();
+        if (element.TryGetProperty("reasons", out var named))
+        {
+            RequireKind(named, JsonValueKind.Object, "pauses.reasons");
+            foreach (var property in named.EnumerateObject())
+            {
+                var path = $"pauses.reasons.{property.Name}";
+                if (!IsKebabName(property.Name))
+                {
+                    throw new PolicyException(path, "a reason's name is lower-case words joined by '-', such as road-closed");
+                }
+
+                var max = property.Value.ValueKind == JsonValueKind.String ? ParseDuration(property.Value.GetString()!, path) : throw new PolicyException(path, "must be an ISO-8601 duration string");
+                if (max <= Duration.Zero)
+                {
+                    throw new PolicyException(path, "a maximum pause must be longer than zero");
+                }
+
+                reasons.RemoveAll(r => r.Name == property.Name);
+                reasons.Add(new PauseReason(property.Name, max));
+            }
+        }
+
+        var tellChiefAfter = element.TryGetProperty("tellChiefAfter", out _) ? RequiredDuration(element, "tellChiefAfter", "pauses.tellChiefAfter") : defaults.TellChiefAfter;
+        return new PauseRules(reasons, tellChiefAfter);
+    }
+
+    private static bool IsKebabName(string name) =>
+        name.Length is > 0 and <= 64 && name.Split('-').All(word => word.Length > 0 && word.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9'));
 }

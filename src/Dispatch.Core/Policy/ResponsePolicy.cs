@@ -29,7 +29,8 @@ public sealed record ResponsePolicy(
     ImmediateRule Immediate,
     ReportRules? Reports = null,
     Language Language = Language.ZhCn,
-    IReadOnlyDictionary<StationId, Language>? StationLanguages = null)
+    IReadOnlyDictionary<StationId, Language>? StationLanguages = null,
+    PauseRules? Pauses = null)
 {
     /// <summary>The language a station's people read: its own in <see cref="StationLanguages"/>, else the policy's.</summary>
     public Language LanguageOf(StationId station) =>
@@ -37,6 +38,9 @@ public sealed record ResponsePolicy(
 
     /// <summary>How reports cut days and bucket durations; the defaults when the policy says nothing.</summary>
     public ReportRules ReportRules => Reports ?? ReportRules.Default;
+
+    /// <summary>Why a clock may be paused and for how long at most; the four standard reasons when the policy says nothing.</summary>
+    public PauseRules PauseRules => Pauses ?? PauseRules.Default;
 
     /// <summary>The targets an incident of this priority and zone starts with.</summary>
     /// <remarks>Only the arrival window depends on the zone: travel distance is what differs.</remarks>
@@ -125,4 +129,28 @@ public sealed record ReportRules(LocalTime DayStartsAt, IReadOnlyDictionary<Cloc
         [ClockKind.Arrival] = [Duration.FromMinutes(5), Duration.FromMinutes(10), Duration.FromMinutes(15), Duration.FromMinutes(30)],
         [ClockKind.Resolution] = [Duration.FromHours(1), Duration.FromHours(2), Duration.FromHours(8), Duration.FromHours(24)],
     });
+}
+
+/// <summary>A reason a clock may be paused for (its wire name), and the longest a pause for it lasts before the clock resumes by itself.</summary>
+public sealed record PauseReason(string Name, Duration MaxPause);
+
+/// <summary>
+/// Why a response clock may stop for what no officer controls (issue 28): the reasons, each with its maximum
+/// pause, and after how long a pause the station's chief is told of it. A station's policy adds reasons to the
+/// standard four, or changes their maximum.
+/// </summary>
+public sealed record PauseRules(IReadOnlyList<PauseReason> Reasons, Duration TellChiefAfter)
+{
+    /// <summary>The maximum pause of a reason the policy does not give one (README, "Pausing a clock").</summary>
+    public static readonly Duration DefaultMaxPause = Duration.FromMinutes(30);
+
+    /// <summary>
+    /// The 110 handling rules ask that delays nobody controls be reported back, not hidden (art. 23): an unreachable
+    /// reporter, a closed road, a scene not safe to enter, a specialist unit on its way.
+    /// </summary>
+    public static readonly IReadOnlyList<string> StandardReasons = ["reporter-unreachable", "road-closed", "scene-unsafe", "awaiting-specialist"];
+
+    public static PauseRules Default { get; } = new([.. StandardReasons.Select(r => new PauseReason(r, DefaultMaxPause))], Duration.FromMinutes(20));
+
+    public PauseReason? Find(string? name) => Reasons.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.Ordinal));
 }

@@ -25,12 +25,36 @@ public sealed record ClockSample(
 
     public Instant? AcknowledgedAt { get; init; }
 
+    /// <summary>Start to completion with the paused time counted in, as if it had never been paused (issue 28); null as <see cref="Elapsed"/> is.</summary>
+    public Duration? RawElapsed { get; init; }
+
+    /// <summary>Met by the deadline it had before any pause.</summary>
+    public bool RawMet { get; init; }
+
+    /// <summary>Past the deadline it had before any pause: met late by it, stopped after it, or still running past it.</summary>
+    public bool RawBreached { get; init; }
+
+    /// <summary>The deadline before any pause: what the raw clock is judged by.</summary>
+    public Instant RawDeadline { get; init; }
+
+    /// <summary>
+    /// The deadline a running clock has if nobody resumes it before its pause's maximum: what a digest keeps. While
+    /// paused a clock is never overdue (its deadline moves on with the pause), and once the maximum has passed its
+    /// deadline is this one, so "overdue at <c>t</c>" reads the same from it at any later <c>t</c>.
+    /// </summary>
+    public Instant LatestDeadline { get; init; }
+
+    /// <summary>Its pauses, each with how long it held the clock (by <c>now</c>, for one still on).</summary>
+    public IReadOnlyList<PausedSpan> Pauses { get; init; } = [];
+
     public static ClockSample Of(Incident incident, ClockKind kind, Instant now)
     {
         var clock = incident.Clocks[kind];
         var outcome = incident.OutcomeOf(kind);
         var running = outcome is null;
-        var breached = outcome?.Result == ClockResult.Breached || (running && now >= clock.Deadline);
+        // While paused the deadline moves on with the pause: judged as it stands now.
+        var deadline = clock.DeadlineAt(now);
+        var breached = outcome?.Result == ClockResult.Breached || (running && now >= deadline);
         var accountable = clock.Breach?.Holder ?? outcome?.Accountable ?? incident.HolderAt(kind, now);
         Duration? toAcknowledge = clock.AcknowledgedAt is { } ack ? ack - (clock.Breach?.At ?? clock.Deadline) : null;
         return new ClockSample(
@@ -39,18 +63,34 @@ public sealed record ClockSample(
             Met: outcome?.Result == ClockResult.Met,
             Breached: breached,
             Running: running,
-            OverdueNow: running && now >= clock.Deadline,
+            OverdueNow: running && now >= deadline,
             Level: clock.Level,
             TimeToAcknowledge: toAcknowledge,
             Accountable: accountable,
             Derived: outcome?.Derived == true)
         {
-            Deadline = clock.Deadline,
-            OverdueBy = outcome?.OverdueBy ?? Duration.Max(now - clock.Deadline, Duration.Zero),
+            Deadline = deadline,
+            OverdueBy = outcome?.OverdueBy ?? Duration.Max(now - deadline, Duration.Zero),
             AcknowledgedBy = clock.AcknowledgedBy,
             AcknowledgedAt = clock.AcknowledgedAt,
+            RawElapsed = clock.MetAt is { } metAt ? clock.RawTimeAt(metAt) : null,
+            RawMet = clock.MetAt <= clock.RawDeadline,
+            RawBreached = clock.MetAt > clock.RawDeadline || clock.StoppedAt >= clock.RawDeadline || (running && now >= clock.RawDeadline),
+            RawDeadline = clock.RawDeadline,
+            LatestDeadline = clock.Pause is { } current ? clock.DeadlineAt(current.ResumesBy) : deadline,
+            Pauses = [.. clock.Pauses.Items.Select(p => new PausedSpan(incident.Id, kind, p, p.LengthAt(clock.EndedAt ?? now)) { End = p.ResumedAt ?? clock.EndedAt })],
         };
     }
+}
+
+/// <summary>One pause of one clock as a report counts it: how long it held the clock.</summary>
+public sealed record PausedSpan(IncidentId Incident, ClockKind Clock, ClockPause Pause, Duration Length)
+{
+    /// <summary>When it ended (resumed, or its clock met or stopped); null while it lasts, its length then growing up to its maximum.</summary>
+    public Instant? End { get; init; }
+
+    /// <summary>The same pause counted at <paramref name="now"/>: what a digest written earlier reads as now.</summary>
+    public PausedSpan AsOf(Instant now) => this with { Length = Instant.Min(End ?? now, Pause.ResumesBy) - Pause.At };
 }
 
 /// <summary>A milestone missing where one is expected: counted and listed, never silently dropped.</summary>

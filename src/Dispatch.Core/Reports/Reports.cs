@@ -17,7 +17,11 @@ public sealed record ReportScope(StationId? Station)
 
 public sealed record ResponseTimeReport(
     ReportScope Scope, ClockKind Clock, GroupBy By, ReportRange Range, int Incidents,
-    GroupFigures Total, IReadOnlyList<GroupFigures> Groups, IReadOnlyList<Bucket> Buckets, IReadOnlyList<Finding> Findings, Instant AsOf);
+    GroupFigures Total, IReadOnlyList<GroupFigures> Groups, IReadOnlyList<Bucket> Buckets, IReadOnlyList<Finding> Findings, Instant AsOf)
+{
+    /// <summary>The pauses of this clock over the incidents counted, per reason, unit and person (issue 28).</summary>
+    public PauseFigures Pauses { get; init; } = PauseFigures.Of([]);
+}
 
 /// <param name="Ranked">Groups with at least ten completed phases, lowest compliance first.</param>
 /// <param name="Unranked">Groups too small to rank, listed apart.</param>
@@ -65,7 +69,10 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
         var samples = incidents.Select(i => i[kind]).ToList();
         var durations = samples.Where(s => s.Elapsed is not null).Select(s => s.Elapsed!.Value);
         return new ResponseTimeReport(scope, kind, by, range, incidents.Count, Statistics.Figures("total", "all", samples), groups,
-            Statistics.Buckets(durations, policy.ReportRules.BucketEdges[kind]), [.. incidents.SelectMany(i => i.Findings)], now);
+            Statistics.Buckets(durations, policy.ReportRules.BucketEdges[kind]), [.. incidents.SelectMany(i => i.Findings)], now)
+        {
+            Pauses = PauseFigures.Of(samples.SelectMany(s => s.Pauses)),
+        };
     }
 
     public async Task<RankingReport> RankingAsync(ApiCall call, ReportScope scope, ReportRange range, ClockKind kind, GroupBy by, int bottom, CancellationToken cancellationToken)
@@ -126,7 +133,10 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
 
         return new ResponseTimeReport(scope, kind, by, range, slices.Sum(s => s.Incidents), total.Figures("total", "all", now),
             [.. groups.OrderBy(g => g.Key.Key, StringComparer.Ordinal).ThenBy(g => g.Key.Label, StringComparer.Ordinal).Select(g => g.Value.Figures(g.Key.Key, g.Key.Label, now))],
-            Statistics.Buckets(total.Durations, policy.ReportRules.BucketEdges[kind]), [.. slices.SelectMany(s => s.Findings)], now);
+            Statistics.Buckets(total.Durations, policy.ReportRules.BucketEdges[kind]), [.. slices.SelectMany(s => s.Findings)], now)
+        {
+            Pauses = PauseFigures.Of(total.PausesAsOf(now)),
+        };
     }
 
     /// <summary>

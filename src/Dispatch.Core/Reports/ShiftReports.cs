@@ -34,6 +34,12 @@ public sealed record ShiftReport(
     StationId Station, ReportRange Range, int Reported, int Closed, int Cancelled, int StillOpen,
     IReadOnlyList<ShiftClock> Clocks, IReadOnlyList<BreachLine> Breaches, IReadOnlyList<GroupFigures> BottomUnits, int Findings)
 {
+    /// <summary>The pauses of the day's incidents, every clock, in the order they began (issue 28).</summary>
+    public IReadOnlyList<PausedSpan> PauseList { get; init; } = [];
+
+    /// <summary>The same pauses counted per reason, unit and person who paused.</summary>
+    public PauseFigures Pauses => PauseFigures.Of(PauseList);
+
     public LocalDate Day => Range.From;
 
     public ShiftClock this[ClockKind clock] => Clocks.Single(c => c.Clock == clock);
@@ -129,6 +135,9 @@ public sealed class ShiftReporter(IIncidentQueries queries, IShiftReportLedger l
             .Where(g => g.Compliance is not null).OrderBy(g => g.Compliance).ThenByDescending(g => g.Median).Take(BottomUnits).ToList();
         return new ShiftReport(
             station, range, incidents.Count, incidents.Count(i => i.Status == IncidentStatus.Closed), incidents.Count(i => i.Status == IncidentStatus.Cancelled),
-            incidents.Count(i => i.IsOpen), clocks, breaches, units, incidents.Sum(i => i.Findings.Count));
+            incidents.Count(i => i.IsOpen), clocks, breaches, units, incidents.Sum(i => i.Findings.Count))
+        {
+            PauseList = [.. incidents.SelectMany(i => i.Clocks).SelectMany(s => s.Pauses).OrderBy(p => p.Pause.At)],
+        };
     }
 }

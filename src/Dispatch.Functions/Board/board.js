@@ -317,6 +317,11 @@
       }
       return clock.metAt ? { state: 'met', text: t('board.clock.met', { time }), left: Infinity } : { state: 'stopped', text: t('board.clock.stopped'), left: Infinity };
     }
+    // Paused (issue 28): no countdown; why, for how long so far, and when it resumes by itself.
+    if (clock.paused) {
+      const p = clock.paused;
+      return { state: 'paused', text: t('board.clock.paused', { reason: word('pause-reason', p.reason), paused: duration(at - Date.parse(p.since)), time: localTime(p.resumesBy) }), left: Infinity };
+    }
     const left = Date.parse(clock.deadline) - at;
     return left >= 0
       ? { state: 'running', text: t('board.clock.running', { left: duration(left) }), left, soon: left < 60000 }
@@ -467,6 +472,8 @@
     close: (i) => act(i, 'close', {}),
     acknowledge: (i) => acknowledge(i),
     cancel: (i) => openPanel(i.id, 'cancel'),
+    pause: (i) => openPanel(i.id, 'pause'),
+    resume: (i) => openPanel(i.id, 'resume'),
   };
 
   function actionsFor(i) {
@@ -563,13 +570,17 @@
     if (state.form === 'dispatch' || state.form === 'reassign') forms.append(await dispatchForm(i, state.form));
     if (state.form === 'resolve') forms.append(simpleForm(i, 'resolve', 'outcome', 'board.form.outcome', 'board.form.submit-resolve'));
     if (state.form === 'cancel') forms.append(simpleForm(i, 'cancel', 'reason', 'board.form.reason', 'board.form.submit-cancel'));
+    if (state.form === 'pause' || state.form === 'resume') forms.append(pauseForm(i, state.form));
     const timeline = document.createElement('ol');
     timeline.className = 'timeline';
     try {
       const events = (await json(`incidents/${encodeURIComponent(i.id)}/timeline`)).events;
       for (const e of events) {
         const li = document.createElement('li');
-        li.append(timeElement(e.at), ` ${t('board.timeline.item', { event: word('event', e.kind), actor: e.actor.name })}`);
+        const paused = e.kind === 'paused' || e.kind === 'resumed';
+        li.append(timeElement(e.at), ` ${t(paused ? 'board.timeline.pause-item' : 'board.timeline.item', {
+          event: word('event', e.kind), actor: e.actor.name, ...(paused ? { clock: word('clock', e.details.clock), reason: word('pause-reason', e.details.reason) } : {}),
+        })}`);
         timeline.append(li);
       }
     } catch { /* shown without its timeline */ }
@@ -620,6 +631,34 @@
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const problem = await act(i, action, { [name]: input.value });
+      if (problem) showErrors(form, problem); else closePanel();
+    });
+    return form;
+  }
+
+  /**
+   * Pause: a clock still running, and a reason from the policy's list (the API judges the rest: a clock past its
+   * deadline is refused, and the refusal shows in the form). Resume: one of the paused clocks.
+   */
+  function pauseForm(i, action) {
+    const { form, submit } = formShell(action === 'pause' ? 'board.form.submit-pause' : 'board.form.submit-resume');
+    const clock = document.createElement('select');
+    clock.name = 'clock';
+    for (const c of CLOCKS.filter((k) => !i.clocks[k].metAt && !i.clocks[k].stoppedAt && !!i.clocks[k].paused === (action === 'resume'))) clock.append(new Option(word('clock', c), c));
+    form.append(field('board.form.clock', clock));
+    const reason = document.createElement('select');
+    const note = document.createElement('input');
+    if (action === 'pause') {
+      reason.name = 'reason';
+      for (const r of state.config?.pauseReasons || []) reason.append(new Option(word('pause-reason', r), r));
+      note.name = 'note';
+      form.append(field('board.form.pause-reason', reason), field('board.form.note', note));
+    }
+    form.append(submit);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const body = action === 'pause' ? { clock: clock.value, reason: reason.value, ...(note.value ? { note: note.value } : {}) } : { clock: clock.value };
+      const problem = await act(i, action, body);
       if (problem) showErrors(form, problem); else closePanel();
     });
     return form;

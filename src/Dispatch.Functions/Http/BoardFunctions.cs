@@ -53,7 +53,8 @@ public sealed class BoardFunctions(IOptions<DispatchSettings> settings, Response
         var s = settings.Value;
         return new BoardConfig(
             s.BoardClientId is { Length: > 0 } ? s.BoardClientId : null, s.AuthAuthority, s.BoardScope,
-            policy.TimeZone.Id, policy.ReportRules.DayStartsAt.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture), policy.Language.Tag());
+            policy.TimeZone.Id, policy.ReportRules.DayStartsAt.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture), policy.Language.Tag(),
+            [.. policy.PauseRules.Reasons.Select(r => r.Name)]);
     }
 
     /// <summary><c>words.zh-CN.json</c>, <c>words.en.json</c>: the catalogues the app words its own texts from, as they are.</summary>
@@ -96,4 +97,5 @@ public sealed class BoardFunctions(IOptions<DispatchSettings> settings, Response
 
 /// <param name="ClientId">The board's own (SPA) app registration in Entra ID; null locally, where links carry tokens.</param>
 /// <param name="Language">The policy's language: the board's when neither the link, the person nor the browser names one it speaks.</param>
-public sealed record BoardConfig(string? ClientId, string? Authority, string? Scope, string TimeZone, string DayStartsAt, string Language);
+/// <param name="PauseReasons">The policy's reasons a clock may be paused for (issue 28), for the pause form.</param>
+public sealed record BoardConfig(string? ClientId, string? Authority, string? Scope, string TimeZone, string DayStartsAt, string Language, IReadOnlyList<string> PauseReasons);

@@ -6,12 +6,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Dispatch.Core.Audit;
+using Dispatch.Core.Policy;
 using NodaTime;
 
 namespace Dispatch.Functions.Http;
 
 /// <summary>The incident API: each function reads the request, calls one use case and maps its result.</summary>
-public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoint, IClock clock)
+public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoint, IClock clock, ResponsePolicy policy)
 {
     private static readonly string[] ReportFields = ["station", "category", "priority", "zone", "location", "description", "channel", "reporterContact"];
 
@@ -232,6 +233,31 @@ public sealed class IncidentFunctions(IncidentService incidents, Endpoint endpoi
             var level = reader.WholeNumber(body, "level", 1, 20);
             return new IncidentRequest.Acknowledge(level);
         });
+
+    /// <summary>Pauses a running clock for a reason from the policy's list (issue 28); the answer's clock shows the pause.</summary>
+    [Function("PauseIncidentClock")]
+    public Task<IActionResult> Pause(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/pause")] HttpRequest request, string id) =>
+        ChangeAsync(request, id, optionalBody: false, ["clock", "reason", "note"], (reader, body) =>
+        {
+            var clockKind = reader.Choice<ClockKind>(body, "clock", WireNames.TryParse, WireNames.Names<ClockKind>());
+            var reasonText = reader.Text(body, "reason", required: true, maxLength: 64);
+            var reason = policy.PauseRules.Find(reasonText);
+            if (reasonText is not null && reason is null)
+            {
+                reader.Add("reason", Phrase.Of("field.choice", ("value", reasonText), ("allowed", string.Join(", ", policy.PauseRules.Reasons.Select(r => r.Name)))));
+            }
+
+            var note = reader.Text(body, "note", required: false, maxLength: 500);
+            // Read only when the reader found no error: a missing clock or reason never reaches the use case.
+            return new IncidentRequest.PauseClock(clockKind ?? default, reason!, note) { TellChiefAfter = policy.PauseRules.TellChiefAfter };
+        });
+
+    [Function("ResumeIncidentClock")]
+    public Task<IActionResult> Resume(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "incidents/{id}/resume")] HttpRequest request, string id) =>
+        ChangeAsync(request, id, optionalBody: false, ["clock"], (reader, body) =>
+            new IncidentRequest.ResumeClock(reader.Choice<ClockKind>(body, "clock", WireNames.TryParse, WireNames.Names<ClockKind>()) ?? default));
 
     /// <summary>Reads the body into the typed request <paramref name="bind"/> makes; a wrong field is a 400 before the use case sees it.</summary>
     private Task<IActionResult> ChangeAsync(HttpRequest request, string id, bool optionalBody, string[] fields, Func<RequestReader, JsonElement, IncidentRequest> bind) =>

@@ -70,19 +70,27 @@ public sealed record ClocksResource(ClockResource Dispatch, ClockResource Arriva
 /// <summary>
 /// One clock; <c>overdueBy</c> is how far past the deadline it is (or was, when met late), else null;
 /// <c>level</c> is the escalation level reached (0 before a breach); <c>outcome</c> the facts frozen when it
-/// ended (who held it, in which periods), <c>breach</c> who held it when its deadline passed.
+/// ended (who held it, in which periods), <c>breach</c> who held it when its deadline passed. <c>paused</c> is the
+/// pause holding it now (null when none does), <c>pausedTime</c> how long pauses have held it, <c>pauses</c> how many
+/// there were; while paused, <c>deadline</c> is where it would be were the clock resumed at the moment of the response.
 /// </summary>
 public sealed record ClockResource(
     string State, string Target, Instant Deadline, Instant? MetAt, Instant? StoppedAt, string? OverdueBy,
-    int Level, Instant? AcknowledgedAt, PersonResource? AcknowledgedBy, BreachResource? Breach, OutcomeResource? Outcome)
+    int Level, Instant? AcknowledgedAt, PersonResource? AcknowledgedBy, BreachResource? Breach, OutcomeResource? Outcome,
+    PauseResource? Paused, string PausedTime, int Pauses)
 {
     public static ClockResource From(ClockView clock) =>
         new(clock.State.Name(), IsoDuration.Format(clock.Target), clock.Deadline, clock.MetAt, clock.StoppedAt,
             clock.OverdueBy is { } overdue ? IsoDuration.Format(overdue) : null,
             clock.Level, clock.AcknowledgedAt, PersonResource.Maybe(clock.AcknowledgedBy),
             clock.Breach is { } b ? new BreachResource(b.At, HolderResource.From(b.Holder), b.RecordedAt) : null,
-            clock.Outcome is { } o ? OutcomeResource.From(o, clock.Target) : null);
+            clock.Outcome is { } o ? OutcomeResource.From(o, clock.Target) : null,
+            clock.Pause is { } p ? new PauseResource(p.Reason, p.At, PersonResource.From(p.By), p.Unit, p.ResumesBy) : null,
+            IsoDuration.Format(clock.PausedTime), clock.PauseCount);
 }
+
+/// <summary>A pause holding a clock: why, since when, by whom, the unit that held the incident then, and when it resumes by itself.</summary>
+public sealed record PauseResource(string Reason, Instant Since, PersonResource By, string? Unit, Instant ResumesBy);
 
 public sealed record HolderResource(string Kind, PersonResource Person, string? Unit)
 {

@@ -35,6 +35,9 @@ public static class Refusals
                 case IEnumerable<IncidentStatus> statuses:
                     arguments.Add((name, statuses.Select(s => Phrase.Of($"status.{s.Name()}")).ToList()));
                     break;
+                case ClockKind clock:
+                    arguments.Add((name, Phrase.Of($"clock.{clock.Name()}")));
+                    break;
                 case Audience audience:
                     arguments.Add((name, Phrase.Of($"audience.{audience.Name()}")));
                     break;

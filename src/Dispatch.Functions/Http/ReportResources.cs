@@ -18,14 +18,21 @@ public sealed record CoverageResource(string Station, string TimeZone, string Fr
     public static string Date(LocalDate date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }
 
+/// <summary>
+/// One group's figures on the adjusted clock (paused time left out), with <c>raw</c> beside them (paused time counted
+/// in, judged by the deadline before any pause) and the group's <c>pauses</c> and <c>pausedTime</c> (issue 28).
+/// </summary>
 public sealed record FiguresResource(
     string Key, string Label, int N, string? Median, string? P90, string? P95, string? Min, string? Max, int Met, int Breached, double? Compliance,
-    int StillRunning, int OverdueNow, IReadOnlyDictionary<string, int> EscalationsByLevel, string? MedianTimeToAcknowledge, int Derived, bool SmallSample)
+    int StillRunning, int OverdueNow, IReadOnlyDictionary<string, int> EscalationsByLevel, string? MedianTimeToAcknowledge, int Derived, bool SmallSample,
+    RawFiguresResource Raw, int Pauses, string PausedTime)
 {
     /// <summary>The figures of a group, its label in the reader's words (a priority, zone, category or weekday as the language says it; the desk).</summary>
     public static FiguresResource From(GroupFigures g, GroupBy by, Words words) => new(
         g.Key, LabelOf(g, by, words), g.N, Iso(g.Median), Iso(g.P90), Iso(g.P95), Iso(g.Min), Iso(g.Max), g.Met, g.Breached, g.Compliance, g.StillRunning, g.OverdueNow,
-        g.EscalationsByLevel.ToDictionary(l => l.Key.ToString(CultureInfo.InvariantCulture), l => l.Value), Iso(g.MedianTimeToAcknowledge), g.Derived, g.SmallSample);
+        g.EscalationsByLevel.ToDictionary(l => l.Key.ToString(CultureInfo.InvariantCulture), l => l.Value), Iso(g.MedianTimeToAcknowledge), g.Derived, g.SmallSample,
+        new RawFiguresResource(g.Raw.N, Iso(g.Raw.Median), Iso(g.Raw.P90), Iso(g.Raw.P95), g.Raw.Met, g.Raw.Breached, g.Raw.Compliance),
+        g.Pauses, IsoDuration.Format(g.PausedTime));
 
     /// <summary>The total's label and the desk's (before any unit was dispatched) are words too; keys stay as they are.</summary>
     private static string LabelOf(GroupFigures g, GroupBy by, Words words) => g.Key switch
@@ -45,6 +52,21 @@ public sealed record FiguresResource(
     public static string? Iso(Duration? duration) => duration is { } d ? IsoDuration.Format(d) : null;
 }
 
+public sealed record RawFiguresResource(int N, string? Median, string? P90, string? P95, int Met, int Breached, double? Compliance);
+
+public sealed record PauseTallyResource(string Key, string Label, int Count, string Time);
+
+/// <summary>The report's pauses: how many, how long, and per reason, per unit holding the incident, per person who paused.</summary>
+public sealed record PausesResource(int Count, string Time, IReadOnlyList<PauseTallyResource> ByReason, IReadOnlyList<PauseTallyResource> ByUnit, IReadOnlyList<PauseTallyResource> ByPerson)
+{
+    /// <summary>The tallies; a reason's label in the reader's words (a reason a station added keeps its own name).</summary>
+    public static PausesResource From(PauseFigures p, Words words) => new(
+        p.Count, IsoDuration.Format(p.Time), Tallies(p.ByReason, t => words.Word("pause-reason", t.Key)), Tallies(p.ByUnit, t => t.Label), Tallies(p.ByPerson, t => t.Label));
+
+    private static List<PauseTallyResource> Tallies(IReadOnlyList<PauseTally> tallies, Func<PauseTally, string> label) =>
+        [.. tallies.Select(t => new PauseTallyResource(t.Key, label(t), t.Count, IsoDuration.Format(t.Time)))];
+}
+
 public sealed record BucketResource(string From, string? To, int Count);
 
 public sealed record FindingResource(string IncidentId, string Problem);
@@ -53,13 +75,14 @@ public sealed record FindingsResource(int Count, IReadOnlyList<FindingResource> 
 
 public sealed record ResponseTimesResource(
     CoverageResource Coverage, string Clock, string By, int Incidents, FiguresResource Total, IReadOnlyList<FiguresResource> Groups,
-    IReadOnlyList<BucketResource> Buckets, FindingsResource Findings)
+    IReadOnlyList<BucketResource> Buckets, FindingsResource Findings, PausesResource Pauses)
 {
     public static ResponseTimesResource From(ResponseTimeReport r, Words words) => new(
         CoverageResource.Of(r.Scope, r.Range, r.AsOf), r.Clock.Name(), r.By.Name(), r.Incidents,
         FiguresResource.From(r.Total, r.By, words), [.. r.Groups.Select(g => FiguresResource.From(g, r.By, words))],
         [.. r.Buckets.Select(b => new BucketResource(IsoDuration.Format(b.From), b.To is { } to ? IsoDuration.Format(to) : null, b.Count))],
-        new FindingsResource(r.Findings.Count, [.. r.Findings.Select(f => new FindingResource(f.Incident.Value, f.Problem))]));
+        new FindingsResource(r.Findings.Count, [.. r.Findings.Select(f => new FindingResource(f.Incident.Value, f.Problem))]),
+        PausesResource.From(r.Pauses, words));
 }
 
 public sealed record RankingResource(CoverageResource Coverage, string Clock, string By, IReadOnlyList<FiguresResource> Ranked, IReadOnlyList<FiguresResource> Unranked)
@@ -92,7 +115,8 @@ public static class ReportCsv
     public const string ContentType = "text/csv";
 
     private static readonly string[] FigureColumns =
-        ["key", "label", "n", "median", "p90", "p95", "min", "max", "met", "breached", "compliance", "stillRunning", "overdueNow", "medianTimeToAcknowledge", "derived", "smallSample"];
+        ["key", "label", "n", "median", "p90", "p95", "min", "max", "met", "breached", "compliance", "stillRunning", "overdueNow", "medianTimeToAcknowledge", "derived", "smallSample",
+         "rawMedian", "rawP90", "rawMet", "rawBreached", "rawCompliance", "pauses", "pausedTime"];
 
     private static readonly string[] BreachColumns =
         ["incidentId", "station", "category", "priority", "clock", "deadline", "holderKind", "holderId", "holderName", "unit", "overdueBy", "stillRunning", "level", "acknowledgedBy", "acknowledgedAt"];
@@ -121,7 +145,8 @@ public static class ReportCsv
         foreach (var g in groups)
         {
             Row(csv, [g.Key, g.Label, Int(g.N), g.Median, g.P90, g.P95, g.Min, g.Max, Int(g.Met), Int(g.Breached),
-                g.Compliance?.ToString(CultureInfo.InvariantCulture), Int(g.StillRunning), Int(g.OverdueNow), g.MedianTimeToAcknowledge, Int(g.Derived), Bool(g.SmallSample)]);
+                g.Compliance?.ToString(CultureInfo.InvariantCulture), Int(g.StillRunning), Int(g.OverdueNow), g.MedianTimeToAcknowledge, Int(g.Derived), Bool(g.SmallSample),
+                g.Raw.Median, g.Raw.P90, Int(g.Raw.Met), Int(g.Raw.Breached), g.Raw.Compliance?.ToString(CultureInfo.InvariantCulture), Int(g.Pauses), g.PausedTime]);
         }
 
         return csv.ToString();

@@ -80,6 +80,8 @@ public static class NoticeText
             NoticeKind.Immediate => words["message.immediate", ("what", what), ("name", notice.RaisedBy.Name)],
             NoticeKind.Warning => words["message.warning", ("what", what), ("clock", clock), ("level", notice.Level),
                 ("time", notice.Deadline?.InZone(zone).ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture))],
+            NoticeKind.LongPause => words["message.long-pause", ("what", what), ("clock", clock),
+                ("time", notice.DueAt.InZone(zone).ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture))],
             _ => words["message.escalation", ("what", what), ("clock", clock), ("overdue", words.Prose(notice.OverdueBy.ToTimeSpan())), ("level", notice.Level)],
         };
     }

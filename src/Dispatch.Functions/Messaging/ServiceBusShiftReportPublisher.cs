@@ -63,21 +63,29 @@ public static class ShiftReportText
         var date = report.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var clocks = report.Clocks.Select(c => new ClockLine(
             c.Clock.Name(), c.Total.Met, c.Total.Breached, c.Total.Compliance, Iso(c.Total.Median), Iso(c.Total.P90),
-            c.ComplianceByPriority.ToDictionary(p => p.Key.Name(), p => p.Value))).ToList();
+            c.ComplianceByPriority.ToDictionary(p => p.Key.Name(), p => p.Value), c.Total.Raw.Compliance)).ToList();
         var breaches = report.Breaches.Select(b => new BreachItem(
             b.Incident.Value, b.Clock.Name(), b.Priority.Name(), b.Category, b.Deadline.ToDateTimeOffset(), Iso(b.OverdueBy)!, b.Holder.Person.Name, b.Holder.Unit,
             b.StillRunning, b.Level, b.AcknowledgedBy?.Name)).ToList();
+        var pauses = report.PauseList.Select(p => new PauseItem(
+            p.Incident.Value, p.Clock.Name(), p.Pause.Reason, p.Pause.At.ToDateTimeOffset(), Iso(p.Length)!, p.Pause.By.Name, p.Pause.Unit)).ToList();
         var units = report.BottomUnits.Select(g => new UnitLine(g.Key, g.N, g.Compliance, Iso(g.Median), g.SmallSample)).ToList();
         var compliance = report[ClockKind.Arrival].Total.Compliance is { } c
             ? words["report.compliance", ("percent", Words.Percent(c))]
             : words["report.no-arrivals"];
         var summary = words["report.summary", ("station", station), ("date", words.Date(new DateOnly(report.Day.Year, report.Day.Month, report.Day.Day))),
             ("reported", report.Reported), ("breaches", report.Breaches.Count), ("compliance", compliance)];
+        if (report.PauseList.Count > 0)
+        {
+            summary = words["report.summary-pauses", ("summary", summary), ("pauses", report.PauseList.Count), ("time", words.Prose(report.Pauses.Time.ToTimeSpan()))];
+        }
+
         return new ShiftReportMessage(
             EscalationTopic.ReportKind, station, date, report.Range.Zone.Id, report.Range.Start.ToDateTimeOffset(), report.Range.End.ToDateTimeOffset(),
             report.Reported, report.Closed, report.Cancelled, report.StillOpen, clocks, breaches, units, report.Findings,
             summary,
-            $"{ApiRoute.On(publicUrl)}/reports/response-times?station={station}&from={date}&to={date}&clock={ClockKind.Arrival.Name()}&by={GroupBy.Unit.Name()}");
+            $"{ApiRoute.On(publicUrl)}/reports/response-times?station={station}&from={date}&to={date}&clock={ClockKind.Arrival.Name()}&by={GroupBy.Unit.Name()}",
+            pauses);
     }
 
     private static string? Iso(Duration? duration) => duration is { } d ? IsoDuration.Format(d) : null;

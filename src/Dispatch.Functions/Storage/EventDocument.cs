@@ -1,8 +1,10 @@
 using System.Globalization;
+using Dispatch.Core;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
 using NodaTime;
+using NodaTime.Text;
 
 namespace Dispatch.Functions.Storage;
 
@@ -39,8 +41,14 @@ internal static class EventDetailsText
         EventDetails.Cancelled c => new() { ["reason"] = c.Reason },
         EventDetails.Warned w => Notice(NoticeKind.Warning, w.Audience, w.Warning, w.MessageId, w.Clock),
         EventDetails.Escalated e => Notice(NoticeKind.Escalation, e.Audience, e.Level, e.MessageId, e.Clock),
-        EventDetails.Notified n => Notice(NoticeKind.Immediate, n.Audience, 0, n.MessageId, null),
+        EventDetails.Notified n => Notice(n.Notice, n.Audience, 0, n.MessageId, n.Clock),
         EventDetails.Acknowledged a => new() { ["level"] = Number(a.Level), ["clocks"] = string.Join(",", a.Clocks.Select(c => c.Name())) },
+        EventDetails.Paused p => Paused(p),
+        EventDetails.Resumed r => new()
+        {
+            ["clock"] = r.Clock.Name(), ["reason"] = r.Reason, ["resumedAt"] = InstantPattern.ExtendedIso.Format(r.ResumedAt),
+            ["pausedFor"] = IsoDuration.Format(r.PausedFor), ["deadline"] = InstantPattern.ExtendedIso.Format(r.Deadline), ["automatic"] = r.Automatic ? "true" : "false",
+        },
         EventDetails.OnScene or EventDetails.Closed => [],
         _ => throw new ArgumentOutOfRangeException(nameof(details), details.Kind, "An event kind with no stored form."),
     };
@@ -61,9 +69,18 @@ internal static class EventDetailsText
             EventKind.Cancelled => new EventDetails.Cancelled(row["reason"]),
             EventKind.Warned => new EventDetails.Warned(row.Parse<ClockKind>("clock", WireNames.TryParse), row.Number("level"), row.Audience(), row["messageId"]),
             EventKind.Escalated => new EventDetails.Escalated(row.Parse<ClockKind>("clock", WireNames.TryParse), row.Number("level"), row.Audience(), row["messageId"]),
-            EventKind.Notified => new EventDetails.Notified(row.Audience(), row["messageId"]),
+            // "kind" was always written (immediate, before long pauses); a clock only for a long pause.
+            EventKind.Notified => new EventDetails.Notified(row.Audience(), row["messageId"])
+            {
+                Notice = row.Optional("kind") is { } noticeKind ? Parse<NoticeKind>(noticeKind, "kind", where, WireNames.TryParse) : NoticeKind.Immediate,
+                Clock = row.Optional("clock") is { } clock ? Parse<ClockKind>(clock, "clock", where, WireNames.TryParse) : null,
+            },
             EventKind.Acknowledged => new EventDetails.Acknowledged(
                 row.Number("level"), [.. row["clocks"].Split(',').Select(c => Parse<ClockKind>(c, "clocks", where, WireNames.TryParse))]),
+            EventKind.Paused => new EventDetails.Paused(row.Parse<ClockKind>("clock", WireNames.TryParse), row["reason"], row.Instant("resumesBy"), row.Optional("note")),
+            EventKind.Resumed => new EventDetails.Resumed(
+                row.Parse<ClockKind>("clock", WireNames.TryParse), row["reason"], row.Instant("resumedAt"), row.Duration("pausedFor"), row.Instant("deadline"),
+                row["automatic"] == "true"),
             _ => throw new InvalidDataException($"Stored event {where} is of a kind with no stored form."),
         };
     }
@@ -77,6 +94,17 @@ internal static class EventDetailsText
         if (r.Reason is not null)
         {
             text["reason"] = r.Reason;
+        }
+
+        return text;
+    }
+
+    private static Dictionary<string, string> Paused(EventDetails.Paused p)
+    {
+        var text = new Dictionary<string, string> { ["clock"] = p.Clock.Name(), ["reason"] = p.Reason, ["resumesBy"] = InstantPattern.ExtendedIso.Format(p.ResumesBy) };
+        if (p.Note is not null)
+        {
+            text["note"] = p.Note;
         }
 
         return text;
@@ -111,6 +139,13 @@ internal static class EventDetailsText
 
         public int Number(string key) =>
             int.TryParse(this[key], NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : throw new InvalidDataException($"Stored event {where} has '{this[key]}' under '{key}', which is not a number.");
+
+        public Instant Instant(string key) =>
+            InstantPattern.ExtendedIso.Parse(this[key]) is { Success: true } parsed ? parsed.Value : throw new InvalidDataException($"Stored event {where} has '{this[key]}' under '{key}', which is not an instant.");
+
+        /// <summary>A duration as <see cref="IsoDuration.Format"/> wrote it (whole seconds: the exact figure is the clock's own).</summary>
+        public Duration Duration(string key) =>
+            PeriodPattern.NormalizingIso.Parse(this[key]) is { Success: true } parsed ? parsed.Value.ToDuration() : throw new InvalidDataException($"Stored event {where} has '{this[key]}' under '{key}', which is not a duration.");
 
         public Audience Audience() => Parse<Audience>("audience", AudienceNames.TryParse);
 

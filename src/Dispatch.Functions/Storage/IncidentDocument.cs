@@ -200,14 +200,15 @@ internal sealed record BreachDocument(Instant At, HolderDocument Holder, Instant
 /// </summary>
 internal sealed record ClockDocument(
     long TargetSeconds, Instant Deadline, Instant? MetAt, Instant? StoppedAt, int WarningsSent, int Level, Instant? AcknowledgedAt, PersonDocument? AcknowledgedBy,
-    BreachDocument? Breach, OutcomeDocument? Outcome, Instant? StartedAt = null)
+    BreachDocument? Breach, OutcomeDocument? Outcome, Instant? StartedAt = null, PauseDocument[]? Pauses = null)
 {
     public static ClockDocument From(ResponseClock clock) =>
         new((long)clock.Target.TotalSeconds, clock.Deadline, clock.MetAt, clock.StoppedAt, clock.WarningsSent, clock.Level, clock.AcknowledgedAt,
             clock.AcknowledgedBy is { } by ? PersonDocument.From(by) : null,
             clock.Breach is { } b ? BreachDocument.From(b) : null,
             clock.Outcome is { } o ? OutcomeDocument.From(o) : null,
-            clock.StartedAt);
+            clock.StartedAt,
+            clock.Pauses.Items.Count == 0 ? null : [.. clock.Pauses.Items.Select(PauseDocument.From)]);
 
     public ResponseClock ToClock(ClockKind kind) => new(kind, StartedAt ?? Deadline - Duration.FromSeconds(TargetSeconds), Duration.FromSeconds(TargetSeconds), MetAt, StoppedAt)
     {
@@ -217,7 +218,18 @@ internal sealed record ClockDocument(
         AcknowledgedBy = AcknowledgedBy?.ToPerson(),
         Breach = Breach?.ToBreach(),
         Outcome = Outcome?.ToOutcome(),
+        // Rows from before pauses (issue 28) have none.
+        Pauses = Pauses is null ? PauseLog.Empty : new PauseLog([.. Pauses.Select(p => p.ToPause())]),
     };
+}
+
+internal sealed record PauseDocument(
+    string Reason, Instant At, PersonDocument By, string? Unit, Instant ResumesBy, Instant? ResumedAt, PersonDocument? ResumedBy, Instant? TellChiefAt = null, bool ChiefTold = false)
+{
+    public static PauseDocument From(ClockPause p) =>
+        new(p.Reason, p.At, PersonDocument.From(p.By), p.Unit, p.ResumesBy, p.ResumedAt, p.ResumedBy is { } by ? PersonDocument.From(by) : null, p.TellChiefAt, p.ChiefTold);
+
+    public ClockPause ToPause() => new(Reason, At, By.ToPerson(), Unit, ResumesBy, TellChiefAt) { ResumedAt = ResumedAt, ResumedBy = ResumedBy?.ToPerson(), ChiefTold = ChiefTold };
 }
 
 internal sealed record PlanDocument(double[] WarnAt, LevelDocument[] Ladder)

@@ -103,8 +103,12 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
     /// <summary>What every transaction that changes an incident merges into the row of the incident's day.</summary>
     public static TableEntity ChangedMarker(StationId station, LocalDate day) => new(station.Value, TableKeys.DigestRow(day)) { [Changed] = true };
 
+    /// <summary>
+    /// How the row's day was cut, and the tally's form: a digest of another zone or day start, or of a form that lacks
+    /// what reports now read (form 2 added issue 28's raw clock and pauses), is read from the incidents and rewritten.
+    /// </summary>
     private static string CutOf(ResponsePolicy policy) =>
-        $"{policy.TimeZone.Id} {policy.ReportRules.DayStartsAt.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}";
+        $"{policy.TimeZone.Id} {policy.ReportRules.DayStartsAt.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} form 2";
 
     private static string Column(ClockKind clock, GroupBy? by) => $"{clock}_{(by is { } grouping ? grouping.ToString() : "Total")}";
 
@@ -121,16 +125,49 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
 
     private sealed record GroupDocument(string K, string L, TallyDocument T);
 
-    /// <summary>A tally in few characters: sorted lists as differences from the previous value, in nanoseconds (exact whatever the clock's resolution).</summary>
-    private sealed record TallyDocument(long[] D, long[] A, int M, int B, long[] R, Dictionary<int, int> L, int V)
+    private static long Nanoseconds(Instant instant) => (instant - NodaConstants.UnixEpoch).ToInt64Nanoseconds();
+
+    private static Instant Instant(long nanoseconds) => NodaConstants.UnixEpoch + Duration.FromNanoseconds(nanoseconds);
+
+    /// <summary>One pause: incident, clock, reason, unit, who paused (subject, name), start, maximum, end (null while it lasts).</summary>
+    private sealed record PauseDocument(string I, string C, string R, string? U, string S, string N, long A, long B, long? E)
+    {
+        public static PauseDocument From(PausedSpan span) => new(
+            span.Incident.Value, span.Clock.Name(), span.Pause.Reason, span.Pause.Unit, span.Pause.By.Subject, span.Pause.By.Name,
+            Nanoseconds(span.Pause.At), Nanoseconds(span.Pause.ResumesBy), span.End is { } end ? Nanoseconds(end) : null);
+
+        public PausedSpan ToSpan()
+        {
+            var pause = new ClockPause(R, Instant(A), new Dispatch.Core.Identity.Person(S, N), U, Instant(B));
+            var end = E is { } e ? Instant(e) : (Instant?)null;
+            if (!WireNames.TryParse(C, out ClockKind clock))
+            {
+                throw new InvalidDataException($"A stored digest has a pause of {I} on clock '{C}', which is not a clock.");
+            }
+
+            // Its length as of its end; one still on is counted when a report reads it (PausedSpan.AsOf).
+            return new PausedSpan(IncidentId.Parse(I), clock, pause, end is { } ended ? NodaTime.Instant.Min(ended, pause.ResumesBy) - pause.At : Duration.Zero) { End = end };
+        }
+    }
+
+    /// <summary>
+    /// A tally in few characters: sorted lists as differences from the previous value, in nanoseconds (exact whatever the
+    /// clock's resolution); the raw clock's lists only where a pause made them differ, and each pause in full (they are few).
+    /// </summary>
+    private sealed record TallyDocument(long[] D, long[] A, int M, int B, long[] R, Dictionary<int, int> L, int V, long[]? RD, int RM, int RB, long[]? RR, PauseDocument[] P)
     {
         public static TallyDocument From(ClockTally tally) => new(
             Deltas(tally.Durations.Select(d => d.ToInt64Nanoseconds())), Deltas(tally.Acknowledged.Select(d => d.ToInt64Nanoseconds())), tally.Met, tally.EndedBreached,
-            Deltas(tally.RunningDeadlines.Select(d => (d - NodaConstants.UnixEpoch).ToInt64Nanoseconds())), tally.SamplesAtLevel.ToDictionary(), tally.Derived);
+            Deltas(tally.RunningDeadlines.Select(Nanoseconds)), tally.SamplesAtLevel.ToDictionary(), tally.Derived,
+            tally.RawDurations.SequenceEqual(tally.Durations) ? null : Deltas(tally.RawDurations.Select(d => d.ToInt64Nanoseconds())), tally.RawMet, tally.RawEndedBreached,
+            tally.RawRunningDeadlines.SequenceEqual(tally.RunningDeadlines) ? null : Deltas(tally.RawRunningDeadlines.Select(Nanoseconds)),
+            [.. tally.Pauses.Select(PauseDocument.From)]);
 
         public ClockTally ToTally() => new(
             Sums(D).Select(Duration.FromNanoseconds), Sums(A).Select(Duration.FromNanoseconds), M, B,
-            Sums(R).Select(n => NodaConstants.UnixEpoch + Duration.FromNanoseconds(n)), L, V);
+            Sums(R).Select(Instant), L, V,
+            RD is null ? null : Sums(RD).Select(Duration.FromNanoseconds), RM, RB, RR is null ? null : Sums(RR).Select(Instant),
+            P.Select(p => p.ToSpan()));
 
         private static long[] Deltas(IEnumerable<long> sorted)
         {

@@ -1,5 +1,6 @@
 using Dispatch.Core.Audit;
 using Dispatch.Core.Incidents;
+using Dispatch.Core.Policy;
 
 namespace Dispatch.Core.Tests.Doubles;
 
@@ -27,4 +28,11 @@ public static class UseCases
 
     public static Task<StoredIncident> AcknowledgeAsync(this IncidentService incidents, ApiCall call, IncidentId id, int? level, string? ifMatch, CancellationToken cancellationToken) =>
         incidents.ChangeAsync(call, id, new IncidentRequest.Acknowledge(level), ifMatch, cancellationToken);
+
+    public static Task<StoredIncident> PauseAsync(
+        this IncidentService incidents, ApiCall call, IncidentId id, ClockKind clock, PauseReason reason, string? note = null, string? ifMatch = null) =>
+        incidents.ChangeAsync(call, id, new IncidentRequest.PauseClock(clock, reason, note), ifMatch, default);
+
+    public static Task<StoredIncident> ResumeAsync(this IncidentService incidents, ApiCall call, IncidentId id, ClockKind clock, string? ifMatch = null) =>
+        incidents.ChangeAsync(call, id, new IncidentRequest.ResumeClock(clock), ifMatch, default);
 }
