@@ -137,7 +137,10 @@ public static class SweepBench
                 var again = await sweeper.SweepAsync(default);
                 if (report.Changed != count || again.Changed != 0 || publisher.Count != count || publisher.Distinct != count)
                 {
-                    throw new InvalidOperationException($"burst: {report.Changed} changed of {count}, then {again.Changed}; {publisher.Count} sent, {publisher.Distinct} distinct");
+                    // Conflicts and notices still waiting name where the rest went: there is no other sweep here to race.
+                    var (waiting, _) = await services.Get<IDueIndex>().PendingNoticesAsync(default);
+                    throw new InvalidOperationException($"burst: {report.Changed} changed of {count} ({report.Conflicts} conflicts), then {again.Changed}; "
+                        + $"{publisher.Count} sent, {publisher.Distinct} distinct; {waiting} notices entries waiting");
                 }
 
                 sweeps.Add((time, counted.Requests, report.Notices, publisher.Count, publisher.Distinct));

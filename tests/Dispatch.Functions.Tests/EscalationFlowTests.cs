@@ -347,6 +347,43 @@ public sealed class EscalationFlowTests(Azurite azurite) : IAsyncLifetime
         Assert.Single(await ReceiveAsync("duty-officer", id, from: upClient), m => m.MessageId == $"{id}:dispatch:escalation:1");
     }
 
+    /// <summary>
+    /// Issue 29: the full-size bench saw one sweep change 9,950 of 10,000 due incidents and send 9,950 notices, and the
+    /// next sweep change none. A station's transaction that outlasts the client's network timeout commits all the
+    /// same; the SDK sends it again, the retry meets its own first attempt's ETags (412), and the sweep took its own
+    /// commit for a lost race: those incidents were escalated, but their notices waited for the recovery 30 s later.
+    /// </summary>
+    [Fact]
+    public async Task A_stations_commit_whose_answer_was_lost_counts_as_the_sweeps_own_and_its_notices_go_out_in_that_sweep()
+    {
+        var answers = new LostAnswers();
+        await using var host = await LostAnswers.StartHostAsync(azurite.ConnectionString, answers, bus.ConnectionString);
+        var station = ApiHost.NewStation();
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add((await host.ReportAsync(ApiHost.Report(station, "P1")))["id"]!.GetValue<string>());
+        }
+
+        host.Clock.Advance(Duration.FromMinutes(1)); // the P1 dispatch deadline: each records level 1, to the duty officer
+        // The station's commit: its incidents' rows replaced conditionally (If-Match on their ETags), in one transaction.
+        answers.LoseNextTransaction(body => body.Contains(station, StringComparison.Ordinal) && body.Contains("If-Match: W/", StringComparison.Ordinal));
+        var sweeper = host.Service<Sweeper>();
+        var sweep = await sweeper.SweepAsync(default);
+        var again = await sweeper.SweepAsync(default);
+
+        Assert.Equal(1, answers.Lost);
+        Assert.Equal((3, 0, 3), (sweep.Changed, sweep.Conflicts, sweep.Relay.Sent));
+        Assert.Equal(0, again.Changed);
+        var received = await ReceiveAsync("duty-officer", incidentId: null, expecting: ids.Count);
+        Assert.Equal(ids.Select(id => $"{id}:dispatch:escalation:1").Order(StringComparer.Ordinal), received.Select(m => m.MessageId).Order(StringComparer.Ordinal));
+        foreach (var id in ids)
+        {
+            var events = (await Api.GetAsync(host.Client, $"incidents/{id}/timeline"))["events"]!.AsArray();
+            Assert.Single(events, e => e!["kind"]!.GetValue<string>() == "escalated");
+        }
+    }
+
     private async Task<string> ReportAsync(string priority, string category = "theft") =>
         (await ApiHost.ReportAsync(staff.As(staff.Dispatcher), ApiHost.Report(staff.Station.Value, priority, category: category)))["id"]!.GetValue<string>();
 

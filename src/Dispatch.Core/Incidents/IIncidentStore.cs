@@ -48,7 +48,12 @@ public interface IIncidentStore
     Task<StoredIncident?> FindAsync(IncidentId id, CancellationToken cancellationToken);
 
     /// <summary>Saves a change made to <paramref name="previous"/>, with its events, notices and audit record, if the incident has not changed since.</summary>
-    /// <exception cref="ConcurrencyConflictException">The incident changed since it was read.</exception>
+    /// <remarks>
+    /// A save that storage committed is saved even when its answer was lost and the store's retry of it was refused
+    /// by the rows that very save wrote: taking it for a lost race would re-apply a command already done, or hold back
+    /// the sweep's notices.
+    /// </remarks>
+    /// <exception cref="ConcurrencyConflictException">The incident changed since it was read, by another write.</exception>
     Task<StoredIncident> SaveAsync(StoredIncident previous, Transition change, AuditRecord? audit, CancellationToken cancellationToken);
 
     /// <summary>

@@ -9,6 +9,9 @@ namespace Dispatch.Functions.Storage;
 /// <summary>How an incident and its change become table rows.</summary>
 internal static class IncidentRows
 {
+    /// <summary>The incident row's column naming the save that last wrote it (README, "State in tables").</summary>
+    public const string WrittenBy = "WrittenBy";
+
     public static string BodyOf(Incident incident) => JsonSerializer.Serialize(IncidentDocument.From(incident), Json.Options);
 
     public static Incident Read(TableEntity entity) =>
@@ -20,12 +23,18 @@ internal static class IncidentRows
     /// <summary>
     /// What an intake inserts into the station's partition: the incident, its first event(s), its outbox notices, its
     /// open-list entry and the audit record of the request (the station's version row and an idempotency record go
-    /// with them in the intake's transaction).
+    /// with them in the intake's transaction). The incident row is marked <see cref="WrittenBy"/> <paramref name="write"/> when given.
     /// </summary>
-    public static IEnumerable<TableTransactionAction> Created(Transition opened, AuditRecord audit)
+    public static IEnumerable<TableTransactionAction> Created(Transition opened, AuditRecord audit, string? write = null)
     {
         var body = BodyOf(opened.Incident);
-        yield return new(TableTransactionActionType.Add, Incident(opened.Incident, body));
+        var incident = Incident(opened.Incident, body);
+        if (write is not null)
+        {
+            incident[WrittenBy] = write;
+        }
+
+        yield return new(TableTransactionActionType.Add, incident);
         foreach (var row in ChangeRows(opened, body))
         {
             yield return new(TableTransactionActionType.Add, row);

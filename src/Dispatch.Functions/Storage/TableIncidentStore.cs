@@ -23,7 +23,8 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
     {
         var incident = opened.Incident;
         await RegisterStationAsync(incident.Station, audit.At, cancellationToken);
-        var actions = IncidentRows.Created(opened, audit).ToList();
+        var write = NewWrite();
+        var actions = IncidentRows.Created(opened, audit, write).ToList();
         actions.Add(new(TableTransactionActionType.UpsertReplace, IncidentRows.StationVersion(incident.Station)));
         actions.Add(DigestChanged(incident));
         var idempotencyKey = claim is null ? null : TableKeys.IdempotencyRow(claim.Key);
@@ -41,8 +42,19 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
             var response = await table.RunAsync(() => table.Client.SubmitTransactionAsync(actions, cancellationToken), cancellationToken);
             return new CreateResult(CreateOutcome.Created, new StoredIncident(incident, response.Value[0].Headers.ETag!.Value.ToString()));
         }
-        catch (TableTransactionFailedException e) when (claim is not null && e.Status == 409)
+        catch (TableTransactionFailedException e) when (e.Status == 409)
         {
+            if (await OwnCommitAsync(incident, write, cancellationToken) is { } own)
+            {
+                // Committed, its answer lost: the SDK's retry was refused by the rows its first attempt added.
+                return new CreateResult(CreateOutcome.Created, own);
+            }
+
+            if (claim is null)
+            {
+                throw;
+            }
+
             // The key was used before: the insert of its record is what failed, so nothing was written.
             var record = await table.RunAsync(() => table.Client.GetEntityAsync<TableEntity>(incident.Station.Value, idempotencyKey, cancellationToken: cancellationToken), cancellationToken);
             if (record.Value.GetString("RequestHash") != claim.RequestHash)
@@ -67,9 +79,17 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
     /// One entity-group transaction: the incident (conditional on its ETag), its new events, its outbox rows,
     /// its list entry, the request's audit record and the station's change marker, together or not at all.
     /// </summary>
-    public async Task<StoredIncident> SaveAsync(StoredIncident previous, Transition change, AuditRecord? audit, CancellationToken cancellationToken)
+    public Task<StoredIncident> SaveAsync(StoredIncident previous, Transition change, AuditRecord? audit, CancellationToken cancellationToken) =>
+        SaveAsync(previous, change, audit, NewWrite(), cancellationToken);
+
+    /// <remarks>
+    /// A refusal (412, 409, 404) is a lost race only if the row does not carry <paramref name="write"/>: when storage
+    /// committed the transaction but its answer was lost (the client's network timeout), the SDK sends the same
+    /// transaction again, and that retry is refused by the very rows its first attempt wrote.
+    /// </remarks>
+    private async Task<StoredIncident> SaveAsync(StoredIncident previous, Transition change, AuditRecord? audit, string write, CancellationToken cancellationToken)
     {
-        var actions = SaveActions(previous, change, audit);
+        var actions = SaveActions(previous, change, audit, write);
         actions.Add(new(TableTransactionActionType.UpsertReplace, IncidentRows.StationVersion(change.Incident.Station)));
         actions.Add(DigestChanged(change.Incident));
         try
@@ -79,9 +99,28 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
         }
         catch (TableTransactionFailedException e) when (e.Status is 412 or 409 or 404)
         {
-            throw new ConcurrencyConflictException();
+            return await OwnCommitAsync(change.Incident, write, cancellationToken) ?? throw new ConcurrencyConflictException();
         }
     }
+
+    /// <summary>
+    /// The incident as <paramref name="write"/> left it, when its row still carries that write (the transaction
+    /// committed, whatever answer reached us); null when another write is there instead.
+    /// </summary>
+    /// <remarks>
+    /// A transaction is all or nothing, so its incident row speaks for all its rows. If another change overwrote the
+    /// row between our lost answer and this read, ours is taken for a conflict: for the sweep that delays its notices
+    /// to their recovery (the notices entry), it never loses them.
+    /// </remarks>
+    private async Task<StoredIncident?> OwnCommitAsync(Incident incident, string write, CancellationToken cancellationToken)
+    {
+        var row = await table.RunAsync(
+            () => table.Client.GetEntityIfExistsAsync<TableEntity>(incident.Station.Value, TableKeys.IncidentRow(incident.Id), [IncidentRows.WrittenBy], cancellationToken), cancellationToken);
+        return row.HasValue && row.Value!.GetString(IncidentRows.WrittenBy) == write ? new StoredIncident(incident, row.Value.ETag.ToString()) : null;
+    }
+
+    /// <summary>Names one save of an incident row, so that the save can recognise its own commit.</summary>
+    private static string NewWrite() => Guid.NewGuid().ToString("N");
 
     /// <summary>
     /// A station's changes share transactions (up to 100 rows, the station's change marker once in each); when one of
@@ -93,7 +132,8 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
         var outcomes = new SaveOutcome[changes.Count];
         Array.Fill(outcomes, SaveOutcome.NotAttempted);
         Exception? failure = null;
-        var actionsOf = changes.Select(c => SaveActions(c.Previous, c.Change, null)).ToArray();
+        var writes = changes.Select(_ => NewWrite()).ToArray();
+        var actionsOf = changes.Select((c, i) => SaveActions(c.Previous, c.Change, null, writes[i])).ToArray();
         var transactions = new List<List<int>>();
         foreach (var station in Enumerable.Range(0, changes.Count).GroupBy(i => changes[i].Change.Incident.Station))
         {
@@ -123,8 +163,10 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
 
             try
             {
-                if (batch.Count > 1 && await TrySaveTogetherAsync([.. batch.SelectMany(i => actionsOf[i]), .. batch.Select(i => DigestChanged(changes[i].Change.Incident)).DistinctBy(a => a.Entity.RowKey)], changes[batch[0]].Change.Incident.Station, ct))
+                if (batch.Count > 1 && (await TrySaveTogetherAsync([.. batch.SelectMany(i => actionsOf[i]), .. batch.Select(i => DigestChanged(changes[i].Change.Incident)).DistinctBy(a => a.Entity.RowKey)], changes[batch[0]].Change.Incident.Station, ct)
+                    || await OwnCommitAsync(changes[batch[0]].Change.Incident, writes[batch[0]], ct) is not null))
                 {
+                    // Saved, or refused only because its own first attempt had committed (its answer lost, the SDK sent it again).
                     foreach (var i in batch)
                     {
                         outcomes[i] = SaveOutcome.Saved;
@@ -137,7 +179,7 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
                 {
                     try
                     {
-                        await SaveAsync(changes[i].Previous, changes[i].Change, null, ct);
+                        await SaveAsync(changes[i].Previous, changes[i].Change, null, writes[i], ct);
                         outcomes[i] = SaveOutcome.Saved;
                     }
                     catch (ConcurrencyConflictException)
@@ -172,14 +214,19 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
     private TableTransactionAction DigestChanged(Incident incident) => new(TableTransactionActionType.UpsertMerge,
         TableDayDigests.ChangedMarker(incident.Station, ReportRange.DayOf(incident.ReportedAt, policy.TimeZone, policy.ReportRules.DayStartsAt)));
 
-    /// <summary>A change's rows besides the station's change marker: the incident conditional on its ETag, its events, outbox rows, list entry, audit record.</summary>
-    private static List<TableTransactionAction> SaveActions(StoredIncident previous, Transition change, AuditRecord? audit)
+    /// <summary>
+    /// A change's rows besides the station's change marker: the incident conditional on its ETag (and marked with
+    /// <paramref name="write"/>), its events, outbox rows, list entry, audit record.
+    /// </summary>
+    private static List<TableTransactionAction> SaveActions(StoredIncident previous, Transition change, AuditRecord? audit, string write)
     {
         var incident = change.Incident;
         var body = IncidentRows.BodyOf(incident);
+        var incidentRow = IncidentRows.Incident(incident, body);
+        incidentRow[IncidentRows.WrittenBy] = write;
         var actions = new List<TableTransactionAction>
         {
-            new(TableTransactionActionType.UpdateReplace, IncidentRows.Incident(incident, body), new ETag(previous.ETag)),
+            new(TableTransactionActionType.UpdateReplace, incidentRow, new ETag(previous.ETag)),
         };
         foreach (var row in IncidentRows.ChangeRows(change, body))
         {
