@@ -245,11 +245,12 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
             actions.Add(new(TableTransactionActionType.Add, AuditRows.Row(audit)));
         }
 
-        // The units the change moves and the incident a diverted unit left commit with it, or nothing does.
+        // The units the change moves and the incident a diverted unit left commit with it, or nothing does; one
+        // transaction, so one write id marks every incident row in it.
         actions.AddRange(change.UnitMoves.SelectMany(UnitRows.Of));
         foreach (var (otherPrevious, otherChange) in change.Alongside)
         {
-            actions.AddRange(SaveActions(otherPrevious, otherChange, null));
+            actions.AddRange(SaveActions(otherPrevious, otherChange, null, write));
         }
 
         return actions;
