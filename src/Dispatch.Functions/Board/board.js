@@ -578,14 +578,24 @@
     const response = await api(`incidents/${encodeURIComponent(i.id)}/${action}`, { method: 'POST', body });
     if (response.ok) {
       announce(t('board.announce.done', { action: word('action', action), id: i.id }));
-      state.etags.delete(i.station);
-      await poll();
-      render();
+      await refresh(i.station);
       return null;
     }
+    return refused(action, i.id, response);
+  }
+
+  /** Says the API's reason for refusing an action, and hands its problem+json back (for the fields it names). */
+  async function refused(action, id, response) {
     const problem = await response.json().catch(() => ({}));
-    announce(t('board.announce.failed', { action: word('action', action), id: i.id, reason: problem.detail || problem.title || response.status }));
+    announce(t('board.announce.failed', { action: word('action', action), id, reason: problem.detail || problem.title || response.status }));
     return problem;
+  }
+
+  /** The station's next poll reads it whole (not a 304), so what was just done shows at once. */
+  async function refresh(station) {
+    state.etags.delete(station);
+    await poll();
+    render();
   }
 
   let announced = null;
@@ -790,10 +800,8 @@
       if (response.ok) {
         const created = await response.json();
         announce(t('board.announce.reported', { id: created.id }));
-        state.etags.delete(created.station);
         closePanel();
-        await poll();
-        render();
+        await refresh(created.station);
       } else {
         showErrors(form, await response.json().catch(() => null));
       }
@@ -853,12 +861,9 @@
       const recorded = localTime(incident.clocks?.arrival?.metAt || incident.onSceneAt);
       announce(t(item.queued ? 'board.announce.sent-late' : 'board.announce.done', { action: word('action', 'arrive'), id: item.id, time: pressed, recorded }));
     } else {
-      const problem = await response.json().catch(() => ({}));
-      announce(t('board.announce.failed', { action: word('action', 'arrive'), id: item.id, reason: problem.detail || problem.title || response.status }));
+      await refused('arrive', item.id, response);
     }
-    state.etags.delete(item.station);
-    await poll();
-    render();
+    await refresh(item.station);
   }
 
   /** Sends what waited for the connection, oldest first, one at a time; whatever still cannot go stays queued. */
