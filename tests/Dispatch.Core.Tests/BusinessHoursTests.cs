@@ -73,6 +73,19 @@ public sealed class BusinessHoursTests
         Assert.Equal(Duration.FromHours(45), Weekdays(Shanghai).Between(Utc(11, 30, 0, 30), Utc(12, 7, 0, 30)));
     }
 
+    [Fact]
+    public void A_policy_gives_P4_business_hours_with_defaults_for_what_it_leaves_out()
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(PolicyDocuments.Documented)!.AsObject();
+        json["priorities"]!["P4"]!["businessHours"] = new System.Text.Json.Nodes.JsonObject { ["holidays"] = new System.Text.Json.Nodes.JsonArray("2026-10-01") };
+
+        var policy = PolicyParser.Parse(json.ToJsonString());
+
+        // The README's defaults: Monday to Friday, 08:30 to 17:30, in the policy's zone; P1-P3 have none.
+        Assert.Equal(Weekdays(Shanghai, new LocalDate(2026, 10, 1)), policy.TargetsFor(Priority.P4, Zone.Rural).Calendar);
+        Assert.All([Priority.P1, Priority.P2, Priority.P3], p => Assert.Null(policy.TargetsFor(p, Zone.Urban).Calendar));
+    }
+
     /// <summary>The default policy with P4 run in Shanghai's business hours and its dispatch target set to <paramref name="dispatch"/>.</summary>
     private static World WorldWithP4Hours(Duration dispatch, Instant now)
     {

@@ -5,34 +5,23 @@ using NodaTime;
 namespace Dispatch.Functions.Tests;
 
 /// <summary>
-/// Business hours for P4 (issue 28) through the real host on Azurite: a policy whose P4 dispatch target is 2 h counted
-/// Monday to Friday 08:30-17:30 in Asia/Shanghai (UTC+8, no daylight saving). The station's day starts at 08:00 local,
+/// Business hours for P4 (issue 28) through the real host on Azurite: the built-in policy (infra/policy.json) with P4's
+/// dispatch target set to 2 h and <c>"businessHours": {}</c>, whose defaults are Monday to Friday 08:30-17:30 (README,
+/// "Response policy") in Asia/Shanghai (UTC+8, no daylight saving). The station's day starts at 08:00 local,
 /// 00:00Z, so a report day is a UTC day. Every figure below is worked out by hand beside it.
 /// </summary>
 [Collection(SharedAzurite.Name)]
 public sealed class BusinessHoursApiTests(Azurite azurite) : IAsyncLifetime
 {
-    private const string Policy = """
-        { "version": "business-hours-test",
-          "timeZone": "Asia/Shanghai",
-          "priorities": {
-            "P1": { "dispatch": "PT1M", "arrival": "PT5M", "resolution": "PT2H" },
-            "P2": { "dispatch": "PT3M", "arrival": "PT10M", "resolution": "PT8H" },
-            "P3": { "dispatch": "PT15M", "arrival": "PT30M", "resolution": "P3D" },
-            "P4": { "dispatch": "PT2H", "arrival": "PT24H", "resolution": "P7D",
-                    "zones": { "urban": 1, "suburban": 1, "rural": 1 },
-                    "businessHours": { "days": ["mon", "tue", "wed", "thu", "fri"], "opens": "08:30", "closes": "17:30" } } },
-          "zones": { "urban": 1, "suburban": 2, "rural": 3 },
-          "warnAt": [0.5, 0.75],
-          "escalation": [ { "level": 1, "after": "PT0S", "to": "duty-officer" } ] }
-        """;
-
     private ApiHost stack = null!;
     private Staff staff = null!;
 
     public async Task InitializeAsync()
     {
-        stack = await ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY"] = Policy });
+        var policy = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoRoot.Path, "infra", "policy.json")))!.AsObject();
+        policy["priorities"]!["P4"]!["dispatch"] = "PT2H";
+        policy["priorities"]!["P4"]!["businessHours"] = new JsonObject();
+        stack = await ApiHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["DISPATCH_POLICY"] = policy.ToJsonString() });
         staff = await stack.StaffAsync(ApiHost.NewStation());
     }
 
