@@ -56,6 +56,9 @@ public sealed class BusinessHoursTests
         var due = Weekdays(London).After(Utc(10, 23, 15, 30), Duration.FromHours(2));
         Assert.Equal(Utc(10, 26, 9, 30), due);
         Assert.Equal(Duration.FromHours(66), due - Utc(10, 23, 15, 30));
+        // A P4 clock with those hours and a 2 h target, reported then, is due then; its 50 % warning (1 h) at Friday's closing.
+        var clock = ResponseClock.Start(ClockKind.Dispatch, Utc(10, 23, 15, 30), Duration.FromHours(2)) with { Calendar = Weekdays(London) };
+        Assert.Equal((Utc(10, 26, 9, 30), Utc(10, 23, 16, 30)), (clock.Deadline, clock.WarningAt(0.5)));
 
         // A Sunday open 00:00-04:00 on the walls: on 25 Oct (clocks back at 02:00 BST) that is 24 Oct 23:00Z to 04:00Z, five
         // hours; on 29 Mar (clocks forward at 01:00 GMT) 00:00Z to 03:00Z, three hours.
