@@ -48,7 +48,8 @@ public sealed class BusinessHoursApiTests(Azurite azurite) : IAsyncLifetime
         //    Monday's 08:30), as the incident says (02:00Z). Dispatched Monday 09:30 +08:00 (01:30Z): adjusted 30 min + 60 min
         //    = 1 h 30 min, met; raw 64 h 30 min (P2DT16H30M), breached (raw deadline Friday 19:00 +08:00).
         var a = await ReportP4At(Instant.FromUtc(2026, 11, 27, 9, 0));
-        var deadline = (await Api.GetAsync(DutyOfficer, $"incidents/{a}"))["clocks"]!["dispatch"]!["deadline"]!.GetValue<string>();
+        var clockA = (await Api.GetAsync(DutyOfficer, $"incidents/{a}"))["clocks"]!["dispatch"]!;
+        var deadline = clockA["deadline"]!.GetValue<string>();
         await DispatchAt(a, Instant.FromUtc(2026, 11, 30, 1, 30));
         // B: reported Monday 30 Nov 16:00 +08:00 (08:00Z); paused 17:20-17:50 (road-closed), 30 min on the wall of which
         //    10 min in hours; dispatched Tuesday 09:05 +08:00 (01:05Z): adjusted 1 h 30 min + 35 min - 10 min = 1 h 55 min,
@@ -66,6 +67,9 @@ public sealed class BusinessHoursApiTests(Azurite azurite) : IAsyncLifetime
         var mondayAgain = await Report("2026-11-30");
 
         Assert.Equal("2026-11-30T02:00:00Z", deadline);
+        // The answer says the clock counts business time: businessHours {} is Monday to Friday 08:30-17:30 (README, Response policy).
+        Assert.Equal("{\"zone\":\"Asia/Shanghai\",\"days\":[\"mon\",\"tue\",\"wed\",\"thu\",\"fri\"],\"opens\":\"08:30\",\"closes\":\"17:30\",\"holidays\":[]}",
+            clockA["businessHours"]!.ToJsonString());
         // (adjusted median, met, breached, compliance), (raw median, met, breached, compliance), (pauses, paused time)
         Assert.Equal(Figures("PT1H30M", 1, 0, 1.0, "P2DT16H30M", 0, 1, 0.0, 0, "PT0S"), Figures(friday["total"]!));
         Assert.Equal(Figures("PT1H55M", 1, 0, 1.0, "PT17H5M", 0, 1, 0.0, 1, "PT30M"), Figures(monday["total"]!));

@@ -19,6 +19,9 @@ public sealed record ClockView(
     public Duration PausedTime { get; init; }
 
     public int PauseCount { get; init; }
+
+    /// <summary>The business hours outside which the clock does not run (issue 28, P4), null for a clock that runs round the clock.</summary>
+    public Policy.BusinessCalendar? BusinessHours { get; init; }
 }
 
 /// <summary>
@@ -60,6 +63,7 @@ public sealed record IncidentView(
             Pause = clock.Pause,
             PausedTime = clock.PausedTimeAt(clock.EndedAt ?? asOf),
             PauseCount = clock.Pauses.Items.Count,
+            BusinessHours = clock.Calendar,
         };
     }
 }

@@ -1,6 +1,8 @@
+using System.Globalization;
 using Dispatch.Core;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
+using Dispatch.Core.Policy;
 using NodaTime;
 
 namespace Dispatch.Functions.Http;
@@ -87,11 +89,12 @@ public sealed record ClocksResource(ClockResource Dispatch, ClockResource Arriva
 /// ended (who held it, in which periods), <c>breach</c> who held it when its deadline passed. <c>paused</c> is the
 /// pause holding it now (null when none does), <c>pausedTime</c> how long pauses have held it, <c>pauses</c> how many
 /// there were; while paused, <c>deadline</c> is where it would be were the clock resumed at the moment of the response.
+/// <c>businessHours</c> is the calendar a P4 clock counts in (its target and deadline are business time), else null.
 /// </summary>
 public sealed record ClockResource(
     string State, string Target, Instant Deadline, Instant? MetAt, Instant? StoppedAt, string? OverdueBy,
     int Level, Instant? AcknowledgedAt, PersonResource? AcknowledgedBy, BreachResource? Breach, OutcomeResource? Outcome,
-    PauseResource? Paused, string PausedTime, int Pauses)
+    PauseResource? Paused, string PausedTime, int Pauses, BusinessHoursResource? BusinessHours)
 {
     public static ClockResource From(ClockView clock) =>
         new(clock.State.Name(), IsoDuration.Format(clock.Target), clock.Deadline, clock.MetAt, clock.StoppedAt,
@@ -100,7 +103,18 @@ public sealed record ClockResource(
             clock.Breach is { } b ? new BreachResource(b.At, HolderResource.From(b.Holder), b.RecordedAt) : null,
             clock.Outcome is { } o ? OutcomeResource.From(o, clock.Target) : null,
             clock.Pause is { } p ? new PauseResource(p.Reason, p.At, PersonResource.From(p.By), p.Unit, p.ResumesBy) : null,
-            IsoDuration.Format(clock.PausedTime), clock.PauseCount);
+            IsoDuration.Format(clock.PausedTime), clock.PauseCount, BusinessHoursResource.Maybe(clock.BusinessHours));
+}
+
+/// <summary>A clock's business hours as the policy wrote them: days by name, local opening and closing times, holidays, and the time zone they are in.</summary>
+public sealed record BusinessHoursResource(string Zone, IReadOnlyList<string> Days, string Opens, string Closes, IReadOnlyList<LocalDate> Holidays)
+{
+    public static BusinessHoursResource? Maybe(BusinessCalendar? calendar) => calendar is null ? null : new(
+        calendar.Zone.Id,
+        [.. calendar.Days.Order().Select(BusinessCalendar.DayName)],
+        calendar.Opens.ToString("HH:mm", CultureInfo.InvariantCulture), // a policy gives them as HH:mm, no seconds
+        calendar.Closes.ToString("HH:mm", CultureInfo.InvariantCulture),
+        [.. calendar.Holidays.Order()]);
 }
 
 /// <summary>A pause holding a clock: why, since when, by whom, the unit that held the incident then, and when it resumes by itself.</summary>
