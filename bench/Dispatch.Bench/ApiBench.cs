@@ -24,7 +24,8 @@ public static class ApiBench
     /// <summary>What one intake commits in its station's partition: the incident, its event, its audit record, the station's version, its open-list entry.</summary>
     private const int IntakeRows = 5;
 
-    public static async Task<IReadOnlyList<Figure>> RunAsync(string repoRoot, bool quick, Action<string> progress)
+    /// <param name="pathOnly">Only the request path and the steps of intake and a transition (issue 29 §1, §2): a few minutes, for before/after runs.</param>
+    public static async Task<IReadOnlyList<Figure>> RunAsync(string repoRoot, bool quick, Action<string> progress, bool pathOnly = false)
     {
         var figures = new List<Figure>();
         await using var stack = await StackProcess.StartAsync(repoRoot, Path.Combine(AppContext.BaseDirectory, "bench-policy.json"));
@@ -38,6 +39,11 @@ public static class ApiBench
         figures.AddRange(await HttpPathBench.RunAsync(repoRoot, stack, http, raw, quick));
         progress("intake and a transition step by step, in-process");
         figures.AddRange(await StorageStepsBench.RunAsync(repoRoot, stack, raw, quick));
+        if (pathOnly)
+        {
+            return figures;
+        }
+
         progress("open boards: storage requests per unchanged poll");
         figures.AddRange(await BoardsBench.RunAsync(repoRoot, stack, quick));
 

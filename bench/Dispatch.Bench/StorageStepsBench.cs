@@ -79,19 +79,27 @@ public static class StorageStepsBench
             (await incidents.ReportAsync(services.Call(), report, null, default)).Outcome == CreateOutcome.Created, RawBatch);
         figures.Add(Step("intake use case in-process, 1 client (goal ≥ 0.8×)", intake, batch2, "raw 5-entity transaction", count));
 
-        // Dispatches at beilin-01 of the sample roster (dispatch up seeds it), whose officer wang.lei is in patrol-7.
-        var beilin = report with { Station = StationId.Parse("beilin-01") };
+        // Each dispatch sends an officer of its own in a unit of its own, at a station of the bench's: a plain dispatch.
+        // (One officer's unit for all of them, as before issue 27's units, makes every dispatch after the first a
+        // diversion: the unit is pulled off the incident before, which is read and written too.)
+        var crewed = report with { Station = StationId.Parse($"bench-crew-{Guid.NewGuid():N}"[..24]) };
+        var roster = services.Get<Core.Identity.IRosterStore>();
         var ids = new List<IncidentId>();
         for (var i = 0; i < count; i++)
         {
-            ids.Add((await incidents.ReportAsync(services.Call(), beilin, null, default)).Stored!.Incident.Id);
+            var enlisting = services.Call();
+            enlisting.Station = crewed.Station;
+            await roster.PutAsync(new Core.Identity.Membership(crewed.Station, new Core.Identity.Person($"officer-{i}", $"Officer {i}"), Core.Identity.StationRole.Officer, $"unit-{i}"),
+                enlisting.Record(AuditOutcome.Changed), default);
+            ids.Add((await incidents.ReportAsync(services.Call(), crewed, null, default)).Stored!.Incident.Id);
             await raw.UpsertEntityAsync(new TableEntity("raw-update", $"{i}") { ["Body"] = padding });
         }
 
         var next = (Dispatch: 0, Update: 0);
         var (transition, update) = await Load.InterleavedAsync(count, async () =>
         {
-            var stored = await incidents.ChangeAsync(services.Call(), ids[next.Dispatch++], new IncidentRequest.Dispatch("patrol-7", "wang.lei"), null, default);
+            var i = next.Dispatch++;
+            var stored = await incidents.ChangeAsync(services.Call(), ids[i], new IncidentRequest.Dispatch($"unit-{i}", $"officer-{i}"), null, default);
             return stored.Incident.Status == IncidentStatus.Dispatched;
         }, async () =>
         {

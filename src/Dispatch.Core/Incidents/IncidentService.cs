@@ -254,6 +254,8 @@ public sealed class IncidentService(
         Locate(call, id, request.AuditText);
         var prepared = audit.PrepareAsync(call.Record(AuditOutcome.Changed), cancellationToken);
         var lookup = request.Assignee is { } named ? roster.FindAsync(id.Station, named.Officer, cancellationToken) : null;
+        // The unit a dispatch names is read beside the incident, not after it (issue 29 §2); a retry reads it again.
+        var targetRead = follower.ReadTarget(id.Station, request, cancellationToken);
         for (var attempt = 0; ; attempt++)
         {
             var stored = await store.FindAsync(id, cancellationToken) ?? throw new IncidentNotFoundException(id);
@@ -265,7 +267,7 @@ public sealed class IncidentService(
             // Who may ask is settled before the roster answers, so a refusal tells nothing about the roster.
             RequireTo(call, stored.Incident, request);
             var assignee = request.Assignee is { } asked ? AssigneeOf(await lookup!, asked, id.Station) : null;
-            var transition = await follower.ApplyAsync(stored.Incident, request, assignee, clock.GetCurrentInstant(), call.Caller, cancellationToken);
+            var transition = await follower.ApplyAsync(stored.Incident, request, assignee, clock.GetCurrentInstant(), call.Caller, attempt == 0 ? targetRead : null, cancellationToken);
             await prepared;
             // A pause (its maximum) or a resume (the moved deadline) can bring the sweep's next work earlier than the
             // entry the index holds: the earlier entry goes in before the commit, as an intake's does.

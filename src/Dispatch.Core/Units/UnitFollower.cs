@@ -12,26 +12,34 @@ namespace Dispatch.Core.Units;
 public sealed class UnitFollower(IUnitStore units, IIncidentStore incidents, IPositionStore positions, Policy.UnitRules rules)
 {
     /// <summary>
+    /// The read of the unit a dispatch or reassignment names, started by the caller at the same time as the incident's own
+    /// read (the request names the unit, so it need not wait for the incident): one round trip to storage instead of two
+    /// in a row. Null when the request names no unit.
+    /// </summary>
+    public Task<StoredUnit?>? ReadTarget(StationId station, IncidentRequest request, CancellationToken cancellationToken) =>
+        TargetOf(request).Unit is { } target ? units.FindAsync(station, target, cancellationToken) : null;
+
+    /// <summary>
     /// Applies <paramref name="request"/> to <paramref name="before"/>, with the unit moves it makes and, for a unit
     /// pulled off another open incident, that incident's record of the diversion.
     /// </summary>
+    /// <param name="targetRead">
+    /// <see cref="ReadTarget"/> of the same request, started before <paramref name="before"/> was read; null to read the
+    /// unit now (a retry after a lost race reads it afresh: the unit's row is written conditional on what was read).
+    /// </param>
     /// <exception cref="UnitUnavailableException">The unit named is out of service or off duty and no override reason was given (409).</exception>
-    public async Task<Transition> ApplyAsync(Incident before, IncidentRequest request, Person? assignee, Instant now, Caller caller, CancellationToken cancellationToken)
+    public async Task<Transition> ApplyAsync(
+        Incident before, IncidentRequest request, Person? assignee, Instant now, Caller caller, Task<StoredUnit?>? targetRead, CancellationToken cancellationToken)
     {
         var station = before.Station;
-        var (target, overrideReason) = request switch
-        {
-            IncidentRequest.Dispatch d => (d.Unit, d.Override),
-            IncidentRequest.Reassign r => (r.Unit, r.Override),
-            _ => ((string?)null, (string?)null),
-        };
+        var (target, overrideReason) = TargetOf(request);
         var current = before.Unit is { } held && !SameUnit(held, target) ? held : null;
         var currentRead = current is null ? null : units.FindAsync(station, current, cancellationToken);
         StoredUnit? targetUnit = null;
         IncidentId? divertedFrom = null;
         if (target is not null)
         {
-            targetUnit = await units.FindAsync(station, target, cancellationToken) ?? new StoredUnit(Unit.OnRoster(station, target), null);
+            targetUnit = await (targetRead ?? units.FindAsync(station, target, cancellationToken)) ?? new StoredUnit(Unit.OnRoster(station, target), null);
             if (targetUnit.Unit.IsUnavailable && overrideReason is null)
             {
                 throw new UnitUnavailableException(targetUnit.Unit);
@@ -75,6 +83,14 @@ public sealed class UnitFollower(IUnitStore units, IIncidentStore incidents, IPo
 
         return transition with { UnitMoves = moves, Alongside = alongside };
     }
+
+    /// <summary>The unit a dispatch or reassignment names, and the reason given for sending it though unavailable.</summary>
+    private static (string? Unit, string? Override) TargetOf(IncidentRequest request) => request switch
+    {
+        IncidentRequest.Dispatch d => (d.Unit, d.Override),
+        IncidentRequest.Reassign r => (r.Unit, r.Override),
+        _ => (null, null),
+    };
 
     /// <summary>What the milestone does to the unit the incident had.</summary>
     private static (UnitStatus To, UnitCause Cause)? MoveOf(IncidentAction action) => action switch
