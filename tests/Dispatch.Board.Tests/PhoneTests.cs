@@ -70,6 +70,13 @@ public sealed class PhoneTests(BoardFixture fixture, ITestOutputHelper output) :
         await ReportAsync("P3");
         var dispatched = await ReportAsync("P2");
         await DispatchAsync(dispatched);
+        // A second unit with a position, so the dispatch form lists a candidate with its distance and the unit panel a position.
+        await stack.Host.EnlistAsync(new Core.Identity.Membership(staff.Station, new Core.Identity.Person($"officer2.{Station}", "Officer Two"), Core.Identity.StationRole.Officer, "patrol-2"));
+        using (var placed = await staff.As(staff.Dispatcher).PostAsJsonAsync($"stations/{Station}/units/patrol-2/position", new { latitude = 34.2518, longitude = 108.9469, accuracy = 20 }))
+        {
+            placed.EnsureSuccessStatusCode();
+        }
+
         stack.Clock.Advance(Duration.FromSeconds(70)); // P1's dispatch window is a minute: escalated to level 1
         await stack.Host.Service<Sweeper>().SweepAsync(default);
         var problems = new List<string>();
@@ -99,7 +106,12 @@ public sealed class PhoneTests(BoardFixture fixture, ITestOutputHelper output) :
         await dispatcher.Locator("#panel-close").TapAsync();
         await dispatcher.Locator($"tr[data-incident-id='{escalated}']").GetByRole(AriaRole.Button, new() { Name = $"派警 {escalated}" }).TapAsync();
         await Expect(dispatcher.Locator("#panel [name='officer']")).ToBeVisibleAsync();
+        await Expect(dispatcher.Locator("#panel .candidates li[data-unit='patrol-2'] .facts")).ToContainTextAsync("1.1公里");
         await CheckAsync(dispatcher, "dispatch");
+        await dispatcher.Locator("#panel-close").TapAsync();
+        await Expect(dispatcher.Locator("#units tbody tr[data-unit='patrol-2']")).ToBeVisibleAsync();
+        await dispatcher.Locator("#units").ScrollIntoViewIfNeededAsync();
+        await CheckAsync(dispatcher, "units");
 
         output.WriteLine(problems.Count == 0 ? "no problem on any view" : string.Join("\n", problems));
         Assert.Empty(problems);
@@ -211,6 +223,43 @@ public sealed class PhoneTests(BoardFixture fixture, ITestOutputHelper output) :
         var arrival = Assert.Single(arrivals); // sent once, not dropped
         Assert.True(InstantOf(arrival.GetProperty("at")) >= returned, "recorded at the server's time when it arrived, never back-dated to the press");
         Assert.Equal("[]", await officer.EvaluateAsync<string>("() => localStorage.getItem('dispatch.queue')"));
+    }
+
+    [Fact]
+    public async Task When_the_officers_unit_is_set_off_duty_by_someone_else_the_page_stops_sending_its_position_and_says_so()
+    {
+        var officer = await stack.OpenPhoneAsync(fixture.ChineseBrowser, staff.Officer, new Geolocation { Latitude = 34.2557f, Longitude = 108.9535f, Accuracy = 30 });
+        await Expect(officer.Locator("#duty-state")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^正在发送patrol-1的定位，每20秒一次 · 上次 \d\d:\d\d:\d\d$"));
+        var sent = new List<DateTime>();
+        officer.Request += (_, request) =>
+        {
+            if (request.Method == "POST" && request.Url.EndsWith("/units/patrol-1/position", StringComparison.Ordinal))
+            {
+                lock (sent)
+                {
+                    sent.Add(DateTime.UtcNow);
+                }
+            }
+        };
+
+        using (var offDuty = await staff.As(staff.Dispatcher).PostAsJsonAsync($"stations/{Station}/units/patrol-1/status", new { status = "off-duty" }))
+        {
+            offDuty.EnsureSuccessStatusCode();
+        }
+
+        // The page looks at its units every 10 s (board.js UNITS_MS) and sends a position every 20 s (POSITION_MS).
+        await Expect(officer.Locator("#duty-state")).ToHaveTextAsync("patrol-1已下班：不发送定位", new() { Timeout = 25_000 });
+        int seen;
+        lock (sent)
+        {
+            seen = sent.Count;
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(23)); // longer than one sending period: a page still sending would have sent one
+        output.WriteLine($"positions sent before the page saw the unit off duty: {seen}; after: {sent.Count - seen}");
+        Assert.Equal(seen, sent.Count);
+        Assert.Equal("true", await officer.Locator("#duty-switch").GetAttributeAsync("aria-checked")); // the person's switch is untouched
+        await Expect(officer.Locator("#duty-state")).ToHaveTextAsync("patrol-1已下班：不发送定位");
     }
 
     [Fact]
