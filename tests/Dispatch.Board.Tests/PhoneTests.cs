@@ -263,6 +263,51 @@ public sealed class PhoneTests(BoardFixture fixture, ITestOutputHelper output) :
     }
 
     [Fact]
+    public async Task A_queued_arrival_whose_first_attempt_reached_the_server_is_shown_done_not_failed_and_both_attempts_carry_one_idempotency_key()
+    {
+        var id = await ReportAsync("P2");
+        await DispatchAsync(id);
+        var officer = await stack.OpenPhoneAsync(fixture.ChineseBrowser, staff.Officer);
+        var card = officer.Locator($"tr[data-incident-id='{id}']");
+        await Expect(card.Locator("button.next-step")).ToHaveTextAsync("到场");
+        var keys = new List<string?>();
+        var statuses = new List<int>();
+        // The first attempt goes through to the API, which records the arrival; its answer is lost on the way back (the
+        // connection drops), so the page queues the arrival and sends it again once the board's next poll gets through.
+        await officer.RouteAsync($"**/api/incidents/{id}/arrive", async route =>
+        {
+            keys.Add(await route.Request.HeaderValueAsync("idempotency-key"));
+            if (keys.Count == 1)
+            {
+                var reached = await route.FetchAsync();
+                statuses.Add(reached.Status);
+                await route.AbortAsync("connectionreset");
+            }
+            else
+            {
+                var retried = await route.FetchAsync();
+                statuses.Add(retried.Status);
+                await route.FulfillAsync(new() { Response = retried });
+            }
+        });
+
+        await card.Locator("button.next-step").TapAsync();
+
+        await Expect(officer.Locator("#announce")).ToHaveTextAsync(
+            new System.Text.RegularExpressions.Regex($@"^到场 {System.Text.RegularExpressions.Regex.Escape(id)}：已发送（\d\d:\d\d:\d\d 按下，服务器记录时间 \d\d:\d\d:\d\d）$"));
+        await Expect(card.Locator(".queued")).ToHaveCountAsync(0);
+        await Expect(card.Locator("td[data-clock='arrival']")).ToHaveAttributeAsync("data-state", "met");
+        var timeline = await stack.Host.Client.GetFromJsonAsync<JsonElement>($"incidents/{id}/timeline");
+        output.WriteLine($"attempts: {string.Join(", ", statuses)}; keys: {string.Join(", ", keys)}");
+        Assert.Equal(2, keys.Count);
+        Assert.Matches("^[0-9a-f]{32}$", keys[0]);
+        Assert.Equal(keys[0], keys[1]); // made when the button was pressed, the same on the retry
+        Assert.Equal(200, statuses[0]); // the first attempt did arrive
+        Assert.Single(timeline.GetProperty("events").EnumerateArray(), e => e.GetProperty("kind").GetString() == "on-scene");
+        Assert.Equal("[]", await officer.EvaluateAsync<string>("() => localStorage.getItem('dispatch.queue')"));
+    }
+
+    [Fact]
     public async Task The_app_serves_a_manifest_and_icons_for_the_home_screen_and_registers_no_service_worker()
     {
         var page = await stack.OpenPhoneAsync(fixture.ChineseBrowser, staff.Chief);

@@ -1035,8 +1035,22 @@
   /** Arrival carries where the handset was, when it may say; refused, the arrival still counts and the API records it as unverified. */
   async function arrive(i) {
     const pressedAt = now();
+    const key = idempotencyKey(); // made at the press: every retry of this arrival is the same request
     const position = await here();
-    await sendArrival({ id: i.id, station: i.station, by: state.me.person.id, body: position || {}, pressedAt });
+    await sendArrival({ id: i.id, station: i.station, unit: i.unit, by: state.me.person.id, body: position || {}, pressedAt, key });
+  }
+
+  /** 128 random bits in hex (getRandomValues works where randomUUID does not: a page served over plain http). */
+  const idempotencyKey = () => [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+  /**
+   * An arrival refused because the incident is already on scene with the unit it was pressed for: an earlier attempt
+   * of the same press reached the server and only its answer was lost. The API honours Idempotency-Key on reports,
+   * not (yet) on arrivals, so the retry gets a 409 instead of the stored answer; the incident as it stands says it is done.
+   */
+  async function arrivedAlready(item) {
+    const current = await json(`incidents/${encodeURIComponent(item.id)}`).catch(() => null);
+    return current?.onSceneAt && item.unit && current.unit === item.unit ? current : null;
   }
 
   /** This person's queue into the handset's storage, beside what others signed in on it left there (never dropped). */
@@ -1050,7 +1064,7 @@
   async function sendArrival(item) {
     let response;
     try {
-      response = await api(`incidents/${encodeURIComponent(item.id)}/arrive`, { method: 'POST', body: item.body });
+      response = await api(`incidents/${encodeURIComponent(item.id)}/arrive`, { method: 'POST', body: item.body, headers: item.key ? { 'Idempotency-Key': item.key } : {} });
     } catch (e) {
       if (e.message === 'signed out') return;
       response = null;
@@ -1067,8 +1081,8 @@
     }
     state.queue = state.queue.filter((q) => q.id !== item.id);
     saveQueue();
-    if (response.ok) {
-      const incident = await response.json();
+    const incident = response.ok ? await response.json() : response.status === 409 ? await arrivedAlready(item) : null;
+    if (incident) {
       const recorded = localTime(incident.clocks?.arrival?.metAt || incident.onSceneAt);
       announce(t(item.queued ? 'board.announce.sent-late' : 'board.announce.done', { action: word('action', 'arrive'), id: item.id, time: pressed, recorded }));
     } else {
