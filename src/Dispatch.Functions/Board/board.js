@@ -1241,9 +1241,9 @@
     // Arrivals this person pressed while the API was unreachable, kept across a reload until they are sent.
     state.queue = JSON.parse(localStorage.getItem(QUEUE_KEY) || '[]').filter((q) => q.by === state.me.person.id);
     state.sharing = myUnits().length > 0 && localStorage.getItem(SHARING_KEY) !== 'off';
-    await loadUnits(); // before the first position: an off-duty unit sends none
     showDuty();
-    if (state.sharing) sendPosition();
+    // The first position waits for the first look at the units (an off-duty unit sends none); the queue does not.
+    loadUnits().then(() => { if (state.sharing) sendPosition(); });
     setInterval(loadUnits, UNITS_MS);
     setInterval(sendPosition, POSITION_MS);
     await poll();
