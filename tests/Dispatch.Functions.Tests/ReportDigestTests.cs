@@ -91,6 +91,42 @@ public sealed class ReportDigestTests(Azurite azurite)
             Assert.Equal(all, await CountUsableAsync(digests, FirstDay, lastEnded));
         }, iter: 6, threads: 1, print: plans => string.Join("; ", plans.Select(p => p.ToString())));
 
+    [Fact]
+    public async Task A_unit_diverted_off_an_ended_days_incident_marks_that_days_digest_changed_in_the_same_transaction()
+    {
+        var table = new DispatchTable(new TableServiceClient(azurite.ConnectionString), "digest" + Guid.NewGuid().ToString("N")[..12],
+            new DependencyMonitor(new FakeClock(FirstRead), NullLogger<DependencyMonitor>.Instance));
+        var store = new TableIncidentStore(table, London);
+        var queries = new TableIncidentQueries(table);
+        var digests = new TableDayDigests(table, London);
+        var clock = new FakeClock(FirstRead);
+
+        // A P3 reported at 23:50 on 27 October (London) is still dispatched to patrol-7 the next noon, when the digests are read.
+        var lateEvening = Instant.FromUtc(2026, 10, 27, 23, 50);
+        var minor = await OpenAsync(store, World.Report(World.Beilin, Priority.P3, "theft", Zone.Urban), lateEvening);
+        minor = await store.SaveAsync(minor, minor.Incident.Dispatch("patrol-7", World.Officer, lateEvening + Duration.FromMinutes(2), World.Dispatcher), null, default);
+        var reports = new ReportService(queries, clock, London, digests);
+        var day = new LocalDate(2026, 10, 27);
+        await reports.ResponseTimesAsync(new World(London).AsCommandCenter(), new ReportScope(World.Beilin), reports.Range(day, day.PlusDays(1)), ClockKind.Arrival, GroupBy.Unit, default);
+        Assert.Equal(1, await CountUsableAsync(digests, day, day)); // the report digested the ended day
+
+        // Today's P1 takes patrol-7: the P3 of 27 October records the diversion in the P1's transaction, so its day changed.
+        var urgent = await OpenAsync(store, World.Report(World.Beilin, Priority.P1, "fight", Zone.Urban), FirstRead);
+        var divert = urgent.Incident.Dispatch("patrol-7", World.Officer, FirstRead + Duration.FromMinutes(1), World.Dispatcher) with
+        {
+            Alongside = [(minor, minor.Incident.Divert("patrol-7", urgent.Incident.Id, FirstRead + Duration.FromMinutes(1), World.Dispatcher))],
+        };
+        await store.SaveAsync(urgent, divert, null, default);
+
+        Assert.Equal(0, await CountUsableAsync(digests, day, day));
+    }
+
+    private static async Task<StoredIncident> OpenAsync(TableIncidentStore store, IncidentReport report, Instant at)
+    {
+        var opened = Dispatch.Core.Incidents.Incident.Open(IncidentId.New(report.Station, at), report, London, at, World.Dispatcher);
+        return (await store.CreateAsync(opened, null, Audit(report.Station, opened.Incident.Id, at), default)).Stored!;
+    }
+
     private static async Task AssertSameFiguresAsync(TableIncidentQueries queries, TableDayDigests digests, FakeClock clock)
     {
         var digested = new ReportService(queries, clock, London, digests);

@@ -91,7 +91,7 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
     {
         var actions = SaveActions(previous, change, audit, write);
         actions.Add(new(TableTransactionActionType.UpsertReplace, IncidentRows.StationVersion(change.Incident.Station)));
-        actions.Add(DigestChanged(change.Incident));
+        actions.AddRange(DigestsChanged([change]));
         try
         {
             var response = await table.RunAsync(() => table.Client.SubmitTransactionAsync(actions, cancellationToken), cancellationToken);
@@ -163,7 +163,7 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
 
             try
             {
-                if (batch.Count > 1 && (await TrySaveTogetherAsync([.. batch.SelectMany(i => actionsOf[i]), .. batch.Select(i => DigestChanged(changes[i].Change.Incident)).DistinctBy(a => a.Entity.RowKey)], changes[batch[0]].Change.Incident.Station, ct)
+                if (batch.Count > 1 && (await TrySaveTogetherAsync([.. batch.SelectMany(i => actionsOf[i]), .. DigestsChanged(batch.Select(i => changes[i].Change))], changes[batch[0]].Change.Incident.Station, ct)
                     || await OwnCommitAsync(changes[batch[0]].Change.Incident, writes[batch[0]], ct) is not null))
                 {
                     // Saved, or refused only because its own first attempt had committed (its answer lost, the SDK sent it again).
@@ -210,6 +210,14 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
             return false;
         }
     }
+
+    /// <summary>
+    /// The day digests the changes touch: each incident's own day and the day of every incident changed alongside it
+    /// (a diverted unit's earlier incident may belong to a day whose digest is already written), each marked once.
+    /// </summary>
+    private IEnumerable<TableTransactionAction> DigestsChanged(IEnumerable<Transition> changes) =>
+        changes.SelectMany(change => change.Alongside.Select(other => other.Change.Incident).Prepend(change.Incident))
+            .Select(DigestChanged).DistinctBy(action => action.Entity.RowKey);
 
     private TableTransactionAction DigestChanged(Incident incident) => new(TableTransactionActionType.UpsertMerge,
         TableDayDigests.ChangedMarker(incident.Station, ReportRange.DayOf(incident.ReportedAt, policy.TimeZone, policy.ReportRules.DayStartsAt)));
