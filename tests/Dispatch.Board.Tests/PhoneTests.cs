@@ -200,11 +200,7 @@ public sealed class PhoneTests(BoardFixture fixture, ITestOutputHelper output) :
     [Fact]
     public async Task An_arrival_pressed_while_the_api_is_unreachable_is_shown_queued_and_sent_when_it_returns_at_the_servers_time()
     {
-        var id = await ReportAsync("P2");
-        await DispatchAsync(id);
-        var officer = await stack.OpenPhoneAsync(fixture.ChineseBrowser, staff.Officer);
-        var card = officer.Locator($"tr[data-incident-id='{id}']");
-        await Expect(card.Locator("button.next-step")).ToHaveTextAsync("到场");
+        var (id, officer, card) = await OfficersCardAsync();
 
         await stack.Host.StopAsync();
         await card.Locator("button.next-step").TapAsync();
@@ -265,11 +261,7 @@ public sealed class PhoneTests(BoardFixture fixture, ITestOutputHelper output) :
     [Fact]
     public async Task A_queued_arrival_whose_first_attempt_reached_the_server_is_shown_done_not_failed_and_both_attempts_carry_one_idempotency_key()
     {
-        var id = await ReportAsync("P2");
-        await DispatchAsync(id);
-        var officer = await stack.OpenPhoneAsync(fixture.ChineseBrowser, staff.Officer);
-        var card = officer.Locator($"tr[data-incident-id='{id}']");
-        await Expect(card.Locator("button.next-step")).ToHaveTextAsync("到场");
+        var (id, officer, card) = await OfficersCardAsync();
         var keys = new List<string?>();
         var statuses = new List<int>();
         // The first attempt goes through to the API, which records the arrival; its answer is lost on the way back (the
@@ -369,6 +361,17 @@ public sealed class PhoneTests(BoardFixture fixture, ITestOutputHelper output) :
         await CheckAsync(officer, "officer");
 
         Assert.Empty(violations);
+    }
+
+    /// <summary>A P2 dispatched to the officer's unit, on his phone (no position allowed), its card showing 到场.</summary>
+    private async Task<(string Id, IPage Officer, ILocator Card)> OfficersCardAsync()
+    {
+        var id = await ReportAsync("P2");
+        await DispatchAsync(id);
+        var officer = await stack.OpenPhoneAsync(fixture.ChineseBrowser, staff.Officer);
+        var card = officer.Locator($"tr[data-incident-id='{id}']");
+        await Expect(card.Locator("button.next-step")).ToHaveTextAsync("到场");
+        return (id, officer, card);
     }
 
     private static int ReadBigEndian(byte[] bytes, int at) => (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
