@@ -21,6 +21,8 @@ public sealed class BenchServices : IAsyncDisposable
 {
     public static readonly Person CommandCenter = new("bench.cc", "Bench (command center)");
 
+    public static readonly Person Desk = new("bench.desk", "Bench (chief and dispatcher)");
+
     private readonly ServiceProvider provider;
     private readonly string storage;
 
@@ -55,6 +57,11 @@ public sealed class BenchServices : IAsyncDisposable
 
     /// <summary>A request by the command center, as the API would make one.</summary>
     public ApiCall Call() => new(new Caller(CommandCenter, new HashSet<GlobalRole> { GlobalRole.CommandCenter }, []),
+        new RequestInfo(Guid.NewGuid().ToString("N"), "Bench", "127.0.0.1", "bench"), Get<IClock>().GetCurrentInstant());
+
+    /// <summary>A request by a station's chief who is also on its desk (a dispatcher): declares units, reports their positions, asks for candidates.</summary>
+    public ApiCall DeskCall(StationId station) => new(new Caller(Desk, new HashSet<GlobalRole>(),
+            [new Membership(station, Desk, StationRole.Chief, null), new Membership(station, Desk, StationRole.Dispatcher, null)]),
         new RequestInfo(Guid.NewGuid().ToString("N"), "Bench", "127.0.0.1", "bench"), Get<IClock>().GetCurrentInstant());
 
     /// <summary>

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Dispatch.Bench;
 using Spectre.Console;
 
-// ./dispatch bench [all|api|sweep|report|broker] [--quick]
+// ./dispatch bench [all|api|sweep|report|broker|units] [--quick]
 // A figure that cannot be measured (a stack that did not start, a port taken, a timeout, a wrong count) ends as
 // one line naming it and why, the figures that were measured are still printed, and the exit code is 1. Nothing
 // escapes Main: an unhandled exception aborts the runtime (SIGABRT, exit 134) with a stack trace for a reason.
@@ -16,9 +16,9 @@ AppDomain.CurrentDomain.UnhandledException += (_, e) =>
 
 var quick = args.Contains("--quick");
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
-if (which is not ("all" or "api" or "sweep" or "report" or "broker"))
+if (which is not ("all" or "api" or "sweep" or "report" or "broker" or "units"))
 {
-    Console.Error.WriteLine($"bench: unknown benchmark '{which}'; use all, api, sweep, report or broker (and --quick).");
+    Console.Error.WriteLine($"bench: unknown benchmark '{which}'; use all, api, sweep, report, broker or units (and --quick).");
     return 2;
 }
 
@@ -81,6 +81,11 @@ await AnsiConsole.Status().StartAsync("starting…", async status =>
     if (which is "all" or "api")
     {
         figures.AddRange(await Measure("api figures", () => ApiBench.RunAsync(repoRoot, quick, Progress)) ?? []);
+    }
+
+    if (which is "all" or "units")
+    {
+        figures.AddRange(await Measure("units figures", () => UnitsBench.RunAsync(repoRoot, quick, Progress)) ?? []);
     }
 
     if (which is "all" or "broker")

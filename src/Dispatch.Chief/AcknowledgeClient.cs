@@ -11,8 +11,18 @@ public sealed class AcknowledgeClient(HttpClient http, Func<CancellationToken, T
 {
     private Words Words => words?.Invoke() ?? Words.For(Core.Policy.Language.En);
 
+    /// <remarks>
+    /// A long-pause notice (issue 28) is information, not an escalation: it has no ladder to stop, and the API acknowledges
+    /// ladders only (an acknowledgement sent for it would be refused 409, or stop another clock's ladder at the same level).
+    /// The desk says so and asks nothing.
+    /// </remarks>
     public async Task<(bool Ok, string Message)> AcknowledgeAsync(EscalationMessage escalation, CancellationToken cancellationToken)
     {
+        if (escalation.Kind == BoardEntry.LongPauseKind)
+        {
+            return (false, Words["desk.long-pause-information", ("incident", escalation.IncidentId)]);
+        }
+
         using var request = new HttpRequestMessage(HttpMethod.Post, $"incidents/{Uri.EscapeDataString(escalation.IncidentId)}/acknowledge")
         {
             Content = JsonContent.Create(new { level = escalation.Level > 0 ? escalation.Level : (int?)null }),

@@ -33,6 +33,17 @@ public static class Demo
         ["E"] = ("西安市碑林区书院门", 34.2537, 108.9480),
     };
 
+    /// <summary>
+    /// Where the sample roster's units are when the shift begins, as their officers' devices report it: patrol-7 at the Drum
+    /// Tower, patrol-5 at the Beilin Museum (shared/notes/units-and-dispatch.md), with the accuracy a phone gives between
+    /// buildings.
+    /// </summary>
+    private static readonly Dictionary<string, (string Officer, double Latitude, double Longitude, double Accuracy)> UnitPositions = new()
+    {
+        ["patrol-7"] = ("wang.lei", 34.2630, 108.9395, 12),
+        ["patrol-5"] = ("zhao.min", 34.2557, 108.9535, 15),
+    };
+
     private static readonly string[] LocaleVariables = ["LC_ALL", "LC_MESSAGES", "LANG"];
 
     /// <summary>The language of the terminal: <c>LC_ALL</c>, <c>LC_MESSAGES</c>, then <c>LANG</c>, as POSIX reads them.</summary>
@@ -188,7 +199,8 @@ public static class Demo
             Name(id).TrySetResult(name);
         }
 
-        // Says whether the step met its clock, from the API's answer: on a slow machine "in time" may not be true.
+        // Says whether the step met its clock, from the API's answer: on a slow machine "in time" may not be true. An arrival
+        // says too whether the map agrees, from the answer's arrival check.
         async Task Act(string label, string token, string name, string action, string clockName, object? body = null)
         {
             var incident = await Send(label, token, $"incidents/{ids[name]}/{action}", body ?? new { });
@@ -196,6 +208,50 @@ public static class Demo
             var outcome = ended["overdueBy"]?.GetValue<string>() is { } late
                 ? $"[red]{Markup.Escape(words["demo.late", ("late", words.Prose(XmlConvert.ToTimeSpan(late)))])}[/]" : $"[green]{Markup.Escape(words["demo.in-time"])}[/]";
             Say($"{Markup.Escape(label)}: {outcome}");
+            if (action == "arrive" && incident["arrival"] is JsonObject arrival)
+            {
+                var verified = arrival["verified"]!.GetValue<bool>();
+                var check = arrival["distanceMeters"]?.GetValue<double>() is { } meters
+                    ? words[verified ? "board.arrival.verified" : "board.arrival.unverified", ("distance", words["distance.m", ("n", meters)])]
+                    : words["board.arrival.no-position"];
+                Say($"{(verified ? "[green]" : "[yellow]")}{Markup.Escape(words["demo.arrival-check", ("name", name), ("check", check)])}[/]");
+            }
+        }
+
+        // The officers' devices report where their units are, as they do every 10-30 s on duty.
+        async Task ReportPositionsAsync()
+        {
+            foreach (var (unit, (officer, latitude, longitude, accuracy)) in UnitPositions)
+            {
+                var step = words["demo.position", ("officer", people[officer]), ("unit", unit)];
+                await Send(step, officers[officer], $"stations/beilin-01/units/{unit}/position", new { latitude, longitude, accuracy });
+                Say(Markup.Escape(step));
+            }
+        }
+
+        // Who to send to an incident, best first, as the board's dispatch form shows it; the story sends the first.
+        async Task<string> RecommendAsync(string name)
+        {
+            var step = words["demo.candidates", ("name", name)];
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"incidents/{ids[name]}/candidates");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", dispatcher);
+            using var response = await http.SendAsync(request, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new StoryBrokenException(words["demo.refused", ("step", step), ("status", $"{(int)response.StatusCode} {response.ReasonPhrase}"), ("detail", "")]);
+            }
+
+            var candidates = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))!["candidates"]!.AsArray();
+            Say(Markup.Escape(words["demo.candidates", ("name", name)]));
+            foreach (var (c, rank) in candidates.Select((c, i) => (c!, i + 1)))
+            {
+                Say(Markup.Escape(words["demo.candidate", ("rank", rank), ("unit", c["unit"]!.GetValue<string>()), ("status", words.Word("unit-status", c["status"]!.GetValue<string>())),
+                    ("distance", c["distanceMeters"]?.GetValue<double>() is { } meters ? words["distance.m", ("n", meters)] : "—"),
+                    ("minutes", c["etaMinutes"]?.GetValue<double>() is { } minutes ? minutes : "—")]));
+            }
+
+            return candidates.FirstOrDefault()?["unit"]?.GetValue<string>()
+                ?? throw new StoryBrokenException(words["demo.refused", ("step", step), ("status", "200 OK"), ("detail", "")]);
         }
 
         // The chief's rung for B: acknowledged the moment it arrives, at the level it arrived with, before the
@@ -216,6 +272,7 @@ public static class Demo
         string Dispatches(string name, string unit) => words["demo.dispatches", ("dispatcher", people["li.ming"]), ("name", name), ("unit", unit)];
         string OnScene(string officer, string name) => words["demo.on-scene", ("officer", people[officer]), ("name", name)];
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(words["demo.begins"])}[/] {Markup.Escape(words["demo.begins-note"])}");
+        await ReportPositionsAsync();
         await Report("A", "P1", "urban", "theft", null);
         await Report("B", "P2", "suburban", "burglary", "demo.story.b");
         var acknowledged = AcknowledgeBAsync();
@@ -223,15 +280,19 @@ public static class Demo
         await Report("D", "P3", "urban", "noise", null);
         await Report("E", "P4", "rural", "lost-property", "demo.story.e");
         await Beat();
-        await Act(Dispatches("A", "patrol-7"), dispatcher, "A", "dispatch", "dispatch", new { unit = "patrol-7", officer = "wang.lei" });
+        var best = await RecommendAsync("A");
+        await Act(Dispatches("A", best), dispatcher, "A", "dispatch", "dispatch", new { unit = best, officer = "wang.lei" });
         await Act(Dispatches("C", "patrol-5"), dispatcher, "C", "dispatch", "dispatch", new { unit = "patrol-5", officer = "zhao.min" });
         await inbox.WaitForAsync(m => m["incidentId"]!.GetValue<string>() == ids["C"] && m["kind"]!.GetValue<string>() == "immediate", words["demo.wait.c"], cancellationToken);
         await Beat();
-        await Act(OnScene("wang.lei", "A"), officers["wang.lei"], "A", "arrive", "arrival");
+        // Wang Lei presses "on scene" at the Bell Tower, a few metres from A's address: the map agrees.
+        await Act(OnScene("wang.lei", "A"), officers["wang.lei"], "A", "arrive", "arrival", new { latitude = 34.2612, longitude = 108.9421, accuracy = 8 });
         await Beat();
         await Act(Dispatches("D", "patrol-7"), dispatcher, "D", "dispatch", "dispatch", new { unit = "patrol-7", officer = "wang.lei" });
         await Beat();
-        await Act(OnScene("zhao.min", "C"), officers["zhao.min"], "C", "arrive", "arrival");
+        // Zhao Min presses "on scene" for C (the South Gate) while her phone is still at the Beilin Museum: recorded, not verified.
+        var (_, latitude, longitude, accuracy) = UnitPositions["patrol-5"];
+        await Act(OnScene("zhao.min", "C"), officers["zhao.min"], "C", "arrive", "arrival", new { latitude, longitude, accuracy });
         await Beat();
         await Act(words["demo.resolves", ("officer", people["wang.lei"]), ("name", "A")], officers["wang.lei"], "A", "resolve", "resolution", new { outcome = "suspect detained" });
         await acknowledged;

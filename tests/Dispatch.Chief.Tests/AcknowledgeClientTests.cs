@@ -61,6 +61,37 @@ public sealed class AcknowledgeClientTests : IClassFixture<Azurite>, IAsyncLifet
     }
 
     [Fact]
+    public async Task A_long_pause_row_is_information_the_desk_does_not_send_as_an_acknowledgement()
+    {
+        // A P4 (dispatch 1 h, arrival 24 h) whose dispatch clock is paused at once and still paused 20 min later: the
+        // built-in policy tells the chief at 20 min (its tellChiefAfter) of a pause whose maximum is 30 min. Nothing is
+        // escalated, so the API would answer 409 "nothing escalated": the row is not one to acknowledge.
+        var staff = await api.StaffAsync(ApiHost.NewStation());
+        var id = (await api.ReportAsync(ApiHost.Report(staff.Station.Value, priority: "P4")))["id"]!.GetValue<string>();
+        using (var paused = await staff.As(staff.DutyOfficer).PostAsJsonAsync($"incidents/{id}/pause", new { clock = "dispatch", reason = "road-closed" }))
+        {
+            paused.EnsureSuccessStatusCode();
+        }
+
+        api.Clock.Advance(Duration.FromMinutes(20));
+        await api.App.Services.GetRequiredService<Sweeper>().SweepAsync(default);
+        var before = (await Api.GetAsync(api.Client, $"incidents/{id}/timeline"))["events"]!.AsArray();
+        var token = api.Tokens.Mint(staff.Chief, [], api.Clock.GetCurrentInstant(), Duration.FromHours(1));
+        var client = new AcknowledgeClient(api.Anonymous, _ => Task.FromResult(token));
+        var longPause = new EscalationMessage(id, staff.Station.Value, "theft", "P4", "dispatch", BoardEntry.LongPauseKind, 1, "chief", null, null,
+            api.Clock.GetCurrentInstant().ToDateTimeOffset(), "PT0S", "", "");
+
+        var (ok, message) = await client.AcknowledgeAsync(longPause, default);
+
+        Assert.Equal("notified", before[^1]!["kind"]!.GetValue<string>());
+        Assert.False(ok);
+        // Words written here by hand: the desk says what the row is, not the API's refusal.
+        Assert.Equal($"{id}: a long-pause notice is information, with nothing to acknowledge; the clock resumes when someone resumes it or at its maximum pause.", message);
+        var after = (await Api.GetAsync(api.Client, $"incidents/{id}/timeline"))["events"]!.AsArray();
+        Assert.Equal(before.Count, after.Count);
+    }
+
+    [Fact]
     public async Task A_clock_met_after_its_escalation_freezes_on_the_desk_at_the_lateness_the_api_recorded()
     {
         var staff = await api.StaffAsync(ApiHost.NewStation());

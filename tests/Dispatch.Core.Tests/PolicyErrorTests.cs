@@ -19,7 +19,16 @@ public sealed class PolicyErrorTests
         { "priorities an array", "priorities", "must be a JSON object" },
         { "priority P5", "priorities.P5", "unknown priority; expected P1, P2, P3 or P4" },
         { "priority a number", "priorities.P1", "must be a JSON object" },
-        { "priority field unknown", "priorities.P1.speed", "unknown field; expected one of dispatch, arrival, resolution, zones" },
+        { "priority field unknown", "priorities.P1.speed", "unknown field; expected one of dispatch, arrival, resolution, zones, businessHours" },
+        { "business hours on P1", "priorities.P1.businessHours", "only P4 (non-emergency work) may have business hours; the clocks of P1-P3 run round the clock" },
+        { "business hours an array", "priorities.P4.businessHours", "must be a JSON object" },
+        { "business hours field unknown", "priorities.P4.businessHours.lunch", "unknown field; expected one of days, opens, closes, holidays" },
+        { "business day unknown", "priorities.P4.businessHours.days[1]", "must be a day of the week: mon, tue, wed, thu, fri, sat, sun" },
+        { "business day twice", "priorities.P4.businessHours.days[1]", "'mon' is listed twice" },
+        { "business days empty", "priorities.P4.businessHours.days", "needs at least one working day" },
+        { "business opens not a time", "priorities.P4.businessHours.opens", "'8:30am' is not a time of day such as 08:30" },
+        { "business closes before opens", "priorities.P4.businessHours.closes", "must be later than opens (08:30): business hours are one span within a day" },
+        { "business holiday not a date", "priorities.P4.businessHours.holidays[0]", "must be a date such as 2026-10-01" },
         { "dispatch missing", "priorities.P1.dispatch", "is required" },
         { "arrival missing", "priorities.P1.arrival", "is required" },
         { "resolution missing", "priorities.P1.resolution", "is required" },
@@ -182,6 +191,15 @@ public sealed class PolicyErrorTests
             case "priority P5": p["priorities"]!["P5"] = Priority("P4").DeepClone(); break;
             case "priority a number": p["priorities"]!["P1"] = 3; break;
             case "priority field unknown": Priority("P1")["speed"] = "fast"; break;
+            case "business hours on P1": Priority("P1")["businessHours"] = new JsonObject(); break;
+            case "business hours an array": Priority("P4")["businessHours"] = new JsonArray(); break;
+            case "business hours field unknown": Priority("P4")["businessHours"] = new JsonObject { ["lunch"] = "12:00" }; break;
+            case "business day unknown": Priority("P4")["businessHours"] = new JsonObject { ["days"] = new JsonArray("mon", "funday") }; break;
+            case "business day twice": Priority("P4")["businessHours"] = new JsonObject { ["days"] = new JsonArray("mon", "mon") }; break;
+            case "business days empty": Priority("P4")["businessHours"] = new JsonObject { ["days"] = new JsonArray() }; break;
+            case "business opens not a time": Priority("P4")["businessHours"] = new JsonObject { ["opens"] = "8:30am" }; break;
+            case "business closes before opens": Priority("P4")["businessHours"] = new JsonObject { ["closes"] = "08:30" }; break;
+            case "business holiday not a date": Priority("P4")["businessHours"] = new JsonObject { ["holidays"] = new JsonArray("2026-13-01") }; break;
             case "dispatch missing": Priority("P1").Remove("dispatch"); break;
             case "arrival missing": Priority("P1").Remove("arrival"); break;
             case "resolution missing": Priority("P1").Remove("resolution"); break;

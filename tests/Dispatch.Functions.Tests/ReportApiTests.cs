@@ -101,11 +101,12 @@ public sealed class ReportApiTests(Azurite azurite) : IAsyncLifetime
     public async Task A_csv_asked_for_labels_or_in_chinese_has_a_row_people_read_above_the_machine_keys()
     {
         // Written here by hand from shared/notes/language.md (警情, 派出所 station, 警情类别, 级别, 时限, 责任人, 警组, 超时,
-        // 升级, 签收, 按时, 按时率, 中位数, 第90百分位, 暂停计时) and the plain words around them; the keys are the README's columns.
+        // 升级, 签收, 按时, 按时率, 中位数, 第90百分位, 暂停计时, 到场已核验) and the plain words around them; the keys are the README's columns.
         string[] breachLabels = ["警情编号", "派出所", "警情类别", "级别", "时限", "时限到期（UTC）", "责任方", "责任人编号", "责任人", "警组", "超时时长", "仍在计时", "升级级别", "签收人", "签收时间（UTC）"];
         string[] breachKeys = ["incidentId", "station", "category", "priority", "clock", "deadline", "holderKind", "holderId", "holderName", "unit", "overdueBy", "stillRunning", "level", "acknowledgedBy", "acknowledgedAt"];
         string[] figureLabels = ["分组键", "分组", "完成数", "中位数", "第90百分位", "第95百分位", "最短", "最长", "按时", "超时", "按时率", "仍在计时", "当前超时", "签收用时中位数", "由里程碑推算", "样本过少",
-            "中位数（原始计时，含暂停时间）", "第90百分位（原始计时）", "按时（原始计时）", "超时（原始计时）", "按时率（原始计时）", "暂停计时次数", "暂停时长"];
+            "中位数（原始计时，含暂停时间）", "第90百分位（原始计时）", "按时（原始计时）", "超时（原始计时）", "按时率（原始计时）", "暂停计时次数", "暂停时长",
+            "到场数", "到场已核验", "核验占比", "到场已核验且按时", "按时率（到场已核验）"];
         var breaches = $"reports/breaches?station={staff.Station.Value}&from=2026-11-26&to=2026-11-26";
 
         var plain = await CsvLinesAsync(staff.As(staff.Chief), breaches);

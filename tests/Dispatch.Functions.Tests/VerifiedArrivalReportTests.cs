@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Dispatch.Core.Identity;
 using Dispatch.Core.Incidents;
@@ -86,6 +88,51 @@ public sealed class VerifiedArrivalReportTests(Azurite azurite) : IAsyncLifetime
 
         // Other clocks carry no arrivals.
         Assert.Null((await Api.GetAsync(chief, $"reports/response-times?station={staff.Station.Value}&from=2026-11-26&to=2026-11-26&clock=dispatch&by=unit"))["total"]!["arrivals"]);
+    }
+
+    [Fact]
+    public async Task The_csv_carries_the_verified_arrivals_per_unit_officer_and_station_and_names_them_in_chinese_when_asked()
+    {
+        // The figures worked by hand in the test above, as the CSV writes numbers (invariant, the JSON's rounding):
+        // patrol-1 2 arrived, 1 verified, share 0.5, 1 on time, 1/1; patrol-2 3, 2, 0.6667, 1, 1/2; the station 5, 3, 0.6, 2, 0.6667.
+        string[] patrol1 = ["2", "1", "0.5", "1", "1"], patrol2 = ["3", "2", "0.6667", "1", "0.5"], station = ["5", "3", "0.6", "2", "0.6667"];
+        var chief = staff.As(staff.Chief);
+        var query = $"station={staff.Station.Value}&from=2026-11-26&to=2026-11-26&clock=arrival";
+
+        var byUnit = Csv.Parse(await CsvAsync(chief, $"reports/response-times?{query}&by=unit"));
+        var byOfficer = Csv.Parse(await CsvAsync(chief, $"reports/response-times?{query}&by=officer"));
+        var ranking = Csv.Parse(await CsvAsync(stack.ClientAs(ApiHost.CommandCenter, GlobalRole.CommandCenter),
+            "reports/ranking?station=all&from=2026-11-26&to=2026-11-26&clock=arrival&by=station"));
+        var labelled = (await CsvAsync(chief, $"reports/response-times?{query}&by=unit&labels=zh-CN")).Split("\r\n");
+        var dispatchClock = Csv.Parse(await CsvAsync(chief, $"reports/response-times?station={staff.Station.Value}&from=2026-11-26&to=2026-11-26&clock=dispatch&by=unit"));
+
+        Assert.Equal(station, Verified(byUnit, "total"));
+        Assert.Equal(patrol1, Verified(byUnit, "patrol-1"));
+        Assert.Equal(patrol2, Verified(byUnit, "patrol-2"));
+        Assert.Equal(patrol1, Verified(byOfficer, staff.Officer.Subject));
+        Assert.Equal(patrol2, Verified(byOfficer, secondCrew.Subject));
+        Assert.Equal(station, Verified(ranking, staff.Station.Value));
+        // The words people read, from shared/notes/language.md (到场已核验 verified arrival, 按时率 compliance), above the keys.
+        Assert.EndsWith(",到场数,到场已核验,核验占比,到场已核验且按时,按时率（到场已核验）", labelled[0], StringComparison.Ordinal);
+        Assert.EndsWith(",arrived,verified,verifiedShare,verifiedMet,verifiedCompliance", labelled[1], StringComparison.Ordinal);
+        // Other clocks carry no arrivals: the columns are there, empty.
+        Assert.Equal(["", "", "", "", ""], Verified(dispatchClock, "total"));
+    }
+
+    private static string[] Verified(List<Dictionary<string, string>> rows, string key)
+    {
+        var row = Assert.Single(rows, r => r["key"] == key);
+        return [row["arrived"], row["verified"], row["verifiedShare"], row["verifiedMet"], row["verifiedCompliance"]];
+    }
+
+    private static async Task<string> CsvAsync(HttpClient client, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {text}");
+        return text;
     }
 
     private async Task PlayAsync(string unit, Person officer, object? position, bool late, bool arrive = true)

@@ -53,6 +53,20 @@ public sealed class DemoTests(Azurite azurite) : IClassFixture<Azurite>
     private static readonly Dictionary<string, string> People =
         RosterFile.Load(Path.Combine(RepoRoot.Path, "infra", "roster.sample.json")).ToDictionary(p => p.Person.Subject, p => p.Person.Name);
 
+    /// <summary>
+    /// The distances the demo must show, in metres, by hand with the haversine formula (d = 2R asin √a, a = sin²(Δφ/2) +
+    /// cos φ1 cos φ2 sin²(Δλ/2), R = 6,371,008.8 m), from the coordinates of shared/notes/units-and-dispatch.md:
+    /// A at the Bell Tower (34.2610, 108.9423) to patrol-7 at the Drum Tower (34.2630, 108.9395): Δφ = 3.4907e-5 rad,
+    /// Δλ = −4.8869e-5 rad, a = 3.0462e-10 + 0.683056 × 5.9705e-10 = 7.1244e-10, d = 2R × 2.66915e-5 = 340.1 → 340;
+    /// to patrol-5 at the Beilin Museum (34.2557, 108.9535): Δφ = −9.2502e-5, Δλ = 1.9548e-4, a = 2.1392e-9 + 0.683115 ×
+    /// 9.5528e-9 = 8.6648e-9, d = 2R × 9.30851e-5 = 1,186.1 → 1186; Wang Lei's arrival at A from (34.2612, 108.9421):
+    /// Δφ = 3.4907e-6, Δλ = −3.4907e-6, a = 3.0462e-12 + 0.683070 × 3.0462e-12 = 5.1269e-12, d = 2R × 2.26427e-6 = 28.9 → 29,
+    /// inside 300 m + its 8 m accuracy: verified; Zhao Min's arrival at C, the South Gate (34.2518, 108.9469), from the
+    /// museum: Δφ = 6.8068e-5, Δλ = 1.1519e-4, a = 1.1583e-9 + 0.683190 × 3.3173e-9 = 3.4246e-9, d = 2R × 5.85204e-5 =
+    /// 745.7 → 746, beyond 300 m + 15 m: not verified.
+    /// </summary>
+    private const int DrumTowerToA = 340, MuseumToA = 1186, WangToA = 29, ZhaoToC = 746;
+
     /// <summary>Every line of the story, and in order where one step waits for another.</summary>
     private static void AssertStory(int exitCode, string output)
     {
@@ -64,6 +78,17 @@ public sealed class DemoTests(Azurite azurite) : IClassFixture<Azurite>
             "chief ← E: escalation level 2 dispatch overdue",
             "End of shift");
         AssertInOrder(output, "chief ← C: immediate level 0", $"{wang} is on scene at A: ");
+        // The recommendation, best first, before the dispatch it leads to; each arrival then says whether the map agrees.
+        AssertInOrder(output,
+            $"{wang}'s device reports where patrol-7 is",
+            "recommended for A, best first:",
+            $"  1. patrol-7 (available) {DrumTowerToA} m, about ",
+            $"  2. patrol-5 (available) {MuseumToA} m, about ",
+            $"{dispatcher} dispatches A to patrol-7: ",
+            $"{wang} is on scene at A: ",
+            $"A: arrival verified ({WangToA} m from the scene)",
+            $"{zhao} is on scene at C: ",
+            $"C: arrival not verified ({ZhaoToC} m from the scene)");
         Assert.True(exitCode == 0, $"the demo exited {exitCode}:\n{output}");
         Assert.DoesNotContain("demo:", output, StringComparison.Ordinal);
         // Durations read as people write them (2m5s), never as the wire's ISO 8601 (PT2M5S).
@@ -91,6 +116,17 @@ public sealed class DemoTests(Azurite azurite) : IClassFixture<Azurite>
             "所长 ← E：升级 第2级 派警 超时",
             "交班");
         AssertInOrder(output, "所长 ← C：重大警情 第0级", $"{wang} 到达 A 现场: ");
+        // language.md: 推荐警力, 待命, 距离, 预计到达; 到场已核验 / 到场未核验 (距现场 …); counts without a space before the unit.
+        AssertInOrder(output,
+            $"{zhao} 的终端上报 patrol-5 的定位",
+            "A 的推荐警力（由近及远）：",
+            $"  1. patrol-7（待命）距离 {DrumTowerToA}米，预计 ",
+            $"  2. patrol-5（待命）距离 {MuseumToA}米，预计 ",
+            $"{dispatcher} 将 A 派给 patrol-7: ",
+            $"{wang} 到达 A 现场: ",
+            $"A：到场已核验（距现场 {WangToA}米）",
+            $"{zhao} 到达 C 现场: ",
+            $"C：到场未核验（距现场 {ZhaoToC}米）");
         Assert.True(exitCode == 0, $"the demo exited {exitCode}:\n{output}");
         Assert.DoesNotContain("demo：", output, StringComparison.Ordinal);
         // Durations the way issue 26 and language.md write them in Chinese (超时 2分05秒), never ISO 8601 (PT2M5S).

@@ -37,11 +37,11 @@ public sealed record EscalationLadder(EscalationPlan Plan, ClockSet Clocks)
     /// <summary>The highest escalation level an unacknowledged ladder stands at; 0 when none is escalated.</summary>
     public int ReachedLevel => Escalated.Select(c => c.Level).DefaultIfEmpty(0).Max();
 
-    /// <summary>The three clocks started at <paramref name="at"/> with the policy's targets.</summary>
+    /// <summary>The three clocks started at <paramref name="at"/> with the policy's targets and business hours.</summary>
     public static EscalationLadder Start(EscalationPlan plan, ClockTargets targets, Instant at) => new(plan, new ClockSet(
-        ResponseClock.Start(ClockKind.Dispatch, at, targets.Dispatch),
-        ResponseClock.Start(ClockKind.Arrival, at, targets.Arrival),
-        ResponseClock.Start(ClockKind.Resolution, at, targets.Resolution)));
+        ResponseClock.Start(ClockKind.Dispatch, at, targets.Dispatch) with { Calendar = targets.Calendar },
+        ResponseClock.Start(ClockKind.Arrival, at, targets.Arrival) with { Calendar = targets.Calendar },
+        ResponseClock.Start(ClockKind.Resolution, at, targets.Resolution) with { Calendar = targets.Calendar }));
 
     /// <summary>Pauses one clock (<see cref="Incident.Pause"/> has checked it may be); its warnings and ladder wait.</summary>
     public EscalationLadder Pause(ClockKind kind, ClockPause pause) => this with { Clocks = Clocks.With(Clocks[kind].PauseWith(pause)) };

@@ -32,6 +32,12 @@ public sealed record ResponseClock(ClockKind Kind, Instant StartedAt, Duration T
     /// <summary>Recorded when the clock was met or stopped.</summary>
     public ClockOutcome? Outcome { get; init; }
 
+    /// <summary>
+    /// The business hours its priority runs in (issue 28), fixed when the incident is reported; null (the default) for a
+    /// clock that runs round the clock. With one, its target counts business time only, and so do its warnings and rungs.
+    /// </summary>
+    public BusinessCalendar? Calendar { get; init; }
+
     /// <summary>Its pauses (issue 28), oldest first; the last may still hold it.</summary>
     public PauseLog Pauses { get; init; } = PauseLog.Empty;
 
@@ -40,17 +46,31 @@ public sealed record ResponseClock(ClockKind Kind, Instant StartedAt, Duration T
 
     public bool IsPaused => Pause is not null;
 
-    /// <summary>Its start plus its target plus the time its ended pauses held it: a pause moves the deadline when it ends.</summary>
-    public Instant Deadline => StartedAt + Target + Pauses.Ended;
+    /// <summary>
+    /// Its start plus its target plus the time its ended pauses held it: a pause moves the deadline when it ends. With a
+    /// <see cref="Calendar"/> both the target and the paused time count in business time only.
+    /// </summary>
+    public Instant Deadline => Reach(StartedAt, Target + CountedPauses(null));
 
-    /// <summary>The deadline had it never been paused: what the raw figures of a report judge by.</summary>
+    /// <summary>The deadline had it never been paused, in wall time (no business hours): what the raw figures of a report judge by.</summary>
     public Instant RawDeadline => StartedAt + Target;
 
     /// <summary>The deadline as it stands at <paramref name="now"/>: while paused, it moves on with every second of the pause.</summary>
-    public Instant DeadlineAt(Instant now) => Deadline + (Pause?.LengthAt(now) ?? Duration.Zero);
+    public Instant DeadlineAt(Instant now) => Pause is null ? Deadline : Reach(StartedAt, Target + CountedPauses(now));
 
-    /// <summary>How long pauses had held the clock by <paramref name="at"/>.</summary>
+    /// <summary>How long pauses had held the clock by <paramref name="at"/>, in wall time.</summary>
     public Duration PausedTimeAt(Instant at) => Pauses.Ended + (Pauses.Current?.LengthAt(at) ?? Duration.Zero);
+
+    /// <summary>The time that counts between two instants: all of it, or with a <see cref="Calendar"/> the business time only.</summary>
+    private Duration Counted(Instant from, Instant to) => Calendar?.Between(from, to) ?? to - from;
+
+    /// <summary>The instant <paramref name="counted"/> of counting time after <paramref name="from"/> (<see cref="Counted"/>).</summary>
+    private Instant Reach(Instant from, Duration counted) => Calendar?.After(from, counted) ?? from + counted;
+
+    /// <summary>The counting time the pauses held the clock: the ended ones, and with <paramref name="now"/> the current one up to then.</summary>
+    private Duration CountedPauses(Instant? now) => Pauses.Items
+        .Select(p => p.ResumedAt is { } resumed ? Counted(p.At, resumed) : now is { } at ? Counted(p.At, p.At + p.LengthAt(at)) : Duration.Zero)
+        .Aggregate(Duration.Zero, (sum, d) => sum + d);
 
     /// <summary>True while the clock is neither met nor stopped: the sweep watches these.</summary>
     public bool IsOpen => MetAt is null && StoppedAt is null;
@@ -60,8 +80,8 @@ public sealed record ResponseClock(ClockKind Kind, Instant StartedAt, Duration T
 
     public static ResponseClock Start(ClockKind kind, Instant at, Duration target) => new(kind, at, target, null, null);
 
-    /// <summary>How long the clock has run by <paramref name="at"/>, paused time left out: the time that counts against its target.</summary>
-    public Duration RunningTimeAt(Instant at) => at - StartedAt - PausedTimeAt(at);
+    /// <summary>How long the clock has run by <paramref name="at"/>, paused time (and with a calendar, time out of hours) left out: the time that counts against its target.</summary>
+    public Duration RunningTimeAt(Instant at) => Counted(StartedAt, at) - CountedPauses(at);
 
     /// <summary>How long since it started, pauses included: the raw figure a report shows beside the adjusted one.</summary>
     public Duration RawTimeAt(Instant at) => at - StartedAt;
@@ -101,11 +121,12 @@ public sealed record ResponseClock(ClockKind Kind, Instant StartedAt, Duration T
             return null;
         }
 
-        return Deadline + plan.Ladder[Level].After;
+        // A rung's delay counts as its target does: with a calendar nothing climbs out of hours.
+        return Reach(Deadline, plan.Ladder[Level].After);
     }
 
     /// <summary>The instant the clock has run <paramref name="fraction"/> of its target.</summary>
-    public Instant WarningAt(double fraction) => StartedAt + Pauses.Ended + Duration.FromTicks((long)Math.Round(Target.TotalTicks * fraction));
+    public Instant WarningAt(double fraction) => Reach(StartedAt, CountedPauses(null) + Duration.FromTicks((long)Math.Round(Target.TotalTicks * fraction)));
 
     /// <summary>The clock's state as seen at <paramref name="now"/>.</summary>
     public ClockState StateAt(Instant now)

@@ -37,7 +37,7 @@ public static class PolicyParser
             var version = RequiredString(root, "version", "version");
             var zone = ParseTimeZone(root);
             var zones = ParseZoneFactors(Required(root, "zones", "zones"), "zones");
-            var priorities = ParsePriorities(Required(root, "priorities", "priorities"));
+            var priorities = ParsePriorities(Required(root, "priorities", "priorities"), zone);
             var warnAt = ParseWarnAt(root);
             var escalation = ParseEscalation(root);
             var immediate = ParseImmediate(root);
@@ -56,7 +56,7 @@ public static class PolicyParser
             ?? throw new PolicyException("timeZone", $"'{id}' is not an IANA time zone (e.g. Asia/Shanghai)");
     }
 
-    private static Dictionary<Priority, PriorityTargets> ParsePriorities(JsonElement element)
+    private static Dictionary<Priority, PriorityTargets> ParsePriorities(JsonElement element, DateTimeZone timeZone)
     {
         RequireKind(element, JsonValueKind.Object, "priorities");
         var result = new Dictionary<Priority, PriorityTargets>();
@@ -70,12 +70,13 @@ public static class PolicyParser
 
             var value = property.Value;
             RequireKind(value, JsonValueKind.Object, path);
-            RejectUnknown(value, path, "dispatch", "arrival", "resolution", "zones");
+            RejectUnknown(value, path, "dispatch", "arrival", "resolution", "zones", "businessHours");
             var dispatch = RequiredDuration(value, "dispatch", $"{path}.dispatch");
             var arrival = RequiredDuration(value, "arrival", $"{path}.arrival");
             var resolution = RequiredDuration(value, "resolution", $"{path}.resolution");
             var zones = value.TryGetProperty("zones", out var z) ? ParseZoneFactors(z, $"{path}.zones") : null;
-            result[priority] = new PriorityTargets(dispatch, arrival, resolution, zones);
+            var hours = value.TryGetProperty("businessHours", out var h) ? ParseBusinessHours(h, priority, timeZone, $"{path}.businessHours") : null;
+            result[priority] = new PriorityTargets(dispatch, arrival, resolution, zones) { BusinessHours = hours };
         }
 
         foreach (var priority in Enum.GetValues<Priority>())
@@ -87,6 +88,81 @@ public static class PolicyParser
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// <c>"businessHours": { "days": ["mon", …, "fri"], "opens": "08:30", "closes": "17:30", "holidays": ["2026-10-01"] }</c>,
+    /// each optional (Monday to Friday, 08:30 to 17:30, no holidays), in the policy's time zone. P4 only: an emergency's
+    /// clocks run round the clock.
+    /// </summary>
+    private static BusinessCalendar ParseBusinessHours(JsonElement element, Priority priority, DateTimeZone timeZone, string path)
+    {
+        if (priority != Priority.P4)
+        {
+            throw new PolicyException(path, "only P4 (non-emergency work) may have business hours; the clocks of P1-P3 run round the clock");
+        }
+
+        RequireKind(element, JsonValueKind.Object, path);
+        RejectUnknown(element, path, "days", "opens", "closes", "holidays");
+        var days = new HashSet<IsoDayOfWeek>(BusinessCalendar.DefaultDays);
+        if (element.TryGetProperty("days", out var dayList))
+        {
+            RequireKind(dayList, JsonValueKind.Array, $"{path}.days");
+            days.Clear();
+            var index = 0;
+            foreach (var item in dayList.EnumerateArray())
+            {
+                var itemPath = $"{path}.days[{index++}]";
+                if (item.ValueKind != JsonValueKind.String || !BusinessCalendar.TryParseDay(item.GetString(), out var day))
+                {
+                    throw new PolicyException(itemPath, $"must be a day of the week: {string.Join(", ", BusinessCalendar.DayNames)}");
+                }
+
+                if (!days.Add(day))
+                {
+                    throw new PolicyException(itemPath, $"'{item.GetString()}' is listed twice");
+                }
+            }
+
+            if (days.Count == 0)
+            {
+                throw new PolicyException($"{path}.days", "needs at least one working day");
+            }
+        }
+
+        var opens = OptionalTimeOfDay(element, "opens", $"{path}.opens") ?? BusinessCalendar.DefaultOpens;
+        var closes = OptionalTimeOfDay(element, "closes", $"{path}.closes") ?? BusinessCalendar.DefaultCloses;
+        if (closes <= opens)
+        {
+            throw new PolicyException($"{path}.closes", $"must be later than opens ({opens:HH:mm}): business hours are one span within a day");
+        }
+
+        var holidays = new HashSet<LocalDate>();
+        if (element.TryGetProperty("holidays", out var holidayList))
+        {
+            RequireKind(holidayList, JsonValueKind.Array, $"{path}.holidays");
+            var index = 0;
+            foreach (var item in holidayList.EnumerateArray())
+            {
+                var itemPath = $"{path}.holidays[{index++}]";
+                var parsed = item.ValueKind == JsonValueKind.String ? LocalDatePattern.Iso.Parse(item.GetString()!) : null;
+                holidays.Add(parsed is { Success: true } ? parsed.Value : throw new PolicyException(itemPath, "must be a date such as 2026-10-01"));
+            }
+        }
+
+        return new BusinessCalendar(timeZone, days, opens, closes, holidays);
+    }
+
+    private static LocalTime? OptionalTimeOfDay(JsonElement element, string name, string path)
+    {
+        if (!element.TryGetProperty(name, out _))
+        {
+            return null;
+        }
+
+        var text = RequiredString(element, name, path);
+        var parsed = LocalTimePattern.CreateWithInvariantCulture("HH:mm").Parse(text);
+        return parsed.Success ? parsed.Value : throw new PolicyException(path, $"'{text}' is not a time of day such as 08:30");
     }
 
     private static Dictionary<Zone, double> ParseZoneFactors(JsonElement element, string path)

@@ -3,11 +3,15 @@ using NodaTime;
 
 namespace Dispatch.Core.Policy;
 
-/// <summary>The three response windows of one incident.</summary>
-public sealed record ClockTargets(Duration Dispatch, Duration Arrival, Duration Resolution);
+/// <summary>The three response windows of one incident, and the business hours they count in (null: round the clock).</summary>
+public sealed record ClockTargets(Duration Dispatch, Duration Arrival, Duration Resolution, BusinessCalendar? Calendar = null);
 
 /// <summary>Targets of one priority; <see cref="ZoneFactors"/> overrides the policy's zone factors when set.</summary>
-public sealed record PriorityTargets(Duration Dispatch, Duration Arrival, Duration Resolution, IReadOnlyDictionary<Zone, double>? ZoneFactors);
+public sealed record PriorityTargets(Duration Dispatch, Duration Arrival, Duration Resolution, IReadOnlyDictionary<Zone, double>? ZoneFactors)
+{
+    /// <summary>The business hours its clocks run in (issue 28; meant for P4); null, the default, runs them round the clock.</summary>
+    public BusinessCalendar? BusinessHours { get; init; }
+}
 
 public enum Audience { DutyOfficer, Chief, CommandCenter }
 
@@ -53,7 +57,7 @@ public sealed record ResponsePolicy(
         var targets = Priorities[priority];
         var factor = (targets.ZoneFactors ?? ZoneFactors)[zone];
         var arrival = Duration.FromSeconds(Math.Round(targets.Arrival.TotalSeconds * factor));
-        return new ClockTargets(targets.Dispatch, arrival, targets.Resolution);
+        return new ClockTargets(targets.Dispatch, arrival, targets.Resolution, targets.BusinessHours);
     }
 
     public bool IsImmediate(string category) => Immediate.Categories.Contains(category);

@@ -118,7 +118,8 @@ public sealed record BreachesResource(CoverageResource Coverage, int Count, IRea
 /// <summary>
 /// The same figures as the JSON, one row per group (the totals first, key <c>total</c>), RFC 4180: a comma
 /// between fields, quotes around any field with a comma, quote or line break. Durations are the JSON's ISO-8601;
-/// a text field starting with = + - @ gets a leading apostrophe so no spreadsheet runs it. Asked for labels (in a
+/// a text field starting with = + - @ gets a leading apostrophe so no spreadsheet runs it. The verified arrivals close
+/// each row, filled on the arrival clock only. Asked for labels (in a
 /// language), a row of column names people read comes first, above the row of machine keys.
 /// </summary>
 public static class ReportCsv
@@ -127,7 +128,7 @@ public static class ReportCsv
 
     private static readonly string[] FigureColumns =
         ["key", "label", "n", "median", "p90", "p95", "min", "max", "met", "breached", "compliance", "stillRunning", "overdueNow", "medianTimeToAcknowledge", "derived", "smallSample",
-         "rawMedian", "rawP90", "rawMet", "rawBreached", "rawCompliance", "pauses", "pausedTime"];
+         "rawMedian", "rawP90", "rawMet", "rawBreached", "rawCompliance", "pauses", "pausedTime", "arrived", "verified", "verifiedShare", "verifiedMet", "verifiedCompliance"];
 
     private static readonly string[] BreachColumns =
         ["incidentId", "station", "category", "priority", "clock", "deadline", "holderKind", "holderId", "holderName", "unit", "overdueBy", "stillRunning", "level", "acknowledgedBy", "acknowledgedAt"];
@@ -157,11 +158,17 @@ public static class ReportCsv
         {
             Row(csv, [g.Key, g.Label, Int(g.N), g.Median, g.P90, g.P95, g.Min, g.Max, Int(g.Met), Int(g.Breached),
                 g.Compliance?.ToString(CultureInfo.InvariantCulture), Int(g.StillRunning), Int(g.OverdueNow), g.MedianTimeToAcknowledge, Int(g.Derived), Bool(g.SmallSample),
-                g.Raw.Median, g.Raw.P90, Int(g.Raw.Met), Int(g.Raw.Breached), g.Raw.Compliance?.ToString(CultureInfo.InvariantCulture), Int(g.Pauses), g.PausedTime]);
+                g.Raw.Median, g.Raw.P90, Int(g.Raw.Met), Int(g.Raw.Breached), g.Raw.Compliance?.ToString(CultureInfo.InvariantCulture), Int(g.Pauses), g.PausedTime,
+                .. Arrivals(g.Arrivals)]);
         }
 
         return csv.ToString();
     }
+
+    /// <summary>The verified-arrival columns: figures on the arrival clock, empty fields on the others (which carry none).</summary>
+    private static string?[] Arrivals(ArrivalsResource? a) => a is null
+        ? [null, null, null, null, null]
+        : [Int(a.Arrived), Int(a.Verified), a.VerifiedShare?.ToString(CultureInfo.InvariantCulture), Int(a.VerifiedMet), a.VerifiedCompliance?.ToString(CultureInfo.InvariantCulture)];
 
     private static void Header(StringBuilder csv, string[] columns, Words? labels)
     {

@@ -207,7 +207,7 @@ internal sealed record BreachDocument(Instant At, HolderDocument Holder, Instant
 /// </summary>
 internal sealed record ClockDocument(
     long TargetSeconds, Instant Deadline, Instant? MetAt, Instant? StoppedAt, int WarningsSent, int Level, Instant? AcknowledgedAt, PersonDocument? AcknowledgedBy,
-    BreachDocument? Breach, OutcomeDocument? Outcome, Instant? StartedAt = null, PauseDocument[]? Pauses = null)
+    BreachDocument? Breach, OutcomeDocument? Outcome, Instant? StartedAt = null, PauseDocument[]? Pauses = null, CalendarDocument? Calendar = null)
 {
     public static ClockDocument From(ResponseClock clock) =>
         new((long)clock.Target.TotalSeconds, clock.Deadline, clock.MetAt, clock.StoppedAt, clock.WarningsSent, clock.Level, clock.AcknowledgedAt,
@@ -215,7 +215,8 @@ internal sealed record ClockDocument(
             clock.Breach is { } b ? BreachDocument.From(b) : null,
             clock.Outcome is { } o ? OutcomeDocument.From(o) : null,
             clock.StartedAt,
-            clock.Pauses.Items.Count == 0 ? null : [.. clock.Pauses.Items.Select(PauseDocument.From)]);
+            clock.Pauses.Items.Count == 0 ? null : [.. clock.Pauses.Items.Select(PauseDocument.From)],
+            clock.Calendar is { } calendar ? CalendarDocument.From(calendar) : null);
 
     public ResponseClock ToClock(ClockKind kind) => new(kind, StartedAt ?? Deadline - Duration.FromSeconds(TargetSeconds), Duration.FromSeconds(TargetSeconds), MetAt, StoppedAt)
     {
@@ -227,7 +228,22 @@ internal sealed record ClockDocument(
         Outcome = Outcome?.ToOutcome(),
         // Rows from before pauses (issue 28) have none.
         Pauses = Pauses is null ? PauseLog.Empty : new PauseLog([.. Pauses.Select(p => p.ToPause())]),
+        // Rows from before business hours (issue 28), and clocks of priorities without them, run round the clock.
+        Calendar = Calendar?.ToCalendar(),
     };
+}
+
+/// <summary>A clock's business hours as stored with it, so a later policy change never moves its deadline.</summary>
+internal sealed record CalendarDocument(string Zone, string[] Days, LocalTime Opens, LocalTime Closes, LocalDate[]? Holidays)
+{
+    public static CalendarDocument From(BusinessCalendar calendar) =>
+        new(calendar.Zone.Id, [.. calendar.Days.Order().Select(BusinessCalendar.DayName)], calendar.Opens, calendar.Closes,
+            calendar.Holidays.Count == 0 ? null : [.. calendar.Holidays.Order()]);
+
+    public BusinessCalendar ToCalendar() => new(
+        DateTimeZoneProviders.Tzdb.GetZoneOrNull(Zone) ?? throw new InvalidDataException($"Stored business hours name an unknown time zone '{Zone}'."),
+        Days.Select(d => BusinessCalendar.TryParseDay(d, out var day) ? day : throw new InvalidDataException($"Stored business hours name an unknown day '{d}'.")).ToHashSet(),
+        Opens, Closes, (Holidays ?? []).ToHashSet());
 }
 
 internal sealed record PauseDocument(
