@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Makes the README's two board pictures, docs/board.zh-CN.png and docs/board.png, from one live local stack:
-# `./dispatch up` on its own ports with tables in memory, a few incidents of the sample station beilin-01 reported
-# and dispatched through the API at real places of Beilin, a minute and a half for the first deadlines to pass and
-# the sweep to escalate them, then the sample chief's board in headless Chromium, once in a browser set to zh-CN
-# and once in one set to en. Needs what `./dispatch test` installs (Chromium, fonts-noto-cjk). About 3 minutes.
+# Makes the README's board pictures from one live local stack: `./dispatch up` on its own ports with tables in
+# memory, a few incidents of the sample station beilin-01 reported and dispatched through the API at real places of
+# Beilin, a minute and a half for the first deadlines to pass and the sweep to escalate them, the two patrols'
+# positions, then in headless Chromium the sample chief's board once in a browser set to zh-CN and once in one set
+# to en (docs/board.zh-CN.png, docs/board.png), and the phone pictures docs/phone-*.zh-CN.png (360 × 740 at device
+# scale 3, zh-CN: officer, chief, incident, report, dispatch, units; docs/phone-shots.mjs drives the same Chromium over
+# the DevTools protocol). Needs what `./dispatch test` installs (Chromium, fonts-noto-cjk) and Node 20.10 or later.
+# About 4 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,8 +29,10 @@ done
 # The banner's board link of a person of the sample roster, found by role and station.
 link() { grep -o "^ .* $1 .*" "$log" | grep -o 'http[^ ]*board#token=[^ ]*' | head -1; }
 chief="$(link 'chief@beilin-01')"
-dispatcher_token="$(link 'dispatcher@beilin-01' | sed 's/.*#token=//')"
-[[ -n "$chief" && -n "$dispatcher_token" ]] || { cat "$log" >&2; echo "no board links in the banner" >&2; exit 1; }
+dispatcher="$(link 'dispatcher@beilin-01')"
+officer="$(link 'officer@beilin-01/patrol-7')"
+dispatcher_token="${dispatcher#*#token=}"
+[[ -n "$chief" && -n "$dispatcher" && -n "$officer" ]] || { cat "$log" >&2; echo "no board links in the banner" >&2; exit 1; }
 
 post() {
   curl -fsS -X POST "$API/$1" -H "Authorization: Bearer $dispatcher_token" -H 'Content-Type: application/json' -d "$2"
@@ -44,6 +49,9 @@ post "incidents/$sent/dispatch" '{"unit":"patrol-7","officer":"wang.lei"}' >/dev
 sleep 90 # past P1's 1-minute dispatch deadline: the sweep (every 5 s here) escalates it
 report P3 noise "西安市碑林区书院门" 34.2537 108.9480 >/dev/null
 report P4 lost-property "西安市碑林区碑林博物馆" 34.2557 108.9535 >/dev/null
+# Where the two patrols are (the desk may report a unit's position): the dispatch form's candidates and the unit panel.
+post stations/beilin-01/units/patrol-5/position '{"latitude":34.2630,"longitude":108.9395,"accuracy":15}' >/dev/null
+post stations/beilin-01/units/patrol-7/position '{"latitude":34.2530,"longitude":108.9460,"accuracy":25}' >/dev/null
 
 shoot() { # browser language, picture
   "$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars --lang="$1" --accept-lang="$1" \
@@ -51,4 +59,5 @@ shoot() { # browser language, picture
 }
 shoot zh-CN docs/board.zh-CN.png
 shoot en docs/board.png
-echo "docs/board.zh-CN.png and docs/board.png made from $API/board"
+node --experimental-websocket --no-warnings docs/phone-shots.mjs "$CHROMIUM" "$officer" "$chief" "$dispatcher"
+echo "docs/board.zh-CN.png, docs/board.png and the phone pictures above made from $API/board"

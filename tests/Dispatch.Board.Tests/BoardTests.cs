@@ -346,6 +346,128 @@ public abstract class BoardTests(BoardFixture fixture, ITestOutputHelper output)
         Assert.Empty(violations);
     }
 
+    [Fact]
+    public async Task The_dispatch_form_lists_the_servers_candidates_best_first_Enter_sends_the_first_and_the_unit_panel_follows()
+    {
+        await PlaceUnitsAsync();
+        var id = await ReportAsync("P2"); // at 34.26 N, 108.94 E, urban (ApiHost.Report)
+        var board = await OpenAsync(staff.Dispatcher);
+        var row = board.Locator($"tr[data-incident-id='{id}']");
+        await row.GetByRole(AriaRole.Button, new() { Name = $"{Says.Dispatch} {id}" }).ClickAsync();
+
+        var items = board.Locator("#panel .candidates li");
+        await Expect(items).ToHaveCountAsync(4);
+        var shown = await items.EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.unit)");
+        var facts = await board.Locator("#panel .candidates li .facts").AllTextContentsAsync();
+        var server = await staff.As(staff.Dispatcher).GetFromJsonAsync<JsonElement>($"incidents/{id}/candidates");
+        var first = board.Locator("#panel .candidates li").First.Locator("button");
+        await Expect(first).ToBeFocusedAsync(); // the best one has the focus: one key sends it
+        await board.Keyboard.PressAsync("Enter");
+
+        await Expect(row.Locator("td[data-clock='dispatch']")).ToHaveAttributeAsync("data-state", "met");
+        var dispatched = await stack.Host.Client.GetFromJsonAsync<JsonElement>($"incidents/{id}");
+        output.WriteLine(string.Join("\n", facts));
+        Assert.Equal(server.GetProperty("candidates").EnumerateArray().Select(c => c.GetProperty("unit").GetString()), shown); // the server's order, as it gave it
+        // By hand: the available units with fresh positions by time (239 m before 1.1 km), then the available one whose position
+        // is stale, then the out-of-service one though it is nearer than patrol-2 (units-and-dispatch.md's ranking).
+        Assert.Equal(["patrol-1", "patrol-2", "patrol-4", "patrol-3"], shown);
+        Assert.Matches(Says.Units.BellTower, facts[0]);
+        Assert.Matches(Says.Units.SouthGate, facts[1]);
+        Assert.Matches(Says.Units.StaleMuseum, facts[2]);
+        Assert.Matches(Says.Units.OutOfServiceDrumTower, facts[3]);
+        Assert.Equal("patrol-1", dispatched.GetProperty("unit").GetString());
+        Assert.Equal(staff.Officer.Subject, dispatched.GetProperty("officer").GetProperty("id").GetString());
+
+        // The unit panel: every unit's status in words, since when, and how old its position is, the stale one marked.
+        var panel = board.Locator("#units table[data-station] tbody");
+        await Expect(panel.Locator("tr[data-unit='patrol-1'] td").Nth(1)).ToHaveTextAsync(Says.Units.Dispatched);
+        await Expect(panel.Locator("tr[data-unit='patrol-3'] td").Nth(1)).ToHaveTextAsync(Says.Units.OutOfServiceMeal);
+        await Expect(panel.Locator("tr[data-unit='patrol-2'] td").Nth(1)).ToHaveTextAsync(Says.Units.Available);
+        await Expect(panel.Locator("tr[data-unit='patrol-4'] td").Nth(3)).ToContainTextAsync(Says.Units.Stale);
+        Assert.Matches(@"^\d\d:\d\d:\d\d$", await panel.Locator("tr[data-unit='patrol-1'] td").Nth(2).TextContentAsync());
+        Assert.Matches(Says.Units.FreshPositionAge, await panel.Locator("tr[data-unit='patrol-2'] td").Nth(3).TextContentAsync());
+        Assert.Equal(0, await panel.Locator("tr[data-unit='patrol-2'] .stale-mark").CountAsync());
+        await board.ScreenshotAsync(new() { Path = Shot("units"), FullPage = true });
+
+        // An officer reads the statuses too, never a position (the API gives positions to the station's desk only).
+        var officer = await OpenAsync(staff.Officer);
+        await Expect(officer.Locator("#units tbody tr[data-unit='patrol-3'] td").Nth(1)).ToHaveTextAsync(Says.Units.OutOfServiceMeal);
+        Assert.Equal(3, await officer.Locator("#units thead th").CountAsync());
+        Assert.Equal(0, await officer.Locator("#units .stale-mark").CountAsync());
+    }
+
+    [Fact]
+    public async Task A_unit_out_of_service_is_dispatched_from_the_candidates_only_with_the_override_reason_which_is_sent()
+    {
+        await PlaceUnitsAsync();
+        var id = await ReportAsync("P1");
+        var board = await OpenAsync(staff.Dispatcher);
+        await board.Locator($"tr[data-incident-id='{id}']").GetByRole(AriaRole.Button, new() { Name = $"{Says.Dispatch} {id}" }).ClickAsync();
+        var outOfService = board.Locator("#panel .candidates li[data-unit='patrol-3']");
+        await Expect(outOfService).ToHaveAttributeAsync("data-status", "out-of-service");
+
+        await outOfService.Locator("button").First.ClickAsync();
+        var reason = outOfService.Locator("input[name='override']");
+        await Expect(reason).ToBeFocusedAsync(); // asked first, nothing sent yet
+        var before = await stack.Host.Client.GetFromJsonAsync<JsonElement>($"incidents/{id}");
+        await reason.FillAsync("meal cut short: nearest unit to a P1");
+        await outOfService.GetByRole(AriaRole.Button, new() { Name = Says.Units.DispatchAnyway, Exact = true }).ClickAsync();
+
+        await Expect(board.Locator($"tr[data-incident-id='{id}'] td[data-clock='dispatch']")).ToHaveAttributeAsync("data-state", "met");
+        var timeline = await stack.Host.Client.GetFromJsonAsync<JsonElement>($"incidents/{id}/timeline");
+        var dispatch = timeline.GetProperty("events").EnumerateArray().Single(e => e.GetProperty("kind").GetString() == "dispatched");
+        Assert.Equal("reported", before.GetProperty("status").GetString());
+        Assert.Equal("patrol-3", dispatch.GetProperty("details").GetProperty("unit").GetString());
+        Assert.Equal("meal cut short: nearest unit to a P1", dispatch.GetProperty("details").GetProperty("override").GetString());
+    }
+
+    [Fact]
+    public async Task Axe_finds_no_serious_or_critical_violation_in_the_dispatch_form_with_its_candidates_or_the_unit_panel()
+    {
+        await PlaceUnitsAsync();
+        var id = await ReportAsync("P2");
+        var page = await OpenAsync(staff.Dispatcher, bypassCsp: true);
+        await page.Locator($"tr[data-incident-id='{id}']").GetByRole(AriaRole.Button, new() { Name = $"{Says.Dispatch} {id}" }).ClickAsync();
+        await page.Locator("#panel .candidates li[data-unit='patrol-3'] button").ClickAsync(); // the override's field shown too
+        await Expect(page.Locator("#panel input[name='override']")).ToHaveCountAsync(2);
+        await Expect(page.Locator("#units tbody tr")).ToHaveCountAsync(4);
+        await page.AddScriptTagAsync(new() { Path = Path.Combine(RepoRoot.Path, "node_modules", "axe-core", "axe.min.js") });
+
+        var result = await page.EvaluateAsync<JsonElement>("async () => (await axe.run(document, { resultTypes: ['violations'] })).violations.map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }))");
+
+        Assert.Empty(result.EnumerateArray().Where(v => v.GetProperty("impact").GetString() is "serious" or "critical")
+            .Select(v => $"{v.GetProperty("id").GetString()} ({v.GetProperty("impact").GetString()}, {v.GetProperty("nodes").GetInt32()} nodes)"));
+    }
+
+    /// <summary>
+    /// Four units around the incident's point (34.26 N, 108.94 E), at the places units-and-dispatch.md names. Their straight-line
+    /// distances, worked out by hand with the haversine formula and R = 6,371.0088 km (not by the code under test): Bell Tower
+    /// (34.2610, 108.9423) 238.8 m; South Gate (34.2518, 108.9469) 1,110.6 m; Drum Tower (34.2630, 108.9395) 336.7 m; Beilin Museum
+    /// (34.2557, 108.9535) 1,329.6 m. Minutes, by hand with the policy's defaults (× 1.3 road factor ÷ 30 km/h urban): 0.6, 2.9, 0.9, 3.5.
+    /// patrol-4's position is 3 minutes old (stale after 2); patrol-3 is out of service for a meal.
+    /// </summary>
+    private async Task PlaceUnitsAsync()
+    {
+        await stack.Host.EnlistAsync(
+            new Membership(staff.Station, new Person($"officer2.{Station}", "Officer Two"), StationRole.Officer, "patrol-2"),
+            new Membership(staff.Station, new Person($"officer3.{Station}", "Officer Three"), StationRole.Officer, "patrol-3"),
+            new Membership(staff.Station, new Person($"officer4.{Station}", "Officer Four"), StationRole.Officer, "patrol-4"));
+        var desk = staff.As(staff.Dispatcher);
+        async Task PlaceAsync(string unit, double latitude, double longitude)
+        {
+            using var response = await desk.PostAsJsonAsync($"stations/{Station}/units/{unit}/position", new { latitude, longitude, accuracy = 10 });
+            response.EnsureSuccessStatusCode();
+        }
+
+        await PlaceAsync("patrol-4", 34.2557, 108.9535);
+        stack.Clock.Advance(Duration.FromMinutes(3));
+        await PlaceAsync("patrol-1", 34.2610, 108.9423);
+        await PlaceAsync("patrol-2", 34.2518, 108.9469);
+        await PlaceAsync("patrol-3", 34.2630, 108.9395);
+        using var meal = await desk.PostAsJsonAsync($"stations/{Station}/units/patrol-3/status", new { status = "out-of-service", reason = "meal" });
+        meal.EnsureSuccessStatusCode();
+    }
+
     private async Task<string> ReportAsync(string priority) =>
         (await ApiHost.ReportAsync(staff.As(staff.Dispatcher), ApiHost.Report(Station, priority)))["id"]!.GetValue<string>();
 

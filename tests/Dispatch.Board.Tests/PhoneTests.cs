@@ -70,6 +70,13 @@ public sealed class PhoneTests(BoardFixture fixture, ITestOutputHelper output) :
         await ReportAsync("P3");
         var dispatched = await ReportAsync("P2");
         await DispatchAsync(dispatched);
+        // A second unit with a position, so the dispatch form lists a candidate with its distance and the unit panel a position.
+        await stack.Host.EnlistAsync(new Core.Identity.Membership(staff.Station, new Core.Identity.Person($"officer2.{Station}", "Officer Two"), Core.Identity.StationRole.Officer, "patrol-2"));
+        using (var placed = await staff.As(staff.Dispatcher).PostAsJsonAsync($"stations/{Station}/units/patrol-2/position", new { latitude = 34.2518, longitude = 108.9469, accuracy = 20 }))
+        {
+            placed.EnsureSuccessStatusCode();
+        }
+
         stack.Clock.Advance(Duration.FromSeconds(70)); // P1's dispatch window is a minute: escalated to level 1
         await stack.Host.Service<Sweeper>().SweepAsync(default);
         var problems = new List<string>();
@@ -99,7 +106,12 @@ public sealed class PhoneTests(BoardFixture fixture, ITestOutputHelper output) :
         await dispatcher.Locator("#panel-close").TapAsync();
         await dispatcher.Locator($"tr[data-incident-id='{escalated}']").GetByRole(AriaRole.Button, new() { Name = $"派警 {escalated}" }).TapAsync();
         await Expect(dispatcher.Locator("#panel [name='officer']")).ToBeVisibleAsync();
+        await Expect(dispatcher.Locator("#panel .candidates li[data-unit='patrol-2'] .facts")).ToContainTextAsync("1.1公里");
         await CheckAsync(dispatcher, "dispatch");
+        await dispatcher.Locator("#panel-close").TapAsync();
+        await Expect(dispatcher.Locator("#units tbody tr[data-unit='patrol-2']")).ToBeVisibleAsync();
+        await dispatcher.Locator("#units").ScrollIntoViewIfNeededAsync();
+        await CheckAsync(dispatcher, "units");
 
         output.WriteLine(problems.Count == 0 ? "no problem on any view" : string.Join("\n", problems));
         Assert.Empty(problems);
@@ -188,11 +200,7 @@ public sealed class PhoneTests(BoardFixture fixture, ITestOutputHelper output) :
     [Fact]
     public async Task An_arrival_pressed_while_the_api_is_unreachable_is_shown_queued_and_sent_when_it_returns_at_the_servers_time()
     {
-        var id = await ReportAsync("P2");
-        await DispatchAsync(id);
-        var officer = await stack.OpenPhoneAsync(fixture.ChineseBrowser, staff.Officer);
-        var card = officer.Locator($"tr[data-incident-id='{id}']");
-        await Expect(card.Locator("button.next-step")).ToHaveTextAsync("到场");
+        var (id, officer, card) = await OfficersCardAsync();
 
         await stack.Host.StopAsync();
         await card.Locator("button.next-step").TapAsync();
@@ -210,6 +218,84 @@ public sealed class PhoneTests(BoardFixture fixture, ITestOutputHelper output) :
         output.WriteLine($"{queued}; the API back at {returned}; arrival recorded at {arrivals.Select(a => a.GetProperty("at").GetString()).FirstOrDefault()}");
         var arrival = Assert.Single(arrivals); // sent once, not dropped
         Assert.True(InstantOf(arrival.GetProperty("at")) >= returned, "recorded at the server's time when it arrived, never back-dated to the press");
+        Assert.Equal("[]", await officer.EvaluateAsync<string>("() => localStorage.getItem('dispatch.queue')"));
+    }
+
+    [Fact]
+    public async Task When_the_officers_unit_is_set_off_duty_by_someone_else_the_page_stops_sending_its_position_and_says_so()
+    {
+        var officer = await stack.OpenPhoneAsync(fixture.ChineseBrowser, staff.Officer, new Geolocation { Latitude = 34.2557f, Longitude = 108.9535f, Accuracy = 30 });
+        await Expect(officer.Locator("#duty-state")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^正在发送patrol-1的定位，每20秒一次 · 上次 \d\d:\d\d:\d\d$"));
+        var sent = new List<DateTime>();
+        officer.Request += (_, request) =>
+        {
+            if (request.Method == "POST" && request.Url.EndsWith("/units/patrol-1/position", StringComparison.Ordinal))
+            {
+                lock (sent)
+                {
+                    sent.Add(DateTime.UtcNow);
+                }
+            }
+        };
+
+        using (var offDuty = await staff.As(staff.Dispatcher).PostAsJsonAsync($"stations/{Station}/units/patrol-1/status", new { status = "off-duty" }))
+        {
+            offDuty.EnsureSuccessStatusCode();
+        }
+
+        // The page looks at its units every 10 s (board.js UNITS_MS) and sends a position every 20 s (POSITION_MS).
+        await Expect(officer.Locator("#duty-state")).ToHaveTextAsync("patrol-1已下班：不发送定位", new() { Timeout = 25_000 });
+        int seen;
+        lock (sent)
+        {
+            seen = sent.Count;
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(23)); // longer than one sending period: a page still sending would have sent one
+        output.WriteLine($"positions sent before the page saw the unit off duty: {seen}; after: {sent.Count - seen}");
+        Assert.Equal(seen, sent.Count);
+        Assert.Equal("true", await officer.Locator("#duty-switch").GetAttributeAsync("aria-checked")); // the person's switch is untouched
+        await Expect(officer.Locator("#duty-state")).ToHaveTextAsync("patrol-1已下班：不发送定位");
+    }
+
+    [Fact]
+    public async Task A_queued_arrival_whose_first_attempt_reached_the_server_is_shown_done_not_failed_and_both_attempts_carry_one_idempotency_key()
+    {
+        var (id, officer, card) = await OfficersCardAsync();
+        var keys = new List<string?>();
+        var statuses = new List<int>();
+        // The first attempt goes through to the API, which records the arrival; its answer is lost on the way back (the
+        // connection drops), so the page queues the arrival and sends it again once the board's next poll gets through.
+        await officer.RouteAsync($"**/api/incidents/{id}/arrive", async route =>
+        {
+            keys.Add(await route.Request.HeaderValueAsync("idempotency-key"));
+            if (keys.Count == 1)
+            {
+                var reached = await route.FetchAsync();
+                statuses.Add(reached.Status);
+                await route.AbortAsync("connectionreset");
+            }
+            else
+            {
+                var retried = await route.FetchAsync();
+                statuses.Add(retried.Status);
+                await route.FulfillAsync(new() { Response = retried });
+            }
+        });
+
+        await card.Locator("button.next-step").TapAsync();
+
+        await Expect(officer.Locator("#announce")).ToHaveTextAsync(
+            new System.Text.RegularExpressions.Regex($@"^到场 {System.Text.RegularExpressions.Regex.Escape(id)}：已发送（\d\d:\d\d:\d\d 按下，服务器记录时间 \d\d:\d\d:\d\d）$"));
+        await Expect(card.Locator(".queued")).ToHaveCountAsync(0);
+        await Expect(card.Locator("td[data-clock='arrival']")).ToHaveAttributeAsync("data-state", "met");
+        var timeline = await stack.Host.Client.GetFromJsonAsync<JsonElement>($"incidents/{id}/timeline");
+        output.WriteLine($"attempts: {string.Join(", ", statuses)}; keys: {string.Join(", ", keys)}");
+        Assert.Equal(2, keys.Count);
+        Assert.Matches("^[0-9a-f]{32}$", keys[0]);
+        Assert.Equal(keys[0], keys[1]); // made when the button was pressed, the same on the retry
+        Assert.Equal(200, statuses[0]); // the first attempt did arrive
+        Assert.Single(timeline.GetProperty("events").EnumerateArray(), e => e.GetProperty("kind").GetString() == "on-scene");
         Assert.Equal("[]", await officer.EvaluateAsync<string>("() => localStorage.getItem('dispatch.queue')"));
     }
 
@@ -275,6 +361,17 @@ public sealed class PhoneTests(BoardFixture fixture, ITestOutputHelper output) :
         await CheckAsync(officer, "officer");
 
         Assert.Empty(violations);
+    }
+
+    /// <summary>A P2 dispatched to the officer's unit, on his phone (no position allowed), its card showing 到场.</summary>
+    private async Task<(string Id, IPage Officer, ILocator Card)> OfficersCardAsync()
+    {
+        var id = await ReportAsync("P2");
+        await DispatchAsync(id);
+        var officer = await stack.OpenPhoneAsync(fixture.ChineseBrowser, staff.Officer);
+        var card = officer.Locator($"tr[data-incident-id='{id}']");
+        await Expect(card.Locator("button.next-step")).ToHaveTextAsync("到场");
+        return (id, officer, card);
     }
 
     private static int ReadBigEndian(byte[] bytes, int at) => (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];

@@ -175,6 +175,7 @@ public sealed partial class CatalogueTests
             dispatch token msal browser min js login microsoftonline sessionStorage signed out
             use strict no store main script nearest location reporterContact class for text true UTC
             queue sharing online thead th checked units position latitude longitude accuracy geo
+            Idempotency Key col table section strong labelledby href
             """);
         return allowed;
     }

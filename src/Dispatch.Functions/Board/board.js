@@ -12,6 +12,7 @@
   const LANGUAGE_KEY = 'dispatch.language';
   const QUEUE_KEY = 'dispatch.queue';
   const SHARING_KEY = 'dispatch.sharing';
+  const UNITS_MS = 10000; // the unit panel, and whether this person's unit went off duty
   const POSITION_MS = 20000; // a unit's position every 20 s while sharing (units issue: devices report every 5–30 s)
   const MAX_ACCURACY = 10000; // metres: the API refuses a position vaguer than this, so none is sent (the arrival still is)
   const LOCATE = { enableHighAccuracy: true, timeout: 10000, maximumAge: 15000 };
@@ -48,6 +49,8 @@
     flushing: false,
     sharing: false,
     lastPosition: null, // when this page last sent its unit's position (server time)
+    units: new Map(), // station -> its units as the API lists them (with positions only for those who may read them)
+    forms: null, // the side panel's form, kept across the panel's redraws: { shown: 'incident|form', node }
     language: null,
     words: {},
     filters: { station: params.get('station') || '', priority: params.get('priority') || '', status: params.get('status') || '' },
@@ -101,6 +104,7 @@
     await setLanguage(language);
     if (state.me) { showWho(); showDuty(); }
     render();
+    state.forms = null;
     if (state.panel && state.panel !== 'report') refreshPanel();
     if (state.panel === 'report') openReport();
   }
@@ -387,6 +391,7 @@
     if (!inPlace) rows.replaceChildren(...next);
     el('empty').hidden = list.length > 0;
     renderSummary(at);
+    renderUnits(at);
   }
 
   // Renders every second must not replace what has not changed: a button swapped for an equal one between a
@@ -572,6 +577,84 @@
     }));
   }
 
+  // ---- the unit panel: the station's units, their status since when, and (for those who may read them) positions --
+
+  /** The stations whose units this page shows and follows: the one chosen, else the person's own, and his unit's. */
+  function unitStations() {
+    const own = (state.me?.memberships || []).map((m) => m.station);
+    return [...new Set([...(state.filters.station ? [state.filters.station] : own), ...myUnits().map((m) => m.station)])];
+  }
+
+  async function loadUnits() {
+    if (wall) return;
+    for (const station of unitStations()) {
+      try {
+        state.units.set(station, (await json(`stations/${encodeURIComponent(station)}/units`)).units);
+      } catch { /* shown as last read */ }
+    }
+    renderUnits(now());
+    showDuty();
+  }
+
+  function renderUnits(at) {
+    const stations = unitStations().filter((s) => state.units.has(s));
+    el('units').hidden = wall || stations.length === 0;
+    if (!el('units').hidden) el('units-body').replaceChildren(...stations.map((s) => unitTable(s, state.units.get(s), at)));
+  }
+
+  /** One station's units; the position column only when the API gave positions (it gives them only to whoever may read them). */
+  function unitTable(station, units, at) {
+    const table = document.createElement('table');
+    table.className = 'unit-list';
+    table.dataset.station = station;
+    table.createCaption().textContent = t('board.units.of', { station });
+    const positions = units.some((u) => u.position);
+    const heads = ['board.units.unit', 'board.units.status', 'board.units.since', ...(positions ? ['board.units.position'] : [])].map((k) => t(k));
+    const head = table.createTHead().insertRow();
+    for (const text of heads) {
+      const th = document.createElement('th');
+      th.scope = 'col';
+      th.textContent = text;
+      head.append(th);
+    }
+    const body = table.createTBody();
+    for (const u of units) {
+      const tr = body.insertRow();
+      tr.dataset.unit = u.id;
+      tr.dataset.status = u.status;
+      const status = word('unit-status', u.status);
+      const cells = [
+        u.name && u.name !== u.id ? t('board.units.name', { name: u.name, id: u.id }) : u.id,
+        u.reason ? t('board.units.status-reason', { status, reason: word('unit-reason', u.reason) }) : status,
+        u.statusSince ? timeElement(u.statusSince) : '—',
+        ...(positions ? [positionAge(u.position, at)] : []),
+      ];
+      cells.forEach((content, k) => {
+        const td = tr.insertCell();
+        if (content instanceof Node) td.append(content); else td.textContent = content;
+        td.dataset.label = heads[k];
+      });
+    }
+    return table;
+  }
+
+  /** How old the unit's last position is, by the server's clock, and marked when the API calls it stale. */
+  function positionAge(position, at) {
+    const span = document.createElement('span');
+    if (!position) {
+      span.textContent = t('board.position.none');
+      return span;
+    }
+    span.textContent = t('board.units.age', { age: duration(at - Date.parse(position.at)) });
+    if (position.stale) {
+      const mark = document.createElement('span');
+      mark.className = 'stale-mark';
+      mark.textContent = t('board.position.stale');
+      span.append(' ', mark);
+    }
+    return span;
+  }
+
   // ---- acting -------------------------------------------------------------------------------------
 
   async function act(i, action, body) {
@@ -596,6 +679,7 @@
     state.etags.delete(station);
     await poll();
     render();
+    loadUnits(); // a dispatch or an arrival moved a unit
   }
 
   let announced = null;
@@ -619,9 +703,11 @@
     if (wall) return;
     state.panel = id;
     state.form = form || null;
+    state.forms = null;
     el('panel').hidden = false;
     await refreshPanel();
-    el('panel-close').focus();
+    // In a dispatch form the best candidate has the focus: Enter sends it.
+    (el('panel-body').querySelector('.candidates button') || el('panel-close')).focus();
   }
 
   function closePanel() {
@@ -644,11 +730,18 @@
     details.innerHTML = '<p class="where"></p><p></p>';
     details.firstChild.textContent = `${word('zone', i.zone)} · ${i.location.address}`;
     details.lastChild.textContent = i.description || '';
-    const forms = document.createElement('div');
-    if (state.form === 'dispatch' || state.form === 'reassign') forms.append(await dispatchForm(i, state.form));
-    if (state.form === 'resolve') forms.append(simpleForm(i, 'resolve', 'outcome', 'board.form.outcome', 'board.form.submit-resolve'));
-    if (state.form === 'cancel') forms.append(simpleForm(i, 'cancel', 'reason', 'board.form.reason', 'board.form.submit-cancel'));
-    if (state.form === 'pause' || state.form === 'resume') forms.append(pauseForm(i, state.form));
+    // A poll that changed the station redraws the panel but keeps its form as it is: what a person was typing, and
+    // the button that has the focus, stay where they were.
+    const shown = `${i.id}|${state.form}`;
+    if (state.forms?.shown !== shown) {
+      const forms = document.createElement('div');
+      if (state.form === 'dispatch' || state.form === 'reassign') forms.append(await dispatchForm(i, state.form));
+      if (state.form === 'resolve') forms.append(simpleForm(i, 'resolve', 'outcome', 'board.form.outcome', 'board.form.submit-resolve'));
+      if (state.form === 'cancel') forms.append(simpleForm(i, 'cancel', 'reason', 'board.form.reason', 'board.form.submit-cancel'));
+      if (state.form === 'pause' || state.form === 'resume') forms.append(pauseForm(i, state.form));
+      state.forms = { shown, node: forms };
+    }
+    const forms = state.forms.node;
     const timeline = document.createElement('ol');
     timeline.className = 'timeline';
     try {
@@ -664,12 +757,20 @@
     } catch { /* shown without its timeline */ }
     const heading = document.createElement('h3');
     heading.textContent = t('board.timeline');
-    body.replaceChildren(details, forms, heading, timeline);
+    if (forms.parentNode === body) {
+      // Never taken out of the page: a node taken out loses the focus.
+      while (forms.previousSibling) forms.previousSibling.remove();
+      while (forms.nextSibling) forms.nextSibling.remove();
+      forms.before(details);
+      forms.after(heading, timeline);
+    } else {
+      body.replaceChildren(details, forms, heading, timeline);
+    }
   }
 
-  function field(key, input) {
+  function field(key, input, args = {}) {
     const l = document.createElement('label');
-    l.textContent = t(key);
+    l.textContent = t(key, args);
     l.append(input);
     const error = document.createElement('span');
     error.className = 'error';
@@ -742,16 +843,26 @@
     return form;
   }
 
+  /**
+   * Dispatch or reassign: the API's candidates for the incident, best first, each a button that sends that unit with
+   * its first officer on the roster; the best one has the focus, so Enter dispatches it (one key). A unit out of
+   * service or off duty asks for the override reason first (the API refuses it without one). Under them, any officer
+   * and unit by hand, as before.
+   */
   async function dispatchForm(i, action) {
     const { form, submit } = formShell(action === 'reassign' ? 'board.form.submit-reassign' : 'board.form.submit-dispatch');
     const unit = document.createElement('input');
     unit.name = 'unit';
     const officer = document.createElement('select');
     officer.name = 'officer';
+    const overrideReason = document.createElement('input');
+    overrideReason.name = 'override';
+    let members = [];
     try {
       const roster = await json(`stations/${encodeURIComponent(i.station)}/roster`);
       // A dispatch goes to a member with a unit on the roster: the unit is theirs (the API refuses any other).
-      for (const m of roster.members.filter((x) => x.unit)) {
+      members = roster.members.filter((x) => x.unit);
+      for (const m of members) {
         const o = new Option(t('board.form.officer-option', { name: m.name, unit: m.unit }), m.id);
         o.dataset.unit = m.unit ?? '';
         officer.append(o);
@@ -760,13 +871,113 @@
     const fill = () => { unit.value = officer.selectedOptions[0]?.dataset.unit || unit.value; };
     officer.addEventListener('change', fill);
     fill();
-    form.append(field('board.form.officer', officer), field('board.form.unit', unit), submit);
+    form.append(field('board.form.officer', officer), field('board.form.unit', unit), field('board.form.override-optional', overrideReason), submit);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      const problem = await act(i, action, { unit: unit.value, officer: officer.value });
+      const problem = await act(i, action, { unit: unit.value, officer: officer.value, ...(overrideReason.value ? { override: overrideReason.value } : {}) });
       if (problem) showErrors(form, problem); else closePanel();
     });
-    return form;
+    const box = document.createElement('div');
+    box.append(await candidateList(i, action, members, form), form);
+    return box;
+  }
+
+  const UNAVAILABLE = ['out-of-service', 'off-duty'];
+
+  /** The API's candidates for the incident, in its order; nothing when it gives none (the form by hand remains). */
+  async function candidateList(i, action, members, form) {
+    const section = document.createElement('section');
+    section.className = 'candidates';
+    let answer;
+    try {
+      answer = await json(`incidents/${encodeURIComponent(i.id)}/candidates`);
+    } catch {
+      return section;
+    }
+    const heading = document.createElement('h3');
+    heading.id = `candidates-${i.id}`;
+    heading.textContent = t('board.candidates');
+    section.setAttribute('aria-labelledby', heading.id);
+    const keys = document.createElement('p');
+    keys.textContent = t('board.candidates.keys');
+    section.append(heading, keys);
+    if (answer.reason) {
+      const why = document.createElement('p');
+      why.className = 'unranked';
+      why.textContent = answer.reason; // the API's own words, in the board's language (Accept-Language)
+      section.append(why);
+    }
+    const list = document.createElement('ol');
+    for (const c of answer.candidates) list.append(candidateItem(i, action, c, members, form));
+    if (!answer.candidates.length) {
+      const none = document.createElement('p');
+      none.textContent = t('board.candidates.none');
+      section.append(none);
+    } else {
+      const method = document.createElement('p');
+      method.className = 'method';
+      method.textContent = answer.estimate.method;
+      section.append(list, method);
+    }
+    return section;
+  }
+
+  /** One candidate: a button for it (its officer the first of its unit on the roster) and what the API says of it. */
+  function candidateItem(i, action, c, members, manual) {
+    const li = document.createElement('li');
+    li.dataset.unit = c.unit;
+    li.dataset.status = c.status;
+    const member = members.find((m) => m.unit.toLowerCase() === c.unit.toLowerCase());
+    const facts = document.createElement('span');
+    facts.className = 'facts';
+    const age = document.createElement('span');
+    age.textContent = c.positionAge ? t('board.candidate.age', { age: duration(isoDurationMs(c.positionAge)) }) : t('board.position.none');
+    if (c.stale) {
+      const stale = document.createElement('span');
+      stale.className = 'stale-mark';
+      stale.textContent = t('board.position.stale');
+      age.append(' ', stale);
+    }
+    const parts = [word('unit-status', c.status)];
+    if (c.distanceMeters !== null && c.distanceMeters !== undefined) parts.push(metres(c.distanceMeters));
+    if (c.etaMinutes !== null && c.etaMinutes !== undefined) parts.push(t('board.candidate.eta', { minutes: new Intl.NumberFormat(state.language, { maximumFractionDigits: 1 }).format(c.etaMinutes) }));
+    parts.push(age);
+    if (c.withinArrivalWindow === true) parts.push(t('board.candidate.in-window'));
+    if (c.withinArrivalWindow === false) parts.push(t('board.candidate.late'));
+    if (!member) parts.push(t('board.candidate.no-officer'));
+    facts.append(...parts.flatMap((part, k) => (k ? [' · ', part] : [part])));
+    if (!member) {
+      const name = document.createElement('strong');
+      name.textContent = c.name;
+      li.append(name, ' ', facts);
+      return li;
+    }
+    const send = document.createElement('button');
+    send.type = 'button';
+    send.textContent = t('board.button', { action: word('action', action), id: c.name });
+    li.append(send, ' ', facts);
+    const body = (reason) => ({ unit: c.unit, officer: member.id, ...(reason ? { override: reason } : {}) });
+    send.addEventListener('click', async () => {
+      if (!UNAVAILABLE.includes(c.status)) {
+        const problem = await act(i, action, body());
+        if (problem) showErrors(manual, problem); else closePanel();
+        return;
+      }
+      // Out of service or off duty: the API dispatches it only with a reason, which it records.
+      if (li.querySelector('form')) { li.querySelector('input').focus(); return; }
+      const { form, submit } = formShell('board.form.submit-override');
+      const reason = document.createElement('input');
+      reason.name = 'override';
+      form.append(field('board.form.override', reason, { unit: c.name, status: word('unit-status', c.status) }), submit);
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        const problem = await act(i, action, body(reason.value));
+        if (problem) showErrors(form, problem); else closePanel();
+      });
+      li.append(form);
+      reason.focus();
+    });
+    return li;
   }
 
   function openReport() {
@@ -824,8 +1035,22 @@
   /** Arrival carries where the handset was, when it may say; refused, the arrival still counts and the API records it as unverified. */
   async function arrive(i) {
     const pressedAt = now();
+    const key = idempotencyKey(); // made at the press: every retry of this arrival is the same request
     const position = await here();
-    await sendArrival({ id: i.id, station: i.station, by: state.me.person.id, body: position || {}, pressedAt });
+    await sendArrival({ id: i.id, station: i.station, unit: i.unit, by: state.me.person.id, body: position || {}, pressedAt, key });
+  }
+
+  /** 128 random bits in hex (getRandomValues works where randomUUID does not: a page served over plain http). */
+  const idempotencyKey = () => [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+  /**
+   * An arrival refused because the incident is already on scene with the unit it was pressed for: an earlier attempt
+   * of the same press reached the server and only its answer was lost. The API honours Idempotency-Key on reports,
+   * not (yet) on arrivals, so the retry gets a 409 instead of the stored answer; the incident as it stands says it is done.
+   */
+  async function arrivedAlready(item) {
+    const current = await json(`incidents/${encodeURIComponent(item.id)}`).catch(() => null);
+    return current?.onSceneAt && item.unit && current.unit === item.unit ? current : null;
   }
 
   /** This person's queue into the handset's storage, beside what others signed in on it left there (never dropped). */
@@ -839,7 +1064,7 @@
   async function sendArrival(item) {
     let response;
     try {
-      response = await api(`incidents/${encodeURIComponent(item.id)}/arrive`, { method: 'POST', body: item.body });
+      response = await api(`incidents/${encodeURIComponent(item.id)}/arrive`, { method: 'POST', body: item.body, headers: item.key ? { 'Idempotency-Key': item.key } : {} });
     } catch (e) {
       if (e.message === 'signed out') return;
       response = null;
@@ -856,8 +1081,8 @@
     }
     state.queue = state.queue.filter((q) => q.id !== item.id);
     saveQueue();
-    if (response.ok) {
-      const incident = await response.json();
+    const incident = response.ok ? await response.json() : response.status === 409 ? await arrivedAlready(item) : null;
+    if (incident) {
       const recorded = localTime(incident.clocks?.arrival?.metAt || incident.onSceneAt);
       announce(t(item.queued ? 'board.announce.sent-late' : 'board.announce.done', { action: word('action', 'arrive'), id: item.id, time: pressed, recorded }));
     } else {
@@ -880,21 +1105,29 @@
     }
   }
 
-  /** The duty bar: shown to a person with a unit; while its switch is on, the unit's position goes every POSITION_MS. */
+  /** Whether the unit of this membership is off duty, as the API listed it at the last look (UNITS_MS). */
+  const offDuty = (m) => (state.units.get(m.station) || []).find((u) => u.id.toLowerCase() === m.unit.toLowerCase())?.status === 'off-duty';
+
+  /**
+   * The duty bar: shown to a person with a unit; while its switch is on, the unit's position goes every POSITION_MS,
+   * unless the unit is off duty (set by anyone: seen at the next look at the units), when nothing is sent and the bar says so.
+   */
   function showDuty() {
     const units = myUnits();
+    const sending = units.filter((m) => !offDuty(m));
     el('duty').hidden = wall || units.length === 0;
     el('duty-switch').setAttribute('aria-checked', String(state.sharing));
-    el('duty-state').textContent = state.sharing
-      ? t('board.duty.on', { unit: units.map((m) => m.unit).join(t('list.separator')), seconds: number(POSITION_MS / 1000), time: state.lastPosition ? localTime(new Date(state.lastPosition).toISOString()) : '—' })
-      : t('board.duty.off');
+    const names = (list) => list.map((m) => m.unit).join(t('list.separator'));
+    el('duty-state').textContent = !state.sharing ? t('board.duty.off')
+      : sending.length === 0 ? t('board.duty.off-duty', { unit: names(units) })
+        : t('board.duty.on', { unit: names(sending), seconds: number(POSITION_MS / 1000), time: state.lastPosition ? localTime(new Date(state.lastPosition).toISOString()) : '—' });
   }
 
   async function sendPosition() {
-    if (!state.sharing) return;
+    if (!state.sharing || myUnits().every(offDuty)) return;
     const position = await here();
     if (!position || !state.sharing) return;
-    for (const m of myUnits()) {
+    for (const m of myUnits().filter((x) => !offDuty(x))) {
       try {
         const response = await api(`stations/${encodeURIComponent(m.station)}/units/${encodeURIComponent(m.unit)}/position`, { method: 'POST', body: position });
         if (response.ok) state.lastPosition = now();
@@ -949,7 +1182,7 @@
     const query = new URLSearchParams(location.search);
     if (value) query.set(name, value); else query.delete(name);
     history.replaceState(null, '', `${location.pathname}${query.toString() ? `?${query}` : ''}`);
-    if (name === 'station') { state.etags.clear(); poll().then(render); loadSummary(); }
+    if (name === 'station') { state.etags.clear(); poll().then(render); loadSummary(); loadUnits(); }
     render();
   }
 
@@ -973,9 +1206,15 @@
       const count = state.order.length;
       if (e.key === 'Escape') { closePanel(); return; }
       if (!count || wall) return;
+      if (e.key === 'Enter' && e.target.closest('button, a[href]')) return; // Enter on a button presses it (a candidate: dispatches)
       if (e.key === 'j' || e.key === 'ArrowDown') state.selected = Math.min(count - 1, state.selected + 1);
       else if (e.key === 'k' || e.key === 'ArrowUp') state.selected = Math.max(0, state.selected - 1);
       else if (e.key === 'Enter') { openPanel(state.order[state.selected]); e.preventDefault(); return; }
+      else if (e.key === 'd') {
+        const i = find(state.order[state.selected]);
+        if (i && may(i, 'dispatch')) openPanel(i.id, 'dispatch');
+        return;
+      }
       else if (e.key === 'a') {
         const i = find(state.order[state.selected]);
         if (i && may(i, 'acknowledge')) acknowledge(i);
@@ -1003,7 +1242,9 @@
     state.queue = JSON.parse(localStorage.getItem(QUEUE_KEY) || '[]').filter((q) => q.by === state.me.person.id);
     state.sharing = myUnits().length > 0 && localStorage.getItem(SHARING_KEY) !== 'off';
     showDuty();
-    if (state.sharing) sendPosition();
+    // The first position waits for the first look at the units (an off-duty unit sends none); the queue does not.
+    loadUnits().then(() => { if (state.sharing) sendPosition(); });
+    setInterval(loadUnits, UNITS_MS);
     setInterval(sendPosition, POSITION_MS);
     await poll();
     render();
