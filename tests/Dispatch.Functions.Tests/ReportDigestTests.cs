@@ -51,11 +51,7 @@ public sealed class ReportDigestTests(Azurite azurite)
     public Task Digested_reports_give_the_same_figures_as_reading_every_incident_through_late_changes_and_a_25_hour_day() =>
         Incident.Array[10, 40].SampleAsync(async plans =>
         {
-            var table = new DispatchTable(new TableServiceClient(azurite.ConnectionString), "digest" + Guid.NewGuid().ToString("N")[..12],
-                new DependencyMonitor(new FakeClock(FirstRead), NullLogger<DependencyMonitor>.Instance));
-            var store = new TableIncidentStore(table, London);
-            var queries = new TableIncidentQueries(table);
-            var digests = new TableDayDigests(table, London);
+            var (table, store, queries, digests) = NewTable();
             var clock = new FakeClock(FirstRead);
             var stored = new List<(StoredIncident Incident, Plan Plan)>();
             // In the order they are reported, as a station is known from its first incident on.
@@ -94,11 +90,7 @@ public sealed class ReportDigestTests(Azurite azurite)
     [Fact]
     public async Task A_unit_diverted_off_an_ended_days_incident_marks_that_days_digest_changed_in_the_same_transaction()
     {
-        var table = new DispatchTable(new TableServiceClient(azurite.ConnectionString), "digest" + Guid.NewGuid().ToString("N")[..12],
-            new DependencyMonitor(new FakeClock(FirstRead), NullLogger<DependencyMonitor>.Instance));
-        var store = new TableIncidentStore(table, London);
-        var queries = new TableIncidentQueries(table);
-        var digests = new TableDayDigests(table, London);
+        var (_, store, queries, digests) = NewTable();
         var clock = new FakeClock(FirstRead);
 
         // A P3 reported at 23:50 on 27 October (London) is still dispatched to patrol-7 the next noon, when the digests are read.
@@ -125,6 +117,14 @@ public sealed class ReportDigestTests(Azurite azurite)
     {
         var opened = Dispatch.Core.Incidents.Incident.Open(IncidentId.New(report.Station, at), report, London, at, World.Dispatcher);
         return (await store.CreateAsync(opened, null, Audit(report.Station, opened.Incident.Id, at), default)).Stored!;
+    }
+
+    /// <summary>A table of its own on the shared Azurite, and the store, queries and digests over it.</summary>
+    private (DispatchTable Table, TableIncidentStore Store, TableIncidentQueries Queries, TableDayDigests Digests) NewTable()
+    {
+        var table = new DispatchTable(new TableServiceClient(azurite.ConnectionString), "digest" + Guid.NewGuid().ToString("N")[..12],
+            new DependencyMonitor(new FakeClock(FirstRead), NullLogger<DependencyMonitor>.Instance));
+        return (table, new TableIncidentStore(table, London), new TableIncidentQueries(table), new TableDayDigests(table, London));
     }
 
     private static async Task AssertSameFiguresAsync(TableIncidentQueries queries, TableDayDigests digests, FakeClock clock)
