@@ -10,6 +10,7 @@ using Dispatch.Core.Incidents;
 using Dispatch.Core.Units;
 using Dispatch.LocalHost;
 using NodaTime;
+using NodaTime.Testing;
 
 namespace Dispatch.Bench;
 
@@ -148,7 +149,63 @@ public static class UnitsBench
             $"without: p50 {Stats.Ms(before.P50)} (p99 {Stats.Ms(before.P99)}) before, p50 {Stats.Ms(after.P50)} (p99 {Stats.Ms(after.P99)}) after",
             $"{during.P50 / ((before.P50 + after.P50) / 2):0.00}× at p50",
             $"{intakes} each, one after the other{HttpPathBench.Errors(before, during, after)}"));
+
+        figures.Add(await SweepFigureAsync(repoRoot, stack, station, ReportNext, quick, progress));
         return figures;
+    }
+
+    /// <summary>
+    /// The sweep alone, under the position load, alone again: each round reports 10 P1s of the station and sweeps them
+    /// once they are due. In-process, with a FakeClock deciding what is due, on a table of its own in the same Azurite
+    /// (the stack's own sweep runs on real time over its table and would take them first): so it measures what the
+    /// position writes cost the sweep through the storage they share, not through the same partition.
+    /// </summary>
+    private static async Task<Figure> SweepFigureAsync(string repoRoot, StackProcess stack, StationId station, Func<Task<bool>> reportPosition, bool quick, Action<string> progress)
+    {
+        var clock = new FakeClock(SystemClock.Instance.GetCurrentInstant());
+        await using var services = BenchServices.Create(repoRoot, stack.StorageConnectionString, stack.BusConnectionString, "unitsweep" + Guid.NewGuid().ToString("N")[..12], clock);
+        var incidents = services.Get<IncidentService>();
+        var sweeper = services.Get<Sweeper>();
+        var rounds = quick ? 5 : 10;
+        async Task<List<double>> SweepRoundsAsync()
+        {
+            var times = new List<double>();
+            for (var round = 0; round < rounds; round++)
+            {
+                for (var i = 0; i < 10; i++)
+                {
+                    await incidents.ReportAsync(services.Call(), BenchServices.Report(station, Priority.P1), null, default);
+                }
+
+                clock.Advance(Duration.FromSeconds(4)); // past the 3-second P1 dispatch window of the bench policy
+                var stopwatch = Stopwatch.StartNew();
+                var swept = await sweeper.SweepAsync(default);
+                times.Add(stopwatch.Elapsed.TotalMilliseconds);
+                if (swept.Changed != 10)
+                {
+                    throw new InvalidOperationException($"expected 10 incidents swept, got {swept.Changed}");
+                }
+            }
+
+            return times;
+        }
+
+        progress($"sweeping 10 due, {rounds} rounds, without position load");
+        var before = await SweepRoundsAsync();
+        progress($"sweeping 10 due, {rounds} rounds, with {UnitCount} units reporting every {ReportPeriod.TotalSeconds:0} s");
+        using var stop = new CancellationTokenSource();
+        var load = SustainAsync(reportPosition, TimeSpan.FromSeconds(5), stop.Token);
+        var during = await SweepRoundsAsync();
+        await stop.CancelAsync();
+        var sustained = await load;
+        progress($"sweeping 10 due, {rounds} rounds, without position load again");
+        var after = await SweepRoundsAsync();
+        var (withLoad, without) = (Stats.Percentile(during, 50), (Stats.Percentile(before, 50) + Stats.Percentile(after, 50)) / 2);
+        return new Figure($"sweep of 10 due P1s, in-process, with the position load running",
+            $"median {Stats.Ms(withLoad)}",
+            $"without: median {Stats.Ms(Stats.Percentile(before, 50))} before, {Stats.Ms(Stats.Percentile(after, 50))} after",
+            $"{withLoad / without:0.00}×",
+            $"{rounds} sweeps each; {sustained.Written} position writes meanwhile ({Stats.Rate(sustained.PerSecond)}); the sweep's table apart from the positions', same Azurite");
     }
 
     private sealed record Sustained(double PerSecond, int Written, TimeSpan Elapsed, int MaxInFlight, LoadResult Latency);
