@@ -265,6 +265,24 @@ public sealed class UnitPositionApiTests(Azurite azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_off_duty_units_position_is_refused_and_not_kept()
+    {
+        // The issue: positions are sent "while on duty"; off duty, where the officer goes is not the station's to keep.
+        await Api.PostAsync(staff.As(staff.Officer), $"{Units}/patrol-1/status", new { status = "off-duty" });
+        stack.Clock.Advance(Duration.FromSeconds(10));
+        using var refused = await staff.As(staff.Officer).PostAsJsonAsync($"{Units}/patrol-1/position", new { latitude = 34.2610, longitude = 108.9423, accuracy = 8 });
+        var problem = await Api.AssertProblemAsync(refused, HttpStatusCode.Conflict);
+        Assert.Contains("patrol-1", (string?)problem["detail"]);
+        Assert.Null((await Api.GetAsync(staff.As(staff.Dispatcher), Units))["units"]!.AsArray().Single()!["position"]);
+        Assert.Empty((await Api.GetAsync(staff.As(staff.Dispatcher), $"{Units}/patrol-1/positions"))["positions"]!.AsArray());
+
+        // Back on duty, the next one is kept.
+        await Api.PostAsync(staff.As(staff.Officer), $"{Units}/patrol-1/status", new { status = "available" });
+        await Api.PostAsync(staff.As(staff.Officer), $"{Units}/patrol-1/position", new { latitude = 34.2610, longitude = 108.9423, accuracy = 8 });
+        Assert.NotNull((await Api.GetAsync(staff.As(staff.Dispatcher), Units))["units"]!.AsArray().Single()!["position"]);
+    }
+
+    [Fact]
     public async Task The_trail_keeps_twenty_four_hours_and_deletes_what_is_older()
     {
         var officer = staff.As(staff.Officer);

@@ -51,7 +51,17 @@ public sealed class PositionService(IPositionStore positions, UnitService units,
             };
         }
 
-        await units.FindAsync(station, unit, cancellationToken);
+        var found = (await units.FindAsync(station, unit, cancellationToken)).Unit;
+        if (found.Status == UnitStatus.OffDuty)
+        {
+            // Positions are collected for dispatching, and an off-duty unit is not dispatched: where its officers go
+            // then is their own (PIPL art. 6, no more than the purpose needs). A device still sending is refused.
+            throw new UnitStateException($"Unit {found.Id} is off duty: its position is not recorded while it is off duty.")
+            {
+                Refusal = new("unit-off-duty-position", ("unit", found.Id)),
+            };
+        }
+
         var now = clock.GetCurrentInstant();
         var position = new Position(latitude, longitude, accuracy, now);
         await positions.RecordAsync(station, unit, position, now - Rules.TrailRetention, cancellationToken);
