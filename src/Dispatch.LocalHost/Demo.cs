@@ -168,9 +168,10 @@ public static class Demo
         };
         await processor.StartProcessingAsync(cancellationToken);
 
-        async Task<JsonObject> Send(string step, string token, string path, object body)
+        // A body is POSTed; without one, the path is read.
+        async Task<JsonObject> Send(string step, string token, string path, object? body)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+            using var request = body is null ? new HttpRequestMessage(HttpMethod.Get, path) : new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
             using var response = await http.SendAsync(request, cancellationToken);
             var answer = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -233,16 +234,8 @@ public static class Demo
         async Task<string> RecommendAsync(string name)
         {
             var step = words["demo.candidates", ("name", name)];
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"incidents/{ids[name]}/candidates");
-            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", dispatcher);
-            using var response = await http.SendAsync(request, cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new StoryBrokenException(words["demo.refused", ("step", step), ("status", $"{(int)response.StatusCode} {response.ReasonPhrase}"), ("detail", "")]);
-            }
-
-            var candidates = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))!["candidates"]!.AsArray();
-            Say(Markup.Escape(words["demo.candidates", ("name", name)]));
+            var candidates = (await Send(step, dispatcher, $"incidents/{ids[name]}/candidates", null))["candidates"]!.AsArray();
+            Say(Markup.Escape(step));
             foreach (var (c, rank) in candidates.Select((c, i) => (c!, i + 1)))
             {
                 Say(Markup.Escape(words["demo.candidate", ("rank", rank), ("unit", c["unit"]!.GetValue<string>()), ("status", words.Word("unit-status", c["status"]!.GetValue<string>())),

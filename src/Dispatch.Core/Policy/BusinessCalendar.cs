@@ -34,6 +34,9 @@ public sealed record BusinessCalendar(DateTimeZone Zone, IReadOnlySet<IsoDayOfWe
 
     public static string DayName(IsoDayOfWeek day) => DayNames[(int)day - 1];
 
+    /// <summary>Its working days by name, Monday first: as a policy writes them, and as a row and an answer carry them.</summary>
+    public IReadOnlyList<string> DayNamesInOrder => [.. Days.Order().Select(DayName)];
+
     public static bool TryParseDay(string? text, out IsoDayOfWeek day)
     {
         var index = DayNames.ToList().IndexOf(text ?? "");

@@ -130,8 +130,8 @@ public static class PolicyParser
             }
         }
 
-        var opens = OptionalTimeOfDay(element, "opens", $"{path}.opens") ?? BusinessCalendar.DefaultOpens;
-        var closes = OptionalTimeOfDay(element, "closes", $"{path}.closes") ?? BusinessCalendar.DefaultCloses;
+        var opens = OptionalTimeOfDay(element, "opens", $"{path}.opens", "08:30") ?? BusinessCalendar.DefaultOpens;
+        var closes = OptionalTimeOfDay(element, "closes", $"{path}.closes", "08:30") ?? BusinessCalendar.DefaultCloses;
         if (closes <= opens)
         {
             throw new PolicyException($"{path}.closes", $"must be later than opens ({opens:HH:mm}): business hours are one span within a day");
@@ -153,7 +153,8 @@ public static class PolicyParser
         return new BusinessCalendar(timeZone, days, opens, closes, holidays);
     }
 
-    private static LocalTime? OptionalTimeOfDay(JsonElement element, string name, string path)
+    /// <summary>An optional <c>HH:mm</c> time of day; the error shows <paramref name="example"/> as one.</summary>
+    private static LocalTime? OptionalTimeOfDay(JsonElement element, string name, string path, string example)
     {
         if (!element.TryGetProperty(name, out _))
         {
@@ -162,7 +163,7 @@ public static class PolicyParser
 
         var text = RequiredString(element, name, path);
         var parsed = LocalTimePattern.CreateWithInvariantCulture("HH:mm").Parse(text);
-        return parsed.Success ? parsed.Value : throw new PolicyException(path, $"'{text}' is not a time of day such as 08:30");
+        return parsed.Success ? parsed.Value : throw new PolicyException(path, $"'{text}' is not a time of day such as {example}");
     }
 
     private static Dictionary<Zone, double> ParseZoneFactors(JsonElement element, string path)
@@ -328,13 +329,7 @@ public static class PolicyParser
         }
 
         var defaults = ReportRules.Default;
-        var dayStartsAt = defaults.DayStartsAt;
-        if (element.TryGetProperty("dayStartsAt", out _))
-        {
-            var text = RequiredString(element, "dayStartsAt", "reports.dayStartsAt");
-            var parsed = LocalTimePattern.CreateWithInvariantCulture("HH:mm").Parse(text);
-            dayStartsAt = parsed.Success ? parsed.Value : throw new PolicyException("reports.dayStartsAt", $"'{text}' is not a time of day such as 08:00");
-        }
+        var dayStartsAt = OptionalTimeOfDay(element, "dayStartsAt", "reports.dayStartsAt", "08:00") ?? defaults.DayStartsAt;
 
         var edges = new Dictionary<ClockKind, IReadOnlyList<Duration>>(defaults.BucketEdges);
         if (element.TryGetProperty("buckets", out var buckets))

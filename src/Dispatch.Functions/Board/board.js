@@ -646,7 +646,12 @@
       return span;
     }
     span.textContent = t('board.units.age', { age: duration(at - Date.parse(position.at)) });
-    if (position.stale) {
+    return withStaleMark(span, position.stale);
+  }
+
+  /** The span, followed by the stale mark when the API calls the position stale. */
+  function withStaleMark(span, stale) {
+    if (stale) {
       const mark = document.createElement('span');
       mark.className = 'stale-mark';
       mark.textContent = t('board.position.stale');
@@ -932,12 +937,7 @@
     facts.className = 'facts';
     const age = document.createElement('span');
     age.textContent = c.positionAge ? t('board.candidate.age', { age: duration(isoDurationMs(c.positionAge)) }) : t('board.position.none');
-    if (c.stale) {
-      const stale = document.createElement('span');
-      stale.className = 'stale-mark';
-      stale.textContent = t('board.position.stale');
-      age.append(' ', stale);
-    }
+    withStaleMark(age, c.stale);
     const parts = [word('unit-status', c.status)];
     if (c.distanceMeters !== null && c.distanceMeters !== undefined) parts.push(metres(c.distanceMeters));
     if (c.etaMinutes !== null && c.etaMinutes !== undefined) parts.push(t('board.candidate.eta', { minutes: new Intl.NumberFormat(state.language, { maximumFractionDigits: 1 }).format(c.etaMinutes) }));

@@ -111,7 +111,7 @@ public sealed record BusinessHoursResource(string Zone, IReadOnlyList<string> Da
 {
     public static BusinessHoursResource? Maybe(BusinessCalendar? calendar) => calendar is null ? null : new(
         calendar.Zone.Id,
-        [.. calendar.Days.Order().Select(BusinessCalendar.DayName)],
+        calendar.DayNamesInOrder,
         calendar.Opens.ToString("HH:mm", CultureInfo.InvariantCulture), // a policy gives them as HH:mm, no seconds
         calendar.Closes.ToString("HH:mm", CultureInfo.InvariantCulture),
         [.. calendar.Holidays.Order()]);

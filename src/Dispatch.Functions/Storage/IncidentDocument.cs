@@ -237,7 +237,7 @@ internal sealed record ClockDocument(
 internal sealed record CalendarDocument(string Zone, string[] Days, LocalTime Opens, LocalTime Closes, LocalDate[]? Holidays)
 {
     public static CalendarDocument From(BusinessCalendar calendar) =>
-        new(calendar.Zone.Id, [.. calendar.Days.Order().Select(BusinessCalendar.DayName)], calendar.Opens, calendar.Closes,
+        new(calendar.Zone.Id, [.. calendar.DayNamesInOrder], calendar.Opens, calendar.Closes,
             calendar.Holidays.Count == 0 ? null : [.. calendar.Holidays.Order()]);
 
     public BusinessCalendar ToCalendar() => new(
