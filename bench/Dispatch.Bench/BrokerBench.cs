@@ -30,25 +30,28 @@ public static class BrokerBench
         var messages = quick ? 5000 : 20000;
         var pings = quick ? 200 : 1000;
         await ThroughputAsync(bus, 8, messages, ownConnections: false);
-        await LatencyAsync(bus, 8, 50);
+        await LatencyAsync(bus, 8, 50, ownConnections: false);
 
         var one = new List<double>();
         var eight = new List<double>();
         var eightOwn = new List<double>();
         var latencyOne = new LatencyPhases();
         var latencyEight = new LatencyPhases();
+        var latencyEightOwn = new LatencyPhases();
         for (var round = 0; round < Rounds; round++)
         {
             one.Add(await ThroughputAsync(bus, 1, messages, ownConnections: false));
             eight.Add(await ThroughputAsync(bus, 8, messages, ownConnections: false));
             eightOwn.Add(await ThroughputAsync(bus, 8, messages, ownConnections: true));
-            latencyOne.Add(await LatencyAsync(bus, 1, pings));
-            latencyEight.Add(await LatencyAsync(bus, 8, pings / 8));
+            latencyOne.Add(await LatencyAsync(bus, 1, pings, ownConnections: false));
+            latencyEight.Add(await LatencyAsync(bus, 8, pings / 8, ownConnections: false));
+            latencyEightOwn.Add(await LatencyAsync(bus, 8, pings / 8, ownConnections: true));
         }
 
         var (rateOne, rateEight, rateEightOwn) = (Stats.Percentile(one, 50), Stats.Percentile(eight, 50), Stats.Percentile(eightOwn, 50));
         var p99One = Stats.Percentile(latencyOne.Latencies, 99);
         var p99Eight = Stats.Percentile(latencyEight.Latencies, 99);
+        var p99EightOwn = Stats.Percentile(latencyEightOwn.Latencies, 99);
         var rounds = $"median of {Rounds} rounds of {messages:N0} messages";
         return
         [
@@ -64,6 +67,9 @@ public static class BrokerBench
                 $"1 client: p99 {Stats.Ms(p99One)}; goal p99 ≤ 1 ms", p99Eight <= 1 ? "meets goal" : "misses goal",
                 $"{latencyEight.Count:N0} messages"),
             latencyEight.Profile("  8 clients: where the time went", p99Eight),
+            new Figure("  same, each client on its own connection, p50 / p99", $"{Stats.Ms(Stats.Percentile(latencyEightOwn.Latencies, 50))} / {Stats.Ms(p99EightOwn)}",
+                $"one connection: p99 {Stats.Ms(p99Eight)}", "—", $"{latencyEightOwn.Count:N0} messages; each connection's frames are handled by one thread on each side"),
+            latencyEightOwn.Profile("  8 connections: where the time went", p99EightOwn),
         ];
     }
 
@@ -120,34 +126,45 @@ public static class BrokerBench
     /// through meanwhile: garbage collections (a collection stops every thread, so it lands on every round trip in
     /// flight at once), the processor time it used, and how long its threads were ready to run but waited for a core.
     /// </summary>
-    private static async Task<LatencyPhase> LatencyAsync(LocalBus bus, int clients, int perClient)
+    private static async Task<LatencyPhase> LatencyAsync(LocalBus bus, int clients, int perClient, bool ownConnections)
     {
-        await using var client = new ServiceBusClient(bus.ConnectionString);
-        var samples = new ConcurrentBag<(double Ms, bool Collected)>();
-        var before = ProcessState.Now();
-        var stopwatch = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+        var shared = new ServiceBusClient(bus.ConnectionString);
+        var connections = Enumerable.Range(0, clients).Select(_ => ownConnections ? new ServiceBusClient(bus.ConnectionString) : shared).ToList();
+        try
         {
-            await using var sender = client.CreateSender("bench");
-            await using var receiver = client.CreateReceiver("bench");
-            for (var i = 0; i <= perClient; i++)
+            var samples = new ConcurrentBag<(double Ms, bool Collected)>();
+            var before = ProcessSnapshot.Now();
+            var stopwatch = Stopwatch.StartNew();
+            await Task.WhenAll(connections.Select(async client =>
             {
-                var collections = GC.CollectionCount(0);
-                var roundTrip = Stopwatch.StartNew();
-                await sender.SendMessageAsync(new ServiceBusMessage("ping"));
-                var message = await receiver.ReceiveMessageAsync(TimeSpan.FromSeconds(10)) ?? throw new InvalidOperationException("a message was lost");
-                await receiver.CompleteMessageAsync(message);
-                if (i > 0)
+                await using var sender = client.CreateSender("bench");
+                await using var receiver = client.CreateReceiver("bench");
+                for (var i = 0; i <= perClient; i++)
                 {
-                    // Every collection, of any generation, counts in generation 0's count.
-                    samples.Add((roundTrip.Elapsed.TotalMilliseconds, GC.CollectionCount(0) != collections));
+                    var collections = GC.CollectionCount(0);
+                    var roundTrip = Stopwatch.StartNew();
+                    await sender.SendMessageAsync(new ServiceBusMessage("ping"));
+                    var message = await receiver.ReceiveMessageAsync(TimeSpan.FromSeconds(10)) ?? throw new InvalidOperationException("a message was lost");
+                    await receiver.CompleteMessageAsync(message);
+                    if (i > 0)
+                    {
+                        // Every collection, of any generation, counts in generation 0's count.
+                        samples.Add((roundTrip.Elapsed.TotalMilliseconds, GC.CollectionCount(0) != collections));
+                    }
                 }
+            }));
+            return new LatencyPhase([.. samples], stopwatch.Elapsed, ProcessSnapshot.Now().Since(before));
+        }
+        finally
+        {
+            foreach (var client in connections.Append(shared).Distinct())
+            {
+                await client.DisposeAsync();
             }
-        }));
-        return new LatencyPhase([.. samples], stopwatch.Elapsed, ProcessState.Now() - before);
+        }
     }
 
-    private sealed record LatencyPhase(IReadOnlyList<(double Ms, bool Collected)> Samples, TimeSpan Wall, ProcessState Used);
+    private sealed record LatencyPhase(IReadOnlyList<(double Ms, bool Collected)> Samples, TimeSpan Wall, ProcessUse Used);
 
     /// <summary>The latency phases of one client count over the rounds, read together.</summary>
     private sealed class LatencyPhases
@@ -182,36 +199,43 @@ public static class BrokerBench
         }
     }
 
-    /// <summary>Counters of this process that only grow, read at one instant.</summary>
-    private sealed record ProcessState(int Collections, int Gen1, int Gen2, TimeSpan Paused, TimeSpan Cpu, TimeSpan? RunQueueWait)
+    /// <summary>Counters of this process that only grow, read at one instant; each thread's wait for a core by thread id.</summary>
+    private sealed record ProcessSnapshot(int Collections, int Gen1, int Gen2, TimeSpan Paused, TimeSpan Cpu, IReadOnlyDictionary<string, long>? ThreadWaits)
     {
-        public static ProcessState Now()
+        public static ProcessSnapshot Now()
         {
             using var process = Process.GetCurrentProcess();
-            return new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), process.TotalProcessorTime, RunQueueWaitOfThreads());
+            return new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), process.TotalProcessorTime, RunQueueWaitByThread());
         }
 
-        public static ProcessState operator -(ProcessState a, ProcessState b) =>
-            new(a.Collections - b.Collections, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2, a.Paused - b.Paused, a.Cpu - b.Cpu, a.RunQueueWait - b.RunQueueWait);
-
-        public static ProcessState operator +(ProcessState a, ProcessState b) =>
-            new(a.Collections + b.Collections, a.Gen1 + b.Gen1, a.Gen2 + b.Gen2, a.Paused + b.Paused, a.Cpu + b.Cpu, a.RunQueueWait + b.RunQueueWait);
-
         /// <summary>
-        /// Linux's per-thread schedstat, second field: nanoseconds the thread was runnable but not running. Threads that
-        /// ended between two readings drop out of the sum, so a difference can undercount; null where there is no /proc.
+        /// What the process used since <paramref name="earlier"/>. A thread that ended in between is left out (its
+        /// wait since then is not known), so the wait for a core can undercount, never overcount.
         /// </summary>
-        private static TimeSpan? RunQueueWaitOfThreads()
+        public ProcessUse Since(ProcessSnapshot earlier)
+        {
+            TimeSpan? waited = null;
+            if (ThreadWaits is { } now && earlier.ThreadWaits is { } then)
+            {
+                var nanoseconds = now.Sum(thread => thread.Value - then.GetValueOrDefault(thread.Key));
+                waited = TimeSpan.FromTicks(nanoseconds / 100);
+            }
+
+            return new(Collections - earlier.Collections, Gen1 - earlier.Gen1, Gen2 - earlier.Gen2, Paused - earlier.Paused, Cpu - earlier.Cpu, waited);
+        }
+
+        /// <summary>Linux's per-thread schedstat, second field: nanoseconds the thread was runnable but not running; null where there is no /proc.</summary>
+        private static Dictionary<string, long>? RunQueueWaitByThread()
         {
             try
             {
-                long nanoseconds = 0;
+                var waits = new Dictionary<string, long>(StringComparer.Ordinal);
                 foreach (var thread in Directory.EnumerateDirectories("/proc/self/task"))
                 {
                     try
                     {
                         var fields = File.ReadAllText(Path.Combine(thread, "schedstat")).Split(' ');
-                        nanoseconds += long.Parse(fields[1], CultureInfo.InvariantCulture);
+                        waits[Path.GetFileName(thread)] = long.Parse(fields[1], CultureInfo.InvariantCulture);
                     }
                     catch (IOException)
                     {
@@ -219,12 +243,18 @@ public static class BrokerBench
                     }
                 }
 
-                return TimeSpan.FromTicks(nanoseconds / 100);
+                return waits;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 return null;
             }
         }
+    }
+
+    private sealed record ProcessUse(int Collections, int Gen1, int Gen2, TimeSpan Paused, TimeSpan Cpu, TimeSpan? RunQueueWait)
+    {
+        public static ProcessUse operator +(ProcessUse a, ProcessUse b) =>
+            new(a.Collections + b.Collections, a.Gen1 + b.Gen1, a.Gen2 + b.Gen2, a.Paused + b.Paused, a.Cpu + b.Cpu, a.RunQueueWait + b.RunQueueWait);
     }
 }
