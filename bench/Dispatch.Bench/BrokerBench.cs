@@ -193,7 +193,7 @@ public static class BrokerBench
                 $"p99 {Stats.Ms(clean.Count > 0 ? Stats.Percentile(clean, 99) : double.NaN)} without a collection",
                 $"all: p99 {Stats.Ms(p99)}", "—",
                 $"{samples.Count - clean.Count:N0} of {samples.Count:N0} round trips had a collection during them ({slowest.Count(s => s.Collected)} of the slowest {slowest.Count}); "
-                + $"{used.Collections} collections (gen1 {used.Gen1}, gen2 {used.Gen2}), paused {used.Paused.TotalMilliseconds:0.0} ms; "
+                + $"{used.Collections} collection{(used.Collections == 1 ? "" : "s")} (gen1 {used.Gen1}, gen2 {used.Gen2}), paused {used.Paused.TotalMilliseconds:0.0} ms; "
                 + $"process CPU {used.Cpu.TotalMicroseconds / samples.Count:0} µs a round trip, {used.Cpu.TotalMilliseconds / wall.TotalMilliseconds:0.00} cores over {wall.TotalMilliseconds:0} ms; "
                 + $"threads ready but waiting for a core: {waited}");
         }
