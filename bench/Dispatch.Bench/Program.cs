@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Dispatch.Bench;
 using Spectre.Console;
 
-// ./dispatch bench [all|api|path|sweep|report|broker|units] [--quick]
+// ./dispatch bench [all|api|path|sweep|burst|report|broker|units] [--quick]
 // A figure that cannot be measured (a stack that did not start, a port taken, a timeout, a wrong count) ends as
 // one line naming it and why, the figures that were measured are still printed, and the exit code is 1. Nothing
 // escapes Main: an unhandled exception aborts the runtime (SIGABRT, exit 134) with a stack trace for a reason.
@@ -16,9 +16,9 @@ AppDomain.CurrentDomain.UnhandledException += (_, e) =>
 
 var quick = args.Contains("--quick");
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
-if (which is not ("all" or "api" or "path" or "sweep" or "report" or "broker" or "units"))
+if (which is not ("all" or "api" or "path" or "sweep" or "burst" or "report" or "broker" or "units"))
 {
-    Console.Error.WriteLine($"bench: unknown benchmark '{which}'; use all, api, path, sweep, report, broker or units (and --quick).");
+    Console.Error.WriteLine($"bench: unknown benchmark '{which}'; use all, api, path, sweep, burst, report, broker or units (and --quick).");
     return 2;
 }
 
@@ -52,7 +52,7 @@ await AnsiConsole.Status().StartAsync("starting…", async status =>
         }
     }
 
-    if (which is "all" or "sweep" or "report")
+    if (which is "all" or "sweep" or "burst" or "report")
     {
         Progress("starting dispatch up (in memory, free ports)");
         var stack = await Measure(which == "all" ? "sweep and report figures" : $"{which} figures",
@@ -62,6 +62,11 @@ await AnsiConsole.Status().StartAsync("starting…", async status =>
             if (which is "all" or "sweep")
             {
                 figures.AddRange(await Measure("sweep figures", () => SweepBench.RunAsync(repoRoot, stack.StorageConnectionString, stack.BusConnectionString, quick, Progress)) ?? []);
+            }
+
+            if (which is "burst")
+            {
+                figures.AddRange(await Measure("burst figures", () => SweepBench.RunBurstAsync(repoRoot, stack.StorageConnectionString, stack.BusConnectionString, quick, Progress)) ?? []);
             }
 
             if (which is "all" or "report")

@@ -73,6 +73,28 @@ public sealed class StorageRoundTripsTests(Azurite azurite) : IAsyncLifetime
         Assert.True(IndexOf(steps, unitRead) < incidentAnswered, log);
     }
 
+    [Fact]
+    public async Task A_scope_inside_another_counts_its_requests_in_both_and_the_outer_one_keeps_counting_after_it()
+    {
+        var id = (await ReportAsync()).Stored!.Incident.Id;
+        var store = stack.Service<IIncidentStore>();
+
+        using var outer = RequestCounter.Begin();
+        await store.FindAsync(id, default);
+        int inside;
+        using (var inner = RequestCounter.Begin())
+        {
+            await store.FindAsync(id, default);
+            await store.FindAsync(id, default);
+            inside = inner.Requests;
+        }
+
+        await store.FindAsync(id, default);
+
+        // By hand: four point reads, one request each; two of them within the inner scope.
+        Assert.Equal((2, 4), (inside, outer.Requests));
+    }
+
     private static int IndexOf(IReadOnlyList<StorageStep> steps, StorageStep step) =>
         steps.Select((s, i) => (s, i)).Single(p => p.s == step).i;
 

@@ -146,6 +146,25 @@ public abstract class IncidentStoreContract
     }
 
     [Fact]
+    public async Task An_open_incident_whose_last_deadline_went_away_is_no_longer_overdue()
+    {
+        var ports = Create();
+        var stored = await CreateAsync(ports, Open(T0));
+        stored = await ports.Store.SaveAsync(stored, stored.Incident.Dispatch("patrol-7", World.Officer, T0 + Duration.FromSeconds(30), World.Dispatcher), Record(AuditOutcome.Changed), default);
+        stored = await ports.Store.SaveAsync(stored, stored.Incident.Arrive(T0 + Duration.FromSeconds(60), World.Officer), Record(AuditOutcome.Changed), default);
+        var later = T0 + Duration.FromDays(1);
+        // On scene, the resolution clock runs: a day later it is overdue.
+        Assert.Equal([stored.Incident.Id], (await ListAsync(ports, StatusFilter.Overdue, later)).Select(i => i.Id));
+
+        var resolved = stored.Incident.Resolve("arrested", T0 + Duration.FromSeconds(90), World.Officer);
+        Assert.True(resolved.Incident.IsOpen && resolved.Incident.NextDeadline is null, "resolved, open until closed, and no clock left running");
+        await ports.Store.SaveAsync(stored, resolved, Record(AuditOutcome.Changed), default);
+
+        Assert.Empty(await ListAsync(ports, StatusFilter.Overdue, later));
+        Assert.Equal([stored.Incident.Id], (await ListAsync(ports, StatusFilter.Open, later)).Select(i => i.Id));
+    }
+
+    [Fact]
     public async Task A_list_comes_in_pages_that_together_hold_every_incident_once_and_a_token_it_did_not_issue_is_refused()
     {
         var ports = Create();
