@@ -12,7 +12,7 @@ namespace Dispatch.Functions.Storage;
 
 /// <summary>
 /// Station-day digests (README, "Reports"): a <c>digest|{day}</c> row in the station's partition, one column per
-/// clock and grouping (<c>Arrival_Total</c>, <c>Arrival_Unit</c>, …) so a report reads only the two it needs.
+/// clock and grouping (<c>Arrival_Total</c>, <c>Arrival_Unit</c>, …) so a report reads only the one it needs.
 /// Every change of an incident merges <c>Changed = true</c> into its day's row in its own transaction
 /// (<see cref="ChangedMarker"/>); a row so marked, or cut under another time zone or day start, is not used.
 /// Each digest written is also copied into its day's partition (<see cref="TableKeys.DigestCopies"/>, a row per station), so a
@@ -45,11 +45,7 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy, 
 
     public async Task<IReadOnlyDictionary<LocalDate, StoredDigest>> ReadAsync(StationId station, LocalDate first, LocalDate last, ClockKind clock, GroupBy by, CancellationToken cancellationToken)
     {
-        var columns = new List<string> { "RowKey", Changed, Cut, Incidents, Findings, Column(clock, null) };
-        if (DayDigest.Grouped.Contains(by))
-        {
-            columns.Add(Column(clock, by));
-        }
+        string[] columns = ["RowKey", Changed, Cut, Incidents, Findings, TallyColumn(clock, by)];
 
         var rows = await table.QueryAsync(
             TableClient.CreateQueryFilter($"PartitionKey eq {station.Value} and RowKey ge {TableKeys.DigestRow(first)} and RowKey le {TableKeys.DigestRow(last)}"), columns, cancellationToken);
@@ -58,7 +54,7 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy, 
         foreach (var row in rows)
         {
             var day = TableKeys.DigestDay(row.RowKey);
-            var usable = row.GetBoolean(Changed) != true && row.GetString(Cut) == cut && row.GetString(Column(clock, null)) is not null;
+            var usable = row.GetBoolean(Changed) != true && row.GetString(Cut) == cut && row.GetString(TallyColumn(clock, by)) is not null;
             digests[day] = new StoredDigest(row.ETag.ToString(), usable ? SliceOf(station, day, row, clock, by) : null);
         }
 
@@ -122,18 +118,14 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy, 
 
     public async Task<IReadOnlyDictionary<StationId, DigestSlice>> ReadDayAsync(LocalDate day, ClockKind clock, GroupBy by, CancellationToken cancellationToken)
     {
-        var columns = new List<string> { "RowKey", Since, MarkedAt, Cut, Incidents, Findings, Column(clock, null) };
-        if (DayDigest.Grouped.Contains(by))
-        {
-            columns.Add(Column(clock, by));
-        }
+        string[] columns = ["RowKey", Since, MarkedAt, Cut, Incidents, Findings, TallyColumn(clock, by)];
 
         var rows = await table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.DigestCopies(day)}"), columns, cancellationToken);
         var cut = CutOf(policy);
         var copies = new Dictionary<StationId, DigestSlice>();
         foreach (var row in rows)
         {
-            if (Settled(row) && row.GetString(Cut) == cut && row.GetString(Column(clock, null)) is not null && StationId.TryParse(row.RowKey, out var station))
+            if (Settled(row) && row.GetString(Cut) == cut && row.GetString(TallyColumn(clock, by)) is not null && StationId.TryParse(row.RowKey, out var station))
             {
                 copies[station] = SliceOf(station, day, row, clock, by);
             }
@@ -253,13 +245,31 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy, 
 
     private static string Column(ClockKind clock, GroupBy? by) => $"{clock}_{(by is { } grouping ? grouping.ToString() : "Total")}";
 
+    /// <summary>
+    /// The one tally column a report reads: the grouping's when the digest keeps it, whose groups together are the whole day
+    /// (each incident in exactly one group); otherwise the whole day's.
+    /// </summary>
+    private static string TallyColumn(ClockKind clock, GroupBy by) => Column(clock, DayDigest.Grouped.Contains(by) ? by : null);
+
     private static DigestSlice SliceOf(StationId station, LocalDate day, TableEntity row, ClockKind clock, GroupBy by)
     {
         var incidents = row.GetInt32(Incidents) ?? 0;
-        var total = JsonSerializer.Deserialize<TallyDocument>(row.GetString(Column(clock, null)), Json.Options)!.ToTally();
-        var kept = DayDigest.Grouped.Contains(by)
-            ? JsonSerializer.Deserialize<GroupDocument[]>(row.GetString(Column(clock, by)), Json.Options)!.Select(g => new DigestGroup(g.K, g.L, g.T.ToTally())).ToList()
-            : null;
+        List<DigestGroup>? kept = null;
+        ClockTally total;
+        if (DayDigest.Grouped.Contains(by))
+        {
+            kept = [.. JsonSerializer.Deserialize<GroupDocument[]>(row.GetString(Column(clock, by)), Json.Options)!.Select(g => new DigestGroup(g.K, g.L, g.T.ToTally()))];
+            total = new ClockTally();
+            foreach (var group in kept)
+            {
+                total.Merge(group.Tally);
+            }
+        }
+        else
+        {
+            total = JsonSerializer.Deserialize<TallyDocument>(row.GetString(Column(clock, null)), Json.Options)!.ToTally();
+        }
+
         var findings = JsonSerializer.Deserialize<string[][]>(row.GetString(Findings), Json.Options)!.Select(f => new Finding(IncidentId.Parse(f[0]), f[1])).ToList();
         return new DigestSlice(station, day, incidents, findings, total, DayDigest.GroupsOf(station, day, by, incidents, total, kept));
     }
