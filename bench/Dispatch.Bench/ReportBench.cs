@@ -304,7 +304,7 @@ public static class ReportBench
                 return read;
             });
             slices = [.. days.SelectMany(d => d.Values)];
-            var ((total, groups), mergeTime) = await TimeAsync(() => Task.FromResult(Merge(slices)));
+            var ((total, groups), mergeTime) = await TimeAsync(() => Task.FromResult(ReportService.Merge(slices)));
             var (_, figureTime) = await TimeAsync(() => Task.FromResult(groups.Select(g => g.Value.Figures(g.Key.Key, g.Key.Label, now)).Append(total.Figures("total", "all", now)).ToList()));
             if (round > 0)
             {
@@ -328,28 +328,6 @@ public static class ReportBench
             new Figure($"  profile: merge {slices.Count:N0} slices by group", Stats.Ms(Stats.Percentile(merging, 50)), "—", "—", $"{durations:N0} durations; median of 3"),
             new Figure("  profile: the figures of the groups and the total (sorting, percentiles)", Stats.Ms(Stats.Percentile(figuring, 50)), "—", "—", "median of 3"),
         ];
-    }
-
-    /// <summary>What the report does with its slices before the figures (ReportService.FromDigests).</summary>
-    private static (ClockTally Total, Dictionary<(string Key, string Label), ClockTally> Groups) Merge(IReadOnlyList<DigestSlice> slices)
-    {
-        var total = new ClockTally();
-        var groups = new Dictionary<(string Key, string Label), ClockTally>();
-        foreach (var slice in slices)
-        {
-            total.Merge(slice.Total);
-            foreach (var group in slice.Groups)
-            {
-                if (!groups.TryGetValue((group.Key, group.Label), out var tally))
-                {
-                    groups[(group.Key, group.Label)] = tally = new ClockTally();
-                }
-
-                tally.Merge(group.Tally);
-            }
-        }
-
-        return (total, groups);
     }
 
     private static async Task<(T Result, double Milliseconds)> TimeAsync<T>(Func<Task<T>> run)

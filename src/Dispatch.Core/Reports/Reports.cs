@@ -115,6 +115,18 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
     /// <summary>The report's figures from the days' slices: groups merged by key and label, percentiles from the merged durations.</summary>
     private ResponseTimeReport FromDigests(ReportScope scope, ClockKind kind, GroupBy by, ReportRange range, IReadOnlyList<DigestSlice> slices, Instant now)
     {
+        var (total, groups) = Merge(slices);
+        return new ResponseTimeReport(scope, kind, by, range, slices.Sum(s => s.Incidents), total.Figures("total", "all", now),
+            [.. groups.OrderBy(g => g.Key.Key, StringComparer.Ordinal).ThenBy(g => g.Key.Label, StringComparer.Ordinal).Select(g => g.Value.Figures(g.Key.Key, g.Key.Label, now))],
+            Statistics.Buckets(total.Durations, policy.ReportRules.BucketEdges[kind]), [.. slices.SelectMany(s => s.Findings)], now)
+        {
+            Pauses = PauseFigures.Of(total.PausesAsOf(now)),
+        };
+    }
+
+    /// <summary>The slices' tallies merged: the whole range's, and each group's by key and label (lists sorted when first read).</summary>
+    public static (ClockTally Total, IReadOnlyDictionary<(string Key, string Label), ClockTally> Groups) Merge(IEnumerable<DigestSlice> slices)
+    {
         var total = new ClockTally();
         var groups = new Dictionary<(string Key, string Label), ClockTally>();
         foreach (var slice in slices)
@@ -131,12 +143,7 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
             }
         }
 
-        return new ResponseTimeReport(scope, kind, by, range, slices.Sum(s => s.Incidents), total.Figures("total", "all", now),
-            [.. groups.OrderBy(g => g.Key.Key, StringComparer.Ordinal).ThenBy(g => g.Key.Label, StringComparer.Ordinal).Select(g => g.Value.Figures(g.Key.Key, g.Key.Label, now))],
-            Statistics.Buckets(total.Durations, policy.ReportRules.BucketEdges[kind]), [.. slices.SelectMany(s => s.Findings)], now)
-        {
-            Pauses = PauseFigures.Of(total.PausesAsOf(now)),
-        };
+        return (total, groups);
     }
 
     /// <summary>
