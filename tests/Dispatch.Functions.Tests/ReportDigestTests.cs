@@ -51,14 +51,18 @@ public sealed class ReportDigestTests(Azurite azurite)
     public Task Digested_reports_give_the_same_figures_as_reading_every_incident_through_late_changes_and_a_25_hour_day() =>
         Incident.Array[10, 40].SampleAsync(async plans =>
         {
-            var (table, store, queries, digests) = NewTable();
-            var clock = new FakeClock(FirstRead);
+            // The store reads the clock only to know whether a change may land after its day's copy is written: the incidents
+            // are stored as if while their days lasted (no copy is written before a day ends), then the reports are read.
+            var clock = new FakeClock(London.TimeZone.AtLeniently(FirstDay.At(new LocalTime(8, 0))).ToInstant());
+            var (table, store, queries, digests) = NewTable(clock);
             var stored = new List<(StoredIncident Incident, Plan Plan)>();
             // In the order they are reported, as a station is known from its first incident on.
             foreach (var plan in plans.OrderBy(p => p.Day).ThenBy(p => p.Minute))
             {
                 stored.Add((await PlayAsync(store, plan), plan));
             }
+
+            clock.Reset(FirstRead);
 
             // The shift-report run digests the last three days (its catch-up); the first report digests the two before them.
             await new ShiftReporter(queries, new TableShiftReportLedger(table), new DroppedReports(), clock, London, digests).RunAsync(default);
@@ -82,16 +86,21 @@ public sealed class ReportDigestTests(Azurite azurite)
             }
 
             Assert.Equal(all - touched.Count, await CountUsableAsync(digests, FirstDay, lastEnded));
+            // Over every station the days are read from their copies, which the changes marked just before committing; read
+            // once the late steps (up to 5 × 25 minutes after the hour) are past, as a clock's holder is who holds it now.
+            clock.Advance(Duration.FromHours(3));
+            await AssertSameFiguresAsync(queries, digests, clock, [ReportScope.All]);
             clock.Advance(Duration.FromDays(2)); // running clocks go past their deadlines: breached and overdue as of the read, digest or not
             await AssertSameFiguresAsync(queries, digests, clock);
             Assert.Equal(all, await CountUsableAsync(digests, FirstDay, lastEnded));
+            Assert.Equal(all, await CountCopiesAsync(digests, FirstDay, lastEnded)); // the changes settled: every copy written again and used
         }, iter: 6, threads: 1, print: plans => string.Join("; ", plans.Select(p => p.ToString())));
 
     [Fact]
     public async Task A_unit_diverted_off_an_ended_days_incident_marks_that_days_digest_changed_in_the_same_transaction()
     {
-        var (_, store, queries, digests) = NewTable();
         var clock = new FakeClock(FirstRead);
+        var (_, store, queries, digests) = NewTable(clock);
 
         // A P3 reported at 23:50 on 27 October (London) is still dispatched to patrol-7 the next noon, when the digests are read.
         var lateEvening = Instant.FromUtc(2026, 10, 27, 23, 50);
@@ -120,20 +129,59 @@ public sealed class ReportDigestTests(Azurite azurite)
     }
 
     /// <summary>A table of its own on the shared Azurite, and the store, queries and digests over it.</summary>
-    private (DispatchTable Table, TableIncidentStore Store, TableIncidentQueries Queries, TableDayDigests Digests) NewTable()
+    private (DispatchTable Table, TableIncidentStore Store, TableIncidentQueries Queries, TableDayDigests Digests) NewTable(IClock clock)
     {
         var table = new DispatchTable(new TableServiceClient(azurite.ConnectionString), "digest" + Guid.NewGuid().ToString("N")[..12],
             new DependencyMonitor(new FakeClock(FirstRead), NullLogger<DependencyMonitor>.Instance));
-        return (table, new TableIncidentStore(table, London), new TableIncidentQueries(table), new TableDayDigests(table, London));
+        return (table, new TableIncidentStore(table, London, clock), new TableIncidentQueries(table), new TableDayDigests(table, London, clock));
     }
 
-    private static async Task AssertSameFiguresAsync(TableIncidentQueries queries, TableDayDigests digests, FakeClock clock)
+    [Fact]
+    public async Task A_late_change_after_the_days_copy_was_written_is_never_read_from_that_copy()
+    {
+        // A P1 reported at 23:50 on 27 October (London, UTC+0 then) and dispatched at 23:52; nobody has arrived when the digests are read.
+        var lateEvening = Instant.FromUtc(2026, 10, 27, 23, 50);
+        var clock = new FakeClock(lateEvening);
+        var (_, store, queries, digests) = NewTable(clock);
+        var minor = await OpenAsync(store, World.Report(World.Beilin, Priority.P1, "fight", Zone.Urban), lateEvening);
+        minor = await store.SaveAsync(minor, minor.Incident.Dispatch("patrol-7", World.Officer, lateEvening + Duration.FromMinutes(2), World.Dispatcher), null, default);
+        await OpenAsync(store, World.Report(World.Yanta, Priority.P3, "theft", Zone.Urban), lateEvening);
+        clock.Reset(FirstRead);
+        var reports = new ReportService(queries, clock, London, digests);
+        var call = new World(London).AsCommandCenter();
+        var day = new LocalDate(2026, 10, 27);
+        var range = reports.Range(day, day);
+        var before = await reports.ResponseTimesAsync(call, ReportScope.All, range, ClockKind.Arrival, GroupBy.Station, default);
+        Assert.Equal(0, before.Total.N); // no arrival yet
+        Assert.Equal(2, (await digests.ReadDayAsync(day, ClockKind.Arrival, GroupBy.Station, default)).Count); // both stations' copies written and usable
+
+        // A minute later patrol-7 arrives: a change to an ended day, after its copy was written.
+        clock.Advance(Duration.FromMinutes(1));
+        await store.SaveAsync(minor, minor.Incident.Arrive(clock.GetCurrentInstant(), World.Officer), null, default);
+
+        // Hand-computed: one arrival, 12 h 11 min after the report (23:50 to 12:01 the next day).
+        var after = await reports.ResponseTimesAsync(call, ReportScope.All, range, ClockKind.Arrival, GroupBy.Station, default);
+        Assert.Equal(1, after.Total.N);
+        Assert.Equal(Duration.FromMinutes(12 * 60 + 11), after.Total.Median);
+        // Beilin's copy, written again from the rewritten digest, still waits for the change to settle.
+        Assert.Equal([World.Yanta], (await digests.ReadDayAsync(day, ClockKind.Arrival, GroupBy.Station, default)).Keys);
+
+        // Once the change has settled, the next report over every station copies Beilin's rewritten digest again and reads it.
+        clock.Advance(TableDayDigests.Settle + Duration.FromSeconds(1));
+        await reports.ResponseTimesAsync(call, ReportScope.All, range, ClockKind.Arrival, GroupBy.Station, default);
+        var copies = await digests.ReadDayAsync(day, ClockKind.Arrival, GroupBy.Station, default);
+        Assert.Equal(2, copies.Count);
+        Assert.Single(copies[World.Beilin].Total.Durations);
+        Assert.Equal(1, (await reports.ResponseTimesAsync(call, ReportScope.All, range, ClockKind.Arrival, GroupBy.Station, default)).Total.N);
+    }
+
+    private static async Task AssertSameFiguresAsync(TableIncidentQueries queries, TableDayDigests digests, FakeClock clock, ReportScope[]? scopes = null)
     {
         var digested = new ReportService(queries, clock, London, digests);
         var everyIncident = new ReportService(queries, clock, London);
         var call = new World(London).AsCommandCenter();
         var range = digested.Range(FirstDay, FirstDay.PlusDays(5));
-        foreach (var scope in new[] { ReportScope.All, new ReportScope(World.Beilin) })
+        foreach (var scope in scopes ?? [ReportScope.All, new ReportScope(World.Beilin)])
         {
             foreach (var kind in DayDigest.ClockKinds)
             {
@@ -153,6 +201,18 @@ public sealed class ReportDigestTests(Azurite azurite)
         foreach (var station in Stations)
         {
             usable += (await digests.ReadAsync(station, first, last, ClockKind.Arrival, GroupBy.Unit, default)).Values.Count(d => d.Slice is not null);
+        }
+
+        return usable;
+    }
+
+    /// <summary>The usable copies of the days' digests, every station's, as a report over every station reads them.</summary>
+    private static async Task<int> CountCopiesAsync(TableDayDigests digests, LocalDate first, LocalDate last)
+    {
+        var usable = 0;
+        for (var day = first; day <= last; day = day.PlusDays(1))
+        {
+            usable += (await digests.ReadDayAsync(day, ClockKind.Arrival, GroupBy.Unit, default)).Count;
         }
 
         return usable;

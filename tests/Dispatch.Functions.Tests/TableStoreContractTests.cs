@@ -16,9 +16,10 @@ public sealed class TableStoreContractTests(Azurite azurite) : IncidentStoreCont
 {
     protected override Ports Create()
     {
-        var monitor = new DependencyMonitor(new FakeClock(Dispatch.Core.Tests.Doubles.World.T0), NullLogger<DependencyMonitor>.Instance);
+        var clock = new FakeClock(Dispatch.Core.Tests.Doubles.World.T0);
+        var monitor = new DependencyMonitor(clock, NullLogger<DependencyMonitor>.Instance);
         var table = new DispatchTable(new TableServiceClient(azurite.ConnectionString), "storecontract", monitor);
-        var store = new TableIncidentStore(table, Dispatch.Core.Policy.ResponsePolicy.Default);
+        var store = new TableIncidentStore(table, Dispatch.Core.Policy.ResponsePolicy.Default, clock);
         var audit = new TableAuditTrail(table);
         return new Ports(store, new TableIncidentQueries(table), store, async station =>
             (await audit.QueryAsync(new AuditQuery(station, null, Instant.FromUtc(2026, 1, 1, 0, 0), Instant.FromUtc(2027, 1, 1, 0, 0), 1000, null), default)).Items);

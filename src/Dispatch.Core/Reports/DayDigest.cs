@@ -83,6 +83,19 @@ public interface IDayDigests
     /// <summary>The ETag of the day's digest row, null when it has none: read before the day's incidents, so that <see cref="SaveAsync"/> loses to any change in between.</summary>
     Task<string?> ETagAsync(StationId station, LocalDate day, CancellationToken cancellationToken);
 
-    /// <summary>Writes the digest if its row is still as read (<paramref name="etag"/>; null: if there is none); false when a change came first.</summary>
+    /// <summary>
+    /// Writes the digest if its row is still as read (<paramref name="etag"/>; null: if there is none); false when a change came first.
+    /// A digest written also leaves its copy among the day's copies (<see cref="ReadDayAsync"/>).
+    /// </summary>
     Task<bool> SaveAsync(DayDigest digest, string? etag, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every station's digest of one ended day, from the day's copies (one request for all stations, not one per station),
+    /// cut to one clock and grouping: only the copies that no change can have outdated. A station not in the answer is
+    /// read from its own digests (and then <see cref="CopyAsync"/>).
+    /// </summary>
+    Task<IReadOnlyDictionary<StationId, DigestSlice>> ReadDayAsync(LocalDate day, ClockKind clock, GroupBy by, CancellationToken cancellationToken);
+
+    /// <summary>Copies the station-day's digest among the day's copies, if it is usable (no change since it was written); otherwise nothing.</summary>
+    Task CopyAsync(StationId station, LocalDate day, CancellationToken cancellationToken);
 }

@@ -115,6 +115,18 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
     /// <summary>The report's figures from the days' slices: groups merged by key and label, percentiles from the merged durations.</summary>
     private ResponseTimeReport FromDigests(ReportScope scope, ClockKind kind, GroupBy by, ReportRange range, IReadOnlyList<DigestSlice> slices, Instant now)
     {
+        var (total, groups) = Merge(slices);
+        return new ResponseTimeReport(scope, kind, by, range, slices.Sum(s => s.Incidents), total.Figures("total", "all", now),
+            [.. groups.OrderBy(g => g.Key.Key, StringComparer.Ordinal).ThenBy(g => g.Key.Label, StringComparer.Ordinal).Select(g => g.Value.Figures(g.Key.Key, g.Key.Label, now))],
+            Statistics.Buckets(total.Durations, policy.ReportRules.BucketEdges[kind]), [.. slices.SelectMany(s => s.Findings)], now)
+        {
+            Pauses = PauseFigures.Of(total.PausesAsOf(now)),
+        };
+    }
+
+    /// <summary>The slices' tallies merged: the whole range's, and each group's by key and label (lists sorted when first read).</summary>
+    public static (ClockTally Total, IReadOnlyDictionary<(string Key, string Label), ClockTally> Groups) Merge(IEnumerable<DigestSlice> slices)
+    {
         var total = new ClockTally();
         var groups = new Dictionary<(string Key, string Label), ClockTally>();
         foreach (var slice in slices)
@@ -131,69 +143,104 @@ public sealed class ReportService(IIncidentQueries queries, IClock clock, Policy
             }
         }
 
-        return new ResponseTimeReport(scope, kind, by, range, slices.Sum(s => s.Incidents), total.Figures("total", "all", now),
-            [.. groups.OrderBy(g => g.Key.Key, StringComparer.Ordinal).ThenBy(g => g.Key.Label, StringComparer.Ordinal).Select(g => g.Value.Figures(g.Key.Key, g.Key.Label, now))],
-            Statistics.Buckets(total.Durations, policy.ReportRules.BucketEdges[kind]), [.. slices.SelectMany(s => s.Findings)], now)
-        {
-            Pauses = PauseFigures.Of(total.PausesAsOf(now)),
-        };
+        return (total, groups);
     }
 
     /// <summary>
     /// Each station's days, newest first (the order its incidents are read in): a day that ended before <paramref name="now"/>
     /// from its digest, or when it has none (or a change since), from its incidents, writing its digest unless it
-    /// changed meanwhile; the days not yet ended from their incidents.
+    /// changed meanwhile; the days not yet ended from their incidents. Over every station, the ended days are first read
+    /// from the day's copies of every station's digest (one request per day, not one per station), and only the
+    /// station-days without a usable copy from the station's own digests, their copies then refreshed.
     /// </summary>
     private async Task<IReadOnlyList<DigestSlice>> SlicesAsync(IDayDigests store, ReportScope scope, ReportRange range, ClockKind kind, GroupBy by, Instant now, CancellationToken cancellationToken)
     {
         var stations = scope.Station is { } one ? [one] : (await queries.StationsAsync(cancellationToken)).Select(s => s.Id).ToList();
         var lastEnded = range.DayOf(now).PlusDays(-1);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = StationsAtOnce, CancellationToken = cancellationToken };
+        var endedDays = scope.Station is null ? Days(range).Where(day => day <= lastEnded).ToList() : [];
+        var copies = new IReadOnlyDictionary<StationId, DigestSlice>[endedDays.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, endedDays.Count), options, async (i, ct) => copies[i] = await store.ReadDayAsync(endedDays[i], kind, by, ct));
         var perStation = new IReadOnlyList<DigestSlice>[stations.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, stations.Count), new ParallelOptions { MaxDegreeOfParallelism = StationsAtOnce, CancellationToken = cancellationToken }, async (i, ct) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, stations.Count), options, async (i, ct) =>
         {
             var station = stations[i];
             var slices = new Dictionary<LocalDate, DigestSlice>();
-            var stored = range.From <= lastEnded
-                ? await store.ReadAsync(station, range.From, LocalDate.Min(range.To, lastEnded), kind, by, ct)
-                : new Dictionary<LocalDate, StoredDigest>();
-            foreach (var (day, digest) in stored)
+            for (var d = 0; d < endedDays.Count; d++)
             {
-                if (digest.Slice is { } slice)
+                if (copies[d].TryGetValue(station, out var copy))
                 {
-                    slices[day] = slice;
+                    slices[endedDays[d]] = copy;
                 }
             }
 
-            var missing = Days(range).Where(day => !slices.ContainsKey(day)).ToList();
-            if (missing.Count > 0)
+            var needed = Days(range).Where(day => !slices.ContainsKey(day)).ToList();
+            if (needed.Count > 0)
             {
-                var days = new ReportRange(missing[0], missing[^1], range.Zone, range.DayStartsAt);
-                var incidents = new List<ReportedIncident>();
-                await foreach (var incident in queries.ReportedBetweenAsync(station, days.Start, days.End, now, ct))
-                {
-                    incidents.Add(incident);
-                }
-
-                var byDay = incidents.GroupBy(incident => range.DayOf(incident.ReportedAt)).ToDictionary(g => g.Key, g => (IReadOnlyList<ReportedIncident>)[.. g]);
-                var ended = new List<DayDigest>();
-                foreach (var day in missing)
-                {
-                    var digest = DayDigest.Of(station, day, byDay.GetValueOrDefault(day) ?? [], range);
-                    slices[day] = digest.Slice(kind, by);
-                    if (day <= lastEnded)
-                    {
-                        ended.Add(digest);
-                    }
-                }
-
-                // Side by side: a month's first report writes thirty, within the request's budget.
-                await Parallel.ForEachAsync(ended, new ParallelOptions { MaxDegreeOfParallelism = StationsAtOnce, CancellationToken = ct },
-                    async (digest, saving) => await store.SaveAsync(digest, stored.GetValueOrDefault(digest.Day)?.ETag, saving));
+                await StationSlicesAsync(store, station, range, needed, slices, copyUsable: endedDays.Count > 0, kind, by, lastEnded, now, ct);
             }
 
             perStation[i] = [.. slices.OrderByDescending(s => s.Key).Select(s => s.Value)];
         });
         return [.. perStation.SelectMany(s => s)];
+    }
+
+    /// <summary>
+    /// The <paramref name="needed"/> days of one station into <paramref name="slices"/>: ended days from the station's digests,
+    /// the rest from its incidents (then digested); with <paramref name="copyUsable"/>, a day served by a usable digest of
+    /// the station has its copy refreshed for the next report over every station.
+    /// </summary>
+    private async Task StationSlicesAsync(
+        IDayDigests store, StationId station, ReportRange range, List<LocalDate> needed, Dictionary<LocalDate, DigestSlice> slices, bool copyUsable,
+        ClockKind kind, GroupBy by, LocalDate lastEnded, Instant now, CancellationToken cancellationToken)
+    {
+        var stored = needed[0] <= lastEnded
+            ? await store.ReadAsync(station, needed[0], LocalDate.Min(needed[^1], lastEnded), kind, by, cancellationToken)
+            : new Dictionary<LocalDate, StoredDigest>();
+        var copied = new List<LocalDate>();
+        foreach (var day in needed)
+        {
+            if (stored.GetValueOrDefault(day)?.Slice is { } slice)
+            {
+                slices[day] = slice;
+                copied.Add(day);
+            }
+        }
+
+        if (copyUsable)
+        {
+            await Parallel.ForEachAsync(copied, new ParallelOptions { MaxDegreeOfParallelism = StationsAtOnce, CancellationToken = cancellationToken },
+                async (day, ct) => await store.CopyAsync(station, day, ct));
+        }
+
+        var missing = needed.Where(day => !slices.ContainsKey(day)).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        var days = new ReportRange(missing[0], missing[^1], range.Zone, range.DayStartsAt);
+        var incidents = new List<ReportedIncident>();
+        await foreach (var incident in queries.ReportedBetweenAsync(station, days.Start, days.End, now, cancellationToken))
+        {
+            incidents.Add(incident);
+        }
+
+        var byDay = incidents.GroupBy(incident => range.DayOf(incident.ReportedAt)).ToDictionary(g => g.Key, g => (IReadOnlyList<ReportedIncident>)[.. g]);
+        var ended = new List<DayDigest>();
+        foreach (var day in missing)
+        {
+            var digest = DayDigest.Of(station, day, byDay.GetValueOrDefault(day) ?? [], range);
+            slices[day] = digest.Slice(kind, by);
+            if (day <= lastEnded)
+            {
+                ended.Add(digest);
+            }
+        }
+
+        // Side by side: a month's first report writes thirty, within the request's budget.
+        await Parallel.ForEachAsync(ended, new ParallelOptions { MaxDegreeOfParallelism = StationsAtOnce, CancellationToken = cancellationToken },
+            async (digest, saving) => await store.SaveAsync(digest, stored.GetValueOrDefault(digest.Day)?.ETag, saving));
     }
 
     private static IEnumerable<LocalDate> Days(ReportRange range)

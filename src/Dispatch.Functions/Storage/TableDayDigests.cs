@@ -6,17 +6,32 @@ using Dispatch.Core.Incidents;
 using Dispatch.Core.Policy;
 using Dispatch.Core.Reports;
 using NodaTime;
+using NodaTime.Text;
 
 namespace Dispatch.Functions.Storage;
 
 /// <summary>
 /// Station-day digests (README, "Reports"): a <c>digest|{day}</c> row in the station's partition, one column per
-/// clock and grouping (<c>Arrival_Total</c>, <c>Arrival_Unit</c>, …) so a report reads only the two it needs.
+/// clock and grouping (<c>Arrival_Total</c>, <c>Arrival_Unit</c>, …) so a report reads only the one it needs.
 /// Every change of an incident merges <c>Changed = true</c> into its day's row in its own transaction
 /// (<see cref="ChangedMarker"/>); a row so marked, or cut under another time zone or day start, is not used.
+/// Each digest written is also copied into its day's partition (<see cref="TableKeys.DigestCopies"/>, a row per station), so a
+/// report over every station reads a day of all stations in one request; a change cannot mark that copy in its own
+/// transaction, so it marks it just before (<see cref="Mark"/>), and a copy marked within <see cref="Settle"/> of its
+/// writing is not used.
 /// </summary>
-public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) : IDayDigests
+public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy, IClock clock) : IDayDigests
 {
+    /// <summary>
+    /// The bound the copies rely on, wide of what it stands for: a change commits within half of it after it read the clock
+    /// for its mark (or decided its day had not ended, <see cref="MayBeCopied"/>), and a mark lands within half of it after
+    /// that reading. The table client gives up on a request after 3 attempts of at most 5 s (README, "Settings").
+    /// </summary>
+    public static readonly Duration Settle = Duration.FromMinutes(5);
+
+    private const string Since = "Since";
+    private const string MarkedAt = "MarkedAt";
+
     /// <summary>A string column holds 64 KiB, 32,768 UTF-16 characters; a day whose column would not fit keeps no digest and is read from its incidents.</summary>
     private const int MaxColumnChars = 32_000;
 
@@ -30,11 +45,7 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
 
     public async Task<IReadOnlyDictionary<LocalDate, StoredDigest>> ReadAsync(StationId station, LocalDate first, LocalDate last, ClockKind clock, GroupBy by, CancellationToken cancellationToken)
     {
-        var columns = new List<string> { "RowKey", Changed, Cut, Incidents, Findings, Column(clock, null) };
-        if (DayDigest.Grouped.Contains(by))
-        {
-            columns.Add(Column(clock, by));
-        }
+        string[] columns = ["RowKey", Changed, Cut, Incidents, Findings, TallyColumn(clock, by)];
 
         var rows = await table.QueryAsync(
             TableClient.CreateQueryFilter($"PartitionKey eq {station.Value} and RowKey ge {TableKeys.DigestRow(first)} and RowKey le {TableKeys.DigestRow(last)}"), columns, cancellationToken);
@@ -43,7 +54,7 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
         foreach (var row in rows)
         {
             var day = TableKeys.DigestDay(row.RowKey);
-            var usable = row.GetBoolean(Changed) != true && row.GetString(Cut) == cut && row.GetString(Column(clock, null)) is not null;
+            var usable = row.GetBoolean(Changed) != true && row.GetString(Cut) == cut && row.GetString(TallyColumn(clock, by)) is not null;
             digests[day] = new StoredDigest(row.ETag.ToString(), usable ? SliceOf(station, day, row, clock, by) : null);
         }
 
@@ -83,9 +94,14 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
 
         try
         {
+            var copy = await CopyStateAsync(digest.Station, digest.Day, cancellationToken);
+            // The digest holds every change committed before its write lands (conditional on the ETag read before the
+            // incidents): so every change before this instant, which follows the copy row's read.
+            var since = clock.GetCurrentInstant();
             await table.RunAsync(
                 () => etag is null ? table.Client.AddEntityAsync(row, cancellationToken) : table.Client.UpdateEntityAsync(row, new ETag(etag), TableUpdateMode.Replace, cancellationToken),
                 cancellationToken);
+            await WriteCopyAsync(row, digest.Station, digest.Day, copy, since, cancellationToken);
             return true;
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412 or 404)
@@ -97,6 +113,122 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
         {
             // The digest is a saving, not a record: its day is read from its incidents until a later write succeeds.
             return false;
+        }
+    }
+
+    public async Task<IReadOnlyDictionary<StationId, DigestSlice>> ReadDayAsync(LocalDate day, ClockKind clock, GroupBy by, CancellationToken cancellationToken)
+    {
+        string[] columns = ["RowKey", Since, MarkedAt, Cut, Incidents, Findings, TallyColumn(clock, by)];
+
+        var rows = await table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.DigestCopies(day)}"), columns, cancellationToken);
+        var cut = CutOf(policy);
+        var copies = new Dictionary<StationId, DigestSlice>();
+        foreach (var row in rows)
+        {
+            if (Settled(row) && row.GetString(Cut) == cut && row.GetString(TallyColumn(clock, by)) is not null && StationId.TryParse(row.RowKey, out var station))
+            {
+                copies[station] = SliceOf(station, day, row, clock, by);
+            }
+        }
+
+        return copies;
+    }
+
+    public async Task CopyAsync(StationId station, LocalDate day, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var before = await CopyStateAsync(station, day, cancellationToken);
+            // A digest not marked changed holds every change committed before it is read: so every one before this instant.
+            var since = clock.GetCurrentInstant();
+            var row = await table.RunAsync(
+                () => table.Client.GetEntityIfExistsAsync<TableEntity>(station.Value, TableKeys.DigestRow(day), cancellationToken: cancellationToken), cancellationToken);
+            if (row.HasValue && row.Value!.GetBoolean(Changed) != true && row.Value.GetString(Cut) == CutOf(policy))
+            {
+                await WriteCopyAsync(row.Value, station, day, before, since, cancellationToken);
+            }
+        }
+        catch (StorageUnavailableException)
+        {
+            // The copy is a saving: the station-day is read from the station's digests until a later copy succeeds.
+        }
+    }
+
+    /// <summary>
+    /// What a change merges into the copy row of each day it touches that may have ended by the time it commits, before its
+    /// transaction (a change that never commits only costs that day's copy a read of the station's own digest).
+    /// </summary>
+    public static TableEntity Mark(StationId station, LocalDate day, Instant at) => new(TableKeys.DigestCopies(day), station.Value) { [MarkedAt] = Stamp(at) };
+
+    /// <summary>
+    /// Whether a change read at <paramref name="now"/> can commit after the day's copy is written, and so must mark it first:
+    /// copies are written only once the day has ended, and a change commits within half of <see cref="Settle"/>.
+    /// </summary>
+    public static bool MayBeCopied(LocalDate day, Instant now, ResponsePolicy policy) =>
+        now + Settle > new ReportRange(day, day, policy.TimeZone, policy.ReportRules.DayStartsAt).End;
+
+    /// <summary>
+    /// A copy no change can have outdated: every change committed before <c>Since</c> is in it, and one committing later
+    /// marked the row less than half of <see cref="Settle"/> before its commit, so after <c>Since - Settle / 2</c>, and its
+    /// mark landed less than half of <see cref="Settle"/> after that (a later mark may land first and be overwritten by it).
+    /// </summary>
+    private static bool Settled(TableEntity copy) =>
+        StampOf(copy, Since) is { } since && (StampOf(copy, MarkedAt) is not { } marked || marked <= since - Settle);
+
+    /// <summary>An instant in a text column: Azurite leaves out the type of a date column a query selects, so it would come back as text anyway.</summary>
+    private static string Stamp(Instant instant) => InstantPattern.ExtendedIso.Format(instant);
+
+    private static Instant? StampOf(TableEntity row, string column) =>
+        row.GetString(column) is { } text ? InstantPattern.ExtendedIso.Parse(text).GetValueOrThrow() : null;
+
+    /// <summary>The copy row's ETag and mark, read before the instant its copy is said to be true at.</summary>
+    private async Task<(string? ETag, Instant? MarkedAt)> CopyStateAsync(StationId station, LocalDate day, CancellationToken cancellationToken)
+    {
+        var row = await table.RunAsync(
+            () => table.Client.GetEntityIfExistsAsync<TableEntity>(TableKeys.DigestCopies(day), station.Value, [MarkedAt], cancellationToken), cancellationToken);
+        return row.HasValue ? (row.Value!.ETag.ToString(), StampOf(row.Value, MarkedAt)) : (null, null);
+    }
+
+    /// <summary>
+    /// The station row's digest into the day's copies, true as of <paramref name="since"/> (an instant after the copy row was
+    /// read as <paramref name="before"/> and while the digest was known to hold every change): conditional on that read, so a
+    /// mark landing since makes it lose; a mark too recent to be settled by <paramref name="since"/> is kept.
+    /// </summary>
+    private async Task WriteCopyAsync(TableEntity digest, StationId station, LocalDate day, (string? ETag, Instant? MarkedAt) before, Instant since, CancellationToken cancellationToken)
+    {
+        if (since < new ReportRange(day, day, policy.TimeZone, policy.ReportRules.DayStartsAt).End)
+        {
+            // Not ended yet: a change that did not mark the day (MayBeCopied) may still commit after this.
+            return;
+        }
+
+        var copy = new TableEntity(TableKeys.DigestCopies(day), station.Value) { [Since] = Stamp(since) };
+        foreach (var (name, value) in digest)
+        {
+            if (name is Cut or Incidents or Findings || name.Contains('_', StringComparison.Ordinal))
+            {
+                copy[name] = value;
+            }
+        }
+
+        if (before.MarkedAt is { } marked && marked > since - Settle)
+        {
+            copy[MarkedAt] = Stamp(marked);
+        }
+
+        try
+        {
+            await table.RunAsync(
+                () => before.ETag is null ? table.Client.AddEntityAsync(copy, cancellationToken) : table.Client.UpdateEntityAsync(copy, new ETag(before.ETag), TableUpdateMode.Replace, cancellationToken),
+                cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412 or 404)
+        {
+            // Marked (or copied) since it was read: the next report reads the station's own digest and copies again.
+        }
+        catch (StorageUnavailableException)
+        {
+            // The copy is a saving: the station-day is read from the station's digests until a later copy succeeds.
         }
     }
 
@@ -113,13 +245,31 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy) 
 
     private static string Column(ClockKind clock, GroupBy? by) => $"{clock}_{(by is { } grouping ? grouping.ToString() : "Total")}";
 
+    /// <summary>
+    /// The one tally column a report reads: the grouping's when the digest keeps it, whose groups together are the whole day
+    /// (each incident in exactly one group); otherwise the whole day's.
+    /// </summary>
+    private static string TallyColumn(ClockKind clock, GroupBy by) => Column(clock, DayDigest.Grouped.Contains(by) ? by : null);
+
     private static DigestSlice SliceOf(StationId station, LocalDate day, TableEntity row, ClockKind clock, GroupBy by)
     {
         var incidents = row.GetInt32(Incidents) ?? 0;
-        var total = JsonSerializer.Deserialize<TallyDocument>(row.GetString(Column(clock, null)), Json.Options)!.ToTally();
-        var kept = DayDigest.Grouped.Contains(by)
-            ? JsonSerializer.Deserialize<GroupDocument[]>(row.GetString(Column(clock, by)), Json.Options)!.Select(g => new DigestGroup(g.K, g.L, g.T.ToTally())).ToList()
-            : null;
+        List<DigestGroup>? kept = null;
+        ClockTally total;
+        if (DayDigest.Grouped.Contains(by))
+        {
+            kept = [.. JsonSerializer.Deserialize<GroupDocument[]>(row.GetString(Column(clock, by)), Json.Options)!.Select(g => new DigestGroup(g.K, g.L, g.T.ToTally()))];
+            total = new ClockTally();
+            foreach (var group in kept)
+            {
+                total.Merge(group.Tally);
+            }
+        }
+        else
+        {
+            total = JsonSerializer.Deserialize<TallyDocument>(row.GetString(Column(clock, null)), Json.Options)!.ToTally();
+        }
+
         var findings = JsonSerializer.Deserialize<string[][]>(row.GetString(Findings), Json.Options)!.Select(f => new Finding(IncidentId.Parse(f[0]), f[1])).ToList();
         return new DigestSlice(station, day, incidents, findings, total, DayDigest.GroupsOf(station, day, by, incidents, total, kept));
     }

@@ -14,8 +14,12 @@ namespace Dispatch.Functions.Storage;
 /// Incidents in the station's partition, so that an incident, its events, its list entry, its outbox, its
 /// idempotency record and the audit record of the request always change in one entity-group transaction.
 /// </summary>
-/// <remarks>Each transaction also marks the digest of each changed incident's day as changed (<see cref="TableDayDigests"/>), so no report reads a digest older than a change.</remarks>
-public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy policy) : IIncidentStore, INoticeOutbox
+/// <remarks>
+/// Each transaction also marks the digest of each changed incident's day as changed (<see cref="TableDayDigests"/>), so no
+/// report reads a digest older than a change; and just before it, the copy of that digest in the day's partition, when the
+/// day may have ended by the time the transaction commits (<see cref="TableDayDigests.MayBeCopied"/>).
+/// </remarks>
+public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy policy, IClock clock) : IIncidentStore, INoticeOutbox
 {
     private readonly ConcurrentDictionary<string, bool> knownStations = new(StringComparer.Ordinal);
 
@@ -27,6 +31,7 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
         var actions = IncidentRows.Created(opened, audit, write).ToList();
         actions.Add(new(TableTransactionActionType.UpsertReplace, IncidentRows.StationVersion(incident.Station)));
         actions.Add(DigestChanged(incident));
+        await MarkCopiesAsync([incident], cancellationToken);
         var idempotencyKey = claim is null ? null : TableKeys.IdempotencyRow(claim.Key);
         if (claim is not null)
         {
@@ -92,6 +97,7 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
         var actions = SaveActions(previous, change, audit, write);
         actions.Add(new(TableTransactionActionType.UpsertReplace, IncidentRows.StationVersion(change.Incident.Station)));
         actions.AddRange(DigestsChanged([change]));
+        await MarkCopiesAsync(Touched(change), cancellationToken);
         try
         {
             var response = await table.RunAsync(() => table.Client.SubmitTransactionAsync(actions, cancellationToken), cancellationToken);
@@ -163,6 +169,11 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
 
             try
             {
+                if (batch.Count > 1)
+                {
+                    await MarkCopiesAsync(batch.SelectMany(i => Touched(changes[i].Change)), ct);
+                }
+
                 if (batch.Count > 1 && (await TrySaveTogetherAsync([.. batch.SelectMany(i => actionsOf[i]), .. DigestsChanged(batch.Select(i => changes[i].Change))], changes[batch[0]].Change.Incident.Station, ct)
                     || await OwnCommitAsync(changes[batch[0]].Change.Incident, writes[batch[0]], ct) is not null))
                 {
@@ -216,8 +227,25 @@ public sealed class TableIncidentStore(DispatchTable table, ResponsePolicy polic
     /// (a diverted unit's earlier incident may belong to a day whose digest is already written), each marked once.
     /// </summary>
     private IEnumerable<TableTransactionAction> DigestsChanged(IEnumerable<Transition> changes) =>
-        changes.SelectMany(change => change.Alongside.Select(other => other.Change.Incident).Prepend(change.Incident))
-            .Select(DigestChanged).DistinctBy(action => action.Entity.RowKey);
+        changes.SelectMany(Touched).Select(DigestChanged).DistinctBy(action => action.Entity.RowKey);
+
+    /// <summary>The incidents a change writes: its own and those changed alongside it.</summary>
+    private static IEnumerable<Incident> Touched(Transition change) => change.Alongside.Select(other => other.Change.Incident).Prepend(change.Incident);
+
+    /// <summary>
+    /// Before a transaction: marks the copy of the digest of each day it touches that may have ended by the time it commits,
+    /// in the day's partition (which the transaction cannot reach), so no report uses that copy until it is written again.
+    /// A mark whose change never commits only sends that station-day to the station's own digest for a while.
+    /// </summary>
+    private Task MarkCopiesAsync(IEnumerable<Incident> incidents, CancellationToken cancellationToken)
+    {
+        var now = clock.GetCurrentInstant();
+        var marks = incidents.Select(incident => (incident.Station, Day: ReportRange.DayOf(incident.ReportedAt, policy.TimeZone, policy.ReportRules.DayStartsAt)))
+            .Distinct().Where(touched => TableDayDigests.MayBeCopied(touched.Day, now, policy))
+            .Select(touched => (IReadOnlyList<TableTransactionAction>)[new(TableTransactionActionType.UpsertMerge, TableDayDigests.Mark(touched.Station, touched.Day, now))])
+            .ToList();
+        return marks.Count == 0 ? Task.CompletedTask : table.SubmitInBatchesAsync(marks, cancellationToken);
+    }
 
     private TableTransactionAction DigestChanged(Incident incident) => new(TableTransactionActionType.UpsertMerge,
         TableDayDigests.ChangedMarker(incident.Station, ReportRange.DayOf(incident.ReportedAt, policy.TimeZone, policy.ReportRules.DayStartsAt)));

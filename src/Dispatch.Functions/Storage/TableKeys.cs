@@ -42,6 +42,9 @@ internal static class TableKeys
 
     public static LocalDate DigestDay(string row) => NodaTime.Text.LocalDatePattern.Iso.Parse(row["digest|".Length..]).Value;
 
+    /// <summary>The partition of one day's copies of every station's digest, a row per station (README, "Reports", day digests).</summary>
+    public static string DigestCopies(LocalDate day) => $"digestday|{day.ToString("uuuu-MM-dd", CultureInfo.InvariantCulture)}";
+
     public static string EventRow(IncidentId id, int sequence) => $"event|{id.Value}|{sequence:D6}";
 
     public static string EventPrefix(IncidentId id) => $"event|{id.Value}|";
