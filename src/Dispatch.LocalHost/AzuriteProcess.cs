@@ -52,7 +52,9 @@ public sealed class AzuriteProcess : IAsyncDisposable
             throw new InvalidOperationException($"Azurite is not installed at {script}: run 'npm ci' in {repoRoot} (./dispatch does this for you).");
         }
 
-        List<string> arguments = [script, "--tableHost", "127.0.0.1", "--tablePort", port.ToString(CultureInfo.InvariantCulture), "--skipApiVersionCheck", "--disableTelemetry", "--loose"];
+        // --silent: no access-log line per request. Nobody reads it (OnOutput drops it), and writing it to the pipe was
+        // about a fifth of Azurite's processor time in the burst's profile (issue 29 §3: 6 % formatting, 13 % writev).
+        List<string> arguments = [script, "--tableHost", "127.0.0.1", "--tablePort", port.ToString(CultureInfo.InvariantCulture), "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--silent"];
         if (dataDirectory is null)
         {
             arguments.Add("--inMemoryPersistence");
@@ -111,8 +113,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     private void OnOutput(string? line)
     {
-        // Its access log ("127.0.0.1 - - [date] "GET …" 200") says nothing about why it stopped.
-        if (string.IsNullOrWhiteSpace(line) || line.Contains(" - - [", StringComparison.Ordinal))
+        if (string.IsNullOrWhiteSpace(line))
         {
             return;
         }
