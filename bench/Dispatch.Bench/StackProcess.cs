@@ -18,6 +18,38 @@ public sealed class StackProcess : IAsyncDisposable
 
     public int ApiPort { get; }
 
+    /// <summary>The app's processor time so far (its own process: the Functions host with the in-process broker).</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            process.Refresh();
+            return process.TotalProcessorTime;
+        }
+    }
+
+    /// <summary>
+    /// Waits until the app's process is quiet: at most <paramref name="share"/> of a core over a second, or
+    /// <paramref name="patience"/> has passed. After a first load the runtime recompiles the hot methods at its higher
+    /// tier on a background thread; a figure taken before it has finished measures that compilation and the slower
+    /// first-tier code, not the steady state a server runs in. Returns how long it waited.
+    /// </summary>
+    public async Task<TimeSpan> SettledAsync(double share, TimeSpan patience)
+    {
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < patience)
+        {
+            var before = ProcessorTime;
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            if ((ProcessorTime - before).TotalSeconds <= share)
+            {
+                break;
+            }
+        }
+
+        return waited.Elapsed;
+    }
+
     public int StoragePort { get; }
 
     public int BusPort { get; }
