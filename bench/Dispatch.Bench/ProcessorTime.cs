@@ -53,13 +53,12 @@ public sealed class ProcessorTime(int? azurite)
 
         try
         {
-            // /proc/{pid}/stat: after the command in parentheses, utime and stime are the 12th and 13th fields, in clock ticks (100 a second).
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * 10.0;
+            using var process = Process.GetProcessById(pid);
+            return process.TotalProcessorTime.TotalMilliseconds;
         }
-        catch (IOException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
+            // It has exited.
             return double.NaN;
         }
     }

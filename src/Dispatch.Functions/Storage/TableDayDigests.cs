@@ -165,7 +165,10 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy, 
     /// copies are written only once the day has ended, and a change commits within half of <see cref="Settle"/>.
     /// </summary>
     public static bool MayBeCopied(LocalDate day, Instant now, ResponsePolicy policy) =>
-        now + Settle > new ReportRange(day, day, policy.TimeZone, policy.ReportRules.DayStartsAt).End;
+        now + Settle > EndOf(day, policy);
+
+    /// <summary>The instant the report day ends, in the policy's zone and day start.</summary>
+    private static Instant EndOf(LocalDate day, ResponsePolicy policy) => new ReportRange(day, day, policy.TimeZone, policy.ReportRules.DayStartsAt).End;
 
     /// <summary>
     /// A copy no change can have outdated: every change committed before <c>Since</c> is in it, and one committing later
@@ -196,7 +199,7 @@ public sealed class TableDayDigests(DispatchTable table, ResponsePolicy policy, 
     /// </summary>
     private async Task WriteCopyAsync(TableEntity digest, StationId station, LocalDate day, (string? ETag, Instant? MarkedAt) before, Instant since, CancellationToken cancellationToken)
     {
-        if (since < new ReportRange(day, day, policy.TimeZone, policy.ReportRules.DayStartsAt).End)
+        if (since < EndOf(day, policy))
         {
             // Not ended yet: a change that did not mark the day (MayBeCopied) may still commit after this.
             return;
